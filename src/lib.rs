@@ -1,0 +1,25 @@
+//! # fenci (分词) — Chinese word segmentation you can talk to, correct and teach
+//!
+//! Data flows one way: text → [`segment::CharTokenizer`] (units) → [`model::BertTagger`]
+//! (label log-probabilities) → [`segment::decode`] (constrained Viterbi + boundary marginals) →
+//! [`segment::Segmentation`], the one value every consumer reads.
+//!
+//! ```
+//! use fenci::{model::ModelFiles, segment::Segmenter};
+//! let seg = Segmenter::new(&ModelFiles::embedded()?)?;
+//! let s = seg.segment("我爱北京")?;
+//! assert_eq!(s.word_strs().concat(), "我爱北京");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Modules: [`model`] (the BERT tagger in the Hugging Face layout), [`segment`] (tokenize, tag,
+//! decode), [`train`] (training and fine-tuning), [`eval`] (SIGHAN scoring), [`store`] (data
+//! directory, atomic writes), [`cli`] (the command line).
+#![deny(missing_docs)]
+
+pub mod cli;
+pub mod eval;
+pub mod model;
+pub mod segment;
+pub mod store;
+pub mod train;

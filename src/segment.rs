@@ -1,0 +1,743 @@
+//! Text → tokens → tagger → decoder → words.
+//!
+//! * [`CharTokenizer`] turns a line into *units*: one per CJK character, one per WordPiece token of
+//!   a Latin/digit run, one per character the tokenizer would drop (control characters, …), so no
+//!   character is ever lost. Full-width ASCII is looked up as half-width; the output keeps the
+//!   user's characters. Whitespace is never a unit: it forces a word boundary.
+//! * [`decode`] runs a constrained Viterbi over label log-probabilities (only valid tag sequences,
+//!   forced and forbidden boundaries) and forward–backward for the probability of every boundary.
+//! * [`Segmenter`] batches lines (sorted by length, windows with overlap for inputs longer than
+//!   the model's positions) through a [`BertTagger`] and returns a [`Segmentation`] per line.
+
+use std::ops::Range;
+
+use candle_core::{Device, Tensor};
+
+use crate::model::{BertTagger, LabelScheme, ModelError, ModelFiles, Tag, VocabSource};
+
+/// Errors while segmenting.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SegmentError {
+    /// The tokenizer files could not be used.
+    #[error("tokenizer: {0}")]
+    Tokenizer(String),
+    /// The model failed.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
+
+impl From<candle_core::Error> for SegmentError {
+    fn from(e: candle_core::Error) -> Self {
+        SegmentError::Model(ModelError::Candle(e))
+    }
+}
+
+/// Result type of this module.
+pub type Result<T> = std::result::Result<T, SegmentError>;
+
+/// Maps full-width ASCII variants (U+FF01–FF5E) and the ideographic space to half-width, for
+/// lookup only.
+pub fn to_halfwidth(c: char) -> char {
+    match c as u32 {
+        0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        0x3000 => ' ',
+        _ => c,
+    }
+}
+
+/// One input line cut into units the tagger sees.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Units {
+    /// Token id of each unit.
+    pub ids: Vec<u32>,
+    /// Character range of each unit in the original line; ranges are in order and disjoint.
+    pub spans: Vec<Range<usize>>,
+    /// `gap[i]`: whitespace lies between unit `i-1` and unit `i` (a forced boundary). `gap[0]`
+    /// is unused.
+    pub gap: Vec<bool>,
+}
+
+impl Units {
+    /// Number of units.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+    /// True for a line with no units (empty or whitespace only).
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
+/// WordPiece (from `vocab.txt`) or a full `tokenizer.json`, aligned to characters.
+#[derive(Clone)]
+pub struct CharTokenizer {
+    tok: tokenizers::Tokenizer,
+    /// Id of [CLS].
+    pub cls: u32,
+    /// Id of [SEP].
+    pub sep: u32,
+    /// Id of [PAD].
+    pub pad: u32,
+    /// Id of [UNK].
+    pub unk: u32,
+}
+
+impl std::fmt::Debug for CharTokenizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CharTokenizer")
+            .field("vocab", &self.tok.get_vocab_size(true))
+            .finish()
+    }
+}
+
+impl CharTokenizer {
+    /// Builds the tokenizer from a model's vocabulary files.
+    pub fn new(src: &VocabSource) -> Result<Self> {
+        let tok = match src {
+            VocabSource::TokenizerJson(bytes) => tokenizers::Tokenizer::from_bytes(bytes)
+                .map_err(|e| SegmentError::Tokenizer(format!("tokenizer.json: {e}")))?,
+            VocabSource::VocabTxt(bytes) => {
+                use tokenizers::models::wordpiece::WordPiece;
+                use tokenizers::normalizers::BertNormalizer;
+                use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
+                let vocab = WordPiece::read_bytes(bytes)
+                    .map_err(|e| SegmentError::Tokenizer(format!("vocab.txt: {e}")))?;
+                if vocab.is_empty() {
+                    return Err(SegmentError::Tokenizer(
+                        "vocab.txt: the vocabulary is empty".into(),
+                    ));
+                }
+                let wp = WordPiece::builder()
+                    .vocab(vocab)
+                    .unk_token("[UNK]".into())
+                    .build()
+                    .map_err(|e| SegmentError::Tokenizer(format!("vocab.txt: {e}")))?;
+                let mut tok = tokenizers::Tokenizer::new(wp);
+                tok.with_normalizer(Some(BertNormalizer::new(true, true, None, true)))
+                    .map_err(|e| SegmentError::Tokenizer(e.to_string()))?;
+                tok.with_pre_tokenizer(Some(BertPreTokenizer));
+                tok
+            }
+        };
+        let id = |names: &[&str]| -> Result<u32> {
+            names
+                .iter()
+                .find_map(|n| tok.token_to_id(n))
+                .ok_or_else(|| {
+                    SegmentError::Tokenizer(format!(
+                        "the vocabulary has no {} token",
+                        names.join(" / ")
+                    ))
+                })
+        };
+        Ok(Self {
+            cls: id(&["[CLS]", "<s>"])?,
+            sep: id(&["[SEP]", "</s>"])?,
+            pad: id(&["[PAD]", "<pad>"])?,
+            unk: id(&["[UNK]", "<unk>"])?,
+            tok,
+        })
+    }
+
+    /// Number of ids, added tokens included.
+    pub fn vocab_size(&self) -> usize {
+        self.tok.get_vocab_size(true)
+    }
+
+    /// Cuts a line into units. Never fails on any input: characters the tokenizer drops become
+    /// [UNK] units of their own.
+    pub fn units(&self, text: &str) -> Units {
+        let chars: Vec<char> = text.chars().collect();
+        let lookup: String = chars.iter().map(|&c| to_halfwidth(c)).collect();
+        let mut toks: Vec<(Range<usize>, u32)> = Vec::new();
+        if let Ok(enc) = self.tok.encode_char_offsets(lookup.as_str(), false) {
+            for (&id, &(s, e)) in enc.get_ids().iter().zip(enc.get_offsets()) {
+                if s < e && e <= chars.len() {
+                    toks.push((s..e, id));
+                }
+            }
+        }
+        toks.sort_by_key(|(r, _)| (r.start, r.end));
+        // Merge overlapping tokens (a normalizer that expands one character into several tokens).
+        let mut merged: Vec<(Range<usize>, u32)> = Vec::with_capacity(toks.len());
+        for (r, id) in toks {
+            match merged.last_mut() {
+                Some((last, _)) if r.start < last.end => last.end = last.end.max(r.end),
+                _ => merged.push((r, id)),
+            }
+        }
+        // Walk the characters: covered ranges become units, uncovered non-whitespace characters
+        // become [UNK] units, whitespace marks a gap.
+        let mut units = Units {
+            ids: Vec::with_capacity(merged.len()),
+            spans: Vec::with_capacity(merged.len()),
+            gap: Vec::with_capacity(merged.len()),
+        };
+        let mut pending_gap = false;
+        let mut next = merged.into_iter().peekable();
+        let mut i = 0;
+        while i < chars.len() {
+            if let Some((r, _)) = next.peek() {
+                if r.start == i {
+                    let (r, id) = next.next().expect("peeked");
+                    units.gap.push(pending_gap);
+                    pending_gap = false;
+                    i = r.end;
+                    units.spans.push(r);
+                    units.ids.push(id);
+                    continue;
+                }
+            }
+            if chars[i].is_whitespace() {
+                pending_gap = true;
+            } else {
+                units.gap.push(pending_gap);
+                pending_gap = false;
+                units.spans.push(i..i + 1);
+                units.ids.push(self.unk);
+            }
+            i += 1;
+        }
+        units
+    }
+}
+
+/// Which boundaries the decoder must keep or must not make, indexed by unit: `forced[i]` means a
+/// word starts at unit `i`; `forbidden[i]` means unit `i` continues the previous word.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Constraints {
+    /// A word must start at these units.
+    pub forced: Vec<bool>,
+    /// A word must not start at these units.
+    pub forbidden: Vec<bool>,
+}
+
+impl Constraints {
+    /// No constraints beyond whitespace gaps for `units`.
+    pub fn from_gaps(units: &Units) -> Self {
+        Self {
+            forced: units.gap.clone(),
+            forbidden: vec![false; units.len()],
+        }
+    }
+
+    /// Forces the words `dict` wherever they occur in `text` (longest match first, left to
+    /// right, only where the word's edges fall on unit edges and no whitespace lies inside).
+    pub fn force_words(&mut self, text: &str, units: &Units, dict: &[String]) {
+        if dict.is_empty() || units.is_empty() {
+            return;
+        }
+        let chars: Vec<char> = text.chars().collect();
+        // unit index starting / ending at each char position
+        let mut start_at = vec![usize::MAX; chars.len() + 1];
+        let mut end_at = vec![usize::MAX; chars.len() + 1];
+        for (u, r) in units.spans.iter().enumerate() {
+            start_at[r.start] = u;
+            end_at[r.end] = u;
+        }
+        let mut words: Vec<Vec<char>> = dict.iter().map(|w| w.chars().collect()).collect();
+        words.retain(|w| !w.is_empty());
+        words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        let mut taken = vec![false; units.len()];
+        let mut pos = 0;
+        while pos < chars.len() {
+            let mut matched = 0;
+            if start_at[pos] != usize::MAX {
+                for w in &words {
+                    let end = pos + w.len();
+                    if end <= chars.len() && chars[pos..end] == w[..] && end_at[end] != usize::MAX {
+                        let (a, b) = (start_at[pos], end_at[end]);
+                        let clash = (a..=b).any(|u| taken[u])
+                            || (a + 1..=b).any(|u| self.forced[u] && units.gap[u]);
+                        if !clash {
+                            self.forced[a] = true;
+                            self.forbidden[a] = false;
+                            for u in a + 1..=b {
+                                self.forbidden[u] = true;
+                                self.forced[u] = false;
+                            }
+                            if b + 1 < units.len() {
+                                self.forced[b + 1] = true;
+                                self.forbidden[b + 1] = false;
+                            }
+                            for t in &mut taken[a..=b] {
+                                *t = true;
+                            }
+                            matched = w.len();
+                            break;
+                        }
+                    }
+                }
+            }
+            pos += matched.max(1);
+        }
+    }
+}
+
+/// Result of decoding one line's label scores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    /// Best label id per unit.
+    pub labels: Vec<usize>,
+    /// `boundary_prob[i]`: posterior probability that a word starts at unit `i` (1 for unit 0).
+    pub boundary_prob: Vec<f32>,
+}
+
+fn allowed_at(scheme: &LabelScheme, c: &Constraints, i: usize, l: usize, n: usize) -> bool {
+    let t = scheme.tag(l);
+    if i == 0 && !scheme.allowed_start(t) {
+        return false;
+    }
+    if i + 1 == n && !scheme.allowed_end(t) {
+        return false;
+    }
+    if c.forced.get(i).copied().unwrap_or(false) && !t.starts_word() {
+        return false;
+    }
+    if c.forbidden.get(i).copied().unwrap_or(false) && t.starts_word() {
+        return false;
+    }
+    true
+}
+
+fn log_add(a: f32, b: f32) -> f32 {
+    if a == f32::NEG_INFINITY {
+        return b;
+    }
+    if b == f32::NEG_INFINITY {
+        return a;
+    }
+    let m = a.max(b);
+    m + ((a - m).exp() + (b - m).exp()).ln()
+}
+
+// Dynamic programming over (position, label) tables reads best with explicit indices.
+#[allow(clippy::needless_range_loop)]
+/// Constrained Viterbi and boundary marginals over `log_probs` (`n × scheme.len()`, row-major).
+/// Constraints that cannot all hold are relaxed (forbidden first, then forced) so decoding
+/// always returns a valid tag sequence.
+pub fn decode(log_probs: &[f32], scheme: &LabelScheme, constraints: &Constraints) -> Decoded {
+    let l = scheme.len();
+    let n = log_probs.len() / l;
+    if n == 0 {
+        return Decoded {
+            labels: vec![],
+            boundary_prob: vec![],
+        };
+    }
+    let attempt = |c: &Constraints| -> Option<Decoded> {
+        let ok = |i: usize, y: usize| allowed_at(scheme, c, i, y, n);
+        let trans: Vec<bool> = (0..l * l)
+            .map(|k| scheme.allowed(scheme.tag(k / l), scheme.tag(k % l)))
+            .collect();
+        let e = |i: usize, y: usize| {
+            // Log-probabilities are in [-inf, 0]; keep them finite so a path always exists.
+            let v = log_probs[i * l + y];
+            if v.is_nan() {
+                -1e4
+            } else {
+                v.clamp(-1e4, 0.0)
+            }
+        };
+        // Viterbi
+        let mut score = vec![f32::NEG_INFINITY; n * l];
+        let mut back = vec![0usize; n * l];
+        for y in 0..l {
+            if ok(0, y) {
+                score[y] = e(0, y);
+            }
+        }
+        for i in 1..n {
+            for y in 0..l {
+                if !ok(i, y) {
+                    continue;
+                }
+                let mut best = f32::NEG_INFINITY;
+                let mut arg = 0;
+                for p in 0..l {
+                    let s = score[(i - 1) * l + p];
+                    if trans[p * l + y] && s > best {
+                        best = s;
+                        arg = p;
+                    }
+                }
+                if best > f32::NEG_INFINITY {
+                    score[i * l + y] = best + e(i, y);
+                    back[i * l + y] = arg;
+                }
+            }
+        }
+        let (mut y, best) = (0..l)
+            .map(|y| (y, score[(n - 1) * l + y]))
+            .fold((0, f32::NEG_INFINITY), |a, b| if b.1 > a.1 { b } else { a });
+        if best == f32::NEG_INFINITY {
+            return None;
+        }
+        let mut labels = vec![0; n];
+        for i in (0..n).rev() {
+            labels[i] = y;
+            y = back[i * l + y];
+        }
+        // Forward–backward (log space) for boundary marginals.
+        let mut alpha = vec![f32::NEG_INFINITY; n * l];
+        let mut beta = vec![f32::NEG_INFINITY; n * l];
+        for y in 0..l {
+            if ok(0, y) {
+                alpha[y] = e(0, y);
+            }
+        }
+        for i in 1..n {
+            for y in 0..l {
+                if !ok(i, y) {
+                    continue;
+                }
+                let mut acc = f32::NEG_INFINITY;
+                for p in 0..l {
+                    if trans[p * l + y] {
+                        acc = log_add(acc, alpha[(i - 1) * l + p]);
+                    }
+                }
+                alpha[i * l + y] = acc + e(i, y);
+            }
+        }
+        for y in 0..l {
+            if ok(n - 1, y) {
+                beta[(n - 1) * l + y] = 0.0;
+            }
+        }
+        for i in (0..n - 1).rev() {
+            for y in 0..l {
+                if !ok(i, y) {
+                    continue;
+                }
+                let mut acc = f32::NEG_INFINITY;
+                for nx in 0..l {
+                    if trans[y * l + nx] {
+                        acc = log_add(acc, beta[(i + 1) * l + nx] + e(i + 1, nx));
+                    }
+                }
+                beta[i * l + y] = acc;
+            }
+        }
+        let z = (0..l).fold(f32::NEG_INFINITY, |a, y| log_add(a, alpha[(n - 1) * l + y]));
+        let boundary_prob = (0..n)
+            .map(|i| {
+                let mut b = f32::NEG_INFINITY;
+                for y in 0..l {
+                    if scheme.tag(y).starts_word() {
+                        b = log_add(b, alpha[i * l + y] + beta[i * l + y]);
+                    }
+                }
+                ((b - z).exp()).clamp(0.0, 1.0)
+            })
+            .collect();
+        Some(Decoded {
+            labels,
+            boundary_prob,
+        })
+    };
+    if let Some(d) = attempt(constraints) {
+        return d;
+    }
+    let relaxed = Constraints {
+        forced: constraints.forced.clone(),
+        forbidden: vec![],
+    };
+    if let Some(d) = attempt(&relaxed) {
+        return d;
+    }
+    attempt(&Constraints::default()).expect("unconstrained decoding always has a path")
+}
+
+/// One word of a segmentation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    /// The word's characters exactly as typed.
+    pub text: String,
+    /// Character range in the line.
+    pub chars: Range<usize>,
+    /// Byte range in the line.
+    pub bytes: Range<usize>,
+}
+
+/// A possible word boundary between two units and the model's belief in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Boundary {
+    /// Character position of the boundary in the line.
+    pub at: usize,
+    /// Probability that a word boundary is here.
+    pub prob: f32,
+    /// Whether the decoded segmentation splits here.
+    pub split: bool,
+    /// Whether whitespace or a constraint decided it rather than the model.
+    pub forced: bool,
+}
+
+/// The one value every consumer reads: a line, its words, and the belief in every boundary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segmentation {
+    /// The input line, unchanged.
+    pub text: String,
+    /// The words in order; the text between consecutive words is whitespace only.
+    pub words: Vec<Word>,
+    /// Every place between two adjacent units, in order.
+    pub boundaries: Vec<Boundary>,
+    /// Per-unit label log-probabilities (`units × labels`), kept for k-best and explanation.
+    pub log_probs: Vec<f32>,
+    /// The units the model saw.
+    pub units: Units,
+}
+
+impl Segmentation {
+    /// The words as strings.
+    pub fn word_strs(&self) -> Vec<&str> {
+        self.words.iter().map(|w| w.text.as_str()).collect()
+    }
+
+    fn build(
+        text: &str,
+        units: Units,
+        log_probs: Vec<f32>,
+        scheme: &LabelScheme,
+        c: &Constraints,
+    ) -> Self {
+        let d = decode(&log_probs, scheme, c);
+        let char_bytes: Vec<usize> = text
+            .char_indices()
+            .map(|(b, _)| b)
+            .chain(std::iter::once(text.len()))
+            .collect();
+        let mut words = Vec::new();
+        let mut boundaries = Vec::new();
+        let mut start: Option<usize> = None;
+        let mut end = 0;
+        for (i, span) in units.spans.iter().enumerate() {
+            let starts = i == 0 || scheme.tag(d.labels[i]).starts_word();
+            if i > 0 {
+                boundaries.push(Boundary {
+                    at: span.start,
+                    prob: d.boundary_prob[i],
+                    split: starts,
+                    forced: c.forced.get(i).copied().unwrap_or(false)
+                        || c.forbidden.get(i).copied().unwrap_or(false),
+                });
+            }
+            if starts {
+                if let Some(s) = start {
+                    words.push(Word {
+                        text: text[char_bytes[s]..char_bytes[end]].to_string(),
+                        chars: s..end,
+                        bytes: char_bytes[s]..char_bytes[end],
+                    });
+                }
+                start = Some(span.start);
+            }
+            end = span.end;
+        }
+        if let Some(s) = start {
+            words.push(Word {
+                text: text[char_bytes[s]..char_bytes[end]].to_string(),
+                chars: s..end,
+                bytes: char_bytes[s]..char_bytes[end],
+            });
+        }
+        Segmentation {
+            text: text.to_string(),
+            words,
+            boundaries,
+            log_probs,
+            units,
+        }
+    }
+}
+
+/// A tagger plus its tokenizer: lines in, [`Segmentation`]s out.
+#[derive(Debug, Clone)]
+pub struct Segmenter {
+    model: BertTagger,
+    tok: CharTokenizer,
+    /// Longest window in units ([CLS]/[SEP] excluded).
+    window: usize,
+    /// Units shared by consecutive windows of a long line.
+    overlap: usize,
+    /// Upper bound on padded tokens per forward pass.
+    batch_tokens: usize,
+    /// Words forced at decode time (the user dictionary).
+    dict: Vec<String>,
+}
+
+impl Segmenter {
+    /// Builds a segmenter from loaded model files.
+    pub fn new(files: &ModelFiles) -> Result<Self> {
+        let tok = CharTokenizer::new(&files.vocab)?;
+        if tok.vocab_size() > files.config.vocab_size {
+            return Err(SegmentError::Model(ModelError::BadWeights {
+                file: files.source.clone(),
+                message: format!(
+                    "the tokenizer has {} ids but config.json says vocab_size {}",
+                    tok.vocab_size(),
+                    files.config.vocab_size
+                ),
+            }));
+        }
+        let model = BertTagger::from_tensors(&files.config, &files.tensors, true)?;
+        Ok(Self::from_parts(model, tok))
+    }
+
+    /// Builds a segmenter around an existing tagger (e.g. one being trained).
+    pub fn from_parts(model: BertTagger, tok: CharTokenizer) -> Self {
+        let window = model
+            .config()
+            .max_position_embeddings
+            .saturating_sub(2)
+            .max(1);
+        Self {
+            overlap: (window / 4).min(32),
+            window,
+            model,
+            tok,
+            batch_tokens: 4096,
+            dict: Vec::new(),
+        }
+    }
+
+    /// Sets the words to force at decode time.
+    pub fn set_dict(&mut self, words: Vec<String>) {
+        self.dict = words;
+    }
+
+    /// The tagger.
+    pub fn model(&self) -> &BertTagger {
+        &self.model
+    }
+
+    /// The tokenizer.
+    pub fn tokenizer(&self) -> &CharTokenizer {
+        &self.tok
+    }
+
+    /// Sets the longest window (for tests of long-input handling).
+    pub fn set_window(&mut self, window: usize, overlap: usize) {
+        let max = self
+            .model
+            .config()
+            .max_position_embeddings
+            .saturating_sub(2)
+            .max(1);
+        self.window = window.clamp(1, max);
+        self.overlap = overlap.min(self.window / 2);
+    }
+
+    /// Segments one line.
+    pub fn segment(&self, text: &str) -> Result<Segmentation> {
+        Ok(self.segment_batch(&[text])?.pop().expect("one result"))
+    }
+
+    /// Segments many lines at once (faster: they share forward passes).
+    pub fn segment_batch<S: AsRef<str>>(&self, lines: &[S]) -> Result<Vec<Segmentation>> {
+        let units: Vec<Units> = lines.iter().map(|l| self.tok.units(l.as_ref())).collect();
+        let log_probs = self.label_log_probs(&units)?;
+        let scheme = self.model.labels();
+        Ok(lines
+            .iter()
+            .zip(units)
+            .zip(log_probs)
+            .map(|((line, u), lp)| {
+                let mut c = Constraints::from_gaps(&u);
+                c.force_words(line.as_ref(), &u, &self.dict);
+                Segmentation::build(line.as_ref(), u, lp, scheme, &c)
+            })
+            .collect())
+    }
+
+    /// Label log-probabilities per unit for each line (`units × labels`, row-major).
+    pub fn label_log_probs(&self, lines: &[Units]) -> Result<Vec<Vec<f32>>> {
+        let nl = self.model.labels().len();
+        // Cut every line into windows: (line, start, len, own_start, own_end).
+        let mut windows = Vec::new();
+        for (li, u) in lines.iter().enumerate() {
+            let n = u.len();
+            if n == 0 {
+                continue;
+            }
+            if n <= self.window {
+                windows.push((li, 0, n, 0, n));
+                continue;
+            }
+            let stride = (self.window - self.overlap).max(1);
+            let mut s = 0;
+            loop {
+                let e = (s + self.window).min(n);
+                let own_s = if s == 0 { 0 } else { s + self.overlap / 2 };
+                let own_e = if e == n {
+                    n
+                } else {
+                    e - (self.overlap - self.overlap / 2)
+                };
+                windows.push((li, s, e - s, own_s, own_e));
+                if e == n {
+                    break;
+                }
+                s += stride;
+            }
+        }
+        let mut out: Vec<Vec<f32>> = lines.iter().map(|u| vec![0.0; u.len() * nl]).collect();
+        // Longest first, so each batch pads little.
+        windows.sort_by_key(|w| std::cmp::Reverse(w.2));
+        let mut i = 0;
+        while i < windows.len() {
+            let t = windows[i].2 + 2;
+            let rows = (self.batch_tokens / t).clamp(1, 256);
+            let batch = &windows[i..(i + rows).min(windows.len())];
+            i += batch.len();
+            let mut ids = vec![self.tok.pad; batch.len() * t];
+            let mut mask = vec![0f32; batch.len() * t];
+            for (r, &(li, s, len, _, _)) in batch.iter().enumerate() {
+                let row = &mut ids[r * t..(r + 1) * t];
+                row[0] = self.tok.cls;
+                row[1..=len].copy_from_slice(&lines[li].ids[s..s + len]);
+                row[len + 1] = self.tok.sep;
+                mask[r * t..r * t + len + 2].fill(1.0);
+            }
+            let ids = Tensor::from_vec(ids, (batch.len(), t), &Device::Cpu)?;
+            let mask = Tensor::from_vec(mask, (batch.len(), t), &Device::Cpu)?;
+            let logits = self.model.forward(&ids, &mask, None)?;
+            let lp = candle_nn::ops::log_softmax(&logits, candle_core::D::Minus1)?;
+            let lp: Vec<f32> = lp.flatten_all()?.to_vec1()?;
+            for (r, &(li, s, _, own_s, own_e)) in batch.iter().enumerate() {
+                for u in own_s..own_e {
+                    let src = (r * t + 1 + (u - s)) * nl;
+                    out[li][u * nl..(u + 1) * nl].copy_from_slice(&lp[src..src + nl]);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The tags of `words` over `units` of their joined text: each unit is tagged by whether a word
+/// starts at its first character and ends at its last.
+pub fn gold_labels(units: &Units, words: &[&str], scheme: &LabelScheme) -> Vec<usize> {
+    let mut starts = std::collections::HashSet::new();
+    let mut ends = std::collections::HashSet::new();
+    let mut pos = 0;
+    for w in words {
+        starts.insert(pos);
+        pos += w.chars().count();
+        ends.insert(pos);
+    }
+    units
+        .spans
+        .iter()
+        .map(|r| {
+            let t = match (starts.contains(&r.start), ends.contains(&r.end)) {
+                (true, true) => Tag::Single,
+                (true, false) => Tag::Begin,
+                (false, true) => Tag::End,
+                (false, false) => Tag::Middle,
+            };
+            scheme.id(t)
+        })
+        .collect()
+}

@@ -1,0 +1,110 @@
+//! fenci's data directory and crash-safe writes.
+//!
+//! The data directory is `$FENCI_HOME` when set, else the platform's data dir (via the
+//! `directories` crate, e.g. `~/.local/share/fenci`). Every write of user data or of a model goes
+//! through [`write_file_atomic`] / [`write_dir_atomic`]: write to a temporary sibling, fsync, rename,
+//! fsync the parent — a crash leaves either the old or the new version, never a torn one.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// The data directory (not created).
+pub fn data_dir() -> io::Result<PathBuf> {
+    if let Some(h) = std::env::var_os("FENCI_HOME") {
+        if !h.is_empty() {
+            return Ok(PathBuf::from(h));
+        }
+    }
+    directories::ProjectDirs::from("", "", "fenci")
+        .map(|d| d.data_dir().to_path_buf())
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                "no home directory found; set FENCI_HOME to a writable directory",
+            )
+        })
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    // Directories can be opened and fsynced on Unix; elsewhere this is a no-op.
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+fn temp_sibling(path: &Path, tag: &str) -> io::Result<PathBuf> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
+    let parent = path.parent().unwrap_or(Path::new("."));
+    Ok(parent.join(format!(
+        ".{}.{tag}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    )))
+}
+
+/// Writes `bytes` to `path` atomically (temp file, fsync, rename, fsync parent).
+pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(p) = parent {
+        fs::create_dir_all(p)?;
+    }
+    let tmp = temp_sibling(path, "file")?;
+    let res = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        fs::rename(&tmp, path)?;
+        sync_dir(parent.unwrap_or(Path::new(".")))
+    })();
+    if res.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    res
+}
+
+/// Writes a directory of files atomically: all files go to a temporary sibling directory, are
+/// fsynced, then the directory replaces `dir` by rename. An existing `dir` is moved aside first
+/// and removed only after the new one is in place.
+pub fn write_dir_atomic(dir: &Path, files: &[(&str, &[u8])]) -> io::Result<()> {
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    fs::create_dir_all(&parent)?;
+    let tmp = temp_sibling(dir, "dir")?;
+    let _ = fs::remove_dir_all(&tmp);
+    let res = (|| {
+        fs::create_dir_all(&tmp)?;
+        for (name, bytes) in files {
+            let mut f = File::create(tmp.join(name))?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+        }
+        sync_dir(&tmp)?;
+        let old = temp_sibling(dir, "old")?;
+        let had_old = dir.exists();
+        if had_old {
+            let _ = fs::remove_dir_all(&old);
+            fs::rename(dir, &old)?;
+        }
+        fs::rename(&tmp, dir)?;
+        sync_dir(&parent)?;
+        if had_old {
+            let _ = fs::remove_dir_all(&old);
+        }
+        Ok(())
+    })();
+    if res.is_err() {
+        let _ = fs::remove_dir_all(&tmp);
+    }
+    res
+}

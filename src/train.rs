@@ -1,0 +1,775 @@
+//! Training the tagger: fresh models and fine-tuning, on gold-segmented sentences.
+//!
+//! The loop follows candle's mnist-training example with three additions: an AdamW of our own
+//! (its moments can be checkpointed, and it can decay weights toward the starting weights instead
+//! of toward zero), frozen lower layers, and checkpoints that let a run resume after Ctrl-C.
+//! Progress goes to one callback; the caller decides how to show it. Nothing here touches a
+//! terminal.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use candle_core::{DType, Device, Tensor, Var};
+use candle_nn::VarMap;
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+use crate::eval::Scores;
+use crate::model::{
+    self, BertConfig, BertTagger, LabelScheme, ModelError, ModelFiles, VocabSource,
+};
+use crate::segment::{gold_labels, CharTokenizer, SegmentError, Segmenter};
+
+/// Errors while training.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrainError {
+    /// The training data is unusable.
+    #[error("{0}")]
+    Data(String),
+    /// Model or tokenizer trouble.
+    #[error(transparent)]
+    Segment(#[from] SegmentError),
+    /// A file could not be written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+impl From<ModelError> for TrainError {
+    fn from(e: ModelError) -> Self {
+        TrainError::Segment(SegmentError::Model(e))
+    }
+}
+impl From<candle_core::Error> for TrainError {
+    fn from(e: candle_core::Error) -> Self {
+        TrainError::Segment(e.into())
+    }
+}
+
+/// Result type of this module.
+pub type Result<T> = std::result::Result<T, TrainError>;
+
+/// Reads gold-segmented text: one sentence a line, words separated by whitespace; blank lines are
+/// skipped.
+pub fn read_gold(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .map(|l| l.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Hyper-parameters of a run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TrainConfig {
+    /// Passes over the data.
+    pub epochs: usize,
+    /// Peak learning rate.
+    pub lr: f64,
+    /// Padded tokens per batch.
+    pub batch_tokens: usize,
+    /// Dropout probability in training.
+    pub dropout: f32,
+    /// Freeze the embeddings and the lowest `freeze - 1` encoder layers (0 trains everything).
+    pub freeze: usize,
+    /// Random seed (init, shuffling, dropout is seeded by candle's global RNG).
+    pub seed: u64,
+    /// Longest training piece in units; longer sentences are cut at word boundaries.
+    pub max_units: usize,
+    /// Fraction of steps spent warming the learning rate up.
+    pub warmup: f64,
+    /// Decoupled weight decay toward zero.
+    pub weight_decay: f64,
+    /// Decay toward the starting weights (L2-SP), for fine-tuning without forgetting.
+    pub anchor_decay: f64,
+    /// Probability of replacing a unit by [UNK] (teaches the model unseen characters).
+    pub unk_prob: f64,
+    /// Probability of cutting a sentence at a random word boundary (length variety).
+    pub cut_prob: f64,
+    /// Save a checkpoint every this many steps.
+    pub checkpoint_every: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 3,
+            lr: 1e-3,
+            batch_tokens: 2048,
+            dropout: 0.1,
+            freeze: 0,
+            seed: 42,
+            max_units: 126,
+            warmup: 0.05,
+            weight_decay: 0.01,
+            anchor_decay: 0.0,
+            unk_prob: 0.0,
+            cut_prob: 0.0,
+            checkpoint_every: 200,
+        }
+    }
+}
+
+/// What the trainer reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Progress {
+    /// A step finished.
+    Step {
+        /// Epoch (0-based).
+        epoch: usize,
+        /// Steps done in all.
+        step: usize,
+        /// Steps planned in all.
+        total: usize,
+        /// Mean loss of this batch.
+        loss: f32,
+        /// Units per second over the run so far.
+        units_per_s: f64,
+    },
+    /// An evaluation on the dev set finished.
+    Eval {
+        /// Epoch (0-based).
+        epoch: usize,
+        /// Dev F1 in [0, 1].
+        f1: f64,
+        /// Whether it is the best so far (and so was saved).
+        best: bool,
+    },
+    /// A checkpoint was written.
+    Checkpoint {
+        /// Steps done.
+        step: usize,
+    },
+}
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// The trained model (the best on dev when a dev set was given, else the last).
+    pub model: ModelFiles,
+    /// Best dev F1, if evaluated.
+    pub best_dev_f1: Option<f64>,
+    /// Steps taken.
+    pub steps: usize,
+    /// Whether the run was cancelled before its last step.
+    pub cancelled: bool,
+    /// Training loss of the last step.
+    pub last_loss: f32,
+}
+
+/// One sentence ready for training: unit ids, gold labels, and which units start a word.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    ids: Vec<u32>,
+    labels: Vec<u32>,
+    starts: Vec<bool>,
+}
+
+/// Turns gold sentences into training samples for `tok` and `scheme`.
+pub fn samples(sents: &[Vec<String>], tok: &CharTokenizer, scheme: &LabelScheme) -> Vec<Sample> {
+    sents
+        .iter()
+        .filter_map(|words| {
+            let text: String = words.concat();
+            let units = tok.units(&text);
+            if units.is_empty() {
+                return None;
+            }
+            let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+            let labels: Vec<u32> = gold_labels(&units, &refs, scheme)
+                .into_iter()
+                .map(|l| l as u32)
+                .collect();
+            let starts = labels
+                .iter()
+                .map(|&l| scheme.tag(l as usize).starts_word())
+                .collect();
+            Some(Sample {
+                ids: units.ids,
+                labels,
+                starts,
+            })
+        })
+        .collect()
+}
+
+/// Cuts samples into pieces of at most `max` units at word starts (hard cuts only inside words
+/// longer than `max`); with probability `cut_prob` also cuts at one random word start.
+fn pieces(samples: &[Sample], max: usize, cut_prob: f64, rng: &mut impl Rng) -> Vec<Sample> {
+    let mut out = Vec::new();
+    for s in samples {
+        let n = s.ids.len();
+        let mut cuts = vec![0];
+        let mut last = 0;
+        let mut last_start = 0;
+        for i in 1..n {
+            if s.starts[i] {
+                last_start = i;
+            }
+            if i - last >= max {
+                let c = if last_start > last { last_start } else { i };
+                cuts.push(c);
+                last = c;
+            }
+        }
+        if cut_prob > 0.0 && rng.random_bool(cut_prob.clamp(0.0, 1.0)) {
+            let starts: Vec<usize> = (1..n).filter(|&i| s.starts[i]).collect();
+            if let Some(&c) = starts.choose(rng) {
+                cuts.push(c);
+            }
+        }
+        cuts.push(n);
+        cuts.sort_unstable();
+        cuts.dedup();
+        for w in cuts.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            if b > a {
+                out.push(Sample {
+                    ids: s.ids[a..b].to_vec(),
+                    labels: s.labels[a..b].to_vec(),
+                    starts: s.starts[a..b].to_vec(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Groups samples into batches of similar length, at most `batch_tokens` padded tokens each.
+fn batches(mut pieces: Vec<Sample>, batch_tokens: usize, rng: &mut impl Rng) -> Vec<Vec<Sample>> {
+    pieces.shuffle(rng);
+    let mut out = Vec::new();
+    // Sort within chunks of ~100 batches: little padding, still random across the epoch.
+    for chunk in pieces.chunks_mut(4096) {
+        chunk.sort_by_key(|s| s.ids.len());
+        let mut cur: Vec<Sample> = Vec::new();
+        let mut cur_max = 0;
+        for s in chunk.iter() {
+            let t = s.ids.len() + 2;
+            let new_max = cur_max.max(t);
+            if !cur.is_empty() && new_max * (cur.len() + 1) > batch_tokens {
+                out.push(std::mem::take(&mut cur));
+                cur_max = 0;
+            }
+            cur_max = cur_max.max(t);
+            cur.push(s.clone());
+        }
+        if !cur.is_empty() {
+            out.push(cur);
+        }
+    }
+    out.shuffle(rng);
+    out
+}
+
+/// AdamW with state we can save, and optional decay toward anchor weights (L2-SP).
+struct AdamW {
+    vars: Vec<(String, Var)>,
+    m: Vec<Tensor>,
+    v: Vec<Tensor>,
+    anchors: Vec<Option<Tensor>>,
+    t: usize,
+    b1: f64,
+    b2: f64,
+    eps: f64,
+    wd: f64,
+    anchor_wd: f64,
+}
+
+impl AdamW {
+    fn new(vars: Vec<(String, Var)>, wd: f64, anchor_wd: f64) -> Result<Self> {
+        let m = vars
+            .iter()
+            .map(|(_, v)| v.as_tensor().zeros_like())
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        let anchors = vars
+            .iter()
+            .map(|(_, v)| {
+                if anchor_wd > 0.0 {
+                    Some(v.as_tensor().detach().copy())
+                } else {
+                    None
+                }
+                .transpose()
+            })
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        Ok(Self {
+            v: m.clone(),
+            m,
+            anchors,
+            vars,
+            t: 0,
+            b1: 0.9,
+            b2: 0.999,
+            eps: 1e-8,
+            wd,
+            anchor_wd,
+        })
+    }
+
+    fn step(&mut self, grads: &candle_core::backprop::GradStore, lr: f64, clip: f64) -> Result<()> {
+        self.t += 1;
+        // Global gradient-norm clipping.
+        let mut sq = 0f64;
+        for (_, var) in &self.vars {
+            if let Some(g) = grads.get(var.as_tensor()) {
+                sq += g.sqr()?.sum_all()?.to_scalar::<f32>()? as f64;
+            }
+        }
+        let norm = sq.sqrt();
+        let scale = if norm > clip && norm.is_finite() {
+            clip / norm
+        } else {
+            1.0
+        };
+        if !norm.is_finite() {
+            // A NaN/inf gradient: skip the update rather than poison the weights.
+            return Ok(());
+        }
+        let bc1 = 1.0 - self.b1.powi(self.t as i32);
+        let bc2 = 1.0 - self.b2.powi(self.t as i32);
+        for (i, (name, var)) in self.vars.iter().enumerate() {
+            let Some(g) = grads.get(var.as_tensor()) else {
+                continue;
+            };
+            let g = (g * scale)?;
+            self.m[i] = ((&self.m[i] * self.b1)? + (&g * (1.0 - self.b1))?)?;
+            self.v[i] = ((&self.v[i] * self.b2)? + (g.sqr()? * (1.0 - self.b2))?)?;
+            let mhat = (&self.m[i] / bc1)?;
+            let vhat = (&self.v[i] / bc2)?;
+            let upd = (mhat / (vhat.sqrt()? + self.eps)?)?;
+            let theta = var.as_tensor();
+            // No weight decay on biases and LayerNorm parameters.
+            let decays = !(name.ends_with(".bias") || name.contains("LayerNorm"));
+            let mut new = (theta - (upd * lr)?)?;
+            if decays && self.wd > 0.0 {
+                new = (new - (theta * (lr * self.wd))?)?;
+            }
+            if let Some(a) = &self.anchors[i] {
+                new = (new - ((theta - a)? * (lr * self.anchor_wd))?)?;
+            }
+            var.set(&new)?;
+        }
+        Ok(())
+    }
+}
+
+/// The state saved beside the moments in a checkpoint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CkptState {
+    epoch: usize,
+    batch_in_epoch: usize,
+    step: usize,
+    adam_t: usize,
+    best_dev_f1: Option<f64>,
+    train: TrainConfig,
+}
+
+/// Where a run keeps its checkpoint: `<out>.ckpt` beside the output directory.
+pub fn checkpoint_dir(out: &Path) -> PathBuf {
+    let mut s = out.as_os_str().to_owned();
+    s.push(".ckpt");
+    PathBuf::from(s)
+}
+
+/// Which variables train with `freeze` = N: everything but the embeddings and layers < N-1.
+pub fn trainable(name: &str, freeze: usize) -> bool {
+    if freeze == 0 {
+        return true;
+    }
+    if name.starts_with("bert.embeddings.") {
+        return false;
+    }
+    if let Some(rest) = name.strip_prefix("bert.encoder.layer.") {
+        let layer: usize = rest
+            .split('.')
+            .next()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        return layer + 1 >= freeze;
+    }
+    true
+}
+
+/// Scores a model on gold sentences.
+pub fn evaluate(
+    seg: &Segmenter,
+    gold: &[Vec<String>],
+    vocab: Option<&HashSet<String>>,
+) -> Result<Scores> {
+    let mut scores = Scores::default();
+    for chunk in gold.chunks(256) {
+        let lines: Vec<String> = chunk.iter().map(|w| w.concat()).collect();
+        let segs = seg.segment_batch(&lines)?;
+        for (g, s) in chunk.iter().zip(&segs) {
+            scores.add(g, &s.word_strs(), vocab);
+        }
+    }
+    Ok(scores)
+}
+
+/// A training run: the starting model, the data and where to write.
+pub struct Trainer<'a> {
+    /// Starting point: a loaded model (fine-tune) or a fresh one from [`fresh_model`].
+    pub init: ModelFiles,
+    /// Training sentences.
+    pub train: &'a [Vec<String>],
+    /// Dev sentences for model selection (may be empty).
+    pub dev: &'a [Vec<String>],
+    /// Hyper-parameters.
+    pub cfg: TrainConfig,
+    /// Output directory (HF layout) and, beside it, the checkpoint; `None` keeps it in memory.
+    pub out: Option<PathBuf>,
+    /// Store the written weights as F16.
+    pub f16: bool,
+    /// Continue from the checkpoint beside `out`.
+    pub resume: bool,
+}
+
+fn model_files(
+    cfg: &BertConfig,
+    vm: &VarMap,
+    vocab: &VocabSource,
+    source: &str,
+) -> Result<ModelFiles> {
+    let tensors: HashMap<String, Tensor> = model::varmap_tensors(vm)?.into_iter().collect();
+    Ok(ModelFiles {
+        config: cfg.clone(),
+        tensors,
+        vocab: vocab.clone(),
+        source: source.to_string(),
+    })
+}
+
+fn save_checkpoint(dir: &Path, vm: &VarMap, opt: &AdamW, state: &CkptState) -> Result<()> {
+    let weights = model::safetensors_bytes(&model::varmap_tensors(vm)?, false)?;
+    let mut moments = Vec::new();
+    for (i, (name, _)) in opt.vars.iter().enumerate() {
+        moments.push((format!("m.{name}"), opt.m[i].clone()));
+        moments.push((format!("v.{name}"), opt.v[i].clone()));
+    }
+    let moments = model::safetensors_bytes(&moments, false)?;
+    let state_json = serde_json::to_string_pretty(state).expect("state serializes");
+    crate::store::write_dir_atomic(
+        dir,
+        &[
+            ("model.safetensors", &weights),
+            ("optimizer.safetensors", &moments),
+            ("state.json", state_json.as_bytes()),
+        ],
+    )
+    .map_err(|source| TrainError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })
+}
+
+impl Trainer<'_> {
+    /// Runs training; `cancel` stops it between steps (a checkpoint is written first).
+    pub fn run(self, cancel: &AtomicBool, mut progress: impl FnMut(Progress)) -> Result<Summary> {
+        let cfg = self.cfg.clone();
+        let mcfg = self.init.config.clone();
+        let scheme = mcfg.labels("config.json")?;
+        let tok = CharTokenizer::new(&self.init.vocab)?;
+        if self.train.is_empty() {
+            return Err(TrainError::Data("no training sentences".into()));
+        }
+        let max_units = cfg.max_units.min(mcfg.max_position_embeddings - 2).max(1);
+        let data = samples(self.train, &tok, &scheme);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(cfg.seed);
+        // Plan the steps: the number of batches per epoch is fixed by a dry run with the seed.
+        let steps_per_epoch = batches(
+            pieces(&data, max_units, cfg.cut_prob, &mut rng.clone()),
+            cfg.batch_tokens,
+            &mut rng.clone(),
+        )
+        .len();
+        let total = steps_per_epoch * cfg.epochs;
+
+        let vm = model::varmap_from(&self.init.sorted_tensors())?;
+        let tagger = BertTagger::from_varmap(&mcfg, &vm)?;
+        let vars: Vec<(String, Var)> = {
+            let data = vm.data().lock().expect("varmap lock");
+            let mut v: Vec<(String, Var)> = data
+                .iter()
+                .filter(|(k, _)| trainable(k, cfg.freeze))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            v.sort_by(|a, b| a.0.cmp(&b.0));
+            v
+        };
+        let mut opt = AdamW::new(vars, cfg.weight_decay, cfg.anchor_decay)?;
+        let mut state = CkptState {
+            epoch: 0,
+            batch_in_epoch: 0,
+            step: 0,
+            adam_t: 0,
+            best_dev_f1: None,
+            train: cfg.clone(),
+        };
+        let ckpt = self.out.as_deref().map(checkpoint_dir);
+        if self.resume {
+            let dir = ckpt
+                .as_ref()
+                .ok_or_else(|| TrainError::Data("--resume needs --out".into()))?;
+            let st: CkptState = std::fs::read_to_string(dir.join("state.json"))
+                .ok()
+                .and_then(|s| serde_json::from_str(&s).ok())
+                .ok_or_else(|| {
+                    TrainError::Data(format!(
+                        "no usable checkpoint in {} (start without --resume)",
+                        dir.display()
+                    ))
+                })?;
+            let file = dir.join("model.safetensors").display().to_string();
+            let bytes =
+                std::fs::read(dir.join("model.safetensors")).map_err(|source| TrainError::Io {
+                    path: dir.join("model.safetensors"),
+                    source,
+                })?;
+            let w = model::parse_safetensors(&bytes, &file)?;
+            let w = model::select_tensors(&w, &mcfg, scheme.len(), &file)?;
+            {
+                let data = vm.data().lock().expect("varmap lock");
+                for (k, var) in data.iter() {
+                    if let Some(t) = w.get(k) {
+                        var.set(t)?;
+                    }
+                }
+            }
+            let mfile = dir.join("optimizer.safetensors");
+            let mbytes = std::fs::read(&mfile).map_err(|source| TrainError::Io {
+                path: mfile.clone(),
+                source,
+            })?;
+            let mom = model::parse_safetensors(&mbytes, &mfile.display().to_string())?;
+            for (i, (name, _)) in opt.vars.iter().enumerate() {
+                if let (Some(m), Some(v)) =
+                    (mom.get(&format!("m.{name}")), mom.get(&format!("v.{name}")))
+                {
+                    opt.m[i] = m.clone();
+                    opt.v[i] = v.clone();
+                }
+            }
+            opt.t = st.adam_t;
+            state = st;
+            state.train = cfg.clone();
+        }
+
+        let source = self
+            .out
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "trained".into());
+        let mut best: Option<ModelFiles> = None;
+        let mut last_loss = f32::NAN;
+        let started = Instant::now();
+        let mut units_done = 0usize;
+        let mut cancelled = false;
+        'epochs: for epoch in state.epoch..cfg.epochs {
+            // Each epoch's order depends only on the seed and the epoch: resuming replays it.
+            let mut erng =
+                rand::rngs::StdRng::seed_from_u64(cfg.seed ^ ((epoch as u64 + 1) * 0x9E37_79B9));
+            let ep_batches = batches(
+                pieces(&data, max_units, cfg.cut_prob, &mut erng),
+                cfg.batch_tokens,
+                &mut erng,
+            );
+            let skip = if epoch == state.epoch {
+                state.batch_in_epoch
+            } else {
+                0
+            };
+            for (bi, batch) in ep_batches.iter().enumerate().skip(skip) {
+                if cancel.load(Ordering::Relaxed) {
+                    cancelled = true;
+                    state.epoch = epoch;
+                    state.batch_in_epoch = bi;
+                    break 'epochs;
+                }
+                let t = batch.iter().map(|s| s.ids.len()).max().unwrap_or(0) + 2;
+                let b = batch.len();
+                let mut ids = vec![tok.pad; b * t];
+                let mut mask = vec![0f32; b * t];
+                let mut rows = Vec::new();
+                let mut targets = Vec::new();
+                for (r, s) in batch.iter().enumerate() {
+                    ids[r * t] = tok.cls;
+                    for (j, &id) in s.ids.iter().enumerate() {
+                        let id = if cfg.unk_prob > 0.0 && rng.random_bool(cfg.unk_prob) {
+                            tok.unk
+                        } else {
+                            id
+                        };
+                        ids[r * t + 1 + j] = id;
+                        rows.push((r * t + 1 + j) as u32);
+                        targets.push(s.labels[j]);
+                    }
+                    ids[r * t + 1 + s.ids.len()] = tok.sep;
+                    mask[r * t..r * t + s.ids.len() + 2].fill(1.0);
+                    units_done += s.ids.len();
+                }
+                let ids = Tensor::from_vec(ids, (b, t), &Device::Cpu)?;
+                let mask = Tensor::from_vec(mask, (b, t), &Device::Cpu)?;
+                let rows = Tensor::new(rows.as_slice(), &Device::Cpu)?;
+                let targets = Tensor::new(targets.as_slice(), &Device::Cpu)?;
+                let logits = tagger.forward(&ids, &mask, Some(cfg.dropout))?;
+                let logits = logits
+                    .reshape((b * t, scheme.len()))?
+                    .index_select(&rows, 0)?;
+                let loss = candle_nn::loss::cross_entropy(&logits, &targets)?;
+                let grads = loss.backward()?;
+                let step = state.step;
+                let warm = ((total as f64) * cfg.warmup).max(1.0);
+                let lr = if (step as f64) < warm {
+                    cfg.lr * (step as f64 + 1.0) / warm
+                } else {
+                    cfg.lr * (1.0 - (step as f64 - warm) / (total as f64 - warm).max(1.0)).max(0.02)
+                };
+                opt.step(&grads, lr, 1.0)?;
+                last_loss = loss.to_dtype(DType::F32)?.to_scalar::<f32>()?;
+                state.step += 1;
+                state.adam_t = opt.t;
+                progress(Progress::Step {
+                    epoch,
+                    step: state.step,
+                    total,
+                    loss: last_loss,
+                    units_per_s: units_done as f64 / started.elapsed().as_secs_f64().max(1e-9),
+                });
+                if let Some(dir) = &ckpt {
+                    if cfg.checkpoint_every > 0 && state.step % cfg.checkpoint_every == 0 {
+                        state.epoch = epoch;
+                        state.batch_in_epoch = bi + 1;
+                        save_checkpoint(dir, &vm, &opt, &state)?;
+                        progress(Progress::Checkpoint { step: state.step });
+                    }
+                }
+            }
+            // End of epoch: evaluate, keep the best.
+            state.epoch = epoch + 1;
+            state.batch_in_epoch = 0;
+            let files = model_files(&mcfg, &vm, &self.init.vocab, &source)?;
+            if !self.dev.is_empty() {
+                let seg = Segmenter::new(&files)?;
+                let f1 = evaluate(&seg, self.dev, None)?.f1();
+                let is_best = state.best_dev_f1.is_none_or(|b| f1 > b);
+                progress(Progress::Eval {
+                    epoch,
+                    f1,
+                    best: is_best,
+                });
+                if is_best {
+                    state.best_dev_f1 = Some(f1);
+                    if let Some(out) = &self.out {
+                        files.save_dir(out, self.f16)?;
+                    }
+                    best = Some(files);
+                }
+            } else {
+                if let Some(out) = &self.out {
+                    files.save_dir(out, self.f16)?;
+                }
+                best = Some(files);
+            }
+            if let Some(dir) = &ckpt {
+                save_checkpoint(dir, &vm, &opt, &state)?;
+                progress(Progress::Checkpoint { step: state.step });
+            }
+        }
+        if cancelled {
+            if let Some(dir) = &ckpt {
+                save_checkpoint(dir, &vm, &opt, &state)?;
+                progress(Progress::Checkpoint { step: state.step });
+            }
+        }
+        let model = match best {
+            Some(m) => m,
+            None => {
+                // Resumed after the last epoch, or cancelled in the first: use the best on disk
+                // if there is one, else the current weights.
+                match self
+                    .out
+                    .as_deref()
+                    .filter(|o| o.join("config.json").is_file())
+                {
+                    Some(out) => ModelFiles::load_dir(out)?,
+                    None => model_files(&mcfg, &vm, &self.init.vocab, &source)?,
+                }
+            }
+        };
+        Ok(Summary {
+            model,
+            best_dev_f1: state.best_dev_f1,
+            steps: state.step,
+            cancelled,
+            last_loss,
+        })
+    }
+}
+
+/// A fresh, randomly initialised tagger over `vocab`.
+pub fn fresh_model(
+    vocab: VocabSource,
+    layers: usize,
+    hidden: usize,
+    heads: usize,
+    max_positions: usize,
+    scheme: &LabelScheme,
+    seed: u64,
+) -> Result<ModelFiles> {
+    let tok = CharTokenizer::new(&vocab)?;
+    let cfg = BertConfig::new_tagger(
+        tok.vocab_size(),
+        layers,
+        hidden,
+        heads,
+        max_positions,
+        scheme,
+    );
+    let tensors = model::init_tensors(&cfg, scheme.len(), seed)?
+        .into_iter()
+        .collect();
+    Ok(ModelFiles {
+        config: cfg,
+        tensors,
+        vocab,
+        source: "fresh".into(),
+    })
+}
+
+/// Trims a BERT `vocab.txt` to what `texts` use: the special tokens, every token the texts
+/// tokenize to at least `min_count` times, and the single ASCII letters and digits (plain and
+/// `##`), so any Latin word still tokenizes. Everything else becomes [UNK].
+pub fn trim_vocab(full: &[u8], texts: &[String], min_count: usize) -> Result<Vec<u8>> {
+    let tok = CharTokenizer::new(&VocabSource::VocabTxt(full.to_vec()))?;
+    let full_text = String::from_utf8_lossy(full);
+    let tokens: Vec<&str> = full_text.lines().collect();
+    let mut counts = vec![0usize; tokens.len()];
+    for t in texts {
+        for id in tok.units(t).ids {
+            if let Some(c) = counts.get_mut(id as usize) {
+                *c += 1;
+            }
+        }
+    }
+    let mut keep = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        let bare = t.strip_prefix("##").unwrap_or(t);
+        let special = matches!(*t, "[PAD]" | "[UNK]" | "[CLS]" | "[SEP]" | "[MASK]");
+        let ascii1 = bare.len() == 1 && bare.chars().all(|c| c.is_ascii_alphanumeric());
+        if special || ascii1 || counts[i] >= min_count.max(1) {
+            keep.push(*t);
+        }
+    }
+    let mut out = keep.join("\n");
+    out.push('\n');
+    Ok(out.into_bytes())
+}

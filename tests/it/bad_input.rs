@@ -1,0 +1,127 @@
+//! Broken model directories and hostile text: clear errors naming the file, never a panic.
+use fenci::model::{LabelScheme, ModelFiles};
+use fenci::segment::Segmenter;
+
+use crate::util::{tempdir, tiny_model, write_model};
+
+fn saved() -> tempfile::TempDir {
+    let d = tempdir();
+    write_model(&tiny_model(&LabelScheme::bmes(), 1, 8, 16, 41), d.path());
+    d
+}
+
+fn err(dir: &std::path::Path) -> String {
+    format!(
+        "{:#}",
+        anyhow::Error::from(ModelFiles::load_dir(dir).unwrap_err())
+    )
+}
+
+#[test]
+fn missing_files_are_named() {
+    let d = saved();
+    std::fs::remove_file(d.path().join("model.safetensors")).unwrap();
+    let e = err(d.path());
+    assert!(e.contains("model.safetensors"), "{e}");
+    let d = saved();
+    std::fs::remove_file(d.path().join("vocab.txt")).unwrap();
+    assert!(err(d.path()).contains("vocab.txt"));
+    let d = saved();
+    std::fs::remove_file(d.path().join("config.json")).unwrap();
+    assert!(err(d.path()).contains("config.json"));
+    assert!(err(&d.path().join("nope")).contains("not a model directory"));
+}
+
+#[test]
+fn bad_json_and_lying_configs_are_refused() {
+    let d = saved();
+    std::fs::write(d.path().join("config.json"), "{ not json").unwrap();
+    let e = err(d.path());
+    assert!(
+        e.contains("config.json") && e.contains("not a valid"),
+        "{e}"
+    );
+
+    let d = saved();
+    let p = d.path().join("config.json");
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    cfg["hidden_size"] = 12.into();
+    cfg["num_attention_heads"] = 2.into();
+    std::fs::write(&p, cfg.to_string()).unwrap();
+    let e = err(d.path());
+    assert!(
+        e.contains("model.safetensors") && e.contains("shape"),
+        "{e}"
+    );
+
+    let mut cfg2 = cfg.clone();
+    cfg2["id2label"] = serde_json::json!({"0": "B-PER", "1": "I-PER", "2": "O"});
+    std::fs::write(&p, cfg2.to_string()).unwrap();
+    let e = err(d.path());
+    assert!(e.contains("BMES") && e.contains("B/I"), "{e}");
+
+    let mut cfg3 = cfg.clone();
+    cfg3["model_type"] = "gpt2".into();
+    std::fs::write(&p, cfg3.to_string()).unwrap();
+    assert!(err(d.path()).contains("unsupported"));
+}
+
+#[test]
+fn truncated_and_bit_flipped_weights_are_refused() {
+    let d = saved();
+    let p = d.path().join("model.safetensors");
+    let bytes = std::fs::read(&p).unwrap();
+    for cut in [0, 5, 8, 100, bytes.len() / 2, bytes.len() - 1] {
+        std::fs::write(&p, &bytes[..cut]).unwrap();
+        let e = err(d.path());
+        assert!(e.contains("model.safetensors"), "cut {cut}: {e}");
+    }
+    // Flip bits across the file: loading either fails with an error naming the file or
+    // succeeds with finite weights; it never panics.
+    for i in (0..bytes.len()).step_by(bytes.len() / 97 + 1) {
+        let mut b = bytes.clone();
+        b[i] ^= 0xA5;
+        std::fs::write(&p, &b).unwrap();
+        match ModelFiles::load_dir(d.path()) {
+            Ok(m) => {
+                let _ = Segmenter::new(&m).and_then(|s| s.segment("我爱北京"));
+            }
+            Err(e) => {
+                let e = format!("{:#}", anyhow::Error::from(e));
+                assert!(
+                    e.contains("model.safetensors") || e.contains("config"),
+                    "{e}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn an_empty_vocabulary_is_refused() {
+    let d = saved();
+    std::fs::write(d.path().join("vocab.txt"), "").unwrap();
+    let m = ModelFiles::load_dir(d.path()).unwrap();
+    let e = Segmenter::new(&m).unwrap_err().to_string();
+    assert!(e.contains("vocab"), "{e}");
+}
+
+#[test]
+fn hostile_text_gets_sane_output() {
+    let seg = Segmenter::new(&tiny_model(&LabelScheme::bmes(), 1, 8, 16, 42)).unwrap();
+    let big: String = "我爱北京天安门。".repeat(1 << 17); // ~1M chars (3 MB)
+    for text in [
+        "",
+        "   ",
+        "\t\n",
+        "😀😀👍🏽",
+        "\u{0}\u{1}\u{7f}\u{202e}",
+        "mixed 中文 English １２３ ΑΒΓ русский",
+        &big,
+    ] {
+        let s = seg.segment(text).unwrap();
+        let no_ws: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        assert_eq!(s.word_strs().concat(), no_ws);
+    }
+}

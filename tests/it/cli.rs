@@ -1,0 +1,213 @@
+//! The `fenci` binary: segment, eval (cross-checked against shared/tools/score.py), train, help.
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use fenci::model::LabelScheme;
+
+use crate::util::{tempdir, tiny_model, toy_corpus, write_model};
+
+pub fn fenci(args: &[&str], stdin: &[u8], home: &Path) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fenci"))
+        .args(args)
+        .env("FENCI_HOME", home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run fenci");
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+#[test]
+fn help_teaches_the_commands() {
+    use clap::CommandFactory;
+    fenci::cli::Cli::command().debug_assert();
+    let home = tempdir();
+    let o = fenci(&["--help"], b"", home.path());
+    let s = stdout(&o);
+    for cmd in ["segment", "eval", "train"] {
+        assert!(s.contains(cmd), "{s}");
+    }
+    assert!(s.contains("我爱北京天安门"), "help shows an example: {s}");
+}
+
+#[test]
+fn segment_keeps_lines_and_empty_lines() {
+    let home = tempdir();
+    let o = fenci(
+        &["segment"],
+        "我爱北京天安门\n\n  \nabc，１２３\r\n".as_bytes(),
+        home.path(),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4, "{out:?}");
+    assert_eq!(lines[0].replace(' ', ""), "我爱北京天安门");
+    assert_eq!(lines[1], "");
+    assert_eq!(lines[2], "");
+    assert_eq!(lines[3].replace(' ', ""), "abc，１２３");
+}
+
+#[test]
+fn segment_reports_invalid_utf8_with_its_line() {
+    let home = tempdir();
+    let o = fenci(
+        &["segment"],
+        b"\xe4\xbd\xa0\xe5\xa5\xbd\nok\n\xff\xfe bad\n",
+        home.path(),
+    );
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("line 3") && err.contains("UTF-8"), "{err}");
+}
+
+#[test]
+fn eval_agrees_with_the_reference_scorer() {
+    let dir = tempdir();
+    let model = dir.path().join("model");
+    write_model(&tiny_model(&LabelScheme::bmes(), 1, 16, 32, 31), &model);
+    let gold = dir.path().join("gold.txt");
+    let train = dir.path().join("train.txt");
+    let corpus = toy_corpus(40);
+    let lines =
+        |c: &[Vec<String>]| c.iter().map(|w| w.join(" ")).collect::<Vec<_>>().join("\n") + "\n";
+    std::fs::write(&gold, lines(&corpus[20..])).unwrap();
+    std::fs::write(&train, lines(&corpus[..20])).unwrap();
+    let pred = dir.path().join("pred.txt");
+    let o = fenci(
+        &[
+            "eval",
+            "--model",
+            model.to_str().unwrap(),
+            "--gold",
+            gold.to_str().unwrap(),
+            "--train",
+            train.to_str().unwrap(),
+            "--output",
+            pred.to_str().unwrap(),
+        ],
+        b"",
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(&o);
+    let last = out.lines().last().unwrap();
+    assert!(
+        last.starts_with("P=")
+            && last.contains(" F1=")
+            && last.contains(" OOV-R=")
+            && last.contains(" chars/s="),
+        "{last}"
+    );
+    let field = |line: &str, key: &str| -> String {
+        line.split_whitespace()
+            .find_map(|kv| kv.strip_prefix(key))
+            .unwrap_or_else(|| panic!("{key} missing in {line}"))
+            .to_string()
+    };
+    let scorer = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/score.py");
+    if !scorer.is_file() {
+        eprintln!("skipping the cross-check: {} not found", scorer.display());
+        return;
+    }
+    let py = Command::new("python3")
+        .arg(&scorer)
+        .args([&gold, &pred])
+        .arg("--train")
+        .arg(&train)
+        .output()
+        .expect("python3");
+    let reference = String::from_utf8(py.stdout).unwrap();
+    for (ours, theirs) in [
+        ("P=", "P="),
+        ("R=", "R="),
+        ("F1=", "F1="),
+        ("OOV-R=", "OOV_R="),
+    ] {
+        assert_eq!(
+            field(last, ours),
+            field(&reference, theirs),
+            "{last} vs {reference}"
+        );
+    }
+}
+
+#[test]
+fn train_writes_a_loadable_model() {
+    let dir = tempdir();
+    let data = dir.path().join("train.txt");
+    let corpus = toy_corpus(30);
+    std::fs::write(
+        &data,
+        corpus
+            .iter()
+            .map(|w| w.join(" "))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .unwrap();
+    let vocab = dir.path().join("vocab.txt");
+    std::fs::write(&vocab, crate::util::vocab_txt()).unwrap();
+    let out = dir.path().join("m");
+    let o = fenci(
+        &[
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--dev",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--vocab",
+            vocab.to_str().unwrap(),
+            "--layers",
+            "1",
+            "--hidden",
+            "16",
+            "--heads",
+            "2",
+            "--max-positions",
+            "32",
+            "--epochs",
+            "2",
+            "--trim-vocab",
+            "1",
+        ],
+        b"",
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("dev F1"), "{err}");
+    let o = fenci(
+        &["segment", "--model", out.to_str().unwrap()],
+        "我爱北京\n".as_bytes(),
+        dir.path(),
+    );
+    assert!(o.status.success());
+    assert_eq!(stdout(&o).replace(' ', ""), "我爱北京\n");
+    // the trimmed vocabulary keeps only what the data uses (plus specials and ASCII)
+    let v = std::fs::read_to_string(out.join("vocab.txt")).unwrap();
+    assert!(v.lines().any(|l| l == "爱") && !v.lines().any(|l| l == "军"));
+}
+
+#[test]
+fn train_without_data_says_what_to_do() {
+    let home = tempdir();
+    let o = fenci(&["train"], b"", home.path());
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--data"));
+}

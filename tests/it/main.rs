@@ -1,0 +1,9 @@
+//! fenci's integration tests: one test binary, one file per topic.
+mod util;
+
+mod bad_input;
+mod cli;
+mod default_model;
+mod model;
+mod segment_props;
+mod train;

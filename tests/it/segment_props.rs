@@ -1,0 +1,196 @@
+//! Properties of segmentation for any input: words join back, tags are valid, nothing panics.
+use std::sync::OnceLock;
+
+use fenci::model::{LabelScheme, Tag};
+use fenci::segment::{decode, Constraints, Segmentation, Segmenter};
+use proptest::prelude::*;
+
+use crate::util::tiny_model;
+
+fn bmes() -> &'static Segmenter {
+    static S: OnceLock<Segmenter> = OnceLock::new();
+    S.get_or_init(|| {
+        let mut s = Segmenter::new(&tiny_model(&LabelScheme::bmes(), 1, 16, 24, 21)).unwrap();
+        // Small windows so long inputs take the overlapping-window path too.
+        s.set_window(12, 4);
+        s
+    })
+}
+
+fn bi() -> &'static Segmenter {
+    static S: OnceLock<Segmenter> = OnceLock::new();
+    S.get_or_init(|| Segmenter::new(&tiny_model(&LabelScheme::bi(), 1, 16, 24, 22)).unwrap())
+}
+
+/// Words in order, covering every non-whitespace character, separated only by whitespace.
+fn check_joins_back(input: &str, s: &Segmentation) {
+    let chars: Vec<char> = input.chars().collect();
+    let mut pos = 0;
+    for w in &s.words {
+        assert!(w.chars.start >= pos, "words overlap or are out of order");
+        assert!(
+            chars[pos..w.chars.start].iter().all(|c| c.is_whitespace()),
+            "non-whitespace dropped before {:?} in {input:?}",
+            w.text
+        );
+        assert!(!w.text.is_empty());
+        assert_eq!(w.text, chars[w.chars.clone()].iter().collect::<String>());
+        assert_eq!(w.text, &input[w.bytes.clone()]);
+        pos = w.chars.end;
+    }
+    assert!(
+        chars[pos..].iter().all(|c| c.is_whitespace()),
+        "tail dropped in {input:?}"
+    );
+    let joined: String = s.word_strs().concat();
+    let no_ws: String = input.chars().filter(|c| !c.is_whitespace()).collect();
+    assert_eq!(joined, no_ws);
+}
+
+fn valid_tags(labels: &[usize], scheme: &LabelScheme) -> bool {
+    if labels.is_empty() {
+        return true;
+    }
+    let tags: Vec<Tag> = labels.iter().map(|&l| scheme.tag(l)).collect();
+    scheme.allowed_start(tags[0])
+        && scheme.allowed_end(*tags.last().unwrap())
+        && tags.windows(2).all(|w| scheme.allowed(w[0], w[1]))
+}
+
+fn text_strategy() -> impl Strategy<Value = String> {
+    prop_oneof![
+        // any Unicode, control characters included
+        "\\PC{0,80}",
+        any::<String>(),
+        // mostly Chinese with punctuation, digits, Latin and emoji
+        proptest::collection::vec(
+            prop_oneof![
+                Just("我".to_string()),
+                Just("爱北京".to_string()),
+                Just("天安门".to_string()),
+                Just("，".to_string()),
+                Just("１９９８".to_string()),
+                Just("GPU".to_string()),
+                Just("😀".to_string()),
+                Just(" ".to_string()),
+                Just("\t".to_string()),
+                Just("\u{0007}".to_string()),
+                Just("\u{200b}".to_string()),
+                Just("e\u{301}".to_string()),
+                "[a-z0-9]{1,30}",
+            ],
+            0..60
+        )
+        .prop_map(|v| v.concat()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn bmes_output_joins_back_to_the_input(text in text_strategy()) {
+        let s = bmes().segment(&text).unwrap();
+        check_joins_back(&text, &s);
+        let d = decode(&s.log_probs, &LabelScheme::bmes(), &Constraints::from_gaps(&s.units));
+        prop_assert!(valid_tags(&d.labels, &LabelScheme::bmes()));
+        prop_assert!(s.boundaries.iter().all(|b| (0.0..=1.0).contains(&b.prob)));
+    }
+
+    #[test]
+    fn bi_output_joins_back_to_the_input(text in text_strategy()) {
+        let s = bi().segment(&text).unwrap();
+        check_joins_back(&text, &s);
+    }
+
+    #[test]
+    fn decoded_tags_are_always_valid(
+        n in 0usize..40,
+        bi_scheme in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        let scheme = if bi_scheme { LabelScheme::bi() } else { LabelScheme::bmes() };
+        let l = scheme.len();
+        // Arbitrary scores, NaN and infinities included, and arbitrary (even contradictory)
+        // constraints: decoding must still return a valid sequence.
+        let mut x = seed | 1;
+        let mut next = || { x ^= x << 13; x ^= x >> 7; x ^= x << 17; x };
+        let lp: Vec<f32> = (0..n * l).map(|_| match next() % 20 {
+            0 => f32::NAN,
+            1 => f32::NEG_INFINITY,
+            2 => f32::INFINITY,
+            k => -((k as f32) * 0.37),
+        }).collect();
+        let c = Constraints {
+            forced: (0..n).map(|_| next() % 5 == 0).collect(),
+            forbidden: (0..n).map(|_| next() % 5 == 0).collect(),
+        };
+        let d = decode(&lp, &scheme, &c);
+        prop_assert_eq!(d.labels.len(), n);
+        prop_assert!(valid_tags(&d.labels, &scheme));
+        prop_assert!(d.boundary_prob.iter().all(|p| (0.0..=1.0).contains(p)));
+    }
+}
+
+#[test]
+fn viterbi_finds_the_best_valid_path() {
+    // Scores prefer B,B (invalid in BMES); the best valid path is B,E.
+    let s = LabelScheme::bmes();
+    let ln = |p: f32| p.ln();
+    let lp = vec![
+        ln(0.9),
+        ln(0.01),
+        ln(0.01),
+        ln(0.08), // B M E S
+        ln(0.6),
+        ln(0.01),
+        ln(0.3),
+        ln(0.09),
+    ];
+    let d = decode(&lp, &s, &Constraints::default());
+    assert_eq!(d.labels, vec![0, 2]);
+    // P(boundary before unit 1): paths S,S (0.08·0.09) and S,B? invalid at end; B,E (0.9·0.3),
+    // S,S; so P = 0.08·0.09 / (0.9·0.3 + 0.08·0.09).
+    let expect = 0.08 * 0.09 / (0.9 * 0.3 + 0.08 * 0.09);
+    assert!(
+        (d.boundary_prob[1] - expect).abs() < 1e-5,
+        "{}",
+        d.boundary_prob[1]
+    );
+}
+
+#[test]
+fn forced_words_are_kept() {
+    let mut seg = Segmenter::new(&tiny_model(&LabelScheme::bmes(), 1, 16, 24, 23)).unwrap();
+    seg.set_dict(vec!["北京天安门".into(), "喜欢".into()]);
+    let s = seg.segment("我爱北京天安门，喜欢").unwrap();
+    let words = s.word_strs();
+    assert!(words.contains(&"北京天安门"), "{words:?}");
+    assert!(words.contains(&"喜欢"), "{words:?}");
+}
+
+#[test]
+fn fullwidth_and_halfwidth_see_the_same_tokens() {
+    let s = bmes();
+    let a = s.tokenizer().units("１９９８年ＣＰＵ");
+    let b = s.tokenizer().units("1998年CPU");
+    assert_eq!(a, b);
+    // and the output keeps the user's characters
+    let seg = s.segment("１９９８年").unwrap();
+    assert_eq!(seg.word_strs().concat(), "１９９８年");
+}
+
+#[test]
+fn long_lines_use_overlapping_windows() {
+    let s = bmes();
+    let text: String = "我爱北京天安门".repeat(30);
+    let seg = s.segment(&text).unwrap();
+    assert_eq!(seg.units.len(), 210);
+    assert_eq!(seg.log_probs.len(), 210 * 4);
+    // every unit got real scores (rows sum to probability 1)
+    for row in seg.log_probs.chunks(4) {
+        let p: f32 = row.iter().map(|x| x.exp()).sum();
+        assert!((p - 1.0).abs() < 1e-3, "{row:?}");
+    }
+    check_joins_back(&text, &seg);
+}

@@ -1,0 +1,199 @@
+//! Training: a small run learns its data, reaches the lower layers, freezes, resumes exactly.
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use fenci::model::{LabelScheme, ModelFiles};
+use fenci::segment::Segmenter;
+use fenci::train::{Progress, TrainConfig, Trainer};
+
+use crate::util::{tempdir, tiny_model, toy_corpus};
+
+fn cfg(epochs: usize) -> TrainConfig {
+    TrainConfig {
+        epochs,
+        lr: 3e-3,
+        batch_tokens: 80,
+        dropout: 0.0,
+        warmup: 0.05,
+        weight_decay: 0.0,
+        ..TrainConfig::default()
+    }
+}
+
+fn max_abs_diff(a: &ModelFiles, b: &ModelFiles, name: &str) -> f32 {
+    let d = (&a.tensors[name] - &b.tensors[name])
+        .unwrap()
+        .abs()
+        .unwrap();
+    d.flatten_all()
+        .unwrap()
+        .max(0)
+        .unwrap()
+        .to_scalar()
+        .unwrap()
+}
+
+#[test]
+fn a_few_hundred_steps_learn_fifty_sentences_through_every_layer() {
+    let data = toy_corpus(50);
+    let init = tiny_model(&LabelScheme::bmes(), 2, 32, 32, 11);
+    let mut steps = 0;
+    let summary = Trainer {
+        init: init.clone(),
+        train: &data,
+        dev: &[],
+        cfg: TrainConfig {
+            dropout: 0.1,
+            ..cfg(40)
+        },
+        out: None,
+        f16: false,
+        resume: false,
+    }
+    .run(&AtomicBool::new(false), |p| {
+        if let Progress::Step { step, .. } = p {
+            steps = step
+        }
+    })
+    .unwrap();
+    assert!(steps >= 200, "only {steps} steps");
+    let seg = Segmenter::new(&summary.model).unwrap();
+    let lines: Vec<String> = data.iter().map(|w| w.concat()).collect();
+    let out = seg.segment_batch(&lines).unwrap();
+    let wrong: Vec<String> = out
+        .iter()
+        .zip(&data)
+        .filter(|(s, g)| s.word_strs() != g.iter().map(String::as_str).collect::<Vec<_>>())
+        .map(|(s, _)| s.word_strs().join(" "))
+        .collect();
+    assert!(wrong.is_empty(), "not learnt: {wrong:?}");
+    for name in [
+        "bert.embeddings.word_embeddings.weight",
+        "bert.embeddings.LayerNorm.weight",
+        "bert.encoder.layer.0.attention.self.query.weight",
+        "bert.encoder.layer.0.output.dense.weight",
+        "classifier.weight",
+    ] {
+        assert!(
+            max_abs_diff(&init, &summary.model, name) > 1e-3,
+            "{name} did not change"
+        );
+    }
+}
+
+#[test]
+fn frozen_layers_stay_put() {
+    let data = toy_corpus(20);
+    let init = tiny_model(&LabelScheme::bmes(), 2, 16, 32, 12);
+    let summary = Trainer {
+        init: init.clone(),
+        train: &data,
+        dev: &[],
+        cfg: TrainConfig {
+            freeze: 2,
+            ..cfg(3)
+        },
+        out: None,
+        f16: false,
+        resume: false,
+    }
+    .run(&AtomicBool::new(false), |_| {})
+    .unwrap();
+    assert_eq!(
+        max_abs_diff(
+            &init,
+            &summary.model,
+            "bert.embeddings.word_embeddings.weight"
+        ),
+        0.0
+    );
+    assert_eq!(
+        max_abs_diff(
+            &init,
+            &summary.model,
+            "bert.encoder.layer.0.attention.self.query.weight"
+        ),
+        0.0
+    );
+    assert!(
+        max_abs_diff(
+            &init,
+            &summary.model,
+            "bert.encoder.layer.1.attention.self.query.weight"
+        ) > 0.0
+    );
+    assert!(max_abs_diff(&init, &summary.model, "classifier.weight") > 0.0);
+}
+
+#[test]
+fn cancel_then_resume_matches_an_uninterrupted_run() {
+    let data = toy_corpus(30);
+    let dev = toy_corpus(35)[30..].to_vec();
+    let init = tiny_model(&LabelScheme::bmes(), 1, 16, 32, 13);
+    let straight_dir = tempdir();
+    let straight = Trainer {
+        init: init.clone(),
+        train: &data,
+        dev: &dev,
+        cfg: cfg(3),
+        out: Some(straight_dir.path().join("m")),
+        f16: false,
+        resume: false,
+    }
+    .run(&AtomicBool::new(false), |_| {})
+    .unwrap();
+
+    let dir = tempdir();
+    let out = dir.path().join("m");
+    let cancel = AtomicBool::new(false);
+    let first = Trainer {
+        init: init.clone(),
+        train: &data,
+        dev: &dev,
+        cfg: cfg(3),
+        out: Some(out.clone()),
+        f16: false,
+        resume: false,
+    }
+    .run(&cancel, |p| {
+        if let Progress::Step { step: 7, .. } = p {
+            cancel.store(true, Ordering::SeqCst)
+        }
+    })
+    .unwrap();
+    assert!(first.cancelled);
+    assert_eq!(first.steps, 7);
+    assert!(fenci::train::checkpoint_dir(&out)
+        .join("state.json")
+        .is_file());
+    let resumed = Trainer {
+        init,
+        train: &data,
+        dev: &dev,
+        cfg: cfg(3),
+        out: Some(out.clone()),
+        f16: false,
+        resume: true,
+    }
+    .run(&AtomicBool::new(false), |_| {})
+    .unwrap();
+    assert!(!resumed.cancelled);
+    assert_eq!(resumed.steps, straight.steps);
+    assert_eq!(resumed.best_dev_f1, straight.best_dev_f1);
+    let a = ModelFiles::load_dir(&out).unwrap();
+    let b = ModelFiles::load_dir(&straight_dir.path().join("m")).unwrap();
+    for (name, t) in &a.tensors {
+        let d = (t - &b.tensors[name])
+            .unwrap()
+            .abs()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .max(0)
+            .unwrap();
+        assert_eq!(
+            d.to_scalar::<f32>().unwrap(),
+            0.0,
+            "{name} differs after resume"
+        );
+    }
+}
