@@ -18,6 +18,9 @@ use crate::train::{self, Progress, TrainConfig, Trainer};
 
 /// 分词 fenci — Chinese word segmentation you can talk to, correct and teach.
 ///
+/// Run `fenci` alone for the interactive app: type a sentence, see its words with pinyin,
+/// English glosses and the model's confidence; /help inside lists the commands.
+///
 /// Examples:
 ///   echo 我爱北京天安门 | fenci segment        → 我 爱 北京 天安门
 ///   fenci eval --gold test.seg.txt --train train.seg.txt
@@ -28,6 +31,9 @@ pub struct Cli {
     /// CPU threads for the model (default: all cores).
     #[arg(long, global = true, value_name = "N")]
     pub threads: Option<usize>,
+    /// Model for the interactive app: `default` or a model directory (default: the last one used).
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -170,12 +176,12 @@ pub struct TrainArgs {
 
 /// Loads a model named on the command line.
 pub fn load_model(spec: &str) -> Result<ModelFiles> {
-    if spec == "default" {
-        return ModelFiles::embedded().context("the built-in model is damaged (rebuild fenci)");
-    }
-    let p = Path::new(spec);
-    ModelFiles::load_dir(p).with_context(|| {
-        format!("cannot load model `{spec}` (give `default` or a directory with config.json, vocab.txt, model.safetensors)")
+    crate::model::resolve(spec).with_context(|| {
+        if spec == "default" {
+            "the built-in model is damaged (rebuild fenci)".to_string()
+        } else {
+            format!("cannot load model `{spec}` (give `default` or a directory with config.json, vocab.txt, model.safetensors)")
+        }
     })
 }
 
@@ -193,9 +199,11 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(Command::Eval(a)) => eval(a),
         Some(Command::Train(a)) => train_cmd(a),
         None => {
-            // The interactive app arrives with the TUI; until then show what exists.
-            use clap::CommandFactory;
-            Cli::command().print_help()?;
+            use std::io::IsTerminal;
+            if !io::stdin().is_terminal() || !io::stdout().is_terminal() {
+                bail!("fenci's interactive mode needs a terminal; in pipelines use `fenci segment` (see fenci --help)");
+            }
+            crate::tui::run(cli.model)?;
             Ok(0)
         }
     }

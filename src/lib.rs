@@ -14,12 +14,15 @@
 //!
 //! Modules: [`model`] (the BERT tagger in the Hugging Face layout), [`segment`] (tokenize, tag,
 //! decode), [`train`] (training and fine-tuning), [`eval`] (SIGHAN scoring), [`store`] (data
-//! directory, atomic writes), [`cli`] (the command line).
+//! directory, atomic writes), [`explain`] (CC-CEDICT pinyin and glosses), [`cli`] (the command
+//! line).
 #![deny(missing_docs)]
 
 pub mod cli;
 pub mod eval;
+pub mod explain;
 pub mod model;
 pub mod segment;
 pub mod store;
 pub mod train;
+pub mod tui;

@@ -1041,3 +1041,12 @@ impl ModelFiles {
         })
     }
 }
+
+/// Resolves a model name: `default` (built in) or a directory in the HF layout.
+pub fn resolve(spec: &str) -> Result<ModelFiles> {
+    if spec == "default" {
+        ModelFiles::embedded()
+    } else {
+        ModelFiles::load_dir(Path::new(spec))
+    }
+}

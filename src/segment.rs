@@ -450,6 +450,112 @@ pub fn decode(log_probs: &[f32], scheme: &LabelScheme, constraints: &Constraints
     attempt(&Constraints::default()).expect("unconstrained decoding always has a path")
 }
 
+/// One of the k best segmentations of a line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alternative {
+    /// Best label id per unit for this path.
+    pub labels: Vec<usize>,
+    /// Posterior probability of this exact tag sequence under the constraints.
+    pub prob: f32,
+}
+
+/// The `k` best valid tag sequences (list Viterbi), best first, each with its posterior
+/// probability (its score over the sum over all valid sequences).
+#[allow(clippy::needless_range_loop)]
+pub fn kbest(
+    log_probs: &[f32],
+    scheme: &LabelScheme,
+    constraints: &Constraints,
+    k: usize,
+) -> Vec<Alternative> {
+    let l = scheme.len();
+    let n = log_probs.len() / l;
+    if n == 0 || k == 0 {
+        return vec![];
+    }
+    let e = |i: usize, y: usize| {
+        let v = log_probs[i * l + y];
+        if v.is_nan() {
+            -1e4
+        } else {
+            v.clamp(-1e4, 0.0)
+        }
+    };
+    let ok = |i: usize, y: usize| allowed_at(scheme, constraints, i, y, n);
+    // lists[i][y]: up to k (score, prev label, prev rank), best first.
+    let mut lists: Vec<Vec<Vec<(f32, usize, usize)>>> = vec![vec![Vec::new(); l]; n];
+    for y in 0..l {
+        if ok(0, y) {
+            lists[0][y].push((e(0, y), 0, 0));
+        }
+    }
+    for i in 1..n {
+        for y in 0..l {
+            if !ok(i, y) {
+                continue;
+            }
+            let mut cands: Vec<(f32, usize, usize)> = Vec::new();
+            for p in 0..l {
+                if !scheme.allowed(scheme.tag(p), scheme.tag(y)) {
+                    continue;
+                }
+                for (r, &(s, _, _)) in lists[i - 1][p].iter().enumerate() {
+                    cands.push((s + e(i, y), p, r));
+                }
+            }
+            cands.sort_by(|a, b| b.0.total_cmp(&a.0));
+            cands.truncate(k);
+            lists[i][y] = cands;
+        }
+    }
+    let mut finals: Vec<(f32, usize, usize)> = Vec::new();
+    for y in 0..l {
+        for (r, &(s, _, _)) in lists[n - 1][y].iter().enumerate() {
+            finals.push((s, y, r));
+        }
+    }
+    finals.sort_by(|a, b| b.0.total_cmp(&a.0));
+    finals.truncate(k);
+    // log Z over all valid paths (forward algorithm) turns scores into probabilities.
+    let mut alpha: Vec<f32> = (0..l)
+        .map(|y| if ok(0, y) { e(0, y) } else { f32::NEG_INFINITY })
+        .collect();
+    for i in 1..n {
+        let mut next = vec![f32::NEG_INFINITY; l];
+        for y in 0..l {
+            if !ok(i, y) {
+                continue;
+            }
+            let mut acc = f32::NEG_INFINITY;
+            for p in 0..l {
+                if scheme.allowed(scheme.tag(p), scheme.tag(y)) {
+                    acc = log_add(acc, alpha[p]);
+                }
+            }
+            next[y] = acc + e(i, y);
+        }
+        alpha = next;
+    }
+    let z = alpha.iter().fold(f32::NEG_INFINITY, |a, &b| log_add(a, b));
+    finals
+        .into_iter()
+        .map(|(score, y, r)| {
+            let mut labels = vec![0; n];
+            let (mut y, mut r) = (y, r);
+            for i in (0..n).rev() {
+                labels[i] = y;
+                let (_, py, pr) = lists[i][y][r];
+                y = py;
+                r = pr;
+            }
+            Alternative {
+                labels,
+                prob: (score - z).exp().clamp(0.0, 1.0),
+            }
+        })
+        .collect()
+}
+
 /// One word of a segmentation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
@@ -495,7 +601,55 @@ impl Segmentation {
         self.words.iter().map(|w| w.text.as_str()).collect()
     }
 
-    fn build(
+    /// Up to `k` segmentations other than the chosen one, most probable first, as word lists
+    /// with their posterior probability (from [`kbest`] over the same scores).
+    pub fn alternatives(&self, scheme: &LabelScheme, k: usize) -> Vec<(Vec<String>, f32)> {
+        let mut c = Constraints::from_gaps(&self.units);
+        // Keep the chosen segmentation's forced words forced in the alternatives too.
+        for (i, b) in self.boundaries.iter().enumerate() {
+            if b.forced {
+                if b.split {
+                    c.forced[i + 1] = true;
+                } else {
+                    c.forbidden[i + 1] = true;
+                }
+            }
+        }
+        let best = self.word_strs();
+        kbest(&self.log_probs, scheme, &c, k + 1)
+            .into_iter()
+            .map(|a| (self.words_for(&a.labels, scheme), a.prob))
+            .filter(|(w, _)| w.iter().map(String::as_str).ne(best.iter().copied()))
+            .take(k)
+            .collect()
+    }
+
+    /// The words a label sequence over this line's units makes.
+    pub fn words_for(&self, labels: &[usize], scheme: &LabelScheme) -> Vec<String> {
+        let chars: Vec<char> = self.text.chars().collect();
+        let mut words = Vec::new();
+        let mut start: Option<usize> = None;
+        let mut end = 0;
+        for (i, span) in self.units.spans.iter().enumerate() {
+            let starts = i == 0
+                || self.units.gap[i]
+                || labels.get(i).is_some_and(|&l| scheme.tag(l).starts_word());
+            if starts {
+                if let Some(s) = start {
+                    words.push(chars[s..end].iter().collect());
+                }
+                start = Some(span.start);
+            }
+            end = span.end;
+        }
+        if let Some(s) = start {
+            words.push(chars[s..end].iter().collect());
+        }
+        words
+    }
+
+    /// Decodes `log_probs` (`units × labels`) over `units` of `text` into a segmentation.
+    pub fn from_scores(
         text: &str,
         units: Units,
         log_probs: Vec<f32>,
@@ -646,7 +800,7 @@ impl Segmenter {
             .map(|((line, u), lp)| {
                 let mut c = Constraints::from_gaps(&u);
                 c.force_words(line.as_ref(), &u, &self.dict);
-                Segmentation::build(line.as_ref(), u, lp, scheme, &c)
+                Segmentation::from_scores(line.as_ref(), u, lp, scheme, &c)
             })
             .collect())
     }

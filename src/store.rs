@@ -108,3 +108,90 @@ pub fn write_dir_atomic(dir: &Path, files: &[(&str, &[u8])]) -> io::Result<()> {
     }
     res
 }
+
+/// Settings that persist across sessions (`settings.toml`). Unknown keys are ignored and missing
+/// ones take defaults, so files from older and newer versions both load.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Sampling temperature for generated examples (0 = greedy).
+    pub temperature: f64,
+    /// Nucleus sampling threshold.
+    pub top_p: f64,
+    /// Random seed for generation.
+    pub seed: u64,
+    /// How much explanation a turn shows: `full`, `brief` or `off`.
+    pub explain: String,
+    /// The active model (`default`, a directory, later a hub id).
+    pub model: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            temperature: 0.8,
+            top_p: 0.95,
+            seed: 42,
+            explain: "full".into(),
+            model: "default".into(),
+        }
+    }
+}
+
+impl Settings {
+    /// Loads `settings.toml` from `dir`; a missing or unreadable file gives the defaults (and a
+    /// message saying why, for a damaged file).
+    pub fn load(dir: &Path) -> (Self, Option<String>) {
+        let p = dir.join("settings.toml");
+        match fs::read_to_string(&p) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => (Self::default(), None),
+            Err(e) => (
+                Self::default(),
+                Some(format!("{}: {e}; using defaults", p.display())),
+            ),
+            Ok(s) => match toml::from_str(&s) {
+                Ok(v) => (v, None),
+                Err(e) => (
+                    Self::default(),
+                    Some(format!("{}: {e}; using defaults", p.display())),
+                ),
+            },
+        }
+    }
+
+    /// Saves atomically to `dir/settings.toml`.
+    pub fn save(&self, dir: &Path) -> io::Result<()> {
+        let s = toml::to_string_pretty(self).map_err(io::Error::other)?;
+        write_file_atomic(&dir.join("settings.toml"), s.as_bytes())
+    }
+}
+
+/// Input history (`history.txt`, one entry a line, newest last).
+pub struct History;
+
+impl History {
+    /// Most this file keeps.
+    pub const MAX: usize = 1000;
+
+    /// Loads the last [`History::MAX`] entries; a missing file is empty.
+    pub fn load(dir: &Path) -> Vec<String> {
+        let text = fs::read(dir.join("history.txt")).unwrap_or_default();
+        let text = String::from_utf8_lossy(&text);
+        let v: Vec<String> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect();
+        v[v.len().saturating_sub(Self::MAX)..].to_vec()
+    }
+
+    /// Appends one entry (newlines folded to spaces).
+    pub fn append(dir: &Path, entry: &str) -> io::Result<()> {
+        fs::create_dir_all(dir)?;
+        let mut f = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("history.txt"))?;
+        writeln!(f, "{}", entry.replace(['\n', '\r'], " "))
+    }
+}

@@ -4,6 +4,8 @@ mod util;
 mod bad_input;
 mod cli;
 mod default_model;
+mod e2e;
 mod model;
 mod segment_props;
 mod train;
+mod tui;

@@ -194,3 +194,55 @@ fn long_lines_use_overlapping_windows() {
     }
     check_joins_back(&text, &seg);
 }
+
+#[test]
+fn kbest_lists_every_valid_path_with_its_probability() {
+    use fenci::segment::kbest;
+    // Two units under BMES have exactly two valid paths: B,E and S,S.
+    let s = LabelScheme::bmes();
+    let ln = |p: f32| p.ln();
+    let lp = vec![
+        ln(0.9),
+        ln(0.01),
+        ln(0.01),
+        ln(0.08),
+        ln(0.6),
+        ln(0.01),
+        ln(0.3),
+        ln(0.09),
+    ];
+    let alts = kbest(&lp, &s, &Constraints::default(), 5);
+    assert_eq!(alts.len(), 2);
+    assert_eq!(alts[0].labels, vec![0, 2]);
+    assert_eq!(alts[1].labels, vec![3, 3]);
+    let z = 0.9 * 0.3 + 0.08 * 0.09;
+    assert!((alts[0].prob - 0.27 / z).abs() < 1e-5);
+    assert!((alts[1].prob - 0.0072 / z).abs() < 1e-5);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+    #[test]
+    fn kbest_agrees_with_viterbi(n in 1usize..12, seed in any::<u64>(), bi_scheme in any::<bool>()) {
+        use fenci::segment::kbest;
+        let scheme = if bi_scheme { LabelScheme::bi() } else { LabelScheme::bmes() };
+        let l = scheme.len();
+        let mut x = seed | 1;
+        let mut next = || { x ^= x << 13; x ^= x >> 7; x ^= x << 17; (x % 1000) as f32 / 1000.0 };
+        // Random distributions per unit, as log-probs.
+        let mut lp = Vec::new();
+        for _ in 0..n {
+            let row: Vec<f32> = (0..l).map(|_| next() + 1e-3).collect();
+            let sum: f32 = row.iter().sum();
+            lp.extend(row.iter().map(|v| (v / sum).ln()));
+        }
+        let c = Constraints::default();
+        let alts = kbest(&lp, &scheme, &c, 4);
+        let d = decode(&lp, &scheme, &c);
+        prop_assert_eq!(&alts[0].labels, &d.labels);
+        prop_assert!(alts.windows(2).all(|w| w[0].prob >= w[1].prob - 1e-6));
+        let total: f32 = alts.iter().map(|a| a.prob).sum();
+        prop_assert!(total <= 1.0 + 1e-4);
+        prop_assert!(alts.iter().all(|a| valid_tags(&a.labels, &scheme)));
+    }
+}

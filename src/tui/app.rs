@@ -1,0 +1,679 @@
+//! The App state machine: events in, state changes and [`Action`]s out. No terminal, no threads,
+//! no files: the runner (`tui::run`) performs the actions, workers answer with [`WorkerMsg`]s,
+//! and `tui::view` draws the state. Everything here is testable with plain values.
+
+use std::path::PathBuf;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::explain::Explanation;
+use crate::model::LabelScheme;
+use crate::segment::Segmentation;
+use crate::store::Settings;
+
+use super::commands::{self, COMMANDS};
+use super::input::LineEditor;
+
+/// Everything the App reacts to.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A key press.
+    Key(KeyEvent),
+    /// Pasted text (bracketed paste).
+    Paste(String),
+    /// The terminal was resized.
+    Resize,
+    /// Time passed (spinner, notices).
+    Tick,
+    /// A worker reported.
+    Worker(WorkerMsg),
+}
+
+/// Facts about the loaded model, for `/model` and the status bar.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelInfo {
+    /// Name as the user gave it (`default`, a path …).
+    pub name: String,
+    /// One-line description: layers × hidden, labels, vocabulary.
+    pub summary: String,
+    /// The label scheme, for alternatives.
+    pub scheme: LabelScheme,
+}
+
+/// A segmented and explained sentence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TurnData {
+    /// The segmentation.
+    pub seg: Segmentation,
+    /// One explanation per word.
+    pub explanations: Vec<Explanation>,
+    /// The next-best segmentations with their probability.
+    pub alternatives: Vec<(Vec<String>, f32)>,
+}
+
+/// What workers send back.
+#[derive(Debug, Clone)]
+pub enum WorkerMsg {
+    /// The model is ready.
+    ModelLoaded(ModelInfo),
+    /// The model could not be loaded.
+    ModelFailed(String),
+    /// One sentence of a job is done (or failed).
+    Turn {
+        /// The turn it answers.
+        id: u64,
+        /// The result.
+        result: Result<TurnData, String>,
+    },
+}
+
+/// What the App asks the runner to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Leave the app.
+    Quit,
+    /// Segment these sentences, each answering the turn with that id.
+    Segment(Vec<(u64, String)>),
+    /// Cancel the running job.
+    Cancel,
+    /// Persist the settings.
+    SaveSettings(Settings),
+    /// Add a line to the persistent history.
+    AppendHistory(String),
+    /// Write a file (e.g. `/save`); the runner reports failure as a notice.
+    WriteFile {
+        /// Where.
+        path: PathBuf,
+        /// What.
+        contents: String,
+    },
+}
+
+/// What a turn shows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnBody {
+    /// Waiting for the worker.
+    Pending,
+    /// Segmented and explained.
+    Done(Box<TurnData>),
+    /// Cancelled before it ran.
+    Cancelled,
+    /// An error, in words that say what to do.
+    Error(String),
+    /// Output of a command (e.g. `/help`).
+    Info(Vec<String>),
+}
+
+/// One exchange in the transcript.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Turn {
+    /// Identifier (worker results carry it).
+    pub id: u64,
+    /// What the user typed.
+    pub input: String,
+    /// The answer.
+    pub body: TurnBody,
+    /// In teaching mode: how many words are revealed.
+    pub revealed: Option<usize>,
+}
+
+/// Which part of the screen has the keyboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Typing sentences and commands.
+    Normal,
+    /// Selecting a word (turn index, word index).
+    Inspect(usize, usize),
+    /// A word's full dictionary entry is open.
+    Detail(usize, usize),
+}
+
+/// The whole UI state.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// The transcript, oldest first.
+    pub turns: Vec<Turn>,
+    /// The input line.
+    pub input: LineEditor,
+    /// Persisted settings.
+    pub settings: Settings,
+    /// The loaded model, once ready.
+    pub model: Option<ModelInfo>,
+    /// Why the model failed to load.
+    pub model_error: Option<String>,
+    /// Keyboard focus.
+    pub mode: Mode,
+    /// Teaching mode.
+    pub demo: bool,
+    /// Lines scrolled up from the bottom of the transcript.
+    pub scroll: usize,
+    /// A short message in the status bar.
+    pub notice: Option<String>,
+    /// Ctrl-C was pressed once on an empty line.
+    pub quit_armed: bool,
+    /// Ticks seen (spinner).
+    pub tick: u64,
+    /// Candidates of the last Tab completion.
+    pub completions: Vec<&'static str>,
+    /// Set when `/quit` or Ctrl-C Ctrl-C asked to leave.
+    pub quitting: bool,
+    next_id: u64,
+}
+
+fn ctrl(k: &KeyEvent, c: char) -> bool {
+    k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char(c)
+}
+
+impl App {
+    /// A fresh App with persisted settings and history.
+    pub fn new(settings: Settings, history: Vec<String>) -> Self {
+        Self {
+            turns: Vec::new(),
+            input: LineEditor::with_history(history),
+            settings,
+            model: None,
+            model_error: None,
+            mode: Mode::Normal,
+            demo: false,
+            scroll: 0,
+            notice: None,
+            quit_armed: false,
+            tick: 0,
+            completions: Vec::new(),
+            quitting: false,
+            next_id: 1,
+        }
+    }
+
+    /// Number of turns still waiting for the worker.
+    pub fn pending(&self) -> usize {
+        self.turns
+            .iter()
+            .filter(|t| t.body == TurnBody::Pending)
+            .count()
+    }
+
+    fn push_turn(&mut self, input: String, body: TurnBody) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.turns.push(Turn {
+            id,
+            input,
+            body,
+            revealed: None,
+        });
+        self.scroll = 0;
+        id
+    }
+
+    /// Handles one event.
+    pub fn update(&mut self, ev: Event) -> Vec<Action> {
+        match ev {
+            Event::Tick => {
+                self.tick = self.tick.wrapping_add(1);
+                vec![]
+            }
+            Event::Resize => vec![],
+            Event::Paste(text) => self.paste(&text),
+            Event::Worker(msg) => {
+                self.worker(msg);
+                vec![]
+            }
+            Event::Key(k) => self.key(k),
+        }
+    }
+
+    fn worker(&mut self, msg: WorkerMsg) {
+        match msg {
+            WorkerMsg::ModelLoaded(info) => {
+                self.model = Some(info);
+                self.model_error = None;
+            }
+            WorkerMsg::ModelFailed(e) => {
+                self.model_error = Some(e.clone());
+                for t in self
+                    .turns
+                    .iter_mut()
+                    .filter(|t| t.body == TurnBody::Pending)
+                {
+                    t.body = TurnBody::Error(e.clone());
+                }
+            }
+            WorkerMsg::Turn { id, result } => {
+                // Results for turns that no longer exist (after /clear) are dropped.
+                if let Some(t) = self.turns.iter_mut().find(|t| t.id == id) {
+                    if t.body == TurnBody::Pending {
+                        t.body = match result {
+                            Ok(d) => TurnBody::Done(Box::new(d)),
+                            Err(e) if e == "cancelled" => TurnBody::Cancelled,
+                            Err(e) => TurnBody::Error(e),
+                        };
+                        if self.demo {
+                            t.revealed = Some(0);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn paste(&mut self, text: &str) -> Vec<Action> {
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        if lines.len() <= 1 && !text.contains('\n') {
+            self.input.insert(text);
+            return vec![];
+        }
+        // Multi-line paste: each line is a sentence of its own.
+        let mut jobs = Vec::new();
+        for l in lines {
+            let id = self.push_turn(l.to_string(), TurnBody::Pending);
+            jobs.push((id, l.to_string()));
+        }
+        if jobs.is_empty() {
+            vec![]
+        } else {
+            vec![Action::Segment(jobs)]
+        }
+    }
+
+    fn key(&mut self, k: KeyEvent) -> Vec<Action> {
+        // Ctrl-C: cancel a job, else clear the line, else (twice) quit.
+        if ctrl(&k, 'c') {
+            if self.pending() > 0 {
+                self.notice = Some("cancelled".into());
+                self.quit_armed = false;
+                return vec![Action::Cancel];
+            }
+            if !self.input.is_empty() {
+                self.input.clear();
+                self.quit_armed = false;
+                return vec![];
+            }
+            if self.quit_armed {
+                self.quitting = true;
+                return vec![Action::Quit];
+            }
+            self.quit_armed = true;
+            self.notice = Some("press Ctrl-C again to quit".into());
+            return vec![];
+        }
+        self.quit_armed = false;
+        if !matches!(k.code, KeyCode::Tab) {
+            self.completions.clear();
+        }
+        match self.mode {
+            Mode::Detail(t, w) => {
+                if matches!(k.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q')) {
+                    self.mode = Mode::Inspect(t, w);
+                }
+                vec![]
+            }
+            Mode::Inspect(t, w) => {
+                self.inspect_key(k, t, w);
+                vec![]
+            }
+            Mode::Normal => self.normal_key(k),
+        }
+    }
+
+    fn words_in(&self, turn: usize) -> usize {
+        match self.turns.get(turn).map(|t| &t.body) {
+            Some(TurnBody::Done(d)) => d.seg.words.len(),
+            _ => 0,
+        }
+    }
+
+    fn inspectable(&self) -> Vec<usize> {
+        (0..self.turns.len())
+            .filter(|&i| self.words_in(i) > 0)
+            .collect()
+    }
+
+    fn inspect_key(&mut self, k: KeyEvent, t: usize, w: usize) {
+        let n = self.words_in(t);
+        let turns = self.inspectable();
+        let pos = turns.iter().position(|&x| x == t).unwrap_or(0);
+        match k.code {
+            KeyCode::Esc => self.mode = Mode::Normal,
+            KeyCode::Enter => self.mode = Mode::Detail(t, w),
+            KeyCode::Right | KeyCode::Tab | KeyCode::Char('l') if n > 0 => {
+                self.mode = Mode::Inspect(t, (w + 1) % n)
+            }
+            KeyCode::Left | KeyCode::BackTab | KeyCode::Char('h') if n > 0 => {
+                self.mode = Mode::Inspect(t, (w + n - 1) % n)
+            }
+            KeyCode::Up | KeyCode::Char('k') if pos > 0 => {
+                let nt = turns[pos - 1];
+                self.mode = Mode::Inspect(nt, w.min(self.words_in(nt) - 1));
+            }
+            KeyCode::Down | KeyCode::Char('j') if pos + 1 < turns.len() => {
+                let nt = turns[pos + 1];
+                self.mode = Mode::Inspect(nt, w.min(self.words_in(nt) - 1));
+            }
+            _ => {}
+        }
+    }
+
+    fn normal_key(&mut self, k: KeyEvent) -> Vec<Action> {
+        let alt = k.modifiers.contains(KeyModifiers::ALT);
+        let ctl = k.modifiers.contains(KeyModifiers::CONTROL);
+        match k.code {
+            KeyCode::Enter => return self.submit(),
+            KeyCode::Esc => {
+                self.notice = None;
+                if self.pending() > 0 {
+                    return vec![Action::Cancel];
+                }
+            }
+            KeyCode::Tab => self.tab(),
+            KeyCode::BackTab => {}
+            KeyCode::Up => self.input.history_prev(),
+            KeyCode::Down => self.input.history_next(),
+            KeyCode::PageUp => self.scroll = self.scroll.saturating_add(10),
+            KeyCode::PageDown => self.scroll = self.scroll.saturating_sub(10),
+            KeyCode::Left if self.demo && self.input.is_empty() => {}
+            KeyCode::Right if self.demo && self.input.is_empty() => self.reveal_next(),
+            KeyCode::Char(' ') if self.demo && self.input.is_empty() => self.reveal_next(),
+            KeyCode::Left => self.input.left(),
+            KeyCode::Right => self.input.right(),
+            KeyCode::Home => self.input.home(),
+            KeyCode::End => self.input.end(),
+            KeyCode::Backspace => self.input.backspace(),
+            KeyCode::Delete => self.input.delete(),
+            KeyCode::Char(c) if ctl => match c {
+                'a' => self.input.home(),
+                'e' => self.input.end(),
+                'b' => self.input.left(),
+                'f' => self.input.right(),
+                'k' => self.input.kill_to_end(),
+                'u' => self.input.kill_to_start(),
+                'w' => self.input.kill_word_back(),
+                'd' => self.input.delete(),
+                'h' => self.input.backspace(),
+                'p' => self.input.history_prev(),
+                'n' => self.input.history_next(),
+                'l' => self.scroll = 0,
+                _ => {}
+            },
+            KeyCode::Char(_) if alt => {}
+            KeyCode::Char(c) => {
+                self.input.insert(&c.to_string());
+                self.notice = None;
+            }
+            _ => {}
+        }
+        vec![]
+    }
+
+    fn tab(&mut self) {
+        let line = self.input.text();
+        if line.starts_with('/') {
+            let (completed, cands) = commands::complete(&line);
+            if cands.is_empty() {
+                self.notice = Some(format!("no command starts with {line}"));
+            }
+            if let Some(c) = completed {
+                self.input.set(&c);
+            }
+            self.completions = if cands.len() > 1 { cands } else { vec![] };
+            return;
+        }
+        if let Some(&last) = self.inspectable().last() {
+            self.mode = Mode::Inspect(last, 0);
+        } else {
+            self.notice = Some("nothing to inspect yet: type a sentence first".into());
+        }
+    }
+
+    fn reveal_next(&mut self) {
+        if let Some(t) = self
+            .turns
+            .iter_mut()
+            .rev()
+            .find(|t| matches!(t.body, TurnBody::Done(_)))
+        {
+            let n = match &t.body {
+                TurnBody::Done(d) => d.seg.words.len(),
+                _ => 0,
+            };
+            let r = t.revealed.unwrap_or(n);
+            t.revealed = Some((r + 1).min(n));
+        }
+    }
+
+    fn submit(&mut self) -> Vec<Action> {
+        let line = self.input.submit();
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            if self.demo {
+                self.reveal_next();
+            }
+            return vec![];
+        }
+        let mut actions = vec![Action::AppendHistory(line.clone())];
+        if trimmed.starts_with('/') {
+            actions.extend(self.command(trimmed));
+        } else {
+            let id = self.push_turn(trimmed.to_string(), TurnBody::Pending);
+            actions.push(Action::Segment(vec![(id, trimmed.to_string())]));
+        }
+        actions
+    }
+
+    fn info(&mut self, input: &str, lines: Vec<String>) {
+        self.push_turn(input.to_string(), TurnBody::Info(lines));
+    }
+
+    fn error(&mut self, input: &str, msg: String) {
+        self.push_turn(input.to_string(), TurnBody::Error(msg));
+    }
+
+    fn command(&mut self, line: &str) -> Vec<Action> {
+        let parsed = match commands::parse(line) {
+            Ok(p) => p,
+            Err(e) => {
+                self.error(line, e.to_string());
+                return vec![];
+            }
+        };
+        let name = parsed.spec.name;
+        let arg = parsed.args.first().map(String::as_str);
+        if !parsed.spec.available {
+            self.error(
+                line,
+                format!("/{name} is not available yet — {}", parsed.spec.summary),
+            );
+            return vec![];
+        }
+        match name {
+            "help" => {
+                let lines = match arg {
+                    None => {
+                        let mut v: Vec<String> = COMMANDS
+                            .iter()
+                            .map(|c| {
+                                let sig = format!("/{} {}", c.name, c.args);
+                                let soon = if c.available { "" } else { " (coming)" };
+                                format!("{sig:<22} {}{soon}", c.summary)
+                            })
+                            .collect();
+                        v.push(String::new());
+                        v.push("Type a sentence to segment it. Tab: inspect words (←/→, Enter for the dictionary entry). ↑/↓: history. PgUp/PgDn: scroll. Ctrl-C: cancel / clear / quit.".into());
+                        v
+                    }
+                    Some(a) => match commands::find(a.trim_start_matches('/')) {
+                        Some(c) => vec![format!("/{} {}", c.name, c.args), c.detail.to_string()],
+                        None => {
+                            self.error(
+                                line,
+                                commands::ParseError::Unknown {
+                                    name: a.trim_start_matches('/').to_string(),
+                                    suggestions: commands::suggest(a.trim_start_matches('/')),
+                                }
+                                .to_string(),
+                            );
+                            return vec![];
+                        }
+                    },
+                };
+                self.info(line, lines);
+                vec![]
+            }
+            "model" => {
+                let lines = match (&self.model, &self.model_error) {
+                    (Some(m), _) => vec![format!("model: {}", m.name), m.summary.clone()],
+                    (None, Some(e)) => vec![format!("model failed to load: {e}")],
+                    (None, None) => vec![format!("model: {} (loading…)", self.settings.model)],
+                };
+                self.info(line, lines);
+                vec![]
+            }
+            "explain" => match arg {
+                Some(l @ ("full" | "brief" | "off")) => {
+                    self.settings.explain = l.to_string();
+                    self.info(line, vec![format!("explanations: {l}")]);
+                    vec![Action::SaveSettings(self.settings.clone())]
+                }
+                _ => {
+                    self.error(line, "usage: /explain full|brief|off".into());
+                    vec![]
+                }
+            },
+            "demo" => {
+                self.demo = !self.demo;
+                let msg = if self.demo {
+                    "teaching mode on: type a sentence, then press Space or → to reveal each word; /demo to leave"
+                } else {
+                    "teaching mode off"
+                };
+                if !self.demo {
+                    for t in &mut self.turns {
+                        t.revealed = None;
+                    }
+                }
+                self.info(line, vec![msg.into()]);
+                vec![]
+            }
+            "temp" => {
+                self.number_setting(line, arg, "temperature", 0.0, 2.0, |s, v| s.temperature = v)
+            }
+            "top-p" => self.number_setting(line, arg, "top-p", 0.0, 1.0, |s, v| s.top_p = v),
+            "seed" => match arg.and_then(|a| a.parse::<u64>().ok()) {
+                Some(v) => {
+                    self.settings.seed = v;
+                    self.info(line, vec![format!("seed: {v}")]);
+                    vec![Action::SaveSettings(self.settings.clone())]
+                }
+                None => {
+                    self.error(line, "usage: /seed N (a whole number ≥ 0)".into());
+                    vec![]
+                }
+            },
+            "save" => match arg {
+                Some(_) => {
+                    let path = line
+                        .trim()
+                        .trim_start_matches('/')
+                        .trim_start_matches("save")
+                        .trim();
+                    let contents = self.markdown();
+                    self.info(line, vec![format!("saved the transcript to {path}")]);
+                    vec![Action::WriteFile {
+                        path: PathBuf::from(path),
+                        contents,
+                    }]
+                }
+                None => {
+                    self.error(line, "usage: /save FILE (e.g. /save lesson.md)".into());
+                    vec![]
+                }
+            },
+            "clear" => {
+                self.turns.clear();
+                self.mode = Mode::Normal;
+                self.scroll = 0;
+                vec![]
+            }
+            "quit" => {
+                self.quitting = true;
+                vec![Action::Quit]
+            }
+            _ => vec![],
+        }
+    }
+
+    fn number_setting(
+        &mut self,
+        line: &str,
+        arg: Option<&str>,
+        what: &str,
+        lo: f64,
+        hi: f64,
+        set: impl FnOnce(&mut Settings, f64),
+    ) -> Vec<Action> {
+        match arg.and_then(|a| a.parse::<f64>().ok()) {
+            Some(v) if v.is_finite() && v >= lo && v <= hi && !(what == "top-p" && v == 0.0) => {
+                set(&mut self.settings, v);
+                self.info(line, vec![format!("{what}: {v}")]);
+                vec![Action::SaveSettings(self.settings.clone())]
+            }
+            _ => {
+                let range = if what == "top-p" {
+                    "0 < P ≤ 1".to_string()
+                } else {
+                    format!("{lo} to {hi}")
+                };
+                self.error(
+                    line,
+                    format!(
+                        "usage: /{} VALUE with VALUE {range}",
+                        if what == "temperature" { "temp" } else { what }
+                    ),
+                );
+                vec![]
+            }
+        }
+    }
+
+    /// The transcript as Markdown (for `/save`).
+    pub fn markdown(&self) -> String {
+        let mut out = String::from("# fenci transcript\n\n");
+        for t in &self.turns {
+            match &t.body {
+                TurnBody::Done(d) => {
+                    out.push_str(&format!("> {}\n\n", t.input));
+                    out.push_str(&format!("**{}**\n\n", d.seg.word_strs().join(" / ")));
+                    out.push_str("| word | pinyin | gloss |\n|---|---|---|\n");
+                    for e in &d.explanations {
+                        let gloss = if e.from_chars && !e.gloss.is_empty() {
+                            format!("{} (from its characters)", e.gloss)
+                        } else {
+                            e.gloss.clone()
+                        };
+                        out.push_str(&format!(
+                            "| {} | {} | {} |\n",
+                            e.word,
+                            e.pinyin,
+                            gloss.replace('|', "\\|")
+                        ));
+                    }
+                    out.push('\n');
+                }
+                TurnBody::Info(lines) => {
+                    out.push_str(&format!("> {}\n\n", t.input));
+                    for l in lines {
+                        out.push_str(&format!("    {l}\n"));
+                    }
+                    out.push('\n');
+                }
+                TurnBody::Error(e) => out.push_str(&format!("> {}\n\n*error: {e}*\n\n", t.input)),
+                TurnBody::Pending | TurnBody::Cancelled => {}
+            }
+        }
+        out
+    }
+}

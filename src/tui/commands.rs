@@ -1,0 +1,309 @@
+//! Slash commands: the table (name, arguments, one-line help, detail), parsing, Tab completion
+//! and "did you mean" suggestions. Pure functions; the App decides what a command does.
+
+/// One slash command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandSpec {
+    /// Name without the slash.
+    pub name: &'static str,
+    /// Argument synopsis.
+    pub args: &'static str,
+    /// One line for `/help`.
+    pub summary: &'static str,
+    /// Longer help for `/help NAME`.
+    pub detail: &'static str,
+    /// False for commands a later release brings.
+    pub available: bool,
+}
+
+/// Every command, in the order `/help` lists them.
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "help",
+        args: "[COMMAND]",
+        summary: "list commands, or explain one",
+        detail: "/help lists every command with one line each; /help CMD shows the details of CMD.",
+        available: true,
+    },
+    CommandSpec {
+        name: "model",
+        args: "",
+        summary: "show the active model",
+        detail: "Shows the active model: where it comes from, its size and label set. Switching \
+                 models (hub ids, local directories, trained versions) arrives with model \
+                 downloads and training.",
+        available: true,
+    },
+    CommandSpec {
+        name: "explain",
+        args: "full|brief|off",
+        summary: "how much each turn explains",
+        detail: "full: words with pinyin, English gloss, boundary confidence and alternatives; \
+                 brief: words with pinyin; off: words only. Saved across sessions.",
+        available: true,
+    },
+    CommandSpec {
+        name: "demo",
+        args: "",
+        summary: "teaching mode: big spacing, one word per keypress",
+        detail: "Toggles teaching mode for a projector: sentences are shown with wide spacing \
+                 and revealed one word at a time — press Space or → to reveal the next word \
+                 with its explanation. /demo again leaves it.",
+        available: true,
+    },
+    CommandSpec {
+        name: "temp",
+        args: "T",
+        summary: "sampling temperature for examples (0 = greedy)",
+        detail: "Sets the temperature used when generating example sentences, 0 to 2. \
+                 0 always picks the most likely token. Saved across sessions.",
+        available: true,
+    },
+    CommandSpec {
+        name: "top-p",
+        args: "P",
+        summary: "nucleus sampling threshold for examples",
+        detail: "Sets top-p (0 < P <= 1) for generating example sentences. Saved across sessions.",
+        available: true,
+    },
+    CommandSpec {
+        name: "seed",
+        args: "N",
+        summary: "random seed for examples",
+        detail: "Sets the seed for generating example sentences: the same seed and settings give \
+                 the same examples. Saved across sessions.",
+        available: true,
+    },
+    CommandSpec {
+        name: "save",
+        args: "FILE",
+        summary: "save the transcript as Markdown",
+        detail: "Writes every turn (sentence, words, pinyin, glosses) to FILE as Markdown.",
+        available: true,
+    },
+    CommandSpec {
+        name: "clear",
+        args: "",
+        summary: "clear the transcript",
+        detail: "Removes every turn from the screen (history and settings are kept).",
+        available: true,
+    },
+    CommandSpec {
+        name: "quit",
+        args: "",
+        summary: "leave fenci",
+        detail: "Leaves fenci. Ctrl-C twice on an empty line does the same.",
+        available: true,
+    },
+    CommandSpec {
+        name: "fix",
+        args: "WORD WORD …",
+        summary: "correct the last sentence's segmentation",
+        detail: "Not available yet: corrections arrive in a later release.",
+        available: false,
+    },
+    CommandSpec {
+        name: "train",
+        args: "",
+        summary: "learn from your corrections",
+        detail: "Not available yet: training on corrections arrives in a later release.",
+        available: false,
+    },
+    CommandSpec {
+        name: "undo",
+        args: "",
+        summary: "return to the previous model version",
+        detail: "Not available yet: model versions arrive in a later release.",
+        available: false,
+    },
+    CommandSpec {
+        name: "dict",
+        args: "[add|rm WORD]",
+        summary: "your own dictionary of forced words",
+        detail: "Not available yet: the user dictionary arrives in a later release.",
+        available: false,
+    },
+    CommandSpec {
+        name: "examples",
+        args: "WORD [N]",
+        summary: "generate example sentences using WORD",
+        detail: "Not available yet: example generation arrives in a later release.",
+        available: false,
+    },
+];
+
+/// A parsed slash command line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed {
+    /// The command.
+    pub spec: &'static CommandSpec,
+    /// Its arguments, split on whitespace.
+    pub args: Vec<String>,
+}
+
+/// Why a slash line is not a command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParseError {
+    /// Just "/".
+    Empty,
+    /// No such command; the closest names, if any.
+    Unknown {
+        /// What was typed.
+        name: String,
+        /// Close matches.
+        suggestions: Vec<&'static str>,
+    },
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ParseError::Empty => write!(f, "type a command after /, e.g. /help"),
+            ParseError::Unknown { name, suggestions } if suggestions.is_empty() => {
+                write!(f, "unknown command /{name} — /help lists them")
+            }
+            ParseError::Unknown { name, suggestions } => {
+                let s: Vec<String> = suggestions.iter().map(|s| format!("/{s}")).collect();
+                write!(
+                    f,
+                    "unknown command /{name} — did you mean {}?",
+                    s.join(" or ")
+                )
+            }
+        }
+    }
+}
+
+/// Looks a command up by exact name.
+pub fn find(name: &str) -> Option<&'static CommandSpec> {
+    COMMANDS.iter().find(|c| c.name == name)
+}
+
+/// Parses a line that starts with `/`.
+pub fn parse(line: &str) -> Result<Parsed, ParseError> {
+    let body = line.trim().trim_start_matches('/');
+    let mut parts = body.split_whitespace();
+    let Some(name) = parts.next() else {
+        return Err(ParseError::Empty);
+    };
+    let lname = name.to_lowercase();
+    match find(&lname) {
+        Some(spec) => Ok(Parsed {
+            spec,
+            args: parts.map(str::to_string).collect(),
+        }),
+        None => Err(ParseError::Unknown {
+            name: name.to_string(),
+            suggestions: suggest(&lname),
+        }),
+    }
+}
+
+/// Edit distance between two short strings (by chars).
+fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Commands close to `name`: a prefix match, or within edit distance 2.
+pub fn suggest(name: &str) -> Vec<&'static str> {
+    if name.is_empty() {
+        return vec![];
+    }
+    let mut scored: Vec<(usize, &'static str)> = COMMANDS
+        .iter()
+        .filter_map(|c| {
+            let d = if c.name.starts_with(name) {
+                0
+            } else {
+                distance(name, c.name)
+            };
+            (d <= 2.min(name.chars().count().max(1))).then_some((d, c.name))
+        })
+        .collect();
+    scored.sort();
+    scored.into_iter().take(2).map(|(_, n)| n).collect()
+}
+
+/// Tab completion of a command name: `Some(completed line)` when the prefix is unambiguous or
+/// has a longer common prefix, plus the candidates.
+pub fn complete(line: &str) -> (Option<String>, Vec<&'static str>) {
+    let Some(prefix) = line.strip_prefix('/') else {
+        return (None, vec![]);
+    };
+    if prefix.contains(char::is_whitespace) {
+        // Complete `/help NAME` arguments too.
+        if let Some(arg) = prefix.strip_prefix("help ") {
+            let (c, cands) = complete(&format!("/{}", arg.trim_start()));
+            return (c.map(|c| format!("/help {}", &c[1..])), cands);
+        }
+        return (None, vec![]);
+    }
+    let cands: Vec<&'static str> = COMMANDS
+        .iter()
+        .map(|c| c.name)
+        .filter(|n| n.starts_with(prefix))
+        .collect();
+    match cands.as_slice() {
+        [] => (None, cands),
+        [one] => (Some(format!("/{one} ")), cands),
+        many => {
+            let first = many[0];
+            let common = (prefix.len()..=first.len())
+                .rev()
+                .find(|&k| many.iter().all(|c| c.get(..k) == first.get(..k)))
+                .unwrap_or(prefix.len());
+            let completed = (common > prefix.len()).then(|| format!("/{}", &first[..common]));
+            (completed, cands)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_commands_and_arguments() {
+        let p = parse("/temp 0.3").unwrap();
+        assert_eq!(p.spec.name, "temp");
+        assert_eq!(p.args, vec!["0.3"]);
+        assert_eq!(parse("  /HELP  model ").unwrap().args, vec!["model"]);
+        assert_eq!(parse("/"), Err(ParseError::Empty));
+    }
+
+    #[test]
+    fn unknown_commands_get_suggestions() {
+        let e = parse("/hlep").unwrap_err();
+        assert_eq!(e.to_string(), "unknown command /hlep — did you mean /help?");
+        let e = parse("/qiut").unwrap_err();
+        assert!(e.to_string().contains("/quit"), "{e}");
+        let e = parse("/zzzzzz").unwrap_err();
+        assert_eq!(e.to_string(), "unknown command /zzzzzz — /help lists them");
+    }
+
+    #[test]
+    fn tab_completes_unique_and_common_prefixes() {
+        assert_eq!(complete("/he").0.as_deref(), Some("/help "));
+        assert_eq!(complete("/q").0.as_deref(), Some("/quit "));
+        // /t → temp, top-p, train: no longer common prefix
+        let (c, cands) = complete("/t");
+        assert_eq!(c, None);
+        assert_eq!(cands, vec!["temp", "top-p", "train"]);
+        let (c, _) = complete("/e");
+        assert_eq!(c.as_deref(), Some("/ex"));
+        assert_eq!(complete("/help mo").0.as_deref(), Some("/help model "));
+        assert_eq!(complete("hello"), (None, vec![]));
+    }
+}

@@ -1,0 +1,607 @@
+//! Drawing: a pure function of the [`App`] state. The transcript is laid out as word "chips" —
+//! word, pinyin, gloss stacked in a column, boundaries between them marked with their
+//! confidence — wrapped to the terminal width by display columns (CJK characters are two wide).
+//! Confidence is shown by glyph and number, not only by colour, so `NO_COLOR` loses nothing.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+use super::app::{App, Mode, Turn, TurnBody, TurnData};
+
+/// Below this boundary confidence a boundary is flagged as uncertain.
+pub const LOW_CONFIDENCE: f32 = 0.8;
+
+/// Colours, or none at all (`NO_COLOR`).
+#[derive(Debug, Clone, Copy)]
+pub struct Theme {
+    /// Use colours.
+    pub color: bool,
+}
+
+impl Theme {
+    /// Honours `NO_COLOR` (https://no-color.org).
+    pub fn from_env() -> Self {
+        Self {
+            color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+
+    fn fg(&self, c: Color) -> Style {
+        if self.color {
+            Style::default().fg(c)
+        } else {
+            Style::default()
+        }
+    }
+
+    fn word(&self, i: usize) -> Style {
+        // Alternate two chip colours so neighbours stand apart (16-colour safe).
+        let c = if i % 2 == 0 {
+            Color::LightGreen
+        } else {
+            Color::LightBlue
+        };
+        self.fg(c).add_modifier(Modifier::BOLD)
+    }
+    fn pinyin(&self) -> Style {
+        self.fg(Color::Cyan)
+    }
+    fn gloss(&self) -> Style {
+        self.fg(Color::Gray)
+    }
+    fn low(&self) -> Style {
+        self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+    }
+    fn sep(&self) -> Style {
+        self.fg(Color::DarkGray)
+    }
+    fn error(&self) -> Style {
+        self.fg(Color::LightRed).add_modifier(Modifier::BOLD)
+    }
+    fn prompt(&self) -> Style {
+        self.fg(Color::Magenta).add_modifier(Modifier::BOLD)
+    }
+    fn selected(&self) -> Style {
+        Style::default().add_modifier(Modifier::REVERSED)
+    }
+}
+
+/// Display width of a string.
+pub fn width(s: &str) -> usize {
+    UnicodeWidthStr::width(s)
+}
+
+/// Cuts `s` to at most `max` display columns, marking the cut with `…`.
+pub fn truncate(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut w = 0;
+    for c in s.chars() {
+        let cw = c.width().unwrap_or(0);
+        if w + cw + 1 > max {
+            break;
+        }
+        out.push(c);
+        w += cw;
+    }
+    out.push('…');
+    out
+}
+
+/// Wraps text to `max` display columns (breaking at spaces where possible, anywhere in CJK).
+pub fn wrap(s: &str, max: usize) -> Vec<String> {
+    let max = max.max(4);
+    let mut lines = Vec::new();
+    for para in s.split('\n') {
+        let mut cur = String::new();
+        let mut w = 0;
+        for word in para.split_inclusive(' ') {
+            let ww = width(word);
+            if w + ww > max && !cur.is_empty() {
+                lines.push(cur.trim_end().to_string());
+                cur.clear();
+                w = 0;
+            }
+            if ww > max {
+                for c in word.chars() {
+                    let cw = c.width().unwrap_or(0);
+                    if w + cw > max {
+                        lines.push(std::mem::take(&mut cur));
+                        w = 0;
+                    }
+                    cur.push(c);
+                    w += cw;
+                }
+            } else {
+                cur.push_str(word);
+                w += ww;
+            }
+        }
+        lines.push(cur.trim_end().to_string());
+    }
+    lines
+}
+
+fn pad(s: &str, w: usize) -> String {
+    let n = w.saturating_sub(width(s));
+    format!("{s}{}", " ".repeat(n))
+}
+
+/// The lines of one segmented turn at `cols` columns. `selected`: the inspected word.
+pub fn turn_lines(
+    d: &TurnData,
+    explain: &str,
+    demo: bool,
+    revealed: Option<usize>,
+    selected: Option<usize>,
+    cols: usize,
+    th: &Theme,
+) -> Vec<Line<'static>> {
+    let words = &d.seg.words;
+    let shown = revealed.unwrap_or(words.len()).min(words.len());
+    let full = explain == "full" || demo;
+    let brief = explain == "brief";
+    let gloss_max = if demo { 24 } else { (cols / 5).clamp(8, 18) };
+    // Split probability at each word boundary (between word i-1 and i).
+    let split_prob = |i: usize| -> Option<f32> {
+        let at = words.get(i)?.chars.start;
+        d.seg.boundaries.iter().find(|b| b.at == at).map(|b| b.prob)
+    };
+    let sep_w = if demo { 7 } else { 3 };
+    let mut out: Vec<Line<'static>> = Vec::new();
+    let mut rows: [Vec<Span<'static>>; 4] = Default::default();
+    let mut used = 2;
+    let flush = |rows: &mut [Vec<Span<'static>>; 4], out: &mut Vec<Line<'static>>| {
+        let n_rows = if full {
+            4
+        } else if brief {
+            2
+        } else {
+            1
+        };
+        if rows[0].is_empty() {
+            return;
+        }
+        for r in rows.iter_mut().take(n_rows) {
+            let mut spans = vec![Span::raw("  ")];
+            spans.append(r);
+            out.push(Line::from(spans));
+        }
+        for r in rows.iter_mut() {
+            r.clear();
+        }
+        if demo {
+            out.push(Line::default());
+        }
+    };
+    for (i, w) in words.iter().enumerate().take(shown) {
+        let e = d.explanations.get(i);
+        let pinyin = e.map(|e| e.pinyin.clone()).unwrap_or_default();
+        let mut gloss = e.map(|e| e.gloss.clone()).unwrap_or_default();
+        if e.is_some_and(|e| e.from_chars) && !gloss.is_empty() {
+            gloss = format!("≈{gloss}");
+        }
+        let gloss = truncate(&gloss, gloss_max);
+        let cw = if full {
+            width(&w.text).max(width(&pinyin)).max(width(&gloss))
+        } else if brief {
+            width(&w.text).max(width(&pinyin))
+        } else {
+            width(&w.text)
+        };
+        let need = cw + if i > 0 { sep_w } else { 0 };
+        if i > 0 && used + need > cols {
+            flush(&mut rows, &mut out);
+            used = 2;
+        }
+        if i > 0 {
+            let p = split_prob(i).unwrap_or(1.0);
+            let low = p < LOW_CONFIDENCE;
+            let glyph = if low { "┆" } else { "│" };
+            let half = (sep_w - 1) / 2;
+            let sep = format!("{}{glyph}{}", " ".repeat(half), " ".repeat(half));
+            let style = if low { th.low() } else { th.sep() };
+            rows[0].push(Span::styled(sep.clone(), style));
+            rows[1].push(Span::styled(sep.clone(), style));
+            rows[2].push(Span::styled(sep, style));
+            let pct = format!(
+                "{:>3}",
+                format!("{}%", ((p * 100.0).floor() as u32).min(99))
+            );
+            let pct = pad(
+                &format!("{}{pct}", " ".repeat(half.saturating_sub(1))),
+                sep_w,
+            );
+            rows[3].push(Span::styled(pct, if low { th.low() } else { th.sep() }));
+            used += sep_w;
+        }
+        let mut ws = th.word(i);
+        if selected == Some(i) {
+            ws = ws.patch(th.selected());
+        }
+        rows[0].push(Span::styled(pad(&w.text, cw), ws));
+        rows[1].push(Span::styled(pad(&pinyin, cw), th.pinyin()));
+        rows[2].push(Span::styled(pad(&gloss, cw), th.gloss()));
+        rows[3].push(Span::raw(" ".repeat(cw)));
+        used += cw;
+    }
+    flush(&mut rows, &mut out);
+    if shown < words.len() {
+        out.push(Line::from(Span::styled(
+            format!(
+                "  … {} more — Space or → reveals the next word",
+                words.len() - shown
+            ),
+            th.sep(),
+        )));
+        return out;
+    }
+    if full {
+        // Boundaries inside words that the model nearly split.
+        let mut hes = Vec::new();
+        let chars: Vec<char> = d.seg.text.chars().collect();
+        for b in &d.seg.boundaries {
+            if !b.split && b.prob >= 1.0 - LOW_CONFIDENCE && b.at > 0 && b.at < chars.len() {
+                hes.push(format!(
+                    "{}|{} {}%",
+                    chars[b.at - 1],
+                    chars[b.at],
+                    (b.prob * 100.0).round() as u32
+                ));
+            }
+        }
+        if !hes.is_empty() {
+            for l in wrap(
+                &format!("nearly split: {}", hes.join("  ")),
+                cols.saturating_sub(2),
+            ) {
+                out.push(Line::from(vec![Span::raw("  "), Span::styled(l, th.low())]));
+            }
+        }
+        let alts: Vec<String> = d
+            .alternatives
+            .iter()
+            .filter(|(_, p)| *p >= 0.01)
+            .take(2)
+            .map(|(w, p)| {
+                format!(
+                    "{} ({:.0}%)",
+                    differing_part(&d.seg.word_strs(), w),
+                    p * 100.0
+                )
+            })
+            .collect();
+        if !alts.is_empty() {
+            for l in wrap(&format!("or: {}", alts.join(" · ")), cols.saturating_sub(2)) {
+                out.push(Line::from(vec![
+                    Span::raw("  "),
+                    Span::styled(l, th.gloss()),
+                ]));
+            }
+        }
+    }
+    out
+}
+
+/// The words of `alt` where it differs from `best`, with `…` for the unchanged context.
+pub fn differing_part(best: &[&str], alt: &[String]) -> String {
+    let ends = |ws: &mut dyn Iterator<Item = usize>| -> Vec<usize> {
+        let mut acc = 0;
+        ws.map(|n| {
+            acc += n;
+            acc
+        })
+        .collect()
+    };
+    let b = ends(&mut best.iter().map(|w| w.chars().count()));
+    let a = ends(&mut alt.iter().map(|w| w.chars().count()));
+    // First and last alternative words that are not words of the best segmentation.
+    let differs: Vec<usize> = (0..alt.len())
+        .filter(|&i| {
+            let start = if i == 0 { 0 } else { a[i - 1] };
+            !b.contains(&a[i])
+                || (start > 0 && !b.contains(&start))
+                || b.iter().any(|&x| x > start && x < a[i])
+        })
+        .collect();
+    let (Some(&lo), Some(&hi)) = (differs.first(), differs.last()) else {
+        return alt.join(" ");
+    };
+    let mut out = String::new();
+    if lo > 0 {
+        out.push_str("… ");
+    }
+    out.push_str(&alt[lo..=hi].join(" "));
+    if hi + 1 < alt.len() {
+        out.push_str(" …");
+    }
+    out
+}
+
+fn turn_block(app: &App, ti: usize, t: &Turn, cols: usize, th: &Theme) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    for (k, l) in wrap(&t.input, cols.saturating_sub(2))
+        .into_iter()
+        .enumerate()
+    {
+        let p = if k == 0 { "› " } else { "  " };
+        out.push(Line::from(vec![Span::styled(p, th.prompt()), Span::raw(l)]));
+    }
+    match &t.body {
+        TurnBody::Pending => {
+            out.push(Line::from(Span::styled("  …", th.sep())));
+        }
+        TurnBody::Cancelled => out.push(Line::from(Span::styled("  (cancelled)", th.sep()))),
+        TurnBody::Error(e) => {
+            for (k, l) in wrap(e, cols.saturating_sub(9)).into_iter().enumerate() {
+                let p = if k == 0 { "  error: " } else { "         " };
+                out.push(Line::from(vec![Span::styled(p, th.error()), Span::raw(l)]));
+            }
+        }
+        TurnBody::Info(lines) => {
+            for l in lines {
+                for w in wrap(l, cols.saturating_sub(2)) {
+                    out.push(Line::from(format!("  {w}")));
+                }
+            }
+        }
+        TurnBody::Done(d) => {
+            let sel = match app.mode {
+                Mode::Inspect(i, w) | Mode::Detail(i, w) if i == ti => Some(w),
+                _ => None,
+            };
+            out.extend(turn_lines(
+                d,
+                &app.settings.explain,
+                app.demo,
+                t.revealed,
+                sel,
+                cols,
+                th,
+            ));
+        }
+    }
+    out.push(Line::default());
+    out
+}
+
+const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
+
+fn welcome(cols: usize) -> Vec<Line<'static>> {
+    let text = [
+        "分词 fenci — Chinese word segmentation you can talk to.",
+        "",
+        "Type a Chinese sentence and press Enter: it comes back as words with pinyin, an English gloss (CC-CEDICT) and the model's confidence at every boundary.",
+        "",
+        "Tab inspects words (Enter opens the dictionary entry) · /help lists commands · /demo is teaching mode · Ctrl-C twice quits.",
+    ];
+    text.iter()
+        .flat_map(|t| wrap(t, cols.saturating_sub(2)))
+        .map(|l| Line::from(format!("  {l}")))
+        .collect()
+}
+
+/// Draws the whole screen.
+pub fn render(app: &App, f: &mut Frame, th: &Theme) {
+    let area = f.area();
+    let [main, rule, input, status] = Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let cols = main.width as usize;
+
+    // Transcript: all lines, bottom-aligned, scrolled up by `app.scroll`.
+    let mut lines: Vec<Line<'static>> = if app.turns.is_empty() {
+        welcome(cols)
+    } else {
+        Vec::new()
+    };
+    for (i, t) in app.turns.iter().enumerate() {
+        lines.extend(turn_block(app, i, t, cols, th));
+    }
+    let h = main.height as usize;
+    let max_scroll = lines.len().saturating_sub(h);
+    let scroll = app.scroll.min(max_scroll);
+    let start = lines.len().saturating_sub(h + scroll);
+    let visible: Vec<Line> = lines.into_iter().skip(start).take(h).collect();
+    f.render_widget(Paragraph::new(visible), main);
+
+    f.render_widget(
+        Paragraph::new(Line::from(Span::styled(
+            "─".repeat(rule.width as usize),
+            th.sep(),
+        ))),
+        rule,
+    );
+
+    // Input line with a cursor measured in display columns; scrolls horizontally when long.
+    let prompt = "› ";
+    let text = app.input.text();
+    let avail = (input.width as usize).saturating_sub(3).max(1);
+    let ccol = app.input.cursor_col();
+    let skip_cols = ccol.saturating_sub(avail);
+    let mut shown = String::new();
+    let mut w = 0;
+    for c in text.chars() {
+        let cw = c.width().unwrap_or(0);
+        if w >= skip_cols {
+            shown.push(c);
+        }
+        w += cw;
+    }
+    let hint = if text.is_empty() && app.mode == Mode::Normal {
+        match (&app.model, &app.model_error) {
+            (None, None) => "loading the model… you can type already",
+            (None, Some(_)) => "the model failed to load — /model says why",
+            _ if app.demo => "teaching mode: type a sentence, Space reveals words",
+            _ => "type a sentence, or /help",
+        }
+    } else {
+        ""
+    };
+    let input_line = Line::from(vec![
+        Span::styled(prompt, th.prompt()),
+        Span::raw(truncate(&shown, avail + 1)),
+        Span::styled(hint, th.sep()),
+    ]);
+    f.render_widget(Paragraph::new(input_line), input);
+    if app.mode == Mode::Normal {
+        f.set_cursor_position((input.x + 2 + (ccol - skip_cols) as u16, input.y));
+    }
+
+    // Status bar.
+    let model = match (&app.model, &app.model_error) {
+        (Some(m), _) => format!("{} · {}", m.name, m.summary),
+        (None, Some(_)) => "model failed".into(),
+        (None, None) => format!("{} {}", SPINNER[(app.tick % 8) as usize], "loading model"),
+    };
+    let mut parts = vec![
+        " fenci".to_string(),
+        model,
+        format!("explain {}", app.settings.explain),
+        format!(
+            "T {} · top-p {} · seed {}",
+            app.settings.temperature, app.settings.top_p, app.settings.seed
+        ),
+    ];
+    if app.demo {
+        parts.push("DEMO".into());
+    }
+    let pending = app.pending();
+    if pending > 0 {
+        parts.push(format!(
+            "{} segmenting {pending} (Esc cancels)",
+            SPINNER[(app.tick % 8) as usize]
+        ));
+    }
+    match app.mode {
+        Mode::Inspect(..) => parts.push("←/→ word · ↑/↓ turn · Enter entry · Esc back".into()),
+        Mode::Detail(..) => parts.push("Esc closes".into()),
+        Mode::Normal => {}
+    }
+    if !app.completions.is_empty() {
+        parts.push(
+            app.completions
+                .iter()
+                .map(|c| format!("/{c}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+    }
+    if let Some(n) = &app.notice {
+        parts.push(n.clone());
+    }
+    let status_text = truncate(&parts.join(" │ "), status.width as usize);
+    let status_style = if th.color {
+        Style::default().bg(Color::Blue).fg(Color::White)
+    } else {
+        Style::default().add_modifier(Modifier::REVERSED)
+    };
+    f.render_widget(
+        Paragraph::new(pad(&status_text, status.width as usize)).style(status_style),
+        status,
+    );
+
+    if let Mode::Detail(t, w) = app.mode {
+        if let Some(TurnBody::Done(d)) = app.turns.get(t).map(|t| &t.body) {
+            if let Some(e) = d.explanations.get(w) {
+                detail(f, main, e, th);
+            }
+        }
+    }
+}
+
+fn detail(f: &mut Frame, area: Rect, e: &crate::explain::Explanation, th: &Theme) {
+    let w = (area.width.saturating_sub(4)).clamp(20, 90);
+    let h = area.height.saturating_sub(2).max(5);
+    let x = area.x + (area.width.saturating_sub(w)) / 2;
+    let y = area.y + 1;
+    let r = Rect::new(x, y, w.min(area.width), h.min(area.height));
+    let inner_w = r.width.saturating_sub(2) as usize;
+    let mut lines: Vec<Line> = Vec::new();
+    if e.entries.is_empty() {
+        let why = if e.from_chars {
+            "not in CC-CEDICT — readings of its characters:"
+        } else {
+            "no dictionary entry"
+        };
+        lines.push(Line::from(Span::styled(why, th.low())));
+    }
+    for en in &e.entries {
+        lines.push(Line::from(vec![
+            Span::styled(en.simplified.clone(), th.word(0)),
+            Span::raw(format!("  traditional {}  ", en.traditional)),
+            Span::styled(en.pinyin(), th.pinyin()),
+        ]));
+        for (i, s) in en.senses.iter().enumerate() {
+            for (k, l) in wrap(s, inner_w.saturating_sub(5)).into_iter().enumerate() {
+                let p = if k == 0 {
+                    format!("{:>3}. ", i + 1)
+                } else {
+                    "     ".into()
+                };
+                lines.push(Line::from(format!("{p}{l}")));
+            }
+        }
+    }
+    if e.word.chars().count() > 1 || e.entries.is_empty() {
+        lines.push(Line::default());
+        lines.push(Line::from(Span::styled("characters:", th.sep())));
+        for c in &e.chars {
+            let g = c.gloss.clone().unwrap_or_default();
+            for (k, l) in wrap(
+                &format!("{} {} {g}", c.ch, c.pinyin),
+                inner_w.saturating_sub(2),
+            )
+            .into_iter()
+            .enumerate()
+            {
+                lines.push(Line::from(format!(
+                    "{}{l}",
+                    if k == 0 { "  " } else { "    " }
+                )));
+            }
+        }
+    }
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(format!(" {} — CC-CEDICT ", e.word)),
+        ),
+        r,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alternatives_show_only_what_differs() {
+        let best = ["我", "爱", "北京", "天安门", "。"];
+        let alt: Vec<String> = ["我", "爱", "北京", "天", "安门", "。"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(differing_part(&best, &alt), "… 天 安门 …");
+        let alt: Vec<String> = ["我爱", "北京", "天安门", "。"].map(String::from).to_vec();
+        assert_eq!(differing_part(&best, &alt), "我爱 …");
+    }
+
+    #[test]
+    fn truncate_and_wrap_count_display_columns() {
+        assert_eq!(truncate("北京天安门", 7), "北京天…");
+        assert_eq!(wrap("我爱北京天安门", 6), vec!["我爱北", "京天安", "门"]);
+        assert_eq!(wrap("to be or not", 6), vec!["to be", "or not"]);
+    }
+}

@@ -1,0 +1,350 @@
+//! The TUI without a terminal: event-level tests of the App and insta snapshots of whole frames
+//! on ratatui's TestBackend (80×24 and 120×40). Turns are built with the real decoder and
+//! explainer over fixed scores and a small dictionary, so the snapshots do not move when the
+//! built-in model is retrained.
+use fenci::explain::{explain, Dictionary};
+use fenci::model::{LabelScheme, VocabSource};
+
+use fenci::segment::{CharTokenizer, Constraints, Segmentation};
+use fenci::store::Settings;
+use fenci::tui::app::{Action, App, Event, Mode, ModelInfo, TurnBody, TurnData, WorkerMsg};
+use fenci::tui::view::{render, Theme};
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+
+const CEDICT: &str = "\
+# a few CC-CEDICT lines (CC BY-SA 4.0, MDBG)
+我 我 [wo3] /I/me/my/
+愛 爱 [ai4] /to love/to be fond of/to like/affection/to be inclined (to do sth)/to tend to (happen)/
+北京 北京 [Bei3 jing1] /Beijing, capital of the People's Republic of China/
+天安門 天安门 [Tian1 an1 men2] /Tiananmen Gate (entrance of the Imperial City in Beijing)/
+北 北 [bei3] /north/to be defeated (classical)/
+京 京 [jing1] /capital city of a country/big/algebraic term for a large number (old)/abbr. for Beijing/
+天 天 [tian1] /day/sky/heaven/
+安 安 [an1] /content/calm/still/quiet/safe/secure/in good health/to find a place for/
+門 门 [men2] /gate/door/CL:扇[shan4]/gateway/doorway/
+學習 学习 [xue2 xi2] /to learn/to study/
+學 学 [xue2] /to learn/to study/to imitate/science/-ology/
+習 习 [xi2] /to practice/to study/habit/
+中 中 [zhong1] /within/among/in/middle/center/
+文 文 [wen2] /language/culture/writing/
+";
+
+fn dict() -> Dictionary {
+    Dictionary::from_reader(CEDICT.as_bytes())
+}
+
+/// A segmentation of `words` decoded from fixed scores; for each unit index in `doubt`, the
+/// model half-believes the boundary before that unit is the other way round.
+fn turn(words: &[&str], doubt: &[usize]) -> TurnData {
+    let tok = CharTokenizer::new(&VocabSource::VocabTxt(crate::util::vocab_txt())).unwrap();
+    let scheme = LabelScheme::bmes();
+    let text: String = words.concat();
+    let units = tok.units(&text);
+    let gold = fenci::segment::gold_labels(&units, words, &scheme);
+    // The same words with each doubted boundary toggled.
+    let mut starts: Vec<bool> = gold.iter().map(|&g| scheme.tag(g).starts_word()).collect();
+    for &i in doubt {
+        starts[i] = !starts[i];
+    }
+    let mut alt_words: Vec<String> = Vec::new();
+    for (i, span) in units.spans.iter().enumerate() {
+        let piece: String = text.chars().skip(span.start).take(span.len()).collect();
+        if i == 0 || starts[i] {
+            alt_words.push(piece);
+        } else {
+            alt_words.last_mut().unwrap().push_str(&piece);
+        }
+    }
+    let alt_refs: Vec<&str> = alt_words.iter().map(String::as_str).collect();
+    let alt = fenci::segment::gold_labels(&units, &alt_refs, &scheme);
+    let mut lp = Vec::new();
+    for (&g, &a) in gold.iter().zip(&alt) {
+        for l in 0..4 {
+            let p: f32 = if g == a {
+                if l == g {
+                    0.97
+                } else {
+                    0.01
+                }
+            } else if l == g {
+                0.62
+            } else if l == a {
+                0.36
+            } else {
+                0.01
+            };
+            lp.push(p.ln());
+        }
+    }
+    let c = Constraints::from_gaps(&units);
+    let seg = Segmentation::from_scores(&text, units, lp, &scheme, &c);
+    let d = dict();
+    TurnData {
+        explanations: seg.words.iter().map(|w| explain(&d, &w.text)).collect(),
+        alternatives: seg.alternatives(&scheme, 2),
+        seg,
+    }
+}
+
+fn key(c: KeyCode) -> Event {
+    Event::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+fn ctrl(c: char) -> Event {
+    Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+fn typed(app: &mut App, s: &str) -> Vec<Action> {
+    let mut acts = Vec::new();
+    for c in s.chars() {
+        acts.extend(app.update(key(KeyCode::Char(c))));
+    }
+    acts
+}
+fn enter(app: &mut App, s: &str) -> Vec<Action> {
+    typed(app, s);
+    app.update(key(KeyCode::Enter))
+}
+
+fn ready_app() -> App {
+    let mut app = App::new(Settings::default(), vec![]);
+    app.update(Event::Worker(WorkerMsg::ModelLoaded(ModelInfo {
+        name: "default".into(),
+        summary: "2×256 BMES · vocab 5465".into(),
+        scheme: LabelScheme::bmes(),
+    })));
+    app
+}
+
+/// Types a sentence and answers it as the worker would.
+fn ask(app: &mut App, words: &[&str], doubt: &[usize]) {
+    let acts = enter(app, &words.concat());
+    let id = acts
+        .iter()
+        .find_map(|a| match a {
+            Action::Segment(v) => Some(v[0].0),
+            _ => None,
+        })
+        .expect("a segment action");
+    app.update(Event::Worker(WorkerMsg::Turn {
+        id,
+        result: Ok(turn(words, doubt)),
+    }));
+}
+
+fn screen(app: &App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| render(app, f, &Theme { color: false })).unwrap();
+    format!("{}", t.backend())
+}
+
+#[test]
+fn snapshot_welcome() {
+    let app = App::new(Settings::default(), vec![]);
+    insta::assert_snapshot!("welcome_80x24", screen(&app, 80, 24));
+    insta::assert_snapshot!("welcome_120x40", screen(&ready_app(), 120, 40));
+}
+
+#[test]
+fn snapshot_segmented_and_explained() {
+    let mut app = ready_app();
+    ask(&mut app, &["我", "爱", "北京", "天安门"], &[3, 4]);
+    insta::assert_snapshot!("turn_80x24", screen(&app, 80, 24));
+    insta::assert_snapshot!("turn_120x40", screen(&app, 120, 40));
+}
+
+#[test]
+fn snapshot_word_detail() {
+    let mut app = ready_app();
+    ask(&mut app, &["我", "爱", "北京", "天安门"], &[]);
+    app.update(key(KeyCode::Tab));
+    app.update(key(KeyCode::Right));
+    app.update(key(KeyCode::Right));
+    assert_eq!(app.mode, Mode::Inspect(0, 2));
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.mode, Mode::Detail(0, 2));
+    insta::assert_snapshot!("detail_80x24", screen(&app, 80, 24));
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Right));
+    app.update(key(KeyCode::Enter));
+    insta::assert_snapshot!("detail_not_in_dictionary_120x40", screen(&app, 120, 40));
+}
+
+#[test]
+fn snapshot_help_and_error() {
+    let mut app = ready_app();
+    enter(&mut app, "/help");
+    insta::assert_snapshot!("help_80x24", screen(&app, 80, 24));
+    enter(&mut app, "/hlep");
+    insta::assert_snapshot!("error_120x40", screen(&app, 120, 40));
+}
+
+#[test]
+fn snapshot_long_sentence_wraps() {
+    let mut app = ready_app();
+    let words = [
+        "我",
+        "爱",
+        "北京",
+        "天安门",
+        "我",
+        "学习",
+        "中文",
+        "我",
+        "爱",
+        "北京",
+        "天安门",
+        "学习",
+        "中文",
+    ];
+    ask(&mut app, &words, &[5]);
+    insta::assert_snapshot!("long_80x24", screen(&app, 80, 24));
+    insta::assert_snapshot!("long_120x40", screen(&app, 120, 40));
+}
+
+#[test]
+fn snapshot_job_in_progress() {
+    let mut app = App::new(Settings::default(), vec![]);
+    enter(&mut app, "我爱北京天安门");
+    insta::assert_snapshot!("pending_80x24", screen(&app, 80, 24));
+}
+
+#[test]
+fn resizing_never_breaks_the_layout() {
+    let mut app = ready_app();
+    ask(&mut app, &["我", "爱", "北京", "天安门"], &[3]);
+    for (w, h) in [(1, 1), (5, 3), (20, 6), (33, 10), (80, 24), (200, 60)] {
+        let s = screen(&app, w, h);
+        assert_eq!(s.lines().count(), h as usize);
+    }
+}
+
+#[test]
+fn history_completion_and_commands() {
+    let mut app = ready_app();
+    let acts = enter(&mut app, "我爱北京");
+    assert!(acts.contains(&Action::AppendHistory("我爱北京".into())));
+    assert!(matches!(&acts[1], Action::Segment(v) if v[0].1 == "我爱北京"));
+    enter(&mut app, "/temp 0.3");
+    assert_eq!(app.settings.temperature, 0.3);
+    app.update(key(KeyCode::Up));
+    assert_eq!(app.input.text(), "/temp 0.3");
+    app.update(key(KeyCode::Up));
+    assert_eq!(app.input.text(), "我爱北京");
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Down));
+    assert_eq!(app.input.text(), "");
+    // Tab completes commands
+    typed(&mut app, "/he");
+    app.update(key(KeyCode::Tab));
+    assert_eq!(app.input.text(), "/help ");
+    app.update(ctrl('u'));
+    typed(&mut app, "/t");
+    app.update(key(KeyCode::Tab));
+    assert_eq!(app.completions, vec!["temp", "top-p", "train"]);
+    app.update(ctrl('u'));
+    // settings commands validate and persist
+    let acts = enter(&mut app, "/explain brief");
+    assert!(matches!(&acts[1], Action::SaveSettings(s) if s.explain == "brief"));
+    enter(&mut app, "/top-p 1.5");
+    assert!(
+        matches!(&app.turns.last().unwrap().body, TurnBody::Error(e) if e.contains("0 < P ≤ 1"))
+    );
+    enter(&mut app, "/seed 7");
+    assert_eq!(app.settings.seed, 7);
+    // unknown commands suggest
+    enter(&mut app, "/modle");
+    assert!(
+        matches!(&app.turns.last().unwrap().body, TurnBody::Error(e) if e.contains("did you mean /model"))
+    );
+    // later features say so
+    enter(&mut app, "/train");
+    assert!(
+        matches!(&app.turns.last().unwrap().body, TurnBody::Error(e) if e.contains("not available yet"))
+    );
+    // /save writes Markdown
+    let acts = enter(&mut app, "/save out.md");
+    assert!(
+        matches!(&acts[1], Action::WriteFile { path, contents } if path.to_str() == Some("out.md") && contents.starts_with("# fenci transcript"))
+    );
+    let acts = enter(&mut app, "/quit");
+    assert!(acts.contains(&Action::Quit));
+}
+
+#[test]
+fn ctrl_c_cancels_clears_then_quits() {
+    let mut app = ready_app();
+    enter(&mut app, "我爱北京");
+    assert_eq!(app.pending(), 1);
+    assert_eq!(app.update(ctrl('c')), vec![Action::Cancel]);
+    let id = app.turns[0].id;
+    app.update(Event::Worker(WorkerMsg::Turn {
+        id,
+        result: Err("cancelled".into()),
+    }));
+    assert_eq!(app.turns[0].body, TurnBody::Cancelled);
+    typed(&mut app, "abc");
+    assert!(app.update(ctrl('c')).is_empty());
+    assert!(app.input.is_empty());
+    assert!(app.update(ctrl('c')).is_empty());
+    assert!(app.quit_armed);
+    assert_eq!(app.update(ctrl('c')), vec![Action::Quit]);
+    // Esc also cancels a running job
+    let mut app = ready_app();
+    enter(&mut app, "我爱北京");
+    assert_eq!(app.update(key(KeyCode::Esc)), vec![Action::Cancel]);
+}
+
+#[test]
+fn multi_line_paste_segments_each_line() {
+    let mut app = ready_app();
+    let acts = app.update(Event::Paste("我爱北京\n\n天安门\r\n".into()));
+    match &acts[..] {
+        [Action::Segment(v)] => {
+            assert_eq!(
+                v.iter().map(|(_, s)| s.as_str()).collect::<Vec<_>>(),
+                ["我爱北京", "天安门"]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(app.pending(), 2);
+    // a single-line paste goes into the input line
+    app.update(Event::Paste("学习".into()));
+    assert_eq!(app.input.text(), "学习");
+}
+
+#[test]
+fn stale_results_after_clear_are_dropped_and_demo_reveals_word_by_word() {
+    let mut app = ready_app();
+    let acts = enter(&mut app, "我爱北京");
+    let id = match &acts[1] {
+        Action::Segment(v) => v[0].0,
+        _ => unreachable!(),
+    };
+    enter(&mut app, "/clear");
+    app.update(Event::Worker(WorkerMsg::Turn {
+        id,
+        result: Ok(turn(&["我", "爱", "北京"], &[])),
+    }));
+    assert!(app.turns.is_empty());
+
+    enter(&mut app, "/demo");
+    assert!(app.demo);
+    ask(&mut app, &["我", "爱", "北京", "天安门"], &[]);
+    assert_eq!(app.turns.last().unwrap().revealed, Some(0));
+    app.update(key(KeyCode::Char(' ')));
+    app.update(key(KeyCode::Right));
+    assert_eq!(app.turns.last().unwrap().revealed, Some(2));
+    insta::assert_snapshot!("demo_80x24", screen(&app, 80, 24));
+}
+
+#[test]
+fn confidence_is_visible_without_colour() {
+    let mut app = ready_app();
+    ask(&mut app, &["我", "爱", "北京", "天安门"], &[4]);
+    let s = screen(&app, 120, 40);
+    // the uncertain boundary is drawn with a different glyph and its percentage
+    assert!(s.contains('┆'), "{s}");
+    assert!(s.contains('%'));
+}
