@@ -58,15 +58,73 @@ pub enum Command {
     /// Evaluates on --dev after each epoch and keeps the best. Ctrl-C writes a checkpoint;
     /// rerun with --resume to continue.
     Train(TrainArgs),
+    /// Record a correction: the words of a sentence, separated by spaces.
+    ///
+    /// Example: fenci correct "迈向 充满 希望 的 新 世纪". The sentence is the words joined.
+    /// `fenci train` (without --data) then teaches them to the model.
+    Correct(CorrectArgs),
+    /// List the stored corrections (and which the active version was trained on).
+    Corrections,
+    /// Return to the model version before the last training.
+    Undo,
+    /// Your dictionary: words always kept whole when segmenting.
+    Dict(DictArgs),
+    /// List the models you can pass to --model: hub models in the Hugging Face cache and
+    /// fenci's own model versions.
+    ///
+    /// The cache is $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub.
+    Models,
+    /// Write a model in the Hugging Face layout (config.json, vocab, model.safetensors).
+    ///
+    /// Example: fenci export my-model --model ckiplab/bert-tiny-chinese-ws. Without --model:
+    /// the active model. DIR must be new, empty, or an earlier export (it is replaced).
+    Export(ExportArgs),
+}
+
+/// `fenci correct`.
+#[derive(Debug, Args)]
+pub struct CorrectArgs {
+    /// The corrected words, separated by spaces (quote them as one argument or pass several).
+    #[arg(required = true)]
+    words: Vec<String>,
+}
+
+/// `fenci dict`.
+#[derive(Debug, Args)]
+pub struct DictArgs {
+    /// `add WORD`, `rm WORD` or `list` (default).
+    #[arg(default_value = "list")]
+    action: String,
+    /// The word.
+    word: Option<String>,
 }
 
 /// Which model to use.
 #[derive(Debug, Args, Clone)]
 pub struct ModelArg {
-    /// Model: `default` (built in) or a directory in the Hugging Face layout
-    /// (config.json, vocab.txt or tokenizer.json, model.safetensors).
-    #[arg(long, short, default_value = "default", value_name = "MODEL")]
-    pub model: String,
+    /// Model: `default` (built in, ignoring your trained versions and dictionary), a
+    /// directory in the Hugging Face layout (config.json, vocab.txt or tokenizer.json,
+    /// model.safetensors), or a Hugging Face hub id `owner/name[@revision]` (downloaded once
+    /// into the HF cache; HF_ENDPOINT, HF_HOME, HF_TOKEN, HF_HUB_OFFLINE=1 apply). Without it: the active version trained on your corrections (or the
+    /// built-in model) with your dictionary's words forced.
+    #[arg(long, short, value_name = "MODEL")]
+    pub model: Option<String>,
+}
+
+/// The segmenter a command uses: `--model` as given, else the active version plus the user
+/// dictionary. Returns it with a name for messages.
+pub fn segmenter_for(model: &ModelArg) -> Result<(Segmenter, String)> {
+    match &model.model {
+        Some(spec) => Ok((Segmenter::new(&load_model(spec)?)?, spec.clone())),
+        None => {
+            let dir = crate::store::data_dir()?;
+            let (name, files) = train::load_active(&dir)
+                .with_context(|| format!("cannot load the active model version (data directory {}); `fenci undo` or --model default", dir.display()))?;
+            let mut seg = Segmenter::new(&files)?;
+            seg.set_dict(crate::store::UserDict::load(&dir));
+            Ok((seg, name))
+        }
+    }
 }
 
 /// `fenci segment`.
@@ -174,15 +232,31 @@ pub struct TrainArgs {
     checkpoint_every: usize,
 }
 
-/// Loads a model named on the command line.
+/// Loads a model named on the command line: `default`, a directory, or a hub id (downloaded
+/// with a progress bar on stderr; a hub model's licence is printed there once).
 pub fn load_model(spec: &str) -> Result<ModelFiles> {
-    crate::model::resolve(spec).with_context(|| {
-        if spec == "default" {
+    Ok(load_resolved(spec)?.files)
+}
+
+fn load_resolved(spec: &str) -> Result<crate::hub::ResolvedModel> {
+    use crate::hub::{self, HubError};
+    // Ctrl-C keeps its default (ends the process): hf-hub only renames a download into the
+    // cache once complete, so nothing partial is ever taken for a model.
+    let never = AtomicBool::new(false);
+    match hub::resolve(spec, &mut hub::TerminalProgress::new(), &never) {
+        Ok(r) => {
+            if let Some(note) = r.licence_note() {
+                eprintln!("{note}");
+            }
+            Ok(r)
+        }
+        Err(e @ HubError::Local(_)) => Err(anyhow::Error::new(e).context(if spec == "default" {
             "the built-in model is damaged (rebuild fenci)".to_string()
         } else {
-            format!("cannot load model `{spec}` (give `default` or a directory with config.json, vocab.txt, model.safetensors)")
-        }
-    })
+            format!("cannot load model `{spec}` (give `default`, a hub id owner/name, or a directory with config.json, vocab.txt, model.safetensors)")
+        })),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Runs the command line; returns the process exit code.
@@ -198,6 +272,12 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(Command::Segment(a)) => segment(a),
         Some(Command::Eval(a)) => eval(a),
         Some(Command::Train(a)) => train_cmd(a),
+        Some(Command::Correct(a)) => correct_cmd(a),
+        Some(Command::Corrections) => corrections_cmd(),
+        Some(Command::Undo) => undo_cmd(),
+        Some(Command::Dict(a)) => dict_cmd(a),
+        Some(Command::Models) => models_cmd(),
+        Some(Command::Export(a)) => export_cmd(a),
         None => {
             use std::io::IsTerminal;
             if !io::stdin().is_terminal() || !io::stdout().is_terminal() {
@@ -254,7 +334,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 fn segment(a: SegmentArgs) -> Result<i32> {
-    let seg = Segmenter::new(&load_model(&a.model.model)?)?;
+    let (seg, _) = segmenter_for(&a.model)?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut pending: Vec<String> = Vec::new();
@@ -308,7 +388,7 @@ fn read_text(p: &Path) -> Result<String> {
 }
 
 fn eval(a: EvalArgs) -> Result<i32> {
-    let seg = Segmenter::new(&load_model(&a.model.model)?)?;
+    let (seg, model_name) = segmenter_for(&a.model)?;
     let gold_text = read_text(&a.gold)?;
     let gold: Vec<Vec<String>> = gold_text
         .lines()
@@ -347,7 +427,7 @@ fn eval(a: EvalArgs) -> Result<i32> {
     }
     println!(
         "model: {}  lines: {}  gold words: {}  predicted: {}  correct: {}",
-        a.model.model, scores.lines, scores.gold_words, scores.pred_words, scores.correct
+        model_name, scores.lines, scores.gold_words, scores.pred_words, scores.correct
     );
     if let Some(r) = scores.oov_recall() {
         println!("OOV words: {} (recall {:.2}%)", scores.oov_words, r * 100.0);
@@ -373,7 +453,7 @@ fn eval(a: EvalArgs) -> Result<i32> {
 
 fn train_cmd(a: TrainArgs) -> Result<i32> {
     let Some(data) = &a.data else {
-        bail!("fenci train needs --data FILE (a gold file, one sentence a line, words separated by spaces); training on your corrections arrives with the corrections feature");
+        return train_corrections_cmd();
     };
     let mut train_sents = train::read_gold(&read_text(data)?);
     if let Some(n) = a.max_sentences {
@@ -404,7 +484,7 @@ fn train_cmd(a: TrainArgs) -> Result<i32> {
                 let texts: Vec<String> = train_sents.iter().map(|w| w.concat()).collect();
                 vocab = train::trim_vocab(&vocab, &texts, min)?;
             }
-            if a.hidden % a.heads != 0 {
+            if !a.hidden.is_multiple_of(a.heads) {
                 bail!(
                     "--hidden {} must be a multiple of --heads {}",
                     a.hidden,
@@ -529,5 +609,297 @@ fn train_cmd(a: TrainArgs) -> Result<i32> {
             .map(|f| format!(", best dev F1 {:.2}", f * 100.0))
             .unwrap_or_default()
     );
+    Ok(0)
+}
+
+/// Records a correction: `fenci correct "词 词 词"`.
+fn correct_cmd(a: CorrectArgs) -> Result<i32> {
+    let words: Vec<String> = a
+        .words
+        .iter()
+        .flat_map(|w| w.split_whitespace())
+        .map(str::to_string)
+        .collect();
+    if words.is_empty() {
+        bail!("give the corrected words separated by spaces, e.g. fenci correct \"我 爱 北京\"");
+    }
+    let dir = crate::store::data_dir()?;
+    let (seg, version) = segmenter_for(&ModelArg { model: None })?;
+    let before: Vec<String> = seg
+        .segment(&words.concat())?
+        .word_strs()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let c = crate::store::CorrectionStore::new(&dir)
+        .append(words, before.clone(), &version)
+        .context("cannot save the correction")?;
+    println!("correction #{} saved: {}", c.id, c.words.join(" "));
+    if before == c.words {
+        println!("(the model already segments it this way)");
+    } else {
+        println!("the model said:  {}", before.join(" "));
+        println!("run `fenci train` to teach it");
+    }
+    Ok(0)
+}
+
+fn corrections_cmd() -> Result<i32> {
+    let dir = crate::store::data_dir()?;
+    let loaded = crate::store::CorrectionStore::new(&dir).load()?;
+    for w in &loaded.warnings {
+        eprintln!("warning: {w}");
+    }
+    let trained = crate::store::Versions::new(&dir).trained_ids();
+    if loaded.records.is_empty() {
+        println!("no corrections yet (fenci correct \"词 词 词\" adds one)");
+    }
+    for c in &loaded.records {
+        let mark = if trained.contains(&c.id) {
+            "trained"
+        } else {
+            "new"
+        };
+        println!("#{:<4} {:<8} {}", c.id, mark, c.words.join(" "));
+    }
+    Ok(0)
+}
+
+fn undo_cmd() -> Result<i32> {
+    let dir = crate::store::data_dir()?;
+    let versions = crate::store::Versions::new(&dir);
+    let active = versions.active();
+    if active == "default" {
+        bail!("nothing to undo: the built-in model is active");
+    }
+    let parent = versions
+        .meta(&active)
+        .map(|m| m.parent)
+        .filter(|p| p == "default" || versions.path(p).join("config.json").is_file())
+        .unwrap_or_else(|| "default".into());
+    versions.set_active(&parent)?;
+    println!("active model: {parent} (was {active})");
+    Ok(0)
+}
+
+fn dict_cmd(a: DictArgs) -> Result<i32> {
+    let dir = crate::store::data_dir()?;
+    match (a.action.as_str(), a.word.as_deref()) {
+        ("add", Some(w)) => {
+            let added = crate::store::UserDict::add(&dir, w)?;
+            println!(
+                "{} {w}",
+                if added {
+                    "added"
+                } else {
+                    "already in the dictionary:"
+                }
+            );
+        }
+        ("rm" | "remove", Some(w)) => {
+            let removed = crate::store::UserDict::remove(&dir, w)?;
+            println!(
+                "{} {w}",
+                if removed {
+                    "removed"
+                } else {
+                    "not in the dictionary:"
+                }
+            );
+        }
+        ("list", None) => {
+            for w in crate::store::UserDict::load(&dir) {
+                println!("{w}");
+            }
+        }
+        _ => bail!("usage: fenci dict add WORD | fenci dict rm WORD | fenci dict list"),
+    }
+    Ok(0)
+}
+
+/// `fenci train` without --data: fine-tune the active model on the stored corrections.
+fn train_corrections_cmd() -> Result<i32> {
+    let dir = crate::store::data_dir()?;
+    let cancel = Arc::new(AtomicBool::new(false));
+    {
+        let c = cancel.clone();
+        let _ = ctrlc::set_handler(move || {
+            if c.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            eprintln!("\nstopping; the current model stays active…");
+        });
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("[{bar:30}] {pos}/{len} steps  ETA {eta}  {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let report =
+        train::train_on_corrections(&dir, &train::AdaptConfig::default(), 5, &cancel, |p| {
+            if let Progress::Step {
+                step, total, loss, ..
+            } = p
+            {
+                bar.set_length(total as u64);
+                bar.set_position(step as u64);
+                bar.set_message(format!("loss {loss:.4}"));
+            }
+        })?;
+    bar.finish_and_clear();
+    if report.cancelled {
+        eprintln!("cancelled: the active model is still {}", report.parent);
+        return Ok(130);
+    }
+    for d in report.diffs.iter().filter(|d| d.before != d.gold) {
+        println!("before: {}", d.before.join(" "));
+        println!(
+            "after:  {}{}",
+            d.after.join(" "),
+            if d.after == d.gold {
+                "  ✓"
+            } else {
+                "  ✗ (still differs)"
+            }
+        );
+    }
+    println!(
+        "trained {} on {} corrections in {:.1} s: {}/{} exactly as corrected (was {}); mini-dev F1 {:.2} → {:.2}",
+        report.version,
+        report.corrections,
+        report.secs,
+        report.exact_after,
+        report.corrections,
+        report.exact_before,
+        report.dev_f1.0 * 100.0,
+        report.dev_f1.1 * 100.0
+    );
+    println!(
+        "active model: {} (fenci undo returns to {})",
+        report.version, report.parent
+    );
+    Ok(0)
+}
+
+/// `fenci export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Directory to write (new, empty, or an earlier export, which is replaced).
+    dir: PathBuf,
+    /// Model: `default`, a directory or a hub id (default: the active model).
+    #[arg(long, short, value_name = "MODEL")]
+    model: Option<String>,
+    /// Store the weights as F16 (half the size).
+    #[arg(long)]
+    f16: bool,
+}
+
+fn models_cmd() -> Result<i32> {
+    let opts = crate::hub::HubOptions::from_env();
+    println!("built in:\n  default");
+    let cached = crate::hub::cached_models(&opts.cache_dir);
+    println!("Hugging Face cache {}:", opts.cache_dir.display());
+    if cached.is_empty() {
+        println!("  (no models; `fenci segment --model owner/name` downloads one)");
+    }
+    for m in &cached {
+        let refs: Vec<String> = m
+            .refs
+            .iter()
+            .map(|(r, c)| format!("{r}→{}", &c[..c.len().min(7)]))
+            .collect();
+        let labels = m
+            .complete
+            .last()
+            .and_then(|c| {
+                let cfg = m.path.join("snapshots").join(c).join("config.json");
+                crate::model::BertConfig::load(&cfg).ok()
+            })
+            .and_then(|cfg| cfg.labels("config.json").ok())
+            .map(|l| format!("labels {}", l.names().join("")))
+            .unwrap_or_else(|| "not a fenci segmenter".into());
+        let state = if m.complete.is_empty() {
+            "incomplete download".to_string()
+        } else {
+            labels
+        };
+        println!(
+            "  {:<40} {:<16} {:>10}  {state}",
+            m.repo,
+            refs.join(" "),
+            indicatif::HumanBytes(m.bytes).to_string()
+        );
+    }
+    if let Ok(dir) = crate::store::data_dir() {
+        let models = dir.join("models");
+        let active = std::fs::read_to_string(dir.join("active"))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default();
+        let mut local: Vec<String> = std::fs::read_dir(&models)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.path().join("config.json").is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        local.sort();
+        if !local.is_empty() {
+            println!("fenci models {}:", models.display());
+            for name in local {
+                let mark = if name == active { "  (active)" } else { "" };
+                println!("  {}{mark}", models.join(&name).display());
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn export_cmd(a: ExportArgs) -> Result<i32> {
+    if a.dir.is_file() {
+        bail!(
+            "{} is a file; give a directory to write the model to",
+            a.dir.display()
+        );
+    }
+    if a.dir.is_dir() {
+        let empty = std::fs::read_dir(&a.dir)
+            .with_context(|| format!("cannot read {}", a.dir.display()))?
+            .next()
+            .is_none();
+        if !empty && !a.dir.join("config.json").is_file() {
+            bail!(
+                "{} exists and is not a model directory; give a new or empty directory (an earlier export is replaced)",
+                a.dir.display()
+            );
+        }
+    }
+    let (files, license, origin) = match &a.model {
+        Some(spec) => {
+            let r = load_resolved(spec)?;
+            (r.files, r.license, r.origin)
+        }
+        None => {
+            let dir = crate::store::data_dir()?;
+            let (name, files) = train::load_active(&dir).with_context(|| {
+                format!(
+                    "cannot load the active model (data directory {})",
+                    dir.display()
+                )
+            })?;
+            (files, None, name)
+        }
+    };
+    files
+        .save_dir(&a.dir, a.f16)
+        .with_context(|| format!("cannot write {}", a.dir.display()))?;
+    if let Some(l) = &license {
+        let card = format!(
+            "---\nlicense: {l}\n---\n\nExported by fenci from {origin}. The model's licence ({l}) applies to this copy.\n"
+        );
+        crate::store::write_file_atomic(&a.dir.join("README.md"), card.as_bytes())
+            .with_context(|| format!("cannot write {}", a.dir.join("README.md").display()))?;
+    }
+    eprintln!("wrote {origin} to {}", a.dir.display());
     Ok(0)
 }

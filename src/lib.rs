@@ -12,15 +12,17 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Modules: [`model`] (the BERT tagger in the Hugging Face layout), [`segment`] (tokenize, tag,
-//! decode), [`train`] (training and fine-tuning), [`eval`] (SIGHAN scoring), [`store`] (data
-//! directory, atomic writes), [`explain`] (CC-CEDICT pinyin and glosses), [`cli`] (the command
-//! line).
+//! Modules: [`model`] (the BERT tagger in the Hugging Face layout), [`hub`] (models by name:
+//! built in, a directory, or a Hugging Face hub repo, downloaded with progress and cached),
+//! [`segment`] (tokenize, tag, decode), [`train`] (training and fine-tuning), [`eval`] (SIGHAN
+//! scoring), [`store`] (data directory, atomic writes), [`explain`] (CC-CEDICT pinyin and
+//! glosses), [`cli`] (the command line).
 #![deny(missing_docs)]
 
 pub mod cli;
 pub mod eval;
 pub mod explain;
+pub mod hub;
 pub mod model;
 pub mod segment;
 pub mod store;

@@ -229,7 +229,7 @@ impl BertConfig {
                 "max_position_embeddings must be at least 3 ([CLS], a character, [SEP])".into(),
             ));
         }
-        if self.hidden_size % self.num_attention_heads != 0 {
+        if !self.hidden_size.is_multiple_of(self.num_attention_heads) {
             return Err(unsupported(format!(
                 "hidden_size {} is not a multiple of num_attention_heads {}",
                 self.hidden_size, self.num_attention_heads
@@ -1021,24 +1021,36 @@ impl ModelFiles {
         v
     }
 
-    /// Writes the model to `dir` in the HF layout, atomically: files go to a temporary sibling
-    /// directory, are fsynced, and the directory is renamed into place (replacing `dir`).
-    pub fn save_dir(&self, dir: &Path, f16: bool) -> Result<()> {
+    /// The files of the HF layout as (name, bytes): config.json, the vocabulary, the weights.
+    pub fn file_bytes(&self, f16: bool) -> Result<Vec<(&'static str, Vec<u8>)>> {
         let weights = safetensors_bytes(&self.sorted_tensors(), f16)?;
         let (vname, vbytes) = match &self.vocab {
-            VocabSource::VocabTxt(b) => ("vocab.txt", b),
-            VocabSource::TokenizerJson(b) => ("tokenizer.json", b),
+            VocabSource::VocabTxt(b) => ("vocab.txt", b.clone()),
+            VocabSource::TokenizerJson(b) => ("tokenizer.json", b.clone()),
         };
-        let config = self.config.to_json();
-        let files: Vec<(&str, &[u8])> = vec![
-            ("config.json", config.as_bytes()),
-            (vname, vbytes.as_slice()),
-            ("model.safetensors", weights.as_slice()),
-        ];
-        crate::store::write_dir_atomic(dir, &files).map_err(|source| ModelError::Io {
+        Ok(vec![
+            ("config.json", self.config.to_json().into_bytes()),
+            (vname, vbytes),
+            ("model.safetensors", weights),
+        ])
+    }
+
+    /// Writes the model to `dir` in the HF layout, atomically: files go to a temporary sibling
+    /// directory, are fsynced, and the directory is renamed into place (replacing `dir`).
+    /// `extra` files (e.g. metadata) are written in the same step.
+    pub fn save_dir_with(&self, dir: &Path, f16: bool, extra: &[(&str, &[u8])]) -> Result<()> {
+        let files = self.file_bytes(f16)?;
+        let mut refs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+        refs.extend_from_slice(extra);
+        crate::store::write_dir_atomic(dir, &refs).map_err(|source| ModelError::Io {
             path: dir.to_path_buf(),
             source,
         })
+    }
+
+    /// [`ModelFiles::save_dir_with`] without extra files.
+    pub fn save_dir(&self, dir: &Path, f16: bool) -> Result<()> {
+        self.save_dir_with(dir, f16, &[])
     }
 }
 

@@ -195,3 +195,313 @@ impl History {
         writeln!(f, "{}", entry.replace(['\n', '\r'], " "))
     }
 }
+
+/// One correction: a sentence and the words the user says it has.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Correction {
+    /// Sequential id within the store (1, 2, …).
+    pub id: u64,
+    /// Seconds since the Unix epoch.
+    pub time: u64,
+    /// The sentence (the words joined).
+    pub sentence: String,
+    /// The corrected words.
+    pub words: Vec<String>,
+    /// What the model said before the correction.
+    #[serde(default)]
+    pub model_output: Vec<String>,
+    /// The model version that produced `model_output`.
+    #[serde(default)]
+    pub model_version: String,
+}
+
+/// The append-only corrections file (`corrections.jsonl`): one JSON record a line, each append
+/// fsynced under an exclusive file lock, so two fenci processes never interleave and an
+/// acknowledged correction survives a crash. A torn last line (a crash mid-write) is skipped
+/// with a warning, never a failed start.
+#[derive(Debug, Clone)]
+pub struct CorrectionStore {
+    path: PathBuf,
+}
+
+/// What loading the corrections found.
+#[derive(Debug, Clone, Default)]
+pub struct LoadedCorrections {
+    /// The records, oldest first.
+    pub records: Vec<Correction>,
+    /// Lines that could not be read, with why.
+    pub warnings: Vec<String>,
+}
+
+fn parse_corrections(text: &[u8], path: &Path) -> LoadedCorrections {
+    let mut out = LoadedCorrections::default();
+    let text = String::from_utf8_lossy(text);
+    let n = text.lines().count();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Correction>(line) {
+            Ok(c) => out.records.push(c),
+            Err(e) => out.warnings.push(if i + 1 == n {
+                format!(
+                    "{}: the last line is incomplete (an interrupted write?) and was skipped",
+                    path.display()
+                )
+            } else {
+                format!("{}: line {} skipped: {e}", path.display(), i + 1)
+            }),
+        }
+    }
+    out
+}
+
+impl CorrectionStore {
+    /// The store in data directory `dir`.
+    pub fn new(dir: &Path) -> Self {
+        Self {
+            path: dir.join("corrections.jsonl"),
+        }
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads every record (a missing file is empty).
+    pub fn load(&self) -> io::Result<LoadedCorrections> {
+        match fs::read(&self.path) {
+            Ok(b) => Ok(parse_corrections(&b, &self.path)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(LoadedCorrections::default()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Appends a correction (its id and time are assigned here) and fsyncs before returning.
+    pub fn append(
+        &self,
+        words: Vec<String>,
+        model_output: Vec<String>,
+        model_version: &str,
+    ) -> io::Result<Correction> {
+        use std::io::{Read, Seek};
+        if let Some(p) = self.path.parent() {
+            fs::create_dir_all(p)?;
+        }
+        let mut f = fs::OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(&self.path)?;
+        f.lock()?;
+        let mut existing = Vec::new();
+        f.seek(io::SeekFrom::Start(0))?;
+        f.read_to_end(&mut existing)?;
+        let loaded = parse_corrections(&existing, &self.path);
+        let id = loaded.records.iter().map(|c| c.id).max().unwrap_or(0) + 1;
+        let c = Correction {
+            id,
+            time: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+            sentence: words.concat(),
+            words,
+            model_output,
+            model_version: model_version.to_string(),
+        };
+        let mut line = serde_json::to_string(&c).map_err(io::Error::other)?;
+        line.push('\n');
+        // A torn last line gets its own line ended, so the new record starts cleanly.
+        if !existing.is_empty() && existing.last() != Some(&b'\n') {
+            line.insert(0, '\n');
+        }
+        f.write_all(line.as_bytes())?;
+        f.sync_all()?;
+        f.unlock()?;
+        Ok(c)
+    }
+}
+
+/// The user dictionary (`dict.txt`, one word a line): words forced at decode time.
+pub struct UserDict;
+
+impl UserDict {
+    /// The words (a missing file is empty).
+    pub fn load(dir: &Path) -> Vec<String> {
+        let text = fs::read(dir.join("dict.txt")).unwrap_or_default();
+        String::from_utf8_lossy(&text)
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn save(dir: &Path, words: &[String]) -> io::Result<()> {
+        let mut s = words.join("\n");
+        s.push('\n');
+        write_file_atomic(&dir.join("dict.txt"), s.as_bytes())
+    }
+
+    /// Adds a word; false if it was there already.
+    pub fn add(dir: &Path, word: &str) -> io::Result<bool> {
+        let word = word.trim();
+        if word.is_empty() || word.chars().any(char::is_whitespace) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a dictionary word is one word without spaces",
+            ));
+        }
+        let mut words = Self::load(dir);
+        if words.iter().any(|w| w == word) {
+            return Ok(false);
+        }
+        words.push(word.to_string());
+        Self::save(dir, &words)?;
+        Ok(true)
+    }
+
+    /// Removes a word; false if it was not there.
+    pub fn remove(dir: &Path, word: &str) -> io::Result<bool> {
+        let mut words = Self::load(dir);
+        let n = words.len();
+        words.retain(|w| w != word.trim());
+        if words.len() == n {
+            return Ok(false);
+        }
+        Self::save(dir, &words)?;
+        Ok(true)
+    }
+}
+
+/// Metadata of a model version written by training (`fenci.json` inside the version).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct VersionMeta {
+    /// This version's name (`v1`, `v2`, …).
+    pub name: String,
+    /// The version it was trained from (`default` for the built-in model).
+    pub parent: String,
+    /// Ids of the corrections it was trained on.
+    pub corrections: Vec<u64>,
+    /// Seconds since the Unix epoch.
+    pub created: u64,
+    /// A one-line summary of the training run.
+    pub summary: String,
+}
+
+/// Model versions under `models/` in the data directory and the pointer to the active one
+/// (`active`, holding `default` or a version name). Every change is atomic.
+pub struct Versions {
+    dir: PathBuf,
+}
+
+impl Versions {
+    /// Versions in data directory `data`.
+    pub fn new(data: &Path) -> Self {
+        Self {
+            dir: data.to_path_buf(),
+        }
+    }
+
+    /// The directory of version `name`.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join("models").join(name)
+    }
+
+    /// The active version's name (`default` when none was trained or the pointer is broken).
+    pub fn active(&self) -> String {
+        let name = fs::read_to_string(self.dir.join("active"))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default();
+        if name.is_empty() || name == "default" {
+            return "default".into();
+        }
+        if self.path(&name).join("config.json").is_file() {
+            name
+        } else {
+            "default".into()
+        }
+    }
+
+    /// Makes `name` the active version (atomically).
+    pub fn set_active(&self, name: &str) -> io::Result<()> {
+        if name != "default" && !self.path(name).join("config.json").is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("no model version {name}"),
+            ));
+        }
+        write_file_atomic(&self.dir.join("active"), format!("{name}\n").as_bytes())
+    }
+
+    /// Every complete version, oldest first, with its metadata.
+    pub fn list(&self) -> Vec<VersionMeta> {
+        let mut v: Vec<(u64, VersionMeta)> = fs::read_dir(self.dir.join("models"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let n: u64 = name.strip_prefix('v')?.parse().ok()?;
+                if !e.path().join("config.json").is_file() {
+                    return None;
+                }
+                let meta = fs::read_to_string(e.path().join("fenci.json"))
+                    .ok()
+                    .and_then(|s| serde_json::from_str(&s).ok())
+                    .unwrap_or(VersionMeta {
+                        name: name.clone(),
+                        ..Default::default()
+                    });
+                Some((n, meta))
+            })
+            .collect();
+        v.sort_by_key(|(n, _)| *n);
+        v.into_iter().map(|(_, m)| m).collect()
+    }
+
+    /// Metadata of one version.
+    pub fn meta(&self, name: &str) -> Option<VersionMeta> {
+        self.list().into_iter().find(|m| m.name == name)
+    }
+
+    /// The next free version name.
+    pub fn next_name(&self) -> String {
+        let mut n = 1;
+        while self.path(&format!("v{n}")).exists() {
+            n += 1;
+        }
+        format!("v{n}")
+    }
+
+    /// Ids of corrections the active version (and its ancestors) was trained on.
+    pub fn trained_ids(&self) -> std::collections::HashSet<u64> {
+        let mut ids = std::collections::HashSet::new();
+        let mut cur = self.active();
+        let mut guard = 0;
+        while cur != "default" && guard < 10_000 {
+            let Some(m) = self.meta(&cur) else { break };
+            ids.extend(m.corrections.iter().copied());
+            cur = m.parent.clone();
+            guard += 1;
+        }
+        ids
+    }
+
+    /// Deletes the oldest versions beyond `keep`, never the active one or its parent.
+    pub fn prune(&self, keep: usize) -> io::Result<()> {
+        let active = self.active();
+        let parent = self.meta(&active).map(|m| m.parent).unwrap_or_default();
+        let list = self.list();
+        let excess = list.len().saturating_sub(keep.max(2));
+        for m in list.into_iter().take(excess) {
+            if m.name != active && m.name != parent {
+                fs::remove_dir_all(self.path(&m.name))?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -645,7 +645,7 @@ impl Trainer<'_> {
                     units_per_s: units_done as f64 / started.elapsed().as_secs_f64().max(1e-9),
                 });
                 if let Some(dir) = &ckpt {
-                    if cfg.checkpoint_every > 0 && state.step % cfg.checkpoint_every == 0 {
+                    if cfg.checkpoint_every > 0 && state.step.is_multiple_of(cfg.checkpoint_every) {
                         state.epoch = epoch;
                         state.batch_in_epoch = bi + 1;
                         save_checkpoint(dir, &vm, &opt, &state)?;
@@ -772,4 +772,313 @@ pub fn trim_vocab(full: &[u8], texts: &[String], min_count: usize) -> Result<Vec
     let mut out = keep.join("\n");
     out.push('\n');
     Ok(out.into_bytes())
+}
+
+/// Sentences of the original training data, bundled for replay while fine-tuning.
+pub const REPLAY: &str = include_str!("../data/replay/pku1998-train-sample.txt");
+/// A small held-out set, bundled for the before/after check of fine-tuning.
+pub const MINI_DEV: &str = include_str!("../data/replay/pku1998-dev-mini.txt");
+
+/// How fine-tuning on corrections runs (defaults measured with the adaptation benchmark,
+/// `scripts/adapt-bench.sh`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdaptConfig {
+    /// Passes over the mixed data.
+    pub epochs: usize,
+    /// Peak learning rate.
+    pub lr: f64,
+    /// Freeze the embeddings and the lowest `freeze - 1` layers.
+    pub freeze: usize,
+    /// Decay toward the starting weights.
+    pub anchor_decay: f64,
+    /// Replay sentences per correction (at least 16 in all).
+    pub replay_per_correction: usize,
+    /// Copies of each correction in the mix.
+    pub repeat: usize,
+    /// Augmented sentences per correction: its multi-character words placed into replay
+    /// sentences.
+    pub augment: usize,
+    /// Random seed.
+    pub seed: u64,
+}
+
+impl Default for AdaptConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 6,
+            lr: 5e-4,
+            freeze: 2,
+            anchor_decay: 0.5,
+            replay_per_correction: 2,
+            repeat: 2,
+            augment: 2,
+            seed: 7,
+        }
+    }
+}
+
+/// Builds the fine-tuning mix: corrections (repeated), augmented sentences and replay.
+pub fn adaptation_data(
+    corrections: &[Vec<String>],
+    replay: &[Vec<String>],
+    cfg: &AdaptConfig,
+) -> Vec<Vec<String>> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(cfg.seed);
+    let mut data = Vec::new();
+    for _ in 0..cfg.repeat.max(1) {
+        data.extend(corrections.iter().cloned());
+    }
+    if !replay.is_empty() {
+        for c in corrections {
+            let words: Vec<&String> = c.iter().filter(|w| w.chars().count() > 1).collect();
+            for _ in 0..cfg.augment {
+                let (Some(w), Some(host)) = (words.choose(&mut rng), replay.choose(&mut rng))
+                else {
+                    break;
+                };
+                let mut s = host.clone();
+                let at = rng.random_range(0..=s.len());
+                s.insert(at, (*w).clone());
+                data.push(s);
+            }
+        }
+        let n = (corrections.len() * cfg.replay_per_correction)
+            .max(16)
+            .min(replay.len());
+        let mut idx: Vec<usize> = (0..replay.len()).collect();
+        idx.shuffle(&mut rng);
+        data.extend(idx.into_iter().take(n).map(|i| replay[i].clone()));
+    }
+    data
+}
+
+/// Fine-tunes `base` on corrected sentences without forgetting: lower layers frozen, decay
+/// toward the starting weights, replay of original sentences, augmentation. Returns the
+/// training summary (its `model` is the new model).
+pub fn adapt(
+    base: &ModelFiles,
+    corrections: &[Vec<String>],
+    cfg: &AdaptConfig,
+    cancel: &AtomicBool,
+    progress: impl FnMut(Progress),
+) -> Result<Summary> {
+    if corrections.is_empty() {
+        return Err(TrainError::Data("no corrections to train on".into()));
+    }
+    let replay = read_gold(REPLAY);
+    let layers = base.config.num_hidden_layers;
+    let run = |init: &ModelFiles,
+               data: &[Vec<String>],
+               epochs: usize,
+               progress: &mut dyn FnMut(Progress)| {
+        Trainer {
+            init: init.clone(),
+            train: data,
+            dev: &[],
+            cfg: TrainConfig {
+                epochs,
+                lr: cfg.lr,
+                batch_tokens: 1024,
+                dropout: 0.1,
+                freeze: cfg.freeze.min(layers),
+                seed: cfg.seed,
+                warmup: 0.1,
+                weight_decay: 0.0,
+                anchor_decay: cfg.anchor_decay,
+                checkpoint_every: 0,
+                ..TrainConfig::default()
+            },
+            out: None,
+            f16: false,
+            resume: false,
+        }
+        .run(cancel, progress)
+    };
+    let mut progress = progress;
+    let data = adaptation_data(corrections, &replay, cfg);
+    let mut summary = run(base, &data, cfg.epochs, &mut progress)?;
+    // Corrections the model still gets wrong get up to two short extra rounds of their own
+    // (with replay), so what the user corrected comes out as corrected.
+    for round in 0..2 {
+        if summary.cancelled {
+            break;
+        }
+        let seg = Segmenter::new(&summary.model)?;
+        let lines: Vec<String> = corrections.iter().map(|w| w.concat()).collect();
+        let wrong: Vec<Vec<String>> = seg
+            .segment_batch(&lines)?
+            .iter()
+            .zip(corrections)
+            .filter(|(s, g)| s.word_strs() != g.iter().map(String::as_str).collect::<Vec<_>>())
+            .map(|(_, g)| g.clone())
+            .collect();
+        if wrong.is_empty() {
+            break;
+        }
+        let extra = AdaptConfig {
+            repeat: 4,
+            seed: cfg.seed + round + 1,
+            ..cfg.clone()
+        };
+        let data = adaptation_data(&wrong, &replay, &extra);
+        let steps = summary.steps;
+        let mut next = run(&summary.model, &data, 3, &mut progress)?;
+        next.steps += steps;
+        summary = next;
+    }
+    Ok(summary)
+}
+
+/// A correction's sentence before and after fine-tuning.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BeforeAfter {
+    /// The words the user gave.
+    pub gold: Vec<String>,
+    /// The words before training.
+    pub before: Vec<String>,
+    /// The words after training.
+    pub after: Vec<String>,
+}
+
+/// What training on the stored corrections did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdaptReport {
+    /// The new version's name (empty when cancelled).
+    pub version: String,
+    /// The version it was trained from.
+    pub parent: String,
+    /// Corrections trained on.
+    pub corrections: usize,
+    /// Of those, how many the new model segments exactly as corrected.
+    pub exact_after: usize,
+    /// ...and how many the old one did.
+    pub exact_before: usize,
+    /// Each corrected sentence before and after.
+    pub diffs: Vec<BeforeAfter>,
+    /// F1 on the bundled mini dev set before and after.
+    pub dev_f1: (f64, f64),
+    /// Wall time in seconds.
+    pub secs: f64,
+    /// Whether it was cancelled (nothing was written then).
+    pub cancelled: bool,
+}
+
+/// Loads the active model of data directory `dir`: its name and files.
+pub fn load_active(dir: &Path) -> Result<(String, ModelFiles)> {
+    let versions = crate::store::Versions::new(dir);
+    let name = versions.active();
+    let files = if name == "default" {
+        ModelFiles::embedded()?
+    } else {
+        ModelFiles::load_dir(&versions.path(&name))?
+    };
+    Ok((name, files))
+}
+
+/// Fine-tunes the active model of data directory `dir` on every stored correction, writes the
+/// result as a new version (atomically), makes it active and prunes old versions beyond `keep`.
+/// One code path for `/train` and `fenci train`.
+pub fn train_on_corrections(
+    dir: &Path,
+    cfg: &AdaptConfig,
+    keep: usize,
+    cancel: &AtomicBool,
+    progress: impl FnMut(Progress),
+) -> Result<AdaptReport> {
+    let started = Instant::now();
+    let store = crate::store::CorrectionStore::new(dir);
+    let records = store
+        .load()
+        .map_err(|source| TrainError::Io {
+            path: store.path().to_path_buf(),
+            source,
+        })?
+        .records;
+    if records.is_empty() {
+        return Err(TrainError::Data(
+            "no corrections yet: correct a sentence first (/fix in the app, or fenci correct \"词 词 词\")".into(),
+        ));
+    }
+    let (parent, base) = load_active(dir)?;
+    let gold: Vec<Vec<String>> = records.iter().map(|c| c.words.clone()).collect();
+    let dev = read_gold(MINI_DEV);
+    let before_seg = Segmenter::new(&base)?;
+    let outputs = |seg: &Segmenter| -> Result<Vec<Vec<String>>> {
+        let lines: Vec<String> = gold.iter().map(|w| w.concat()).collect();
+        Ok(seg
+            .segment_batch(&lines)?
+            .into_iter()
+            .map(|s| s.word_strs().into_iter().map(str::to_string).collect())
+            .collect())
+    };
+    let before = outputs(&before_seg)?;
+    let f1_before = evaluate(&before_seg, &dev, None)?.f1();
+    let summary = adapt(&base, &gold, cfg, cancel, progress)?;
+    if summary.cancelled {
+        return Ok(AdaptReport {
+            version: String::new(),
+            parent,
+            corrections: gold.len(),
+            exact_after: 0,
+            exact_before: 0,
+            diffs: vec![],
+            dev_f1: (f1_before, f1_before),
+            secs: started.elapsed().as_secs_f64(),
+            cancelled: true,
+        });
+    }
+    let after_seg = Segmenter::new(&summary.model)?;
+    let after = outputs(&after_seg)?;
+    let f1_after = evaluate(&after_seg, &dev, None)?.f1();
+    let versions = crate::store::Versions::new(dir);
+    let name = versions.next_name();
+    let meta = crate::store::VersionMeta {
+        name: name.clone(),
+        parent: parent.clone(),
+        corrections: records.iter().map(|c| c.id).collect(),
+        created: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        summary: format!(
+            "{} corrections, {} steps, mini-dev F1 {:.2} → {:.2}",
+            gold.len(),
+            summary.steps,
+            f1_before * 100.0,
+            f1_after * 100.0
+        ),
+    };
+    let meta_json = serde_json::to_string_pretty(&meta).expect("meta serializes");
+    let io = |source| TrainError::Io {
+        path: versions.path(&name),
+        source,
+    };
+    summary.model.save_dir_with(
+        &versions.path(&name),
+        false,
+        &[("fenci.json", meta_json.as_bytes())],
+    )?;
+    versions.set_active(&name).map_err(io)?;
+    versions.prune(keep).map_err(io)?;
+    let diffs: Vec<BeforeAfter> = gold
+        .iter()
+        .zip(before)
+        .zip(after)
+        .map(|((g, b), a)| BeforeAfter {
+            gold: g.clone(),
+            before: b,
+            after: a,
+        })
+        .collect();
+    Ok(AdaptReport {
+        version: name,
+        parent,
+        corrections: gold.len(),
+        exact_after: diffs.iter().filter(|d| d.after == d.gold).count(),
+        exact_before: diffs.iter().filter(|d| d.before == d.gold).count(),
+        diffs,
+        dev_f1: (f1_before, f1_after),
+        secs: started.elapsed().as_secs_f64(),
+        cancelled: false,
+    })
 }

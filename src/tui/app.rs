@@ -58,6 +58,24 @@ pub enum WorkerMsg {
     ModelLoaded(ModelInfo),
     /// The model could not be loaded.
     ModelFailed(String),
+    /// A message for the transcript (the outcome of a command the runner performed).
+    Report {
+        /// The lines.
+        lines: Vec<String>,
+        /// Whether it reports a failure.
+        error: bool,
+    },
+    /// Training made progress.
+    TrainProgress {
+        /// Steps done.
+        step: usize,
+        /// Steps planned.
+        total: usize,
+        /// Loss of the last step.
+        loss: f32,
+    },
+    /// Training ended (`Ok(lines)` to show, or an error).
+    TrainDone(Result<Vec<String>, String>),
     /// One sentence of a job is done (or failed).
     Turn {
         /// The turn it answers.
@@ -80,6 +98,27 @@ pub enum Action {
     SaveSettings(Settings),
     /// Add a line to the persistent history.
     AppendHistory(String),
+    /// Save a correction of a turn's sentence.
+    SaveCorrection {
+        /// The corrected words.
+        words: Vec<String>,
+        /// What the model said.
+        model_output: Vec<String>,
+    },
+    /// List the stored corrections.
+    ListCorrections,
+    /// Change or list the user dictionary.
+    Dict(DictOp),
+    /// Start training on the corrections in the background.
+    Train,
+    /// Stop the training run.
+    CancelTrain,
+    /// Return to the previous model version.
+    Undo,
+    /// List the model versions.
+    ListModels,
+    /// Make a version (or `default`) the active model.
+    SwitchModel(String),
     /// Write a file (e.g. `/save`); the runner reports failure as a notice.
     WriteFile {
         /// Where.
@@ -87,6 +126,17 @@ pub enum Action {
         /// What.
         contents: String,
     },
+}
+
+/// A change to the user dictionary.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DictOp {
+    /// Show the words.
+    List,
+    /// Add a word.
+    Add(String),
+    /// Remove a word.
+    Remove(String),
 }
 
 /// What a turn shows.
@@ -119,6 +169,7 @@ pub struct Turn {
 
 /// Which part of the screen has the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
 pub enum Mode {
     /// Typing sentences and commands.
     Normal,
@@ -126,6 +177,9 @@ pub enum Mode {
     Inspect(usize, usize),
     /// A word's full dictionary entry is open.
     Detail(usize, usize),
+    /// The boundary editor on a turn: cursor (char index) and, per char, whether a word
+    /// starts there.
+    Edit(usize, usize),
 }
 
 /// The whole UI state.
@@ -157,6 +211,10 @@ pub struct App {
     pub completions: Vec<&'static str>,
     /// Set when `/quit` or Ctrl-C Ctrl-C asked to leave.
     pub quitting: bool,
+    /// Training in the background: (step, total, loss).
+    pub training: Option<(usize, usize, f32)>,
+    /// Word starts per character of the turn in the boundary editor.
+    pub edit_starts: Vec<bool>,
     next_id: u64,
 }
 
@@ -181,6 +239,8 @@ impl App {
             tick: 0,
             completions: Vec::new(),
             quitting: false,
+            training: None,
+            edit_starts: Vec::new(),
             next_id: 1,
         }
     }
@@ -239,6 +299,23 @@ impl App {
                     t.body = TurnBody::Error(e.clone());
                 }
             }
+            WorkerMsg::Report { lines, error } => {
+                if error {
+                    self.error("", lines.join("\n"));
+                } else {
+                    self.info("", lines);
+                }
+            }
+            WorkerMsg::TrainProgress { step, total, loss } => {
+                self.training = Some((step, total, loss));
+            }
+            WorkerMsg::TrainDone(r) => {
+                self.training = None;
+                match r {
+                    Ok(lines) => self.info("/train", lines),
+                    Err(e) => self.error("/train", e),
+                }
+            }
             WorkerMsg::Turn { id, result } => {
                 // Results for turns that no longer exist (after /clear) are dropped.
                 if let Some(t) = self.turns.iter_mut().find(|t| t.id == id) {
@@ -283,10 +360,10 @@ impl App {
     fn key(&mut self, k: KeyEvent) -> Vec<Action> {
         // Ctrl-C: cancel a job, else clear the line, else (twice) quit.
         if ctrl(&k, 'c') {
-            if self.pending() > 0 {
+            if self.pending() > 0 || self.training.is_some() {
                 self.notice = Some("cancelled".into());
                 self.quit_armed = false;
-                return vec![Action::Cancel];
+                return self.cancel_actions();
             }
             if !self.input.is_empty() {
                 self.input.clear();
@@ -306,6 +383,7 @@ impl App {
             self.completions.clear();
         }
         match self.mode {
+            Mode::Edit(t, c) => self.edit_key(k, t, c),
             Mode::Detail(t, w) => {
                 if matches!(k.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q')) {
                     self.mode = Mode::Inspect(t, w);
@@ -340,6 +418,7 @@ impl App {
         match k.code {
             KeyCode::Esc => self.mode = Mode::Normal,
             KeyCode::Enter => self.mode = Mode::Detail(t, w),
+            KeyCode::Char('e') => self.start_edit(t),
             KeyCode::Right | KeyCode::Tab | KeyCode::Char('l') if n > 0 => {
                 self.mode = Mode::Inspect(t, (w + 1) % n)
             }
@@ -365,8 +444,8 @@ impl App {
             KeyCode::Enter => return self.submit(),
             KeyCode::Esc => {
                 self.notice = None;
-                if self.pending() > 0 {
-                    return vec![Action::Cancel];
+                if self.pending() > 0 || self.training.is_some() {
+                    return self.cancel_actions();
                 }
             }
             KeyCode::Tab => self.tab(),
@@ -464,11 +543,13 @@ impl App {
         actions
     }
 
-    fn info(&mut self, input: &str, lines: Vec<String>) {
+    /// Adds an informational turn (the outcome of a command).
+    pub fn info(&mut self, input: &str, lines: Vec<String>) {
         self.push_turn(input.to_string(), TurnBody::Info(lines));
     }
 
-    fn error(&mut self, input: &str, msg: String) {
+    /// Adds an error turn.
+    pub fn error(&mut self, input: &str, msg: String) {
         self.push_turn(input.to_string(), TurnBody::Error(msg));
     }
 
@@ -523,9 +604,15 @@ impl App {
                 self.info(line, lines);
                 vec![]
             }
+            "model" if arg.is_some() => {
+                vec![Action::SwitchModel(arg.unwrap_or_default().to_string())]
+            }
             "model" => {
                 let lines = match (&self.model, &self.model_error) {
-                    (Some(m), _) => vec![format!("model: {}", m.name), m.summary.clone()],
+                    (Some(m), _) => {
+                        self.info(line, vec![format!("model: {} · {}", m.name, m.summary)]);
+                        return vec![Action::ListModels];
+                    }
                     (None, Some(e)) => vec![format!("model failed to load: {e}")],
                     (None, None) => vec![format!("model: {} (loading…)", self.settings.model)],
                 };
@@ -592,6 +679,57 @@ impl App {
                     vec![]
                 }
             },
+            "fix" => {
+                let Some(t) = self.last_done() else {
+                    self.error(line, "nothing to fix yet: type a sentence first".into());
+                    return vec![];
+                };
+                if parsed.args.is_empty() {
+                    self.error(line, "usage: /fix WORD WORD … (the right words of the last sentence, separated by spaces)".into());
+                    return vec![];
+                }
+                self.fix(line, t, parsed.args.clone())
+            }
+            "edit" => {
+                match self.last_done() {
+                    Some(t) => self.start_edit(t),
+                    None => self.error(line, "nothing to edit yet: type a sentence first".into()),
+                }
+                vec![]
+            }
+            "corrections" => vec![Action::ListCorrections],
+            "dict" => match (arg, parsed.args.get(1)) {
+                (None, _) | (Some("list"), None) => vec![Action::Dict(DictOp::List)],
+                (Some("add"), Some(w)) => vec![Action::Dict(DictOp::Add(w.clone()))],
+                (Some("rm" | "remove"), Some(w)) => vec![Action::Dict(DictOp::Remove(w.clone()))],
+                _ => {
+                    self.error(line, "usage: /dict, /dict add WORD, /dict rm WORD".into());
+                    vec![]
+                }
+            },
+            "train" => {
+                if self.training.is_some() {
+                    self.error(line, "already training — /cancel stops it".into());
+                    return vec![];
+                }
+                self.training = Some((0, 0, f32::NAN));
+                self.info(
+                    line,
+                    vec![
+                        "training on your corrections in the background… (Esc or /cancel stops it)"
+                            .into(),
+                    ],
+                );
+                vec![Action::Train]
+            }
+            "cancel" => {
+                if self.pending() == 0 && self.training.is_none() {
+                    self.info(line, vec!["nothing to cancel".into()]);
+                    return vec![];
+                }
+                self.cancel_actions()
+            }
+            "undo" => vec![Action::Undo],
             "clear" => {
                 self.turns.clear();
                 self.mode = Mode::Normal;
@@ -604,6 +742,131 @@ impl App {
             }
             _ => vec![],
         }
+    }
+
+    fn cancel_actions(&mut self) -> Vec<Action> {
+        let mut v = Vec::new();
+        if self.pending() > 0 {
+            v.push(Action::Cancel);
+        }
+        if self.training.is_some() {
+            v.push(Action::CancelTrain);
+        }
+        v
+    }
+
+    fn last_done(&self) -> Option<usize> {
+        self.turns
+            .iter()
+            .rposition(|t| matches!(t.body, TurnBody::Done(_)))
+    }
+
+    fn turn_data(&self, t: usize) -> Option<&TurnData> {
+        match self.turns.get(t).map(|t| &t.body) {
+            Some(TurnBody::Done(d)) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// Checks corrected words against turn `t`'s sentence and, if they match, saves them.
+    fn fix(&mut self, line: &str, t: usize, words: Vec<String>) -> Vec<Action> {
+        let Some(d) = self.turn_data(t) else {
+            return vec![];
+        };
+        let sentence: String = d.seg.text.chars().filter(|c| !c.is_whitespace()).collect();
+        let joined: String = words.concat();
+        if joined != sentence {
+            let a: Vec<char> = sentence.chars().collect();
+            let b: Vec<char> = joined.chars().collect();
+            let at = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+            let what = match (a.get(at), b.get(at)) {
+                (Some(x), Some(y)) => format!(
+                    "character {} is {x} in the sentence but {y} in the fix",
+                    at + 1
+                ),
+                (Some(_), None) => {
+                    format!("the fix stops after {} of {} characters", b.len(), a.len())
+                }
+                (None, Some(_)) => format!(
+                    "the fix has {} characters, the sentence {}",
+                    b.len(),
+                    a.len()
+                ),
+                (None, None) => String::new(),
+            };
+            self.error(
+                line,
+                format!(
+                    "refused: the words spell {joined} but the sentence is {sentence} — {what}"
+                ),
+            );
+            return vec![];
+        }
+        let model_output: Vec<String> = d.seg.word_strs().into_iter().map(str::to_string).collect();
+        vec![Action::SaveCorrection {
+            words,
+            model_output,
+        }]
+    }
+
+    fn start_edit(&mut self, t: usize) {
+        let Some(d) = self.turn_data(t) else { return };
+        let n = d.seg.text.chars().count();
+        let mut starts = vec![false; n];
+        for w in &d.seg.words {
+            if w.chars.start < n {
+                starts[w.chars.start] = true;
+            }
+        }
+        let first = d.seg.words.first().map(|w| w.chars.start).unwrap_or(0);
+        self.edit_starts = starts;
+        self.mode = Mode::Edit(t, first);
+    }
+
+    /// The words the boundary editor currently describes for turn `t`.
+    pub fn edited_words(&self, t: usize) -> Vec<String> {
+        let Some(d) = self.turn_data(t) else {
+            return vec![];
+        };
+        let mut words: Vec<String> = Vec::new();
+        let mut new_word = true;
+        for (i, c) in d.seg.text.chars().enumerate() {
+            if c.is_whitespace() {
+                new_word = true;
+                continue;
+            }
+            if new_word || self.edit_starts.get(i).copied().unwrap_or(false) {
+                words.push(String::new());
+                new_word = false;
+            }
+            if let Some(w) = words.last_mut() {
+                w.push(c);
+            }
+        }
+        words
+    }
+
+    fn edit_key(&mut self, k: KeyEvent, t: usize, c: usize) -> Vec<Action> {
+        let n = self.edit_starts.len();
+        match k.code {
+            KeyCode::Esc => self.mode = Mode::Normal,
+            KeyCode::Left | KeyCode::Char('h') => self.mode = Mode::Edit(t, c.saturating_sub(1)),
+            KeyCode::Right | KeyCode::Char('l') => {
+                self.mode = Mode::Edit(t, (c + 1).min(n.saturating_sub(1)))
+            }
+            KeyCode::Home => self.mode = Mode::Edit(t, 0),
+            KeyCode::End => self.mode = Mode::Edit(t, n.saturating_sub(1)),
+            KeyCode::Char(' ') if c > 0 && c < n => {
+                self.edit_starts[c] = !self.edit_starts[c];
+            }
+            KeyCode::Enter => {
+                self.mode = Mode::Normal;
+                let words = self.edited_words(t);
+                return self.fix("/edit", t, words);
+            }
+            _ => {}
+        }
+        vec![]
     }
 
     fn number_setting(

@@ -27,11 +27,10 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "model",
-        args: "",
+        args: "[VERSION]",
         summary: "show the active model",
-        detail: "Shows the active model: where it comes from, its size and label set. Switching \
-                 models (hub ids, local directories, trained versions) arrives with model \
-                 downloads and training.",
+        detail: "Shows the active model and the versions trained on your corrections; \
+                 /model vN switches to a version, /model default to the built-in model.",
         available: true,
     },
     CommandSpec {
@@ -98,30 +97,51 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "fix",
         args: "WORD WORD …",
-        summary: "correct the last sentence's segmentation",
-        detail: "Not available yet: corrections arrive in a later release.",
-        available: false,
+        summary: "correct the last sentence: /fix 迈向 充满 希望",
+        detail: "Gives the right words of the last sentence, separated by spaces: /fix 迈向 充满 希望 的 新 世纪. The characters must match the sentence (you are told where they differ). Corrections are saved at once and never lost; /train teaches them to the model. Press e to correct with the boundary editor instead.",
+        available: true,
     },
     CommandSpec {
         name: "train",
         args: "",
-        summary: "learn from your corrections",
-        detail: "Not available yet: training on corrections arrives in a later release.",
-        available: false,
+        summary: "learn from your corrections (in the background)",
+        detail: "Fine-tunes the active model on your corrections in the background: lower layers frozen, weights kept near the original, original sentences replayed, corrected words placed in other sentences. Progress shows in the status bar; Esc or /cancel stops it and keeps the current model. When it finishes you see each corrected sentence before and after, and the F1 on a small held-out set before and after.",
+        available: true,
     },
     CommandSpec {
         name: "undo",
         args: "",
         summary: "return to the previous model version",
-        detail: "Not available yet: model versions arrive in a later release.",
-        available: false,
+        detail: "Makes the version the active one was trained from active again (bit-identical to before). /model lists the versions.",
+        available: true,
     },
     CommandSpec {
         name: "dict",
         args: "[add|rm WORD]",
-        summary: "your own dictionary of forced words",
-        detail: "Not available yet: the user dictionary arrives in a later release.",
-        available: false,
+        summary: "your dictionary: words always kept whole",
+        detail: "/dict lists your words; /dict add WORD adds one (it is never split or merged with neighbours from now on); /dict rm WORD removes it. Saved across sessions.",
+        available: true,
+    },
+    CommandSpec {
+        name: "corrections",
+        args: "",
+        summary: "list your corrections",
+        detail: "Lists every saved correction and whether the active model was trained on it.",
+        available: true,
+    },
+    CommandSpec {
+        name: "edit",
+        args: "",
+        summary: "correct the last sentence in the boundary editor",
+        detail: "Opens the boundary editor on the last sentence (also: e in inspect mode): ←/→ move between characters, Space toggles a word boundary before the character, Enter saves the correction, Esc cancels.",
+        available: true,
+    },
+    CommandSpec {
+        name: "cancel",
+        args: "",
+        summary: "stop the running job (training, segmenting)",
+        detail: "Stops the running background job; the current model stays active.",
+        available: true,
     },
     CommandSpec {
         name: "examples",
@@ -301,8 +321,8 @@ mod tests {
         let (c, cands) = complete("/t");
         assert_eq!(c, None);
         assert_eq!(cands, vec!["temp", "top-p", "train"]);
-        let (c, _) = complete("/e");
-        assert_eq!(c.as_deref(), Some("/ex"));
+        assert_eq!(complete("/e"), (None, vec!["explain", "edit", "examples"]));
+        assert_eq!(complete("/exa").0.as_deref(), Some("/examples "));
         assert_eq!(complete("/help mo").0.as_deref(), Some("/help model "));
         assert_eq!(complete("hello"), (None, vec![]));
     }

@@ -23,13 +23,17 @@ use crate::model::ModelFiles;
 use crate::segment::Segmenter;
 use crate::store::{self, History, Settings};
 
-use app::{Action, App, Event, ModelInfo, TurnData, WorkerMsg};
+use app::{Action, App, DictOp, Event, ModelInfo, TurnData, WorkerMsg};
 
 /// Work for the segmentation worker.
 #[derive(Debug)]
 pub enum Job {
     /// Segment and explain these sentences (turn id, text).
     Segment(Vec<(u64, String)>),
+    /// Load the model again (after training, undo or a switch).
+    Reload,
+    /// Replace the user dictionary's forced words.
+    SetDict(Vec<String>),
 }
 
 /// Segments and explains one sentence: what a turn shows.
@@ -61,40 +65,86 @@ pub fn model_summary(files: &ModelFiles) -> String {
     )
 }
 
+/// Loads the model the app runs: `spec` as given, else the active version of data directory
+/// `dir` with the user dictionary.
+pub fn load_segmenter(
+    spec: Option<&str>,
+    dir: Option<&std::path::Path>,
+) -> Result<(Segmenter, ModelInfo), String> {
+    let (name, files, dict) = match (spec, dir) {
+        (Some(s), _) => (
+            s.to_string(),
+            crate::model::resolve(s).map_err(|e| format!("cannot load model `{s}`: {e}"))?,
+            vec![],
+        ),
+        (None, Some(d)) => {
+            let (name, files) = crate::train::load_active(d).map_err(|e| {
+                format!("cannot load the active model version: {e} (/model default switches back)")
+            })?;
+            (name, files, store::UserDict::load(d))
+        }
+        (None, None) => (
+            "default".to_string(),
+            ModelFiles::embedded().map_err(|e| e.to_string())?,
+            vec![],
+        ),
+    };
+    let mut seg = Segmenter::new(&files).map_err(|e| format!("cannot load model `{name}`: {e}"))?;
+    seg.set_dict(dict);
+    let info = ModelInfo {
+        name,
+        summary: model_summary(&files),
+        scheme: seg.model().labels().clone(),
+    };
+    Ok((seg, info))
+}
+
 /// The worker: loads the model (then the dictionary), then serves jobs until the channel closes.
 /// `cancel` makes it answer the queued sentences with "cancelled".
-pub fn worker(spec: String, jobs: Receiver<Job>, tx: Sender<Event>, cancel: Arc<AtomicBool>) {
-    let loaded = crate::model::resolve(&spec)
-        .map_err(|e| format!("{e}"))
-        .and_then(|files| {
-            let seg = Segmenter::new(&files).map_err(|e| e.to_string())?;
-            Ok((files, seg))
-        });
-    let seg = match loaded {
-        Ok((files, seg)) => {
-            let _ = tx.send(Event::Worker(WorkerMsg::ModelLoaded(ModelInfo {
-                name: spec.clone(),
-                summary: model_summary(&files),
-                scheme: seg.model().labels().clone(),
-            })));
-            seg
+pub fn worker(
+    spec: Option<String>,
+    dir: Option<PathBuf>,
+    jobs: Receiver<Job>,
+    tx: Sender<Event>,
+    cancel: Arc<AtomicBool>,
+) {
+    let load = || load_segmenter(spec.as_deref(), dir.as_deref());
+    let mut seg = match load() {
+        Ok((seg, info)) => {
+            let _ = tx.send(Event::Worker(WorkerMsg::ModelLoaded(info)));
+            Some(seg)
         }
         Err(e) => {
-            let _ = tx.send(Event::Worker(WorkerMsg::ModelFailed(format!(
-                "cannot load model `{spec}`: {e}"
-            ))));
-            return;
+            let _ = tx.send(Event::Worker(WorkerMsg::ModelFailed(e)));
+            None
         }
     };
     let dict = Dictionary::embedded();
     while let Ok(job) = jobs.recv() {
         match job {
+            Job::Reload => match load() {
+                Ok((s, info)) => {
+                    seg = Some(s);
+                    let _ = tx.send(Event::Worker(WorkerMsg::ModelLoaded(info)));
+                }
+                Err(e) => {
+                    let _ = tx.send(Event::Worker(WorkerMsg::Report {
+                        lines: vec![e],
+                        error: true,
+                    }));
+                }
+            },
+            Job::SetDict(words) => {
+                if let Some(s) = seg.as_mut() {
+                    s.set_dict(words);
+                }
+            }
             Job::Segment(lines) => {
                 for (id, text) in lines {
-                    let result = if cancel.load(Ordering::SeqCst) {
-                        Err("cancelled".to_string())
-                    } else {
-                        analyse(&seg, dict, &text)
+                    let result = match &seg {
+                        _ if cancel.load(Ordering::SeqCst) => Err("cancelled".to_string()),
+                        Some(s) => analyse(s, dict, &text),
+                        None => Err("no model is loaded (/model says why)".to_string()),
                     };
                     if tx
                         .send(Event::Worker(WorkerMsg::Turn { id, result }))
@@ -109,6 +159,205 @@ pub fn worker(spec: String, jobs: Receiver<Job>, tx: Sender<Event>, cancel: Arc<
         if matches!(jobs.try_recv(), Err(mpsc::TryRecvError::Empty)) {
             cancel.store(false, Ordering::SeqCst);
         }
+    }
+}
+
+/// Performs the actions that touch the data directory (corrections, dictionary, versions),
+/// reporting the outcome as a worker message. Training runs on a thread of its own.
+fn perform(
+    action: Action,
+    dir: Option<&std::path::Path>,
+    model_name: &str,
+    tx: &Sender<Event>,
+    jobs: &Sender<Job>,
+    train_cancel: &Arc<AtomicBool>,
+) {
+    let report = |lines: Vec<String>, error: bool| {
+        let _ = tx.send(Event::Worker(WorkerMsg::Report { lines, error }));
+    };
+    let Some(dir) = dir else {
+        report(
+            vec!["no data directory: set FENCI_HOME to a writable directory".into()],
+            true,
+        );
+        return;
+    };
+    match action {
+        Action::SaveCorrection {
+            words,
+            model_output,
+        } => match store::CorrectionStore::new(dir).append(words, model_output, model_name) {
+            Ok(c) => report(
+                vec![format!(
+                    "correction #{} saved: {} — /train teaches it to the model",
+                    c.id,
+                    c.words.join(" ")
+                )],
+                false,
+            ),
+            Err(e) => report(vec![format!("could not save the correction: {e}")], true),
+        },
+        Action::ListCorrections => match store::CorrectionStore::new(dir).load() {
+            Ok(l) => {
+                let trained = store::Versions::new(dir).trained_ids();
+                let mut lines: Vec<String> = l
+                    .records
+                    .iter()
+                    .map(|c| {
+                        let mark = if trained.contains(&c.id) {
+                            "trained"
+                        } else {
+                            "new    "
+                        };
+                        format!("#{:<3} {mark} {}", c.id, c.words.join(" "))
+                    })
+                    .collect();
+                if lines.is_empty() {
+                    lines.push("no corrections yet: /fix or e (in inspect mode) adds one".into());
+                }
+                lines.extend(l.warnings);
+                report(lines, false);
+            }
+            Err(e) => report(vec![format!("cannot read the corrections: {e}")], true),
+        },
+        Action::Dict(op) => {
+            let res = match &op {
+                DictOp::List => Ok(String::new()),
+                DictOp::Add(w) => store::UserDict::add(dir, w).map(|new| {
+                    if new {
+                        format!("added {w}")
+                    } else {
+                        format!("{w} is already in your dictionary")
+                    }
+                }),
+                DictOp::Remove(w) => store::UserDict::remove(dir, w).map(|had| {
+                    if had {
+                        format!("removed {w}")
+                    } else {
+                        format!("{w} is not in your dictionary")
+                    }
+                }),
+            };
+            match res {
+                Ok(msg) => {
+                    let words = store::UserDict::load(dir);
+                    let mut lines = Vec::new();
+                    if !msg.is_empty() {
+                        lines.push(msg);
+                    }
+                    lines.push(if words.is_empty() {
+                        "your dictionary is empty (/dict add WORD)".into()
+                    } else {
+                        format!("your dictionary: {}", words.join(" "))
+                    });
+                    report(lines, false);
+                    let _ = jobs.send(Job::SetDict(words));
+                }
+                Err(e) => report(vec![e.to_string()], true),
+            }
+        }
+        Action::Train => {
+            train_cancel.store(false, Ordering::SeqCst);
+            let (ttx, jobs, cancel, dir) = (
+                tx.clone(),
+                jobs.clone(),
+                train_cancel.clone(),
+                dir.to_path_buf(),
+            );
+            let spawned = std::thread::Builder::new().name("fenci-train".into()).spawn(move || {
+                let progress_tx = ttx.clone();
+                let r = crate::train::train_on_corrections(
+                    &dir,
+                    &crate::train::AdaptConfig::default(),
+                    5,
+                    &cancel,
+                    |p| {
+                        if let crate::train::Progress::Step { step, total, loss, .. } = p {
+                            let _ = progress_tx.send(Event::Worker(WorkerMsg::TrainProgress { step, total, loss }));
+                        }
+                    },
+                );
+                let msg = match r {
+                    Ok(rep) if rep.cancelled => Err(format!("training cancelled: the active model is still {}", rep.parent)),
+                    Ok(rep) => {
+                        let _ = jobs.send(Job::Reload);
+                        let mut lines = vec![format!(
+                            "trained {} on {} corrections in {:.1} s — {}/{} now come out as corrected (before: {})",
+                            rep.version, rep.corrections, rep.secs, rep.exact_after, rep.corrections, rep.exact_before
+                        )];
+                        for d in rep.diffs.iter().filter(|d| d.before != d.gold) {
+                            lines.push(format!("  before: {}", d.before.join(" ")));
+                            let ok = if d.after == d.gold { "✓" } else { "✗ still differs" };
+                            lines.push(format!("  after:  {} {ok}", d.after.join(" ")));
+                        }
+                        lines.push(format!(
+                            "held-out check (200 sentences): F1 {:.2} → {:.2}",
+                            rep.dev_f1.0 * 100.0,
+                            rep.dev_f1.1 * 100.0
+                        ));
+                        lines.push(format!("/undo returns to {}", rep.parent));
+                        Ok(lines)
+                    }
+                    Err(e) => Err(e.to_string()),
+                };
+                let _ = ttx.send(Event::Worker(WorkerMsg::TrainDone(msg)));
+            });
+            if let Err(e) = spawned {
+                let _ = tx.send(Event::Worker(WorkerMsg::TrainDone(Err(e.to_string()))));
+            }
+        }
+        Action::Undo => {
+            let v = store::Versions::new(dir);
+            let active = v.active();
+            if active == "default" {
+                report(
+                    vec!["nothing to undo: the built-in model is active".into()],
+                    true,
+                );
+                return;
+            }
+            let parent = v
+                .meta(&active)
+                .map(|m| m.parent)
+                .unwrap_or_else(|| "default".into());
+            match v.set_active(&parent) {
+                Ok(()) => {
+                    report(
+                        vec![format!("active model: {parent} (was {active})")],
+                        false,
+                    );
+                    let _ = jobs.send(Job::Reload);
+                }
+                Err(e) => report(vec![format!("cannot undo: {e}")], true),
+            }
+        }
+        Action::ListModels => {
+            let v = store::Versions::new(dir);
+            let active = v.active();
+            let mut lines = vec![format!(
+                "{} default — the built-in model",
+                if active == "default" { "*" } else { " " }
+            )];
+            for m in v.list() {
+                lines.push(format!(
+                    "{} {} — from {}: {}",
+                    if m.name == active { "*" } else { " " },
+                    m.name,
+                    m.parent,
+                    m.summary
+                ));
+            }
+            lines.push("/model VERSION switches".into());
+            report(lines, false);
+        }
+        Action::SwitchModel(name) => match store::Versions::new(dir).set_active(&name) {
+            Ok(()) => {
+                report(vec![format!("active model: {name}")], false);
+                let _ = jobs.send(Job::Reload);
+            }
+            Err(e) => report(vec![format!("{e} (/model lists the versions)")], true),
+        },
+        _ => {}
     }
 }
 
@@ -129,6 +378,7 @@ pub fn run(model: Option<String>) -> anyhow::Result<()> {
         Some(d) => Settings::load(d),
         None => (Settings::default(), None),
     };
+    let spec = model.clone();
     if let Some(m) = model {
         settings.model = m;
     }
@@ -143,11 +393,12 @@ pub fn run(model: Option<String>) -> anyhow::Result<()> {
     let (tx, rx) = mpsc::channel::<Event>();
     let (job_tx, job_rx) = mpsc::channel::<Job>();
     let cancel = Arc::new(AtomicBool::new(false));
+    let train_cancel = Arc::new(AtomicBool::new(false));
     {
-        let (tx, cancel, spec) = (tx.clone(), cancel.clone(), settings.model.clone());
+        let (tx, cancel, spec, dir) = (tx.clone(), cancel.clone(), spec, dir.clone());
         std::thread::Builder::new()
             .name("fenci-worker".into())
-            .spawn(move || worker(spec, job_rx, tx, cancel))?;
+            .spawn(move || worker(spec, dir, job_rx, tx, cancel))?;
     }
     let mut terminal = ratatui::init();
     let _guard = TerminalGuard;
@@ -206,6 +457,15 @@ pub fn run(model: Option<String>) -> anyhow::Result<()> {
                         if let Err(e) = store::write_file_atomic(&path, contents.as_bytes()) {
                             app.notice = Some(format!("could not write {}: {e}", path.display()));
                         }
+                    }
+                    Action::CancelTrain => train_cancel.store(true, Ordering::SeqCst),
+                    other => {
+                        let name = app
+                            .model
+                            .as_ref()
+                            .map(|m| m.name.clone())
+                            .unwrap_or_default();
+                        perform(other, dir.as_deref(), &name, &tx, &job_tx, &train_cancel);
                     }
                 }
             }

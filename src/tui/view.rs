@@ -40,7 +40,7 @@ impl Theme {
 
     fn word(&self, i: usize) -> Style {
         // Alternate two chip colours so neighbours stand apart (16-colour safe).
-        let c = if i % 2 == 0 {
+        let c = if i.is_multiple_of(2) {
             Color::LightGreen
         } else {
             Color::LightBlue
@@ -365,9 +365,63 @@ fn turn_block(app: &App, ti: usize, t: &Turn, cols: usize, th: &Theme) -> Vec<Li
                 cols,
                 th,
             ));
+            if let Mode::Edit(i, cursor) = app.mode {
+                if i == ti {
+                    out.extend(editor_lines(app, &d.seg.text, cursor, cols, th));
+                }
+            }
         }
     }
     out.push(Line::default());
+    out
+}
+
+/// The boundary editor: the sentence's characters with the chosen boundaries, the cursor on one
+/// character, and the words the correction will save.
+fn editor_lines(
+    app: &App,
+    text: &str,
+    cursor: usize,
+    cols: usize,
+    th: &Theme,
+) -> Vec<Line<'static>> {
+    let mut spans = vec![Span::styled("  edit: ", th.low())];
+    let mut used = 8;
+    let mut out = Vec::new();
+    for (i, c) in text.chars().enumerate() {
+        let boundary = i > 0 && app.edit_starts.get(i).copied().unwrap_or(false);
+        let sep = if i == 0 {
+            ""
+        } else if boundary {
+            " │ "
+        } else {
+            " "
+        };
+        let w = width(sep) + c.width().unwrap_or(0);
+        if used + w > cols && used > 8 {
+            out.push(Line::from(std::mem::take(&mut spans)));
+            spans.push(Span::raw("        "));
+            used = 8;
+        }
+        spans.push(Span::styled(sep.to_string(), th.sep()));
+        let style = if i == cursor {
+            th.selected().add_modifier(Modifier::BOLD)
+        } else {
+            Style::default()
+        };
+        spans.push(Span::styled(c.to_string(), style));
+        used += w;
+    }
+    out.push(Line::from(spans));
+    if let Mode::Edit(t, _) = app.mode {
+        let words = app.edited_words(t).join(" ");
+        for l in wrap(&format!("saves: {words}"), cols.saturating_sub(8)) {
+            out.push(Line::from(vec![
+                Span::raw("        "),
+                Span::styled(l, th.gloss()),
+            ]));
+        }
+    }
     out
 }
 
@@ -464,17 +518,20 @@ pub fn render(app: &App, f: &mut Frame, th: &Theme) {
         (None, Some(_)) => "model failed".into(),
         (None, None) => format!("{} {}", SPINNER[(app.tick % 8) as usize], "loading model"),
     };
-    let mut parts = vec![
-        " fenci".to_string(),
-        model,
-        format!("explain {}", app.settings.explain),
-        format!(
-            "T {} · top-p {} · seed {}",
-            app.settings.temperature, app.settings.top_p, app.settings.seed
-        ),
-    ];
-    if app.demo {
-        parts.push("DEMO".into());
+    // Most urgent first: jobs, focus hints and notices, then the model and settings, so a
+    // narrow terminal cuts the least useful part.
+    let mut parts = vec![" fenci".to_string()];
+    if let Some((step, total, loss)) = app.training {
+        let pct = (step * 100).checked_div(total).unwrap_or(0);
+        let loss = if loss.is_finite() {
+            format!(" loss {loss:.3}")
+        } else {
+            String::new()
+        };
+        parts.push(format!(
+            "{} training {step}/{total} ({pct}%){loss} · Esc cancels",
+            SPINNER[(app.tick % 8) as usize]
+        ));
     }
     let pending = app.pending();
     if pending > 0 {
@@ -484,8 +541,13 @@ pub fn render(app: &App, f: &mut Frame, th: &Theme) {
         ));
     }
     match app.mode {
-        Mode::Inspect(..) => parts.push("←/→ word · ↑/↓ turn · Enter entry · Esc back".into()),
+        Mode::Inspect(..) => {
+            parts.push("←/→ word · ↑/↓ turn · Enter entry · e edit · Esc back".into())
+        }
         Mode::Detail(..) => parts.push("Esc closes".into()),
+        Mode::Edit(..) => {
+            parts.push("←/→ move · Space toggles a boundary · Enter saves · Esc cancels".into())
+        }
         Mode::Normal => {}
     }
     if !app.completions.is_empty() {
@@ -500,6 +562,15 @@ pub fn render(app: &App, f: &mut Frame, th: &Theme) {
     if let Some(n) = &app.notice {
         parts.push(n.clone());
     }
+    if app.demo {
+        parts.push("DEMO".into());
+    }
+    parts.push(model);
+    parts.push(format!("explain {}", app.settings.explain));
+    parts.push(format!(
+        "T {} · top-p {} · seed {}",
+        app.settings.temperature, app.settings.top_p, app.settings.seed
+    ));
     let status_text = truncate(&parts.join(" │ "), status.width as usize);
     let status_style = if th.color {
         Style::default().bg(Color::Blue).fg(Color::White)

@@ -205,9 +205,9 @@ fn train_writes_a_loadable_model() {
 }
 
 #[test]
-fn train_without_data_says_what_to_do() {
+fn train_without_data_or_corrections_says_what_to_do() {
     let home = tempdir();
     let o = fenci(&["train"], b"", home.path());
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--data"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no corrections yet"));
 }

@@ -3,8 +3,10 @@ mod util;
 
 mod bad_input;
 mod cli;
+mod corrections;
 mod default_model;
 mod e2e;
+mod hub;
 mod model;
 mod segment_props;
 mod train;

@@ -258,7 +258,7 @@ fn history_completion_and_commands() {
         matches!(&app.turns.last().unwrap().body, TurnBody::Error(e) if e.contains("did you mean /model"))
     );
     // later features say so
-    enter(&mut app, "/train");
+    enter(&mut app, "/examples 学习");
     assert!(
         matches!(&app.turns.last().unwrap().body, TurnBody::Error(e) if e.contains("not available yet"))
     );
@@ -347,4 +347,81 @@ fn confidence_is_visible_without_colour() {
     // the uncertain boundary is drawn with a different glyph and its percentage
     assert!(s.contains('┆'), "{s}");
     assert!(s.contains('%'));
+}
+
+#[test]
+fn fix_checks_the_characters_and_saves() {
+    let mut app = ready_app();
+    ask(&mut app, &["我", "爱", "北京", "天安门"], &[]);
+    let acts = enter(&mut app, "/fix 我 爱 北平 天安门");
+    assert_eq!(acts.len(), 1, "only the history entry: {acts:?}");
+    match &app.turns.last().unwrap().body {
+        TurnBody::Error(e) => assert!(
+            e.contains("refused") && e.contains("character 4 is 京"),
+            "{e}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    let acts = enter(&mut app, "/fix 我 爱 北京天安门");
+    assert!(acts.contains(&Action::SaveCorrection {
+        words: vec!["我".into(), "爱".into(), "北京天安门".into()],
+        model_output: vec!["我".into(), "爱".into(), "北京".into(), "天安门".into()],
+    }));
+}
+
+#[test]
+fn boundary_editor_toggles_and_saves() {
+    let mut app = ready_app();
+    ask(&mut app, &["我", "爱", "北京", "天安门"], &[]);
+    app.update(key(KeyCode::Tab));
+    app.update(key(KeyCode::Char('e')));
+    assert_eq!(app.mode, Mode::Edit(0, 0));
+    // move to 天 (char 4) and remove the boundary before it, then split 北|京
+    for _ in 0..4 {
+        app.update(key(KeyCode::Right));
+    }
+    app.update(key(KeyCode::Char(' ')));
+    app.update(key(KeyCode::Left));
+    app.update(key(KeyCode::Char(' ')));
+    assert_eq!(app.edited_words(0), ["我", "爱", "北", "京天安门"]);
+    insta::assert_snapshot!("editor_80x24", screen(&app, 80, 24));
+    let acts = app.update(key(KeyCode::Enter));
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(
+        matches!(&acts[..], [Action::SaveCorrection { words, .. }] if words == &["我", "爱", "北", "京天安门"])
+    );
+}
+
+#[test]
+fn training_progress_and_result_views() {
+    let mut app = ready_app();
+    let acts = enter(&mut app, "/train");
+    assert!(acts.contains(&Action::Train));
+    app.update(Event::Worker(WorkerMsg::TrainProgress {
+        step: 37,
+        total: 120,
+        loss: 0.0842,
+    }));
+    insta::assert_snapshot!("training_progress_80x24", screen(&app, 80, 24));
+    assert_eq!(app.update(key(KeyCode::Esc)), vec![Action::CancelTrain]);
+    app.update(Event::Worker(WorkerMsg::TrainDone(Ok(vec![
+        "trained v2 on 3 corrections in 6.1 s — 3/3 now come out as corrected (before: 1)".into(),
+        "  before: 中国 人民 银行 宣布 下 调存款 利率".into(),
+        "  after:  中国 人民 银行 宣布 下调 存款 利率 ✓".into(),
+        "held-out check (200 sentences): F1 90.09 → 90.03".into(),
+        "/undo returns to v1".into(),
+    ]))));
+    assert_eq!(app.training, None);
+    insta::assert_snapshot!("training_done_80x24", screen(&app, 80, 24));
+    app.update(Event::Worker(WorkerMsg::Report {
+        lines: vec![
+            "correction #4 saved: 我 爱 北京天安门 — /train teaches it to the model".into(),
+        ],
+        error: false,
+    }));
+    let s = screen(&app, 80, 24);
+    assert!(
+        !s.contains("› \n") && s.contains("correction #4 saved"),
+        "{s}"
+    );
 }

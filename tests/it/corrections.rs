@@ -1,0 +1,203 @@
+//! Corrections, the user dictionary, training on corrections, versions and undo.
+use std::process::Command;
+use std::time::Duration;
+
+use fenci::model::ModelFiles;
+use fenci::segment::Segmenter;
+use fenci::store::{CorrectionStore, UserDict, Versions};
+
+use crate::cli::fenci;
+use crate::util::tempdir;
+
+fn words(s: &str) -> Vec<String> {
+    s.split_whitespace().map(str::to_string).collect()
+}
+
+#[test]
+fn a_torn_last_line_is_skipped_and_the_next_append_is_clean() {
+    let d = tempdir();
+    let store = CorrectionStore::new(d.path());
+    store
+        .append(words("我 爱 北京"), vec![], "default")
+        .unwrap();
+    store
+        .append(words("天安门 广场"), vec![], "default")
+        .unwrap();
+    // Simulate a crash mid-write: half a record, no newline.
+    let mut bytes = std::fs::read(store.path()).unwrap();
+    bytes.extend_from_slice(r#"{"id":3,"time":1,"sentence":"半"#.as_bytes());
+    std::fs::write(store.path(), &bytes).unwrap();
+    let l = store.load().unwrap();
+    assert_eq!(l.records.len(), 2);
+    assert_eq!(l.warnings.len(), 1);
+    assert!(l.warnings[0].contains("incomplete"), "{:?}", l.warnings);
+    let c = store.append(words("新 记录"), vec![], "default").unwrap();
+    assert_eq!(c.id, 3);
+    let l = store.load().unwrap();
+    assert_eq!(
+        l.records.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert_eq!(
+        l.warnings.len(),
+        1,
+        "the torn line stays a single skipped line"
+    );
+}
+
+#[test]
+fn concurrent_appends_never_interleave_or_reuse_ids() {
+    let d = tempdir();
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let dir = d.path().to_path_buf();
+            std::thread::spawn(move || {
+                let store = CorrectionStore::new(&dir);
+                for i in 0..25 {
+                    store
+                        .append(vec![format!("线{t}"), format!("程{i}")], vec![], "default")
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    // and from processes at the same time
+    let procs: Vec<_> = (0..4)
+        .map(|i| {
+            Command::new(env!("CARGO_BIN_EXE_fenci"))
+                .args(["correct", &format!("进程 {i}")])
+                .env("FENCI_HOME", d.path())
+                .output()
+        })
+        .collect();
+    for p in procs {
+        assert!(p.unwrap().status.success());
+    }
+    let l = CorrectionStore::new(d.path()).load().unwrap();
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    assert_eq!(l.records.len(), 204);
+    let mut ids: Vec<u64> = l.records.iter().map(|c| c.id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 204);
+}
+
+#[test]
+fn dictionary_words_are_forced() {
+    let d = tempdir();
+    assert!(UserDict::add(d.path(), "北京天安门").unwrap());
+    assert!(!UserDict::add(d.path(), "北京天安门").unwrap());
+    assert!(UserDict::add(d.path(), "有 空格").is_err());
+    let o = fenci(&["segment"], "我爱北京天安门\n".as_bytes(), d.path());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "我 爱 北京天安门"
+    );
+    // --model default bypasses the user dictionary
+    let o = fenci(
+        &["segment", "--model", "default"],
+        "我爱北京天安门\n".as_bytes(),
+        d.path(),
+    );
+    assert_ne!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "我 爱 北京天安门"
+    );
+    assert!(UserDict::remove(d.path(), "北京天安门").unwrap());
+    assert!(UserDict::load(d.path()).is_empty());
+}
+
+#[test]
+fn training_on_corrections_learns_them_and_undo_is_exact() {
+    let d = tempdir();
+    let fixes = [
+        "中国人民银行 宣布 下调 存款 利率",
+        "这 部 手机 的 续航 很 给力",
+        "我们 去 奥林匹克公园 散步",
+    ];
+    for f in fixes {
+        let o = fenci(&["correct", f], b"", d.path());
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let input: String = fixes.iter().map(|f| f.replace(' ', "") + "\n").collect();
+    let before = fenci(&["segment"], input.as_bytes(), d.path()).stdout;
+    let o = fenci(&["train"], b"", d.path());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("3/3 exactly as corrected"), "{out}");
+    let after = String::from_utf8_lossy(&fenci(&["segment"], input.as_bytes(), d.path()).stdout)
+        .into_owned();
+    assert_eq!(after.lines().collect::<Vec<_>>(), fixes);
+    let versions = Versions::new(d.path());
+    assert_eq!(versions.active(), "v1");
+    let o = fenci(&["corrections"], b"", d.path());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout)
+            .matches("trained")
+            .count(),
+        3
+    );
+    // undo: back to the built-in model, bit for bit
+    assert!(fenci(&["undo"], b"", d.path()).status.success());
+    assert_eq!(versions.active(), "default");
+    assert_eq!(
+        fenci(&["segment"], input.as_bytes(), d.path()).stdout,
+        before
+    );
+    let (_, active) = fenci::train::load_active(d.path()).unwrap();
+    let emb = ModelFiles::embedded().unwrap();
+    let a = Segmenter::new(&active)
+        .unwrap()
+        .segment("中国人民银行宣布下调存款利率")
+        .unwrap();
+    let b = Segmenter::new(&emb)
+        .unwrap()
+        .segment("中国人民银行宣布下调存款利率")
+        .unwrap();
+    assert_eq!(a.log_probs, b.log_probs);
+    // and the corrections are all still there
+    assert_eq!(
+        CorrectionStore::new(d.path()).load().unwrap().records.len(),
+        3
+    );
+}
+
+#[test]
+fn kill_9_during_training_leaves_a_loadable_model_and_every_correction() {
+    let d = tempdir();
+    for f in [
+        "中国人民银行 宣布 下调 存款 利率",
+        "这 部 手机 的 续航 很 给力",
+    ] {
+        assert!(fenci(&["correct", f], b"", d.path()).status.success());
+    }
+    // Kill at several points: early (loading), mid-training, late (while writing the version).
+    for (i, ms) in [50u64, 400, 1500, 3000, 4500, 6000].into_iter().enumerate() {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_fenci"))
+            .arg("train")
+            .env("FENCI_HOME", d.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(ms));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let (name, files) = fenci::train::load_active(d.path())
+            .unwrap_or_else(|e| panic!("iteration {i}: active model not loadable: {e}"));
+        Segmenter::new(&files).unwrap().segment("我爱北京").unwrap();
+        let l = CorrectionStore::new(d.path()).load().unwrap();
+        assert_eq!(l.records.len(), 2, "iteration {i} ({name})");
+        // every complete version directory loads too
+        for m in Versions::new(d.path()).list() {
+            ModelFiles::load_dir(&Versions::new(d.path()).path(&m.name)).unwrap();
+        }
+    }
+}
