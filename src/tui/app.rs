@@ -74,6 +74,15 @@ pub enum WorkerMsg {
         /// Loss of the last step.
         loss: f32,
     },
+    /// A model file is downloading.
+    Download {
+        /// The file.
+        file: String,
+        /// Bytes so far.
+        done: u64,
+        /// Its size.
+        total: u64,
+    },
     /// Training ended (`Ok(lines)` to show, or an error).
     TrainDone(Result<Vec<String>, String>),
     /// One sentence of a job is done (or failed).
@@ -215,6 +224,8 @@ pub struct App {
     pub training: Option<(usize, usize, f32)>,
     /// Word starts per character of the turn in the boundary editor.
     pub edit_starts: Vec<bool>,
+    /// A model download in progress: (file, bytes done, bytes total).
+    pub download: Option<(String, u64, u64)>,
     next_id: u64,
 }
 
@@ -241,6 +252,7 @@ impl App {
             quitting: false,
             training: None,
             edit_starts: Vec::new(),
+            download: None,
             next_id: 1,
         }
     }
@@ -285,11 +297,16 @@ impl App {
 
     fn worker(&mut self, msg: WorkerMsg) {
         match msg {
+            WorkerMsg::Download { file, done, total } => {
+                self.download = Some((file, done, total));
+            }
             WorkerMsg::ModelLoaded(info) => {
+                self.download = None;
                 self.model = Some(info);
                 self.model_error = None;
             }
             WorkerMsg::ModelFailed(e) => {
+                self.download = None;
                 self.model_error = Some(e.clone());
                 for t in self
                     .turns
@@ -301,6 +318,7 @@ impl App {
             }
             WorkerMsg::Report { lines, error } => {
                 if error {
+                    self.download = None;
                     self.error("", lines.join("\n"));
                 } else {
                     self.info("", lines);
@@ -360,7 +378,7 @@ impl App {
     fn key(&mut self, k: KeyEvent) -> Vec<Action> {
         // Ctrl-C: cancel a job, else clear the line, else (twice) quit.
         if ctrl(&k, 'c') {
-            if self.pending() > 0 || self.training.is_some() {
+            if self.pending() > 0 || self.training.is_some() || self.download.is_some() {
                 self.notice = Some("cancelled".into());
                 self.quit_armed = false;
                 return self.cancel_actions();
@@ -444,7 +462,7 @@ impl App {
             KeyCode::Enter => return self.submit(),
             KeyCode::Esc => {
                 self.notice = None;
-                if self.pending() > 0 || self.training.is_some() {
+                if self.pending() > 0 || self.training.is_some() || self.download.is_some() {
                     return self.cancel_actions();
                 }
             }
@@ -605,7 +623,12 @@ impl App {
                 vec![]
             }
             "model" if arg.is_some() => {
-                vec![Action::SwitchModel(arg.unwrap_or_default().to_string())]
+                let target = arg.unwrap_or_default().to_string();
+                self.info(
+                    line,
+                    vec![format!("switching to {target}… (Esc cancels a download)")],
+                );
+                vec![Action::SwitchModel(target)]
             }
             "model" => {
                 let lines = match (&self.model, &self.model_error) {
@@ -723,7 +746,7 @@ impl App {
                 vec![Action::Train]
             }
             "cancel" => {
-                if self.pending() == 0 && self.training.is_none() {
+                if self.pending() == 0 && self.training.is_none() && self.download.is_none() {
                     self.info(line, vec!["nothing to cancel".into()]);
                     return vec![];
                 }
@@ -746,7 +769,7 @@ impl App {
 
     fn cancel_actions(&mut self) -> Vec<Action> {
         let mut v = Vec::new();
-        if self.pending() > 0 {
+        if self.pending() > 0 || self.download.is_some() {
             v.push(Action::Cancel);
         }
         if self.training.is_some() {

@@ -27,9 +27,11 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "model",
-        args: "[VERSION]",
-        summary: "show the active model",
-        detail: "Shows the active model and the versions trained on your corrections; \
+        args: "[ID|VERSION]",
+        summary: "show or switch the model (hub id, directory, version)",
+        detail: "Shows the active model and the versions trained on your corrections; /model ID \
+                 loads a Hugging Face hub model (owner/name[@revision], downloaded with a \
+                 progress gauge, Esc cancels) or a model directory; \
                  /model vN switches to a version, /model default to the built-in model.",
         available: true,
     },

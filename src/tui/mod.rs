@@ -32,6 +32,8 @@ pub enum Job {
     Segment(Vec<(u64, String)>),
     /// Load the model again (after training, undo or a switch).
     Reload,
+    /// Load another model: a hub id (downloaded with progress), a directory or `default`.
+    Load(String),
     /// Replace the user dictionary's forced words.
     SetDict(Vec<String>),
 }
@@ -65,18 +67,39 @@ pub fn model_summary(files: &ModelFiles) -> String {
     )
 }
 
-/// Loads the model the app runs: `spec` as given, else the active version of data directory
-/// `dir` with the user dictionary.
+/// Loads the model the app runs: `spec` as given (a hub id is downloaded, reporting progress
+/// to `tx`; `cancel` stops it), else the active version of data directory `dir` with the user
+/// dictionary.
 pub fn load_segmenter(
     spec: Option<&str>,
     dir: Option<&std::path::Path>,
+    opts: &crate::hub::HubOptions,
+    tx: &Sender<Event>,
+    cancel: &AtomicBool,
 ) -> Result<(Segmenter, ModelInfo), String> {
     let (name, files, dict) = match (spec, dir) {
-        (Some(s), _) => (
-            s.to_string(),
-            crate::model::resolve(s).map_err(|e| format!("cannot load model `{s}`: {e}"))?,
-            vec![],
-        ),
+        (Some(s), _) => {
+            let mut relay = |e: &crate::hub::DownloadEvent| {
+                use crate::hub::DownloadEvent as D;
+                let msg = match e {
+                    D::Start { file, total } => Some((file.clone(), 0, *total)),
+                    D::Progress { file, done, total } => Some((file.clone(), *done, *total)),
+                    _ => None,
+                };
+                if let Some((file, done, total)) = msg {
+                    let _ = tx.send(Event::Worker(WorkerMsg::Download { file, done, total }));
+                }
+            };
+            let r = crate::hub::resolve_with(s, opts, &mut relay, cancel)
+                .map_err(|e| format!("cannot load model `{s}`: {e}"))?;
+            if let Some(note) = r.licence_note() {
+                let _ = tx.send(Event::Worker(WorkerMsg::Report {
+                    lines: vec![note],
+                    error: false,
+                }));
+            }
+            (s.to_string(), r.files, vec![])
+        }
         (None, Some(d)) => {
             let (name, files) = crate::train::load_active(d).map_err(|e| {
                 format!("cannot load the active model version: {e} (/model default switches back)")
@@ -100,16 +123,18 @@ pub fn load_segmenter(
 }
 
 /// The worker: loads the model (then the dictionary), then serves jobs until the channel closes.
-/// `cancel` makes it answer the queued sentences with "cancelled".
+/// `cancel` makes it answer the queued sentences with "cancelled" and stops a download.
 pub fn worker(
     spec: Option<String>,
     dir: Option<PathBuf>,
+    opts: crate::hub::HubOptions,
     jobs: Receiver<Job>,
     tx: Sender<Event>,
     cancel: Arc<AtomicBool>,
 ) {
-    let load = || load_segmenter(spec.as_deref(), dir.as_deref());
-    let mut seg = match load() {
+    let mut spec = spec;
+    let load = |spec: Option<&str>| load_segmenter(spec, dir.as_deref(), &opts, &tx, &cancel);
+    let mut seg = match load(spec.as_deref()) {
         Ok((seg, info)) => {
             let _ = tx.send(Event::Worker(WorkerMsg::ModelLoaded(info)));
             Some(seg)
@@ -122,18 +147,26 @@ pub fn worker(
     let dict = Dictionary::embedded();
     while let Ok(job) = jobs.recv() {
         match job {
-            Job::Reload => match load() {
-                Ok((s, info)) => {
-                    seg = Some(s);
-                    let _ = tx.send(Event::Worker(WorkerMsg::ModelLoaded(info)));
+            Job::Reload | Job::Load(_) => {
+                let target = match job {
+                    Job::Load(s) => Some(s),
+                    _ => None,
+                };
+                match load(target.as_deref()) {
+                    Ok((s, info)) => {
+                        seg = Some(s);
+                        spec = target;
+                        let _ = tx.send(Event::Worker(WorkerMsg::ModelLoaded(info)));
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Event::Worker(WorkerMsg::Report {
+                            lines: vec![format!("{e} — the current model stays active")],
+                            error: true,
+                        }));
+                    }
                 }
-                Err(e) => {
-                    let _ = tx.send(Event::Worker(WorkerMsg::Report {
-                        lines: vec![e],
-                        error: true,
-                    }));
-                }
-            },
+                let _ = &spec;
+            }
             Job::SetDict(words) => {
                 if let Some(s) = seg.as_mut() {
                     s.set_dict(words);
@@ -350,13 +383,23 @@ fn perform(
             lines.push("/model VERSION switches".into());
             report(lines, false);
         }
-        Action::SwitchModel(name) => match store::Versions::new(dir).set_active(&name) {
-            Ok(()) => {
-                report(vec![format!("active model: {name}")], false);
-                let _ = jobs.send(Job::Reload);
+        Action::SwitchModel(name) => {
+            let versions = store::Versions::new(dir);
+            let is_version =
+                name == "default" || versions.path(&name).join("config.json").is_file();
+            if is_version && !name.contains('/') {
+                match versions.set_active(&name) {
+                    Ok(()) => {
+                        report(vec![format!("active model: {name}")], false);
+                        let _ = jobs.send(Job::Reload);
+                    }
+                    Err(e) => report(vec![format!("{e} (/model lists the versions)")], true),
+                }
+            } else {
+                // A hub id or a directory: the worker loads it (downloading with progress).
+                let _ = jobs.send(Job::Load(name));
             }
-            Err(e) => report(vec![format!("{e} (/model lists the versions)")], true),
-        },
+        }
         _ => {}
     }
 }
@@ -398,7 +441,16 @@ pub fn run(model: Option<String>) -> anyhow::Result<()> {
         let (tx, cancel, spec, dir) = (tx.clone(), cancel.clone(), spec, dir.clone());
         std::thread::Builder::new()
             .name("fenci-worker".into())
-            .spawn(move || worker(spec, dir, job_rx, tx, cancel))?;
+            .spawn(move || {
+                worker(
+                    spec,
+                    dir,
+                    crate::hub::HubOptions::from_env(),
+                    job_rx,
+                    tx,
+                    cancel,
+                )
+            })?;
     }
     let mut terminal = ratatui::init();
     let _guard = TerminalGuard;

@@ -533,6 +533,17 @@ pub fn render(app: &App, f: &mut Frame, th: &Theme) {
             SPINNER[(app.tick % 8) as usize]
         ));
     }
+    if let Some((file, done, total)) = &app.download {
+        let pct = (done * 100).checked_div(*total).unwrap_or(0);
+        let filled = (pct / 10) as usize;
+        parts.push(format!(
+            "⬇ {file} [{}{}] {pct}% {:.1}/{:.1} MB · Esc cancels",
+            "█".repeat(filled),
+            "·".repeat(10 - filled.min(10)),
+            *done as f64 / 1e6,
+            *total as f64 / 1e6
+        ));
+    }
     let pending = app.pending();
     if pending > 0 {
         parts.push(format!(

@@ -1367,3 +1367,84 @@ fn keep_cache_for_timing() {
     let o = opts(&hub, &PathBuf::from(dir).join("hub"));
     resolve("fenci-test/default-copy", &o).unwrap();
 }
+
+/// The same download through the TUI: `/model owner/name` goes to the worker, which downloads
+/// with progress events that the App shows as a gauge, then switches to the model.
+#[test]
+fn tui_app_downloads_a_hub_model_with_progress() {
+    use fenci::store::Settings;
+    use fenci::tui::app::{Action, App, Event, WorkerMsg};
+    use fenci::tui::{worker, Job};
+    use ratatui::crossterm::event::{KeyCode, KeyEvent};
+    let hub = MockHub::start();
+    let model = bmes_model();
+    hub.add("owner/tui", repo_files(&model, Some("mit")), Some("mit"));
+    let cache = tempdir();
+    let data = tempdir();
+    let (tx, rx) = std::sync::mpsc::channel::<Event>();
+    let (job_tx, job_rx) = std::sync::mpsc::channel::<Job>();
+    let o = opts(&hub, cache.path());
+    let dir = data.path().to_path_buf();
+    let w = std::thread::spawn(move || {
+        worker(
+            None,
+            Some(dir),
+            o,
+            job_rx,
+            tx,
+            std::sync::Arc::new(AtomicBool::new(false)),
+        )
+    });
+    let mut app = App::new(Settings::default(), vec![]);
+    let ev = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert!(
+        matches!(&ev, Event::Worker(WorkerMsg::ModelLoaded(i)) if i.name == "default"),
+        "{ev:?}"
+    );
+    app.update(ev);
+    for c in "/model owner/tui".chars() {
+        app.update(Event::Key(KeyEvent::from(KeyCode::Char(c))));
+    }
+    let acts = app.update(Event::Key(KeyEvent::from(KeyCode::Enter)));
+    assert!(
+        acts.contains(&Action::SwitchModel("owner/tui".into())),
+        "{acts:?}"
+    );
+    // the runner sends a hub id to the worker as a Load job
+    job_tx.send(Job::Load("owner/tui".into())).unwrap();
+    let mut saw_progress = false;
+    let mut saw_gauge = false;
+    loop {
+        let ev = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("worker answers");
+        let loaded = matches!(&ev, Event::Worker(WorkerMsg::ModelLoaded(_)));
+        if let Event::Worker(WorkerMsg::Download { done, total, .. }) = &ev {
+            saw_progress = true;
+            assert!(done <= total);
+        }
+        app.update(ev);
+        if app.download.is_some() {
+            let mut t =
+                ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 10)).unwrap();
+            t.draw(|f| {
+                fenci::tui::view::render(&app, f, &fenci::tui::view::Theme { color: false })
+            })
+            .unwrap();
+            saw_gauge |= format!("{}", t.backend()).contains("⬇");
+        }
+        if loaded {
+            break;
+        }
+    }
+    assert!(saw_progress && saw_gauge);
+    assert_eq!(app.model.as_ref().unwrap().name, "owner/tui");
+    assert!(app.download.is_none());
+    // the licence note reached the transcript
+    assert!(app
+        .turns
+        .iter()
+        .any(|t| format!("{:?}", t.body).contains("licence mit")));
+    drop(job_tx);
+    w.join().unwrap();
+}
