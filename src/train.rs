@@ -494,7 +494,22 @@ impl Trainer<'_> {
         let total = steps_per_epoch * cfg.epochs;
 
         let vm = model::varmap_from(&self.init.sorted_tensors())?;
-        let tagger = BertTagger::from_varmap(&mcfg, &vm)?;
+        // Frozen tensors enter the graph detached, so backprop stops at the lowest trained layer.
+        let tagger = {
+            let data = vm.data().lock().expect("varmap lock");
+            let t: HashMap<String, Tensor> = data
+                .iter()
+                .map(|(k, v)| {
+                    let t = if trainable(k, cfg.freeze) {
+                        v.as_tensor().clone()
+                    } else {
+                        v.as_tensor().detach()
+                    };
+                    (k.clone(), t)
+                })
+                .collect();
+            BertTagger::from_tensors(&mcfg, &t, false)?
+        };
         let vars: Vec<(String, Var)> = {
             let data = vm.data().lock().expect("varmap lock");
             let mut v: Vec<(String, Var)> = data
