@@ -36,7 +36,20 @@ fn shipped_files_match_the_model_card() {
 fn segments_everyday_sentences() {
     let seg = Segmenter::new(&ModelFiles::embedded().unwrap()).unwrap();
     // Sentences written for this test (not from the training data).
-    let cases = [("我爱北京天安门", "我 爱 北京 天安门")];
+    let cases = [
+        ("我爱北京天安门", "我 爱 北京 天安门"),
+        ("今天天气很好", "今天 天气 很 好"),
+        ("我们去公园散步吧", "我们 去 公园 散步 吧"),
+        ("你叫什么名字", "你 叫 什么 名字"),
+        ("我想喝一杯咖啡", "我 想 喝 一 杯 咖啡"),
+        ("这本书很有意思", "这 本 书 很 有 意思"),
+        ("他在大学学习中文", "他 在 大学 学习 中文"),
+        ("明天我要去上海出差", "明天 我 要 去 上海 出差"),
+        ("请问火车站怎么走", "请问 火车站 怎么 走"),
+        ("老师让学生们回答问题", "老师 让 学生 们 回答 问题"),
+        ("我妈妈是医生", "我 妈妈 是 医生"),
+        ("周末我们一起看电影吧", "周末 我们 一起 看 电影 吧"),
+    ];
     for (text, want) in cases {
         let got = seg.segment(text).unwrap().word_strs().join(" ");
         assert_eq!(got, want, "{text}");
