@@ -806,7 +806,7 @@ pub struct AdaptConfig {
     pub freeze: usize,
     /// Decay toward the starting weights.
     pub anchor_decay: f64,
-    /// Replay sentences per correction (at least 16 in all).
+    /// Replay sentences per correction (at least 16 in all; 0 turns replay off).
     pub replay_per_correction: usize,
     /// Copies of each correction in the mix.
     pub repeat: usize,
@@ -822,7 +822,7 @@ impl Default for AdaptConfig {
         Self {
             epochs: 6,
             lr: 5e-4,
-            freeze: 2,
+            freeze: 1,
             anchor_decay: 0.5,
             replay_per_correction: 2,
             repeat: 2,
@@ -857,9 +857,10 @@ pub fn adaptation_data(
                 data.push(s);
             }
         }
-        let n = (corrections.len() * cfg.replay_per_correction)
-            .max(16)
-            .min(replay.len());
+        let n = match cfg.replay_per_correction {
+            0 => 0,
+            k => (corrections.len() * k).max(16).min(replay.len()),
+        };
         let mut idx: Vec<usize> = (0..replay.len()).collect();
         idx.shuffle(&mut rng);
         data.extend(idx.into_iter().take(n).map(|i| replay[i].clone()));
