@@ -487,6 +487,25 @@ pub fn select_tensors(
     n_labels: usize,
     file: &str,
 ) -> Result<HashMap<String, Tensor>> {
+    // A config that claims more layers than the file holds fails here, before the list of
+    // (for millions of layers: gigabytes of) tensor names it implies is built.
+    let layers_in_file = raw
+        .keys()
+        .filter_map(|k| {
+            let rest = &k[k.find("encoder.layer.")? + "encoder.layer.".len()..];
+            rest.split('.').next()?.parse::<usize>().ok()
+        })
+        .max()
+        .map_or(0, |m| m + 1);
+    if cfg.num_hidden_layers > layers_in_file {
+        return Err(ModelError::BadWeights {
+            file: file.to_string(),
+            message: format!(
+                "config.json says num_hidden_layers = {} but the file holds {layers_in_file} layers",
+                cfg.num_hidden_layers
+            ),
+        });
+    }
     let mut out = HashMap::new();
     for (name, shape) in tensor_shapes(cfg, n_labels) {
         let mut candidates = vec![name.clone()];

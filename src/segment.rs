@@ -46,6 +46,49 @@ pub fn to_halfwidth(c: char) -> char {
     }
 }
 
+/// Runs `f`, turning a panic into `Err` without printing it (the panic hook stays quiet on this
+/// thread meanwhile): for library code that panics on malformed input instead of failing.
+fn quietly<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
+    use std::cell::Cell;
+    thread_local! {
+        static QUIET: Cell<bool> = const { Cell::new(false) };
+    }
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(Cell::get) {
+                prev(info)
+            }
+        }));
+    });
+    let was = QUIET.with(|q| q.replace(true));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(was));
+    r
+}
+
+/// Refuses a `Precompiled` normalizer whose character map does not parse (the tokenizers library
+/// panics on one).
+fn check_precompiled(v: &serde_json::Value) -> Result<()> {
+    match v {
+        serde_json::Value::Object(o) => {
+            if o.get("type").and_then(|t| t.as_str()) == Some("Precompiled") {
+                serde_json::from_value::<tokenizers::normalizers::Precompiled>(v.clone()).map_err(
+                    |e| {
+                        SegmentError::Tokenizer(format!(
+                            "tokenizer.json: a Precompiled normalizer is damaged: {e}"
+                        ))
+                    },
+                )?;
+            }
+            o.values().try_for_each(check_precompiled)
+        }
+        serde_json::Value::Array(a) => a.iter().try_for_each(check_precompiled),
+        _ => Ok(()),
+    }
+}
+
 /// One input line cut into units the tagger sees.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Units {
@@ -95,8 +138,22 @@ impl CharTokenizer {
     /// Builds the tokenizer from a model's vocabulary files.
     pub fn new(src: &VocabSource) -> Result<Self> {
         let tok = match src {
-            VocabSource::TokenizerJson(bytes) => tokenizers::Tokenizer::from_bytes(bytes)
-                .map_err(|e| SegmentError::Tokenizer(format!("tokenizer.json: {e}")))?,
+            VocabSource::TokenizerJson(bytes) => {
+                // The tokenizers library panics on some malformed files (found by fuzzing: a
+                // truncated `decoder`, a bad `precompiled_charsmap`): check for those first to
+                // say what is wrong, and turn any panic left into an error.
+                let json: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+                    SegmentError::Tokenizer(format!("tokenizer.json: not valid JSON: {e}"))
+                })?;
+                check_precompiled(&json)?;
+                quietly(|| tokenizers::Tokenizer::from_bytes(bytes))
+                    .map_err(|_| {
+                        SegmentError::Tokenizer(
+                            "tokenizer.json: not a tokenizer this version of the tokenizers library can read".into(),
+                        )
+                    })?
+                    .map_err(|e| SegmentError::Tokenizer(format!("tokenizer.json: {e}")))?
+            }
             VocabSource::VocabTxt(bytes) => {
                 use tokenizers::models::wordpiece::WordPiece;
                 use tokenizers::normalizers::BertNormalizer;
@@ -115,10 +172,14 @@ impl CharTokenizer {
                     .map_err(|e| SegmentError::Tokenizer(format!("vocab.txt: {e}")))?;
                 let mut tok = tokenizers::Tokenizer::new(wp);
                 tok.with_normalizer(Some(BertNormalizer::new(true, true, None, true)))
-                    .map_err(|e| SegmentError::Tokenizer(e.to_string()))?;
+                    .map_err(|e| SegmentError::Tokenizer(format!("vocab.txt: {e}")))?;
                 tok.with_pre_tokenizer(Some(BertPreTokenizer));
                 tok
             }
+        };
+        let file = match src {
+            VocabSource::TokenizerJson(_) => "tokenizer.json",
+            VocabSource::VocabTxt(_) => "vocab.txt",
         };
         let id = |names: &[&str]| -> Result<u32> {
             names
@@ -126,7 +187,7 @@ impl CharTokenizer {
                 .find_map(|n| tok.token_to_id(n))
                 .ok_or_else(|| {
                     SegmentError::Tokenizer(format!(
-                        "the vocabulary has no {} token",
+                        "{file}: the vocabulary has no {} token",
                         names.join(" / ")
                     ))
                 })
@@ -145,13 +206,28 @@ impl CharTokenizer {
         self.tok.get_vocab_size(true)
     }
 
+    /// One past the largest id the tokenizer can produce (a tokenizer.json may leave gaps, so
+    /// this can exceed [`CharTokenizer::vocab_size`]): the rows an embedding table needs.
+    pub fn id_bound(&self) -> usize {
+        self.tok
+            .get_vocab(true)
+            .values()
+            .max()
+            .map_or(0, |&m| m as usize + 1)
+    }
+
     /// Cuts a line into units. Never fails on any input: characters the tokenizer drops become
     /// [UNK] units of their own.
     pub fn units(&self, text: &str) -> Units {
         let chars: Vec<char> = text.chars().collect();
         let lookup: String = chars.iter().map(|&c| to_halfwidth(c)).collect();
         let mut toks: Vec<(Range<usize>, u32)> = Vec::new();
-        if let Ok(enc) = self.tok.encode_char_offsets(lookup.as_str(), false) {
+        // Should a tokenizer.json with odd settings make the library panic mid-encode, every
+        // character becomes a unit of its own, as for an encoding error.
+        let enc = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.tok.encode_char_offsets(lookup.as_str(), false)
+        }));
+        if let Ok(Ok(enc)) = enc {
             for (&id, &(s, e)) in enc.get_ids().iter().zip(enc.get_offsets()) {
                 if s < e && e <= chars.len() {
                     toks.push((s..e, id));
@@ -301,6 +377,17 @@ fn allowed_at(scheme: &LabelScheme, c: &Constraints, i: usize, l: usize, n: usiz
     true
 }
 
+/// The score of label `y` at unit `i`: log-probabilities are in [-inf, 0]; keep them finite
+/// (NaN and -inf become -1e4) so a valid path always exists.
+fn emission(log_probs: &[f32], l: usize, i: usize, y: usize) -> f32 {
+    let v = log_probs[i * l + y];
+    if v.is_nan() {
+        -1e4
+    } else {
+        v.clamp(-1e4, 0.0)
+    }
+}
+
 fn log_add(a: f32, b: f32) -> f32 {
     if a == f32::NEG_INFINITY {
         return b;
@@ -331,15 +418,7 @@ pub fn decode(log_probs: &[f32], scheme: &LabelScheme, constraints: &Constraints
         let trans: Vec<bool> = (0..l * l)
             .map(|k| scheme.allowed(scheme.tag(k / l), scheme.tag(k % l)))
             .collect();
-        let e = |i: usize, y: usize| {
-            // Log-probabilities are in [-inf, 0]; keep them finite so a path always exists.
-            let v = log_probs[i * l + y];
-            if v.is_nan() {
-                -1e4
-            } else {
-                v.clamp(-1e4, 0.0)
-            }
-        };
+        let e = |i: usize, y: usize| emission(log_probs, l, i, y);
         // Viterbi
         let mut score = vec![f32::NEG_INFINITY; n * l];
         let mut back = vec![0usize; n * l];
@@ -473,14 +552,7 @@ pub fn kbest(
     if n == 0 || k == 0 {
         return vec![];
     }
-    let e = |i: usize, y: usize| {
-        let v = log_probs[i * l + y];
-        if v.is_nan() {
-            -1e4
-        } else {
-            v.clamp(-1e4, 0.0)
-        }
-    };
+    let e = |i: usize, y: usize| emission(log_probs, l, i, y);
     let ok = |i: usize, y: usize| allowed_at(scheme, constraints, i, y, n);
     // lists[i][y]: up to k (score, prev label, prev rank), best first.
     let mut lists: Vec<Vec<Vec<(f32, usize, usize)>>> = vec![vec![Vec::new(); l]; n];
@@ -724,13 +796,17 @@ pub struct Segmenter {
 impl Segmenter {
     /// Builds a segmenter from loaded model files.
     pub fn new(files: &ModelFiles) -> Result<Self> {
-        let tok = CharTokenizer::new(&files.vocab)?;
-        if tok.vocab_size() > files.config.vocab_size {
+        // Name the model the vocabulary belongs to: "DIR/tokenizer.json: …".
+        let tok = CharTokenizer::new(&files.vocab).map_err(|e| match e {
+            SegmentError::Tokenizer(m) => SegmentError::Tokenizer(format!("{}/{m}", files.source)),
+            e => e,
+        })?;
+        if tok.id_bound() > files.config.vocab_size {
             return Err(SegmentError::Model(ModelError::BadWeights {
                 file: files.source.clone(),
                 message: format!(
-                    "the tokenizer has {} ids but config.json says vocab_size {}",
-                    tok.vocab_size(),
+                    "the tokenizer has ids up to {} but config.json says vocab_size {}",
+                    tok.id_bound() - 1,
                     files.config.vocab_size
                 ),
             }));

@@ -70,16 +70,141 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     res
 }
 
+/// Space kept free on top of what a model write needs, so that writing a model never fills the
+/// disk (the user's other programs, logs and the next correction still have room).
+pub const FREE_SPACE_MARGIN: u64 = 32 << 20;
+
+/// Bytes an unprivileged writer may still use on the filesystem holding `path` (asked of the
+/// nearest existing ancestor when `path` does not exist yet). `u64::MAX` where the platform
+/// cannot tell.
+pub fn available_space(path: &Path) -> io::Result<u64> {
+    let mut p = path;
+    while !p.exists() {
+        match p.parent() {
+            Some(q) if !q.as_os_str().is_empty() => p = q,
+            _ => {
+                p = Path::new(".");
+                break;
+            }
+        }
+    }
+    #[cfg(unix)]
+    {
+        let st = rustix::fs::statvfs(p)?;
+        Ok(st.f_bavail.saturating_mul(st.f_frsize))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = p;
+        Ok(u64::MAX)
+    }
+}
+
+fn mb(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
+/// Refuses (with [`io::ErrorKind::StorageFull`] and a message saying how much is needed and
+/// free) to write `needed` bytes under `dir` when that would leave less than
+/// [`FREE_SPACE_MARGIN`] free. `available` is the free space there (see [`available_space`]).
+pub fn check_free_space(dir: &Path, needed: u64, available: u64) -> io::Result<()> {
+    if available >= needed.saturating_add(FREE_SPACE_MARGIN) {
+        return Ok(());
+    }
+    Err(io::Error::new(
+        io::ErrorKind::StorageFull,
+        format!(
+            "not enough free space to write {}: it needs {} and fenci keeps {} free, but only {} are free there; free some space and try again",
+            dir.display(),
+            mb(needed),
+            mb(FREE_SPACE_MARGIN),
+            mb(available)
+        ),
+    ))
+}
+
+/// Swaps two paths atomically where the platform can (Linux `renameat2(RENAME_EXCHANGE)`);
+/// `Ok(false)` where it cannot, so the caller falls back to two renames.
+fn exchange(a: &Path, b: &Path) -> io::Result<bool> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::fs::{renameat_with, RenameFlags, CWD};
+        use rustix::io::Errno;
+        match renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
+            Ok(()) => Ok(true),
+            Err(e) if e == Errno::INVAL || e == Errno::NOSYS || e == Errno::NOTSUP => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let _ = (a, b);
+        Ok(false)
+    }
+}
+
+/// Removes from `parent` the temporary directories that writers killed mid-write left there
+/// (`.NAME.dir.PID.tmp`, `.NAME.old.PID.tmp`, as [`write_dir_atomic`] names them) — only those
+/// whose process is gone.
+fn remove_stale_temps(parent: &Path) {
+    #[cfg(target_os = "linux")]
+    {
+        let Ok(entries) = fs::read_dir(parent) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let f = e.file_name();
+            let f = f.to_string_lossy();
+            let Some(rest) = f.strip_prefix('.').and_then(|r| r.strip_suffix(".tmp")) else {
+                continue;
+            };
+            let Some((rest, pid)) = rest.rsplit_once('.') else {
+                continue;
+            };
+            let Ok(pid) = pid.parse::<u32>() else {
+                continue;
+            };
+            if (rest.ends_with(".dir") || rest.ends_with(".old"))
+                && pid != std::process::id()
+                && e.file_type().is_ok_and(|t| t.is_dir())
+                && !Path::new("/proc").join(pid.to_string()).exists()
+            {
+                let _ = fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = parent;
+}
+
 /// Writes a directory of files atomically: all files go to a temporary sibling directory, are
-/// fsynced, then the directory replaces `dir` by rename. An existing `dir` is moved aside first
-/// and removed only after the new one is in place.
+/// fsynced, then the directory replaces `dir` — by an atomic exchange where the platform has
+/// one, else by moving the old `dir` aside first (and back if the second rename fails). A crash
+/// at any point leaves `dir` either complete and old or complete and new. Refuses to start when
+/// the files would leave less than [`FREE_SPACE_MARGIN`] free; on any error the temporary
+/// directory is removed. Temporary siblings left by killed processes are removed first.
 pub fn write_dir_atomic(dir: &Path, files: &[(&str, &[u8])]) -> io::Result<()> {
+    write_dir_atomic_with(dir, files, available_space)
+}
+
+/// [`write_dir_atomic`] with the free-space probe given (tests inject a full disk with it).
+pub fn write_dir_atomic_with(
+    dir: &Path,
+    files: &[(&str, &[u8])],
+    available: impl Fn(&Path) -> io::Result<u64>,
+) -> io::Result<()> {
     let parent = dir
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
         .to_path_buf();
     fs::create_dir_all(&parent)?;
+    remove_stale_temps(&parent);
+    let needed: u64 = files.iter().map(|(_, b)| b.len() as u64 + 4096).sum();
+    // A probe that fails (an exotic filesystem) does not block the write.
+    if let Ok(free) = available(&parent) {
+        check_free_space(dir, needed, free)?;
+    }
     let tmp = temp_sibling(dir, "dir")?;
     let _ = fs::remove_dir_all(&tmp);
     let res = (|| {
@@ -90,17 +215,25 @@ pub fn write_dir_atomic(dir: &Path, files: &[(&str, &[u8])]) -> io::Result<()> {
             f.sync_all()?;
         }
         sync_dir(&tmp)?;
+        if !dir.exists() {
+            fs::rename(&tmp, dir)?;
+            return sync_dir(&parent);
+        }
+        if exchange(&tmp, dir)? {
+            // `tmp` now holds the old version.
+            sync_dir(&parent)?;
+            let _ = fs::remove_dir_all(&tmp);
+            return Ok(());
+        }
         let old = temp_sibling(dir, "old")?;
-        let had_old = dir.exists();
-        if had_old {
-            let _ = fs::remove_dir_all(&old);
-            fs::rename(dir, &old)?;
+        let _ = fs::remove_dir_all(&old);
+        fs::rename(dir, &old)?;
+        if let Err(e) = fs::rename(&tmp, dir) {
+            let _ = fs::rename(&old, dir);
+            return Err(e);
         }
-        fs::rename(&tmp, dir)?;
         sync_dir(&parent)?;
-        if had_old {
-            let _ = fs::remove_dir_all(&old);
-        }
+        let _ = fs::remove_dir_all(&old);
         Ok(())
     })();
     if res.is_err() {
@@ -299,7 +432,22 @@ impl CorrectionStore {
         f.seek(io::SeekFrom::Start(0))?;
         f.read_to_end(&mut existing)?;
         let loaded = parse_corrections(&existing, &self.path);
-        let id = loaded.records.iter().map(|c| c.id).max().unwrap_or(0) + 1;
+        let id = loaded
+            .records
+            .iter()
+            .map(|c| c.id)
+            .max()
+            .unwrap_or(0)
+            .checked_add(1)
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "{}: a record has the largest possible id, so no new id is left; fix or remove that line",
+                        self.path.display()
+                    ),
+                )
+            })?;
         let c = Correction {
             id,
             time: std::time::SystemTime::now()
@@ -499,7 +647,13 @@ impl Versions {
         let excess = list.len().saturating_sub(keep.max(2));
         for m in list.into_iter().take(excess) {
             if m.name != active && m.name != parent {
-                fs::remove_dir_all(self.path(&m.name))?;
+                // Out of the listing in one rename, then deleted: a crash midway leaves a
+                // temporary directory (swept by the next write), never a half-deleted version
+                // that still looks complete.
+                let path = self.path(&m.name);
+                let doomed = temp_sibling(&path, "old")?;
+                fs::rename(&path, &doomed)?;
+                fs::remove_dir_all(&doomed)?;
             }
         }
         Ok(())

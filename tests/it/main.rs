@@ -8,6 +8,7 @@ mod default_model;
 mod e2e;
 mod hub;
 mod model;
+mod reliability;
 mod segment_props;
 mod train;
 mod tui;
