@@ -741,6 +741,9 @@ enum Msg {
 /// The panic payload that unwinds an abandoned download thread out of hf-hub.
 struct Abort;
 
+/// Unwinding payload: the disk has no room for the file about to download.
+struct NoSpace(PathBuf, std::io::Error);
+
 /// Runs [`fetch_online`] on a helper thread and watches it for progress, stalls and cancel.
 fn fetch_watched(
     repo: &str,
@@ -768,6 +771,16 @@ fn fetch_watched(
                 Err(p) if p.is::<Abort>() => Err(HubError::Cancelled {
                     repo: job.repo.clone(),
                 }),
+                Err(p) if p.is::<NoSpace>() => {
+                    // Nothing of the file was written; drop its empty `.part` too.
+                    job.remove_parts();
+                    let NoSpace(path, source) = *p.downcast::<NoSpace>().expect("checked");
+                    Err(HubError::Cache {
+                        repo: job.repo.clone(),
+                        path,
+                        source,
+                    })
+                }
                 Err(p) => Err(HubError::Internal {
                     repo: job.repo.clone(),
                     detail: p
@@ -848,6 +861,8 @@ fn fetch_watched(
 struct Relay<'a> {
     tx: &'a Sender<Msg>,
     abort: &'a AtomicBool,
+    /// The cache directory, whose free space must hold the file.
+    cache: &'a Path,
     file: String,
     done: u64,
     total: Rc<Cell<u64>>,
@@ -860,6 +875,12 @@ impl hf_hub::api::Progress for Relay<'_> {
         self.total.set(size as u64);
         self.done = 0;
         if !self.started {
+            // Refuse to fill the disk: the file plus fenci's margin must fit.
+            if let Ok(free) = crate::store::available_space(self.cache) {
+                if let Err(e) = crate::store::check_free_space(self.cache, size as u64, free) {
+                    std::panic::resume_unwind(Box::new(NoSpace(self.cache.to_path_buf(), e)));
+                }
+            }
             self.started = true;
             let _ = self.tx.send(Msg::Event(DownloadEvent::Start {
                 file: self.file.clone(),
@@ -1022,6 +1043,7 @@ impl Job {
             let relay = Relay {
                 tx,
                 abort,
+                cache: &self.opts.cache_dir,
                 file: file.to_string(),
                 done: 0,
                 total: total.clone(),

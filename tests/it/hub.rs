@@ -1448,3 +1448,59 @@ fn tui_app_downloads_a_hub_model_with_progress() {
     drop(job_tx);
     w.join().unwrap();
 }
+
+/// A download that would fill the disk is refused before any byte is written, and leaves no
+/// partial file (a 4 MB tmpfs as the cache; fenci keeps a margin free). Skips where a tmpfs
+/// cannot be mounted.
+#[test]
+fn a_download_that_would_fill_the_disk_is_refused() {
+    use std::process::{Command, Stdio};
+    let hub = MockHub::start();
+    hub.add(
+        "owner/full",
+        repo_files(&bmes_model(), Some("mit")),
+        Some("mit"),
+    );
+    let d = tempdir();
+    let mnt = d.path().join("small");
+    std::fs::create_dir(&mnt).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
+        .arg(&mnt)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipping: cannot mount a tmpfs here (not root?)");
+        return;
+    }
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _guard = Unmount(mnt.clone());
+    let e = resolve("owner/full", &opts(&hub, &mnt)).unwrap_err();
+    let msg = e.to_string();
+    assert!(matches!(e, HubError::Cache { .. }), "{msg}");
+    assert!(msg.contains("not enough free space"), "{msg}");
+    let parts: Vec<_> = walk(&mnt)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".part"))
+        .collect();
+    assert!(parts.is_empty(), "{parts:?}");
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
