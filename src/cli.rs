@@ -631,16 +631,8 @@ fn train_cmd(a: TrainArgs) -> Result<i32> {
         dev.len(),
         cfg.epochs
     );
-    let cancel = Arc::new(AtomicBool::new(false));
-    {
-        let c = cancel.clone();
-        let _ = ctrlc::set_handler(move || {
-            if c.swap(true, Ordering::SeqCst) {
-                std::process::exit(130);
-            }
-            eprintln!("\nstopping after this step (Ctrl-C again to abort without a checkpoint)…");
-        });
-    }
+    let cancel =
+        cancel_on_ctrl_c("stopping after this step (Ctrl-C again to abort without a checkpoint)…");
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
@@ -719,6 +711,19 @@ fn train_cmd(a: TrainArgs) -> Result<i32> {
     Ok(0)
 }
 
+/// A flag that the first Ctrl-C sets (printing `message`); a second Ctrl-C exits with 130.
+fn cancel_on_ctrl_c(message: &'static str) -> Arc<AtomicBool> {
+    let cancel = Arc::new(AtomicBool::new(false));
+    let c = cancel.clone();
+    let _ = ctrlc::set_handler(move || {
+        if c.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\n{message}");
+    });
+    cancel
+}
+
 /// Records a correction: `fenci correct "词 词 词"`.
 fn correct_cmd(a: CorrectArgs) -> Result<i32> {
     let words: Vec<String> = a
@@ -774,18 +779,8 @@ fn corrections_cmd() -> Result<i32> {
 
 fn undo_cmd() -> Result<i32> {
     let dir = crate::store::data_dir()?;
-    let versions = crate::store::Versions::new(&dir);
-    let active = versions.active();
-    if active == "default" {
-        bail!("nothing to undo: the built-in model is active");
-    }
-    let parent = versions
-        .meta(&active)
-        .map(|m| m.parent)
-        .filter(|p| p == "default" || versions.path(p).join("config.json").is_file())
-        .unwrap_or_else(|| "default".into());
-    versions.set_active(&parent)?;
-    println!("active model: {parent} (was {active})");
+    let (was, now) = crate::store::Versions::new(&dir).undo()?;
+    println!("active model: {now} (was {was})");
     Ok(0)
 }
 
@@ -827,16 +822,7 @@ fn dict_cmd(a: DictArgs) -> Result<i32> {
 /// `fenci train` without --data: fine-tune the active model on the stored corrections.
 fn train_corrections_cmd() -> Result<i32> {
     let dir = crate::store::data_dir()?;
-    let cancel = Arc::new(AtomicBool::new(false));
-    {
-        let c = cancel.clone();
-        let _ = ctrlc::set_handler(move || {
-            if c.swap(true, Ordering::SeqCst) {
-                std::process::exit(130);
-            }
-            eprintln!("\nstopping; the current model stays active…");
-        });
-    }
+    let cancel = cancel_on_ctrl_c("stopping; the current model stays active…");
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template("[{bar:30}] {pos}/{len} steps  ETA {eta}  {msg}")
@@ -859,29 +845,9 @@ fn train_corrections_cmd() -> Result<i32> {
         eprintln!("cancelled: the active model is still {}", report.parent);
         return Ok(130);
     }
-    for d in report.diffs.iter().filter(|d| d.before != d.gold) {
-        println!("before: {}", d.before.join(" "));
-        println!(
-            "after:  {}{}",
-            d.after.join(" "),
-            if d.after == d.gold {
-                "  ✓"
-            } else {
-                "  ✗ (still differs)"
-            }
-        );
+    for line in report.lines() {
+        println!("{line}");
     }
-    println!(
-        "trained {} on {} corrections in {:.1} s: {}/{} exactly as corrected (was {}); mini-dev F1 {:.2} → {:.2}",
-        report.version,
-        report.corrections,
-        report.secs,
-        report.exact_after,
-        report.corrections,
-        report.exact_before,
-        report.dev_f1.0 * 100.0,
-        report.dev_f1.1 * 100.0
-    );
     println!(
         "active model: {} (fenci undo returns to {})",
         report.version, report.parent

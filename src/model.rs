@@ -1072,12 +1072,3 @@ impl ModelFiles {
         self.save_dir_with(dir, f16, &[])
     }
 }
-
-/// Resolves a model name: `default` (built in) or a directory in the HF layout.
-pub fn resolve(spec: &str) -> Result<ModelFiles> {
-    if spec == "default" {
-        ModelFiles::embedded()
-    } else {
-        ModelFiles::load_dir(Path::new(spec))
-    }
-}

@@ -639,6 +639,26 @@ impl Versions {
         ids
     }
 
+    /// Makes the active version's parent active again (the built-in model when the parent is
+    /// gone). Returns (the version left, the version now active); an error when the built-in
+    /// model is already active.
+    pub fn undo(&self) -> io::Result<(String, String)> {
+        let active = self.active();
+        if active == "default" {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "nothing to undo: the built-in model is active",
+            ));
+        }
+        let parent = self
+            .meta(&active)
+            .map(|m| m.parent)
+            .filter(|p| p == "default" || self.path(p).join("config.json").is_file())
+            .unwrap_or_else(|| "default".into());
+        self.set_active(&parent)?;
+        Ok((active, parent))
+    }
+
     /// Deletes the oldest versions beyond `keep`, never the active one or its parent.
     pub fn prune(&self, keep: usize) -> io::Result<()> {
         let active = self.active();

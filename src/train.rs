@@ -979,6 +979,38 @@ pub struct AdaptReport {
     pub cancelled: bool,
 }
 
+impl AdaptReport {
+    /// What a finished run reports, for the CLI and the TUI alike: the summary, each corrected
+    /// sentence the old model got wrong (before and after), and the held-out check.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = vec![format!(
+            "trained {} on {} corrections in {:.1} s: {}/{} exactly as corrected (was {})",
+            self.version,
+            self.corrections,
+            self.secs,
+            self.exact_after,
+            self.corrections,
+            self.exact_before
+        )];
+        for d in self.diffs.iter().filter(|d| d.before != d.gold) {
+            lines.push(format!("  before: {}", d.before.join(" ")));
+            let ok = if d.after == d.gold {
+                "✓"
+            } else {
+                "✗ still differs"
+            };
+            lines.push(format!("  after:  {} {ok}", d.after.join(" ")));
+        }
+        lines.push(format!(
+            "held-out check ({} sentences): F1 {:.2} → {:.2}",
+            read_gold(MINI_DEV).len(),
+            self.dev_f1.0 * 100.0,
+            self.dev_f1.1 * 100.0
+        ));
+        lines
+    }
+}
+
 /// Loads the active model of data directory `dir`: its name and files.
 pub fn load_active(dir: &Path) -> Result<(String, ModelFiles)> {
     let versions = crate::store::Versions::new(dir);

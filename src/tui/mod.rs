@@ -297,73 +297,54 @@ fn perform(
                 train_cancel.clone(),
                 dir.to_path_buf(),
             );
-            let spawned = std::thread::Builder::new().name("fenci-train".into()).spawn(move || {
-                let progress_tx = ttx.clone();
-                let r = crate::train::train_on_corrections(
-                    &dir,
-                    &crate::train::AdaptConfig::default(),
-                    5,
-                    &cancel,
-                    |p| {
-                        if let crate::train::Progress::Step { step, total, loss, .. } = p {
-                            let _ = progress_tx.send(Event::Worker(WorkerMsg::TrainProgress { step, total, loss }));
+            let spawned = std::thread::Builder::new()
+                .name("fenci-train".into())
+                .spawn(move || {
+                    let progress_tx = ttx.clone();
+                    let r = crate::train::train_on_corrections(
+                        &dir,
+                        &crate::train::AdaptConfig::default(),
+                        5,
+                        &cancel,
+                        |p| {
+                            if let crate::train::Progress::Step {
+                                step, total, loss, ..
+                            } = p
+                            {
+                                let _ = progress_tx.send(Event::Worker(WorkerMsg::TrainProgress {
+                                    step,
+                                    total,
+                                    loss,
+                                }));
+                            }
+                        },
+                    );
+                    let msg = match r {
+                        Ok(rep) if rep.cancelled => Err(format!(
+                            "training cancelled: the active model is still {}",
+                            rep.parent
+                        )),
+                        Ok(rep) => {
+                            let _ = jobs.send(Job::Reload);
+                            let mut lines = rep.lines();
+                            lines.push(format!("/undo returns to {}", rep.parent));
+                            Ok(lines)
                         }
-                    },
-                );
-                let msg = match r {
-                    Ok(rep) if rep.cancelled => Err(format!("training cancelled: the active model is still {}", rep.parent)),
-                    Ok(rep) => {
-                        let _ = jobs.send(Job::Reload);
-                        let mut lines = vec![format!(
-                            "trained {} on {} corrections in {:.1} s — {}/{} now come out as corrected (before: {})",
-                            rep.version, rep.corrections, rep.secs, rep.exact_after, rep.corrections, rep.exact_before
-                        )];
-                        for d in rep.diffs.iter().filter(|d| d.before != d.gold) {
-                            lines.push(format!("  before: {}", d.before.join(" ")));
-                            let ok = if d.after == d.gold { "✓" } else { "✗ still differs" };
-                            lines.push(format!("  after:  {} {ok}", d.after.join(" ")));
-                        }
-                        lines.push(format!(
-                            "held-out check (200 sentences): F1 {:.2} → {:.2}",
-                            rep.dev_f1.0 * 100.0,
-                            rep.dev_f1.1 * 100.0
-                        ));
-                        lines.push(format!("/undo returns to {}", rep.parent));
-                        Ok(lines)
-                    }
-                    Err(e) => Err(e.to_string()),
-                };
-                let _ = ttx.send(Event::Worker(WorkerMsg::TrainDone(msg)));
-            });
+                        Err(e) => Err(e.to_string()),
+                    };
+                    let _ = ttx.send(Event::Worker(WorkerMsg::TrainDone(msg)));
+                });
             if let Err(e) = spawned {
                 let _ = tx.send(Event::Worker(WorkerMsg::TrainDone(Err(e.to_string()))));
             }
         }
-        Action::Undo => {
-            let v = store::Versions::new(dir);
-            let active = v.active();
-            if active == "default" {
-                report(
-                    vec!["nothing to undo: the built-in model is active".into()],
-                    true,
-                );
-                return;
+        Action::Undo => match store::Versions::new(dir).undo() {
+            Ok((was, now)) => {
+                report(vec![format!("active model: {now} (was {was})")], false);
+                let _ = jobs.send(Job::Reload);
             }
-            let parent = v
-                .meta(&active)
-                .map(|m| m.parent)
-                .unwrap_or_else(|| "default".into());
-            match v.set_active(&parent) {
-                Ok(()) => {
-                    report(
-                        vec![format!("active model: {parent} (was {active})")],
-                        false,
-                    );
-                    let _ = jobs.send(Job::Reload);
-                }
-                Err(e) => report(vec![format!("cannot undo: {e}")], true),
-            }
-        }
+            Err(e) => report(vec![format!("cannot undo: {e}")], true),
+        },
         Action::ListModels => {
             let v = store::Versions::new(dir);
             let active = v.active();
