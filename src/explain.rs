@@ -609,6 +609,24 @@ impl Dictionary {
             .unwrap_or(0)
     }
 
+    /// Simplified headwords of the entries whose senses (the raw text between the slashes)
+    /// satisfy `keep`, e.g. `|s| s.contains("(idiom)")`; each headword once, in file order.
+    pub fn headwords_where(&self, keep: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for &(a, b) in &self.lines {
+            let Some(line) = self.text.get(a as usize..b as usize) else {
+                continue;
+            };
+            if let Ok(Some(p)) = split_line(line) {
+                if keep(p.senses) && seen.insert(p.simplified) {
+                    out.push(p.simplified.to_string());
+                }
+            }
+        }
+        out
+    }
+
     /// Number of entries (lines) in the dictionary.
     pub fn len(&self) -> usize {
         self.lines.len()

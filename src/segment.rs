@@ -48,7 +48,7 @@ pub fn to_halfwidth(c: char) -> char {
 
 /// Runs `f`, turning a panic into `Err` without printing it (the panic hook stays quiet on this
 /// thread meanwhile): for library code that panics on malformed input instead of failing.
-fn quietly<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
+pub(crate) fn quietly<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
     use std::cell::Cell;
     thread_local! {
         static QUIET: Cell<bool> = const { Cell::new(false) };
@@ -347,6 +347,91 @@ impl Constraints {
                 }
             }
             pos += matched.max(1);
+        }
+    }
+}
+
+/// A soft word prior at decode time: wherever a lexicon word occurs in the text (on unit edges,
+/// no whitespace inside), the tags that make it one word get `weight` added to their
+/// log-probabilities. Unlike forced words ([`Constraints::force_words`]) the model can still
+/// overrule it; overlapping matches compete in the Viterbi search.
+#[derive(Debug, Clone, Default)]
+pub struct Lexicon {
+    words: std::collections::HashSet<String>,
+    min_chars: usize,
+    max_chars: usize,
+    /// Log-probability bonus per unit of a matched word.
+    pub weight: f32,
+}
+
+impl Lexicon {
+    /// A lexicon of `words` (those of at least two characters are kept).
+    pub fn new(words: impl IntoIterator<Item = String>, weight: f32) -> Self {
+        let words: std::collections::HashSet<String> = words
+            .into_iter()
+            .map(|w| w.chars().map(to_halfwidth).collect::<String>())
+            .filter(|w| w.chars().count() >= 2)
+            .collect();
+        let lens = words.iter().map(|w| w.chars().count());
+        Self {
+            min_chars: lens.clone().min().unwrap_or(0),
+            max_chars: lens.max().unwrap_or(0),
+            words,
+            weight,
+        }
+    }
+
+    /// Number of words.
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// Adds the bonus for every occurrence in `text` to `log_probs` (`units × labels`).
+    pub fn apply(&self, text: &str, units: &Units, scheme: &LabelScheme, log_probs: &mut [f32]) {
+        if self.words.is_empty() || units.is_empty() || self.weight == 0.0 {
+            return;
+        }
+        let l = scheme.len();
+        let chars: Vec<char> = text.chars().map(to_halfwidth).collect();
+        let mut start_at = vec![usize::MAX; chars.len() + 1];
+        let mut end_at = vec![usize::MAX; chars.len() + 1];
+        for (u, r) in units.spans.iter().enumerate() {
+            start_at[r.start] = u;
+            end_at[r.end] = u;
+        }
+        let mut buf = String::new();
+        for pos in 0..chars.len() {
+            let a = start_at[pos];
+            if a == usize::MAX {
+                continue;
+            }
+            for len in self.min_chars..=self.max_chars.min(chars.len() - pos) {
+                let end = pos + len;
+                let b = end_at[end];
+                if b == usize::MAX {
+                    continue;
+                }
+                buf.clear();
+                buf.extend(&chars[pos..end]);
+                if !self.words.contains(&buf) || (a + 1..=b).any(|u| units.gap[u]) {
+                    continue;
+                }
+                for (k, tag) in scheme.word_tags(b - a + 1).into_iter().enumerate() {
+                    if let Some(v) = log_probs.get_mut((a + k) * l + tag) {
+                        *v += self.weight;
+                    }
+                }
+                if scheme.is_bi() && b + 1 < units.len() {
+                    if let Some(v) = log_probs.get_mut((b + 1) * l + scheme.id(Tag::Begin)) {
+                        *v += self.weight;
+                    }
+                }
+            }
         }
     }
 }
@@ -791,6 +876,8 @@ pub struct Segmenter {
     batch_tokens: usize,
     /// Words forced at decode time (the user dictionary).
     dict: Vec<String>,
+    /// A soft word prior (e.g. CC-CEDICT idioms).
+    lexicon: Option<std::sync::Arc<Lexicon>>,
 }
 
 impl Segmenter {
@@ -829,7 +916,13 @@ impl Segmenter {
             tok,
             batch_tokens: 4096,
             dict: Vec::new(),
+            lexicon: None,
         }
+    }
+
+    /// Sets (or clears) the soft word prior applied at decode time.
+    pub fn set_lexicon(&mut self, lexicon: Option<std::sync::Arc<Lexicon>>) {
+        self.lexicon = lexicon;
     }
 
     /// Sets the words to force at decode time.
@@ -873,7 +966,10 @@ impl Segmenter {
             .iter()
             .zip(units)
             .zip(log_probs)
-            .map(|((line, u), lp)| {
+            .map(|((line, u), mut lp)| {
+                if let Some(lex) = &self.lexicon {
+                    lex.apply(line.as_ref(), &u, scheme, &mut lp);
+                }
                 let mut c = Constraints::from_gaps(&u);
                 c.force_words(line.as_ref(), &u, &self.dict);
                 Segmentation::from_scores(line.as_ref(), u, lp, scheme, &c)

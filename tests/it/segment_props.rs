@@ -246,3 +246,41 @@ proptest! {
         prop_assert!(alts.iter().all(|a| valid_tags(&a.labels, &scheme)));
     }
 }
+
+#[test]
+fn a_lexicon_prior_pulls_words_together_but_is_soft() {
+    use fenci::segment::Lexicon;
+    use std::sync::Arc;
+    let mut seg = Segmenter::new(&tiny_model(&LabelScheme::bmes(), 1, 16, 24, 23)).unwrap();
+    let text = "我爱北京天安门，喜欢学习";
+    let plain = seg.segment(text).unwrap();
+    // Weight 0: no change at all.
+    seg.set_lexicon(Some(Arc::new(Lexicon::new(
+        vec!["北京天安门".to_string()],
+        0.0,
+    ))));
+    assert_eq!(seg.segment(text).unwrap().word_strs(), plain.word_strs());
+    // A strong prior makes the words whole (full-width forms match too) ...
+    seg.set_lexicon(Some(Arc::new(Lexicon::new(
+        vec![
+            "北京天安门".to_string(),
+            "喜欢学习".to_string(),
+            "ＡＢ".to_string(),
+        ],
+        30.0,
+    ))));
+    let s = seg.segment(text).unwrap();
+    assert!(s.word_strs().contains(&"北京天安门"), "{:?}", s.word_strs());
+    assert!(s.word_strs().contains(&"喜欢学习"), "{:?}", s.word_strs());
+    check_joins_back(text, &s);
+    // ... but never across whitespace, and forced user words still win.
+    let s = seg.segment("北京 天安门").unwrap();
+    check_joins_back("北京 天安门", &s);
+    assert!(s
+        .words
+        .iter()
+        .all(|w| w.chars.end <= 2 || w.chars.start >= 3));
+    seg.set_dict(vec!["喜欢".into()]);
+    let s = seg.segment(text).unwrap();
+    assert!(s.word_strs().contains(&"喜欢"), "{:?}", s.word_strs());
+}
