@@ -2,7 +2,10 @@
 //! cost? Corrections are dev sentences the model gets wrong (gold from the dev split);
 //! "held-out" is the other dev sentences the model gets wrong; "test" is the full test split.
 //!
-//!   cargo run --release --example adapt_bench -- ../shared N [freeze lr epochs anchor replay]
+//!   cargo run --release --example adapt_bench -- ../shared N [freeze lr epochs anchor replay augment generated LM]
+//!
+//! `generated` > 0 mixes in that many sentences per corrected word written by the LM named by
+//! the 10th argument (default: the built-in one).
 //!
 //! Prints one line: corrections exact before/after, held-out F1 before/after, test F1
 //! before/after, wall time of the fine-tuning.
@@ -11,7 +14,7 @@ use std::time::Instant;
 
 use fenci::model::ModelFiles;
 use fenci::segment::Segmenter;
-use fenci::train::{adapt, evaluate, read_gold, AdaptConfig};
+use fenci::train::{adapt_with, evaluate, generated_sentences, read_gold, AdaptConfig};
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -35,6 +38,9 @@ fn main() -> anyhow::Result<()> {
     }
     if let Some(v) = args.get(8).and_then(|s| s.parse().ok()) {
         cfg.augment = v;
+    }
+    if let Some(v) = args.get(9).and_then(|s| s.parse().ok()) {
+        cfg.generated = v;
     }
     let base = ModelFiles::embedded()?;
     let seg = Segmenter::new(&base)?;
@@ -70,12 +76,26 @@ fn main() -> anyhow::Result<()> {
     let held_before = evaluate(&seg, held, None)?.f1();
     let test_before = evaluate(&seg, &test, None)?.f1();
     let started = Instant::now();
-    let summary = adapt(&base, corr, &cfg, &AtomicBool::new(false), |_| {})?;
+    let no = AtomicBool::new(false);
+    let extra = if cfg.generated > 0 {
+        let spec = args.get(10).map(String::as_str).unwrap_or("default");
+        let (files, _) = fenci::hub::resolve_lm(
+            spec,
+            &fenci::hub::HubOptions::from_env(),
+            &mut fenci::hub::NoProgress,
+            &no,
+        )?;
+        let mut g = fenci::generate::Generator::new(files)?;
+        generated_sentences(&seg, &mut g, corr, cfg.generated, cfg.seed, &no)?
+    } else {
+        Vec::new()
+    };
+    let summary = adapt_with(&base, corr, &extra, &cfg, &no, |_| {})?;
     let secs = started.elapsed().as_secs_f64();
     let after = Segmenter::new(&summary.model)?;
     println!(
-        "n={} freeze={} lr={} epochs={} anchor={} replay={} augment={} | corrections exact {}/{} -> {}/{} | held-out({}) F1 {:.2} -> {:.2} | test F1 {:.2} -> {:.2} ({:+.2}) | {:.1} s",
-        corr.len(), cfg.freeze, cfg.lr, cfg.epochs, cfg.anchor_decay, cfg.replay_per_correction, cfg.augment,
+        "n={} freeze={} lr={} epochs={} anchor={} replay={} augment={} generated={}({} sents) | corrections exact {}/{} -> {}/{} | held-out({}) F1 {:.2} -> {:.2} | test F1 {:.2} -> {:.2} ({:+.2}) | {:.1} s",
+        corr.len(), cfg.freeze, cfg.lr, cfg.epochs, cfg.anchor_decay, cfg.replay_per_correction, cfg.augment, cfg.generated, extra.len(),
         exact(&seg, corr)?, corr.len(), exact(&after, corr)?, corr.len(),
         held.len(), held_before * 100.0, evaluate(&after, held, None)?.f1() * 100.0,
         test_before * 100.0, evaluate(&after, &test, None)?.f1() * 100.0,

@@ -25,6 +25,7 @@ use crate::train::{self, Progress, TrainConfig, Trainer};
 ///   echo 我爱北京天安门 | fenci segment        → 我 爱 北京 天安门
 ///   fenci eval --gold test.seg.txt --train train.seg.txt
 ///   fenci train --data train.seg.txt --dev dev.seg.txt --out my-model
+///   fenci examples 希望 -n 5 --temperature 0.8
 #[derive(Debug, Parser)]
 #[command(name = "fenci", version, about, long_about, verbatim_doc_comment)]
 pub struct Cli {
@@ -79,6 +80,117 @@ pub enum Command {
     /// Example: fenci export my-model --model ckiplab/bert-tiny-chinese-ws. Without --model:
     /// the active model. DIR must be new, empty, or an earlier export (it is replaced).
     Export(ExportArgs),
+    /// Example sentences that contain a word, from a causal language model, one per line.
+    ///
+    /// The built-in LM (trained by fenci on People's Daily and review text) writes sentences
+    /// around the word; a hub instruct model (--lm Qwen/Qwen2.5-0.5B-Instruct) follows
+    /// prompts/examples.md. Same seed and settings, same sentences; --temperature 0 is greedy.
+    Examples(ExamplesArgs),
+    /// Train a small causal LM (qwen2 layout, char tokenizer) on raw text, for `examples`.
+    ///
+    /// Example: fenci train-lm --gold train.seg.txt --text reviews.txt.gz --out my-lm.
+    /// Ctrl-C writes a checkpoint; rerun with --resume to continue.
+    TrainLm(TrainLmArgs),
+}
+
+/// `fenci examples`.
+#[derive(Debug, Args)]
+pub struct ExamplesArgs {
+    /// The word the sentences must contain.
+    word: String,
+    /// How many sentences.
+    #[arg(short, default_value_t = 5)]
+    n: usize,
+    /// Sampling temperature: 0 is greedy (the same sentence every time), higher is more varied.
+    #[arg(long, short)]
+    temperature: Option<f64>,
+    /// Nucleus sampling: sample from the likeliest tokens up to this probability (1 = off).
+    #[arg(long)]
+    top_p: Option<f64>,
+    /// Sample from the k likeliest tokens only (0 = off).
+    #[arg(long, default_value_t = 0)]
+    top_k: usize,
+    /// Random seed (default: the one in your settings).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Penalty for repeating recent tokens (1 = off).
+    #[arg(long, default_value_t = 1.1)]
+    repeat_penalty: f32,
+    /// Most tokens per sentence.
+    #[arg(long, default_value_t = 60)]
+    max_tokens: usize,
+    /// Learner level for instruct prompts ({level} in prompts/examples.md).
+    #[arg(long, default_value = "HSK 3")]
+    level: String,
+    /// Language model: `default` (built in), a directory, or a hub id such as
+    /// Qwen/Qwen2.5-0.5B-Instruct (default: the one in your settings).
+    #[arg(long, value_name = "LM")]
+    lm: Option<String>,
+    /// Print timing (first token, tokens/s) and distinct-2 on stderr.
+    #[arg(long)]
+    stats: bool,
+}
+
+/// `fenci train-lm`.
+#[derive(Debug, Args)]
+pub struct TrainLmArgs {
+    /// Raw text files (one or more; .gz is read compressed); split into sentences.
+    #[arg(long, num_args = 1..)]
+    text: Vec<PathBuf>,
+    /// Gold-segmented files, used as raw text (the spaces between words are removed).
+    #[arg(long, num_args = 1..)]
+    gold: Vec<PathBuf>,
+    /// Held-out text (raw or gold-segmented) for perplexity after each epoch.
+    #[arg(long)]
+    dev: Option<PathBuf>,
+    /// Output directory (config.json, tokenizer.json, model.safetensors).
+    #[arg(long)]
+    out: PathBuf,
+    /// Decoder layers.
+    #[arg(long, default_value_t = 4)]
+    layers: usize,
+    /// Hidden size.
+    #[arg(long, default_value_t = 256)]
+    hidden: usize,
+    /// Attention heads.
+    #[arg(long, default_value_t = 4)]
+    heads: usize,
+    /// Key/value heads (grouped-query attention).
+    #[arg(long, default_value_t = 2)]
+    kv_heads: usize,
+    /// Longest sequence the model handles (tokens).
+    #[arg(long, default_value_t = 256)]
+    max_positions: usize,
+    /// Keep characters seen at least this often (others become <unk>).
+    #[arg(long, default_value_t = 3)]
+    min_count: usize,
+    /// Passes over the data.
+    #[arg(long, default_value_t = 1)]
+    epochs: usize,
+    /// Peak learning rate.
+    #[arg(long, default_value_t = 2e-3)]
+    lr: f64,
+    /// Padded tokens per batch.
+    #[arg(long, default_value_t = 4096)]
+    batch_tokens: usize,
+    /// Longest training sentence in tokens.
+    #[arg(long, default_value_t = 96)]
+    max_tokens: usize,
+    /// Use at most this many training sentences (quick runs).
+    #[arg(long)]
+    max_sentences: Option<usize>,
+    /// Random seed.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Store the weights as F16 (half the size).
+    #[arg(long)]
+    f16: bool,
+    /// Continue from the checkpoint beside --out.
+    #[arg(long)]
+    resume: bool,
+    /// Checkpoint every this many steps.
+    #[arg(long, default_value_t = 200)]
+    checkpoint_every: usize,
 }
 
 /// `fenci correct`.
@@ -153,6 +265,13 @@ pub struct EvalArgs {
     /// Also write the predicted segmentation here.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Experimental: a soft word prior at decode time, `idioms` (CC-CEDICT idioms),
+    /// `cedict4` (CC-CEDICT words of 4+ characters) or `cedict3` (3+).
+    #[arg(long, value_name = "NAME")]
+    lexicon: Option<String>,
+    /// Log-probability bonus per character of a lexicon word.
+    #[arg(long, default_value_t = 2.0)]
+    lexicon_weight: f32,
 }
 
 /// `fenci train`.
@@ -278,6 +397,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(Command::Dict(a)) => dict_cmd(a),
         Some(Command::Models) => models_cmd(),
         Some(Command::Export(a)) => export_cmd(a),
+        Some(Command::Examples(a)) => examples_cmd(a),
+        Some(Command::TrainLm(a)) => train_lm_cmd(a),
         None => {
             use std::io::IsTerminal;
             if !io::stdin().is_terminal() || !io::stdout().is_terminal() {
@@ -482,7 +603,13 @@ fn segment_stream(
 }
 
 fn read_text(p: &Path) -> Result<String> {
-    let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+    let mut bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+    if p.extension().is_some_and(|e| e == "gz") {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&bytes[..]), &mut out)
+            .with_context(|| format!("{}: not a readable gzip file", p.display()))?;
+        bytes = out;
+    }
     let s = String::from_utf8(bytes).map_err(|e| {
         let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
             .iter()
@@ -495,7 +622,31 @@ fn read_text(p: &Path) -> Result<String> {
 }
 
 fn eval(a: EvalArgs) -> Result<i32> {
-    let (seg, model_name) = segmenter_for(&a.model)?;
+    let (mut seg, model_name) = segmenter_for(&a.model)?;
+    if let Some(name) = &a.lexicon {
+        let d = crate::explain::Dictionary::embedded();
+        let words = match name.as_str() {
+            "idioms" => d.headwords_where(|s| s.contains("(idiom)")),
+            "cedict4" => d
+                .headwords_where(|_| true)
+                .into_iter()
+                .filter(|w| w.chars().count() >= 4)
+                .collect(),
+            "cedict3" => d
+                .headwords_where(|_| true)
+                .into_iter()
+                .filter(|w| w.chars().count() >= 3)
+                .collect(),
+            other => bail!("--lexicon {other}: use idioms, cedict4 or cedict3"),
+        };
+        let lex = crate::segment::Lexicon::new(words, a.lexicon_weight);
+        eprintln!(
+            "lexicon {name}: {} words, weight {}",
+            lex.len(),
+            a.lexicon_weight
+        );
+        seg.set_lexicon(Some(std::sync::Arc::new(lex)));
+    }
     let gold_text = read_text(&a.gold)?;
     let gold: Vec<Vec<String>> = gold_text
         .lines()
@@ -633,15 +784,7 @@ fn train_cmd(a: TrainArgs) -> Result<i32> {
     );
     let cancel =
         cancel_on_ctrl_c("stopping after this step (Ctrl-C again to abort without a checkpoint)…");
-    let bar = indicatif::ProgressBar::new(0);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:30}] {pos}/{len} step  ETA {eta}  {msg}",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
-    );
-    let interactive = std::io::IsTerminal::is_terminal(&io::stderr());
+    let report = TrainReport::new("chars");
     let started = Instant::now();
     let trainer = Trainer {
         init,
@@ -652,40 +795,8 @@ fn train_cmd(a: TrainArgs) -> Result<i32> {
         f16: a.f16,
         resume: a.resume,
     };
-    let summary = trainer.run(&cancel, |p| match p {
-        Progress::Step {
-            epoch,
-            step,
-            total,
-            loss,
-            units_per_s,
-        } => {
-            bar.set_length(total as u64);
-            bar.set_position(step as u64);
-            bar.set_message(format!("epoch {} loss {loss:.4} {units_per_s:.0} chars/s", epoch + 1));
-            if !interactive && step % 100 == 0 {
-                eprintln!(
-                    "[{:>6.0}s] step {step}/{total} epoch {} loss {loss:.4} {units_per_s:.0} chars/s",
-                    started.elapsed().as_secs_f64(),
-                    epoch + 1
-                );
-            }
-        }
-        Progress::Eval { epoch, f1, best } => {
-            bar.println(format!(
-                "[{:>6.0}s] epoch {}: dev F1 {:.2}{}",
-                started.elapsed().as_secs_f64(),
-                epoch + 1,
-                f1 * 100.0,
-                if best { " (best, saved)" } else { "" }
-            ));
-            if !interactive {
-                eprintln!("epoch {}: dev F1 {:.2}{}", epoch + 1, f1 * 100.0, if best { " (best, saved)" } else { "" });
-            }
-        }
-        Progress::Checkpoint { .. } => {}
-    })?;
-    bar.finish_and_clear();
+    let summary = trainer.run(&cancel, |p| report.show(p))?;
+    report.finish();
     let where_ = a
         .out
         .as_ref()
@@ -712,6 +823,88 @@ fn train_cmd(a: TrainArgs) -> Result<i32> {
 }
 
 /// A flag that the first Ctrl-C sets (printing `message`); a second Ctrl-C exits with 130.
+/// A training run's progress on stderr: a bar on a terminal, else a line every 100 steps; the
+/// dev score after each epoch either way.
+struct TrainReport {
+    bar: indicatif::ProgressBar,
+    interactive: bool,
+    started: Instant,
+    unit: &'static str,
+}
+
+impl TrainReport {
+    fn new(unit: &'static str) -> Self {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{elapsed_precise} [{bar:30}] {pos}/{len} step  ETA {eta}  {msg}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        Self {
+            bar,
+            interactive: std::io::IsTerminal::is_terminal(&io::stderr()),
+            started: Instant::now(),
+            unit,
+        }
+    }
+
+    fn line(&self, text: String) {
+        let text = format!("[{:>6.0}s] {text}", self.started.elapsed().as_secs_f64());
+        if self.interactive {
+            self.bar.println(text);
+        } else {
+            eprintln!("{text}");
+        }
+    }
+
+    fn show(&self, p: Progress) {
+        let best = |b: bool| if b { " (best, saved)" } else { "" };
+        match p {
+            Progress::Step {
+                epoch,
+                step,
+                total,
+                loss,
+                units_per_s,
+            } => {
+                let msg = format!(
+                    "epoch {} loss {loss:.4} {units_per_s:.0} {}/s",
+                    epoch + 1,
+                    self.unit
+                );
+                self.bar.set_length(total as u64);
+                self.bar.set_position(step as u64);
+                if !self.interactive && step % 100 == 0 {
+                    self.line(format!("step {step}/{total} {msg}"));
+                }
+                self.bar.set_message(msg);
+            }
+            Progress::Eval { epoch, f1, best: b } => self.line(format!(
+                "epoch {}: dev F1 {:.2}{}",
+                epoch + 1,
+                f1 * 100.0,
+                best(b)
+            )),
+            Progress::Perplexity {
+                epoch,
+                ppl,
+                best: b,
+            } => self.line(format!(
+                "epoch {}: dev perplexity {ppl:.2}{}",
+                epoch + 1,
+                best(b)
+            )),
+            Progress::Checkpoint { .. } => {}
+        }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
 fn cancel_on_ctrl_c(message: &'static str) -> Arc<AtomicBool> {
     let cancel = Arc::new(AtomicBool::new(false));
     let c = cancel.clone();
@@ -974,5 +1167,177 @@ fn export_cmd(a: ExportArgs) -> Result<i32> {
             .with_context(|| format!("cannot write {}", a.dir.join("README.md").display()))?;
     }
     eprintln!("wrote {origin} to {}", a.dir.display());
+    Ok(0)
+}
+
+/// The language model named by `spec` (`default`, a directory or a hub id), with download
+/// progress on stderr.
+pub fn load_lm(spec: &str) -> Result<crate::generate::Generator> {
+    let cancel = cancel_on_ctrl_c("cancelling the download…");
+    let mut progress = crate::hub::TerminalProgress::new();
+    let (files, _) = crate::hub::resolve_lm(
+        spec,
+        &crate::hub::HubOptions::from_env(),
+        &mut progress,
+        &cancel,
+    )?;
+    Ok(crate::generate::Generator::new(files)?)
+}
+
+fn examples_cmd(a: ExamplesArgs) -> Result<i32> {
+    let dir = crate::store::data_dir().ok();
+    let (settings, _) = dir
+        .as_deref()
+        .map(crate::store::Settings::load)
+        .unwrap_or_default();
+    let spec = a.lm.clone().unwrap_or_else(|| settings.lm.clone());
+    let mut generator = load_lm(&spec)?;
+    let sampling = crate::generate::Sampling {
+        temperature: a.temperature.unwrap_or(settings.temperature),
+        top_p: a.top_p.unwrap_or(settings.top_p),
+        top_k: a.top_k,
+        seed: a.seed.unwrap_or(settings.seed),
+        repeat_penalty: a.repeat_penalty,
+        max_tokens: a.max_tokens,
+        ..Default::default()
+    };
+    let cancel = cancel_on_ctrl_c("stopping…");
+    let stdout = io::stdout();
+    let (sentences, stats) = generator.examples(
+        &crate::generate::Ask::new(&a.word, a.n)
+            .level(&a.level)
+            .prompts(dir.as_deref()),
+        &sampling,
+        &cancel,
+        |ev| {
+            if let crate::generate::ExampleEvent::Done { sentence, .. } = ev {
+                let mut out = stdout.lock();
+                let _ = writeln!(out, "{sentence}");
+                let _ = out.flush();
+            }
+        },
+    )?;
+    if a.stats {
+        eprintln!(
+            "lm: {}  sentences: {}  tokens: {}  first token: {:.0} ms  decoding: {:.1} tokens/s  distinct-2: {:.3}",
+            generator.source(),
+            sentences.len(),
+            stats.tokens,
+            stats.first_token_s * 1000.0,
+            stats.tokens_per_s(),
+            crate::generate::distinct_n(&sentences, 2)
+        );
+    }
+    if sentences.len() < a.n {
+        eprintln!(
+            "only {} of {} sentences contained {:?}",
+            sentences.len(),
+            a.n,
+            a.word
+        );
+        return Ok(if cancel.load(Ordering::Relaxed) {
+            130
+        } else {
+            1
+        });
+    }
+    Ok(0)
+}
+
+fn train_lm_cmd(a: TrainLmArgs) -> Result<i32> {
+    let mut sents = Vec::new();
+    for p in &a.gold {
+        sents.extend(train::lm_sentences(&read_text(p)?));
+    }
+    for p in &a.text {
+        sents.extend(train::lm_sentences(&read_text(p)?));
+    }
+    if sents.is_empty() {
+        bail!("no training text: give --text FILE and/or --gold FILE");
+    }
+    if let Some(n) = a.max_sentences {
+        // A spread-out sample, not just the first file.
+        let step = (sents.len() / n.max(1)).max(1);
+        sents = sents.into_iter().step_by(step).take(n).collect();
+    }
+    let dev = match &a.dev {
+        Some(p) => train::lm_sentences(&read_text(p)?),
+        None => vec![],
+    };
+    // The fresh model (config + tokenizer + initial weights) is kept in OUT.init so that
+    // --resume rebuilds the same model around the checkpoint.
+    let init_dir = {
+        let mut s = a.out.as_os_str().to_owned();
+        s.push(".init");
+        PathBuf::from(s)
+    };
+    let init = if a.resume && init_dir.join("config.json").is_file() {
+        crate::lm::LmFiles::load_dir(&init_dir)?
+    } else {
+        let tok = crate::lm::char_tokenizer(sents.iter().map(String::as_str), a.min_count)?;
+        let init = train::fresh_lm(
+            &tok,
+            a.layers,
+            a.hidden,
+            a.heads,
+            a.kv_heads,
+            a.max_positions,
+            a.seed,
+        )?;
+        init.save_dir(&init_dir)
+            .with_context(|| format!("cannot write {}", init_dir.display()))?;
+        init
+    };
+    eprintln!(
+        "training a {} LM: {} layers × {} hidden, vocab {}, on {} sentences ({} dev)",
+        init.config.arch(),
+        a.layers,
+        a.hidden,
+        init.config.vocab_size(),
+        sents.len(),
+        dev.len()
+    );
+    let cfg = train::LmTrainConfig {
+        epochs: a.epochs,
+        lr: a.lr,
+        batch_tokens: a.batch_tokens,
+        max_tokens: a.max_tokens,
+        seed: a.seed,
+        checkpoint_every: a.checkpoint_every,
+        ..Default::default()
+    };
+    let cancel =
+        cancel_on_ctrl_c("stopping after this step (Ctrl-C again to abort without a checkpoint)…");
+    let report = TrainReport::new("tokens");
+    let started = Instant::now();
+    let trainer = train::LmTrainer {
+        init,
+        train: &sents,
+        dev: &dev,
+        cfg,
+        out: Some(a.out.clone()),
+        f16: a.f16,
+        resume: a.resume,
+    };
+    let summary = trainer.run(&cancel, |p| report.show(p))?;
+    report.finish();
+    if summary.cancelled {
+        eprintln!(
+            "stopped at step {}; checkpoint saved — rerun the same command with --resume to continue",
+            summary.steps
+        );
+        return Ok(130);
+    }
+    eprintln!(
+        "done: {} steps in {:.0}s, last loss {:.3}{}; wrote {}",
+        summary.steps,
+        started.elapsed().as_secs_f64(),
+        summary.last_loss,
+        summary
+            .best_dev_ppl
+            .map(|p| format!(", dev perplexity {p:.2}"))
+            .unwrap_or_default(),
+        a.out.display()
+    );
     Ok(0)
 }

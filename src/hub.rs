@@ -167,6 +167,36 @@ pub struct HubOptions {
     pub offline: bool,
     /// Give up after this long without progress (`FENCI_HUB_STALL_SECS`, default 15 s).
     pub stall: Duration,
+    /// What kind of model the repo must hold (decides which files are fetched and checked).
+    pub kind: ModelKind,
+}
+
+/// What a hub repo is fetched as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ModelKind {
+    /// A BERT token-classification segmenter: config.json, tokenizer.json or vocab.txt,
+    /// model.safetensors or pytorch_model.bin.
+    #[default]
+    Tagger,
+    /// A qwen2/qwen3 causal LM: config.json, tokenizer.json, tokenizer_config.json (optional,
+    /// for the chat template), model.safetensors.
+    Lm,
+}
+
+impl ModelKind {
+    fn vocabs(self) -> &'static [&'static str] {
+        match self {
+            ModelKind::Tagger => &VOCABS,
+            ModelKind::Lm => &["tokenizer.json"],
+        }
+    }
+
+    fn weights(self) -> &'static [&'static str] {
+        match self {
+            ModelKind::Tagger => &WEIGHTS,
+            ModelKind::Lm => &["model.safetensors"],
+        }
+    }
 }
 
 fn env_nonempty(name: &str) -> Option<String> {
@@ -182,6 +212,7 @@ impl HubOptions {
             token: None,
             offline: false,
             stall: DEFAULT_STALL,
+            kind: ModelKind::Tagger,
         }
     }
 
@@ -227,6 +258,7 @@ impl HubOptions {
             token,
             offline,
             stall,
+            kind: ModelKind::Tagger,
         }
     }
 }
@@ -341,12 +373,14 @@ pub enum HubError {
         repo: String,
     },
     /// The repo lacks a file fenci needs.
-    #[error("{repo}: the repo has no {what}. fenci runs BertForTokenClassification word segmenters in the Hugging Face layout: config.json, vocab.txt or tokenizer.json, and model.safetensors or pytorch_model.bin")]
+    #[error("{repo}: the repo has no {what}. {expected}")]
     MissingFile {
         /// The repo id.
         repo: String,
         /// What is missing.
         what: String,
+        /// What fenci runs, in words.
+        expected: &'static str,
     },
     /// The repo's model is not one fenci can run (another architecture, a label set that is not
     /// word segmentation, bad weights).
@@ -357,6 +391,14 @@ pub enum HubError {
         /// What the loader said (it says what fenci supports).
         #[source]
         source: ModelError,
+    },
+    /// The repo's language model is not one fenci can run.
+    #[error("{repo}: {message}")]
+    Lm {
+        /// The repo id.
+        repo: String,
+        /// What the loader said.
+        message: String,
     },
     /// A downloaded file did not have the announced size; it was removed.
     #[error("{repo}: {file} arrived with {got} bytes but the hub announced {want}; removed it. Run again")]
@@ -642,6 +684,42 @@ pub fn resolve_with(
     }
 }
 
+/// A language model named by `spec`: `default` (fenci's built-in LM), a directory, or a hub repo
+/// (fetched as [`ModelKind::Lm`]). Returns the files and a name for display.
+pub fn resolve_lm(
+    spec: &str,
+    opts: &HubOptions,
+    progress: &mut dyn DownloadProgress,
+    cancel: &AtomicBool,
+) -> Result<(crate::lm::LmFiles, String)> {
+    let parsed = ModelSpec::parse(spec)?;
+    let lm_err = |repo: &str, e: crate::lm::LmError| HubError::Lm {
+        repo: repo.to_string(),
+        message: e.to_string(),
+    };
+    match &parsed {
+        ModelSpec::Default => Ok((
+            crate::lm::LmFiles::embedded().map_err(|e| lm_err("default", e))?,
+            "default LM (built in)".into(),
+        )),
+        ModelSpec::Dir(d) => Ok((
+            crate::lm::LmFiles::load_dir(d).map_err(|e| lm_err(&d.display().to_string(), e))?,
+            d.display().to_string(),
+        )),
+        ModelSpec::Hub { repo, revision } => {
+            let opts = HubOptions {
+                kind: ModelKind::Lm,
+                ..opts.clone()
+            };
+            let snap = fetch(repo, revision, &opts, progress, cancel)?;
+            let mut files = crate::lm::LmFiles::load_dir(&snap.dir).map_err(|e| lm_err(repo, e))?;
+            files.source = parsed.to_string();
+            let short = &snap.commit[..snap.commit.len().min(7)];
+            Ok((files, format!("{parsed} (commit {short})")))
+        }
+    }
+}
+
 /// The cache folder of a model repo (`models--owner--name`).
 pub fn repo_folder(cache_dir: &Path, repo: &str) -> PathBuf {
     cache_dir.join(format!("models--{}", repo.replace('/', "--")))
@@ -656,14 +734,24 @@ const VOCABS: [&str; 2] = ["tokenizer.json", "vocab.txt"];
 const WEIGHTS: [&str; 2] = ["model.safetensors", "pytorch_model.bin"];
 const CARD: &str = "README.md";
 
-fn snapshot_complete(dir: &Path) -> bool {
+fn snapshot_complete(dir: &Path, kind: ModelKind) -> bool {
     dir.join(CONFIG).is_file()
-        && VOCABS.iter().any(|f| dir.join(f).is_file())
-        && WEIGHTS.iter().any(|f| dir.join(f).is_file())
+        && kind.vocabs().iter().any(|f| dir.join(f).is_file())
+        && kind.weights().iter().any(|f| dir.join(f).is_file())
 }
 
 /// The complete cached snapshot of `repo` at `revision`, if there is one.
 pub fn cached_snapshot(cache_dir: &Path, repo: &str, revision: &str) -> Option<Snapshot> {
+    cached_snapshot_of(cache_dir, repo, revision, ModelKind::Tagger)
+}
+
+/// [`cached_snapshot`] for a model of `kind`.
+pub fn cached_snapshot_of(
+    cache_dir: &Path,
+    repo: &str,
+    revision: &str,
+    kind: ModelKind,
+) -> Option<Snapshot> {
     let base = repo_folder(cache_dir, repo);
     let commit = match std::fs::read_to_string(base.join("refs").join(revision)) {
         Ok(c) => c.trim().to_string(),
@@ -674,7 +762,7 @@ pub fn cached_snapshot(cache_dir: &Path, repo: &str, revision: &str) -> Option<S
         return None;
     }
     let dir = base.join("snapshots").join(&commit);
-    if !snapshot_complete(&dir) {
+    if !snapshot_complete(&dir, kind) {
         return None;
     }
     let license = std::fs::read_to_string(dir.join(CARD))
@@ -706,12 +794,12 @@ pub fn fetch(
         why: why.to_string(),
     };
     if opts.offline {
-        return cached_snapshot(&opts.cache_dir, repo, revision)
+        return cached_snapshot_of(&opts.cache_dir, repo, revision, opts.kind)
             .ok_or_else(|| not_cached(" and HF_HUB_OFFLINE is set"));
     }
     if is_commit_hash(revision) {
         // A commit never changes: a complete snapshot needs no network.
-        if let Some(s) = cached_snapshot(&opts.cache_dir, repo, revision) {
+        if let Some(s) = cached_snapshot_of(&opts.cache_dir, repo, revision, opts.kind) {
             return Ok(s);
         }
     }
@@ -719,7 +807,7 @@ pub fn fetch(
         Ok(s) => Ok(s),
         Err(
             e @ (HubError::Connect { .. } | HubError::Server { .. } | HubError::Stalled { .. }),
-        ) => match cached_snapshot(&opts.cache_dir, repo, revision) {
+        ) => match cached_snapshot_of(&opts.cache_dir, repo, revision, opts.kind) {
             Some(s) => {
                 progress.event(&DownloadEvent::UsingCache {
                     reason: e.to_string(),
@@ -969,34 +1057,64 @@ impl Job {
             .map(|a| a.iter().filter_map(|s| s["rfilename"].as_str()).collect())
             .unwrap_or_default();
         let has = |f: &str| files.contains(&f);
-        let missing = |what: &str| HubError::MissingFile {
+        let missing = |what: &str| {
+            HubError::MissingFile {
             repo: self.display(),
             what: what.to_string(),
+            expected: match self.opts.kind {
+                ModelKind::Tagger => "fenci runs BertForTokenClassification word segmenters in the Hugging Face layout: config.json, vocab.txt or tokenizer.json, and model.safetensors or pytorch_model.bin",
+                ModelKind::Lm => "fenci runs qwen2/qwen3 causal LMs in the Hugging Face layout: config.json, tokenizer.json and a single model.safetensors",
+            },
+        }
         };
         if !has(CONFIG) {
             return Err(missing("config.json"));
         }
-        let vocab = VOCABS
-            .into_iter()
-            .find(|f| has(f))
-            .ok_or_else(|| missing("vocab.txt or tokenizer.json"))?;
-        let weights = WEIGHTS.into_iter().find(|f| has(f)).ok_or_else(|| {
-            if files.iter().any(|f| f.ends_with(".index.json")) {
-                missing("single weights file (sharded checkpoints are not supported)")
-            } else {
-                missing("model.safetensors or pytorch_model.bin")
-            }
-        })?;
         let snap = repo_folder(&self.opts.cache_dir, &self.repo)
             .join("snapshots")
             .join(&commit);
 
         // config.json first: refuse an unsupported model before fetching anything large.
+        let kind = self.opts.kind;
         let config = self.get(&arepo, &snap, CONFIG, tx, abort)?;
-        BertConfig::load(&config).map_err(|source| HubError::Model {
-            repo: self.display(),
-            source,
-        })?;
+        match kind {
+            ModelKind::Tagger => {
+                BertConfig::load(&config).map_err(|source| HubError::Model {
+                    repo: self.display(),
+                    source,
+                })?;
+            }
+            ModelKind::Lm => {
+                let text = std::fs::read_to_string(&config).unwrap_or_default();
+                crate::lm::LmConfig::from_json(&text, &format!("{}/config.json", self.display()))
+                    .map_err(|e| HubError::Lm {
+                    repo: self.display(),
+                    message: e.to_string(),
+                })?;
+                if has("tokenizer_config.json") {
+                    // Optional: only the chat template is read from it.
+                    let _ = self.get(&arepo, &snap, "tokenizer_config.json", tx, abort);
+                }
+            }
+        }
+        let vocab = kind
+            .vocabs()
+            .iter()
+            .copied()
+            .find(|f| has(f))
+            .ok_or_else(|| missing(&kind.vocabs().join(" or ")))?;
+        let weights = kind
+            .weights()
+            .iter()
+            .copied()
+            .find(|f| has(f))
+            .ok_or_else(|| {
+                if files.iter().any(|f| f.ends_with(".index.json")) {
+                    missing("single weights file (sharded checkpoints are not supported)")
+                } else {
+                    missing(&kind.weights().join(" or "))
+                }
+            })?;
         self.get(&arepo, &snap, vocab, tx, abort)?;
         let mut license = license_from_info(&info);
         if has(CARD) {
@@ -1332,7 +1450,7 @@ pub fn cached_models(cache_dir: &Path) -> Vec<CachedModel> {
         if let Ok(snaps) = std::fs::read_dir(path.join("snapshots")) {
             for s in snaps.flatten() {
                 let commit = s.file_name().to_string_lossy().to_string();
-                if snapshot_complete(&s.path()) {
+                if snapshot_complete(&s.path(), ModelKind::Tagger) {
                     complete.push(commit);
                 } else {
                     incomplete.push(commit);

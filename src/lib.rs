@@ -16,13 +16,16 @@
 //! built in, a directory, or a Hugging Face hub repo, downloaded with progress and cached),
 //! [`segment`] (tokenize, tag, decode), [`train`] (training and fine-tuning), [`eval`] (SIGHAN
 //! scoring), [`store`] (data directory, atomic writes), [`explain`] (CC-CEDICT pinyin and
-//! glosses), [`cli`] (the command line).
+//! glosses), [`lm`] (the causal LM: qwen2/qwen3 files, a trainable qwen2), [`generate`] (example
+//! sentences with temperature), [`cli`] (the command line).
 #![deny(missing_docs)]
 
 pub mod cli;
 pub mod eval;
 pub mod explain;
+pub mod generate;
 pub mod hub;
+pub mod lm;
 pub mod model;
 pub mod segment;
 pub mod store;

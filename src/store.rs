@@ -257,6 +257,8 @@ pub struct Settings {
     pub explain: String,
     /// The active model (`default`, a directory, later a hub id).
     pub model: String,
+    /// The language model for examples (`default`, a directory or a hub id).
+    pub lm: String,
 }
 
 impl Default for Settings {
@@ -267,6 +269,7 @@ impl Default for Settings {
             seed: 42,
             explain: "full".into(),
             model: "default".into(),
+            lm: "default".into(),
         }
     }
 }

@@ -142,6 +142,15 @@ pub enum Progress {
         /// Whether it is the best so far (and so was saved).
         best: bool,
     },
+    /// A language model's dev perplexity after an epoch.
+    Perplexity {
+        /// Epoch (0-based).
+        epoch: usize,
+        /// exp(mean negative log-likelihood per token).
+        ppl: f64,
+        /// Whether it is the best so far (and so was saved).
+        best: bool,
+    },
     /// A checkpoint was written.
     Checkpoint {
         /// Steps done.
@@ -347,7 +356,9 @@ impl AdamW {
             let upd = (mhat / (vhat.sqrt()? + self.eps)?)?;
             let theta = var.as_tensor();
             // No weight decay on biases and LayerNorm parameters.
-            let decays = !(name.ends_with(".bias") || name.contains("LayerNorm"));
+            let decays = !(name.ends_with(".bias")
+                || name.contains("LayerNorm")
+                || name.ends_with("norm.weight"));
             let mut new = (theta - (upd * lr)?)?;
             if decays && self.wd > 0.0 {
                 new = (new - (theta * (lr * self.wd))?)?;
@@ -363,13 +374,169 @@ impl AdamW {
 
 /// The state saved beside the moments in a checkpoint.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct CkptState {
+struct CkptState<C = TrainConfig> {
     epoch: usize,
     batch_in_epoch: usize,
     step: usize,
     adam_t: usize,
+    /// Tagger: best dev F1. Language model: best dev perplexity, negated (higher is better).
     best_dev_f1: Option<f64>,
-    train: TrainConfig,
+    train: C,
+}
+
+/// The learning rate at `step` of `total`: linear warm-up over a `warmup` fraction of the
+/// steps, then linear decay to 2% of `peak`.
+fn lr_at(peak: f64, warmup: f64, step: usize, total: usize) -> f64 {
+    let warm = ((total as f64) * warmup).max(1.0);
+    if (step as f64) < warm {
+        peak * (step as f64 + 1.0) / warm
+    } else {
+        peak * (1.0 - (step as f64 - warm) / (total as f64 - warm).max(1.0)).max(0.02)
+    }
+}
+
+/// Reads a checkpoint's weights and optimizer moments into `vm` and `opt`; returns its state.
+fn load_checkpoint<C: serde::de::DeserializeOwned>(
+    dir: &Path,
+    vm: &VarMap,
+    opt: &mut AdamW,
+    fix_names: impl FnOnce(HashMap<String, Tensor>, &str) -> Result<HashMap<String, Tensor>>,
+) -> Result<CkptState<C>> {
+    let st: CkptState<C> = std::fs::read_to_string(dir.join("state.json"))
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .ok_or_else(|| {
+            TrainError::Data(format!(
+                "no usable checkpoint in {} (start without --resume)",
+                dir.display()
+            ))
+        })?;
+    let read = |name: &str| -> Result<(Vec<u8>, String)> {
+        let path = dir.join(name);
+        let bytes = std::fs::read(&path).map_err(|source| TrainError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        Ok((bytes, path.display().to_string()))
+    };
+    let (bytes, file) = read("model.safetensors")?;
+    let w = fix_names(model::parse_safetensors(&bytes, &file)?, &file)?;
+    {
+        let data = vm.data().lock().expect("varmap lock");
+        for (k, var) in data.iter() {
+            if let Some(t) = w.get(k) {
+                var.set(t)?;
+            }
+        }
+    }
+    let (mbytes, mfile) = read("optimizer.safetensors")?;
+    let mom = model::parse_safetensors(&mbytes, &mfile)?;
+    for (i, (name, _)) in opt.vars.iter().enumerate() {
+        if let (Some(m), Some(v)) = (mom.get(&format!("m.{name}")), mom.get(&format!("v.{name}"))) {
+            opt.m[i] = m.clone();
+            opt.v[i] = v.clone();
+        }
+    }
+    opt.t = st.adam_t;
+    Ok(st)
+}
+
+/// What [`EpochLoop::run`] ends with.
+struct LoopEnd {
+    cancelled: bool,
+    last_loss: f32,
+}
+
+/// The training loop both trainers share: epochs of batches in an order fixed by the seed and
+/// the epoch (so a resumed run replays it), cancel between steps, warm-up + linear decay,
+/// AdamW, progress, periodic checkpoints, and an end-of-epoch hook (evaluate, keep the best).
+struct EpochLoop<'a> {
+    epochs: usize,
+    seed: u64,
+    lr: f64,
+    warmup: f64,
+    checkpoint_every: usize,
+    total: usize,
+    ckpt: Option<&'a Path>,
+    vm: &'a VarMap,
+}
+
+impl EpochLoop<'_> {
+    #[allow(clippy::too_many_arguments)]
+    fn run<C: Serialize>(
+        &self,
+        state: &mut CkptState<C>,
+        opt: &mut AdamW,
+        cancel: &AtomicBool,
+        progress: &mut dyn FnMut(Progress),
+        mut epoch_batches: impl FnMut(&mut rand::rngs::StdRng) -> Vec<Vec<Sample>>,
+        mut loss_of: impl FnMut(&[Sample]) -> Result<(Tensor, usize)>,
+        mut end_of_epoch: impl FnMut(usize, &mut CkptState<C>, &mut dyn FnMut(Progress)) -> Result<()>,
+    ) -> Result<LoopEnd> {
+        let started = Instant::now();
+        let mut units_done = 0usize;
+        let mut last_loss = f32::NAN;
+        let mut cancelled = false;
+        'epochs: for epoch in state.epoch..self.epochs {
+            let mut erng =
+                rand::rngs::StdRng::seed_from_u64(self.seed ^ ((epoch as u64 + 1) * 0x9E37_79B9));
+            let ep_batches = epoch_batches(&mut erng);
+            let skip = if epoch == state.epoch {
+                state.batch_in_epoch
+            } else {
+                0
+            };
+            for (bi, batch) in ep_batches.iter().enumerate().skip(skip) {
+                if cancel.load(Ordering::Relaxed) {
+                    cancelled = true;
+                    state.epoch = epoch;
+                    state.batch_in_epoch = bi;
+                    break 'epochs;
+                }
+                let (loss, n) = loss_of(batch)?;
+                let grads = loss.backward()?;
+                let lr = lr_at(self.lr, self.warmup, state.step, self.total);
+                opt.step(&grads, lr, 1.0)?;
+                last_loss = loss.to_dtype(DType::F32)?.to_scalar::<f32>()?;
+                units_done += n;
+                state.step += 1;
+                state.adam_t = opt.t;
+                progress(Progress::Step {
+                    epoch,
+                    step: state.step,
+                    total: self.total,
+                    loss: last_loss,
+                    units_per_s: units_done as f64 / started.elapsed().as_secs_f64().max(1e-9),
+                });
+                if let Some(dir) = self.ckpt {
+                    if self.checkpoint_every > 0 && state.step.is_multiple_of(self.checkpoint_every)
+                    {
+                        state.epoch = epoch;
+                        state.batch_in_epoch = bi + 1;
+                        save_checkpoint(dir, self.vm, opt, state)?;
+                        progress(Progress::Checkpoint { step: state.step });
+                    }
+                }
+            }
+            state.epoch = epoch + 1;
+            state.batch_in_epoch = 0;
+            end_of_epoch(epoch, state, progress)?;
+            if let Some(dir) = self.ckpt {
+                save_checkpoint(dir, self.vm, opt, state)?;
+                progress(Progress::Checkpoint { step: state.step });
+            }
+        }
+        if cancelled {
+            if let Some(dir) = self.ckpt {
+                save_checkpoint(dir, self.vm, opt, state)?;
+                progress(Progress::Checkpoint { step: state.step });
+            }
+        }
+        Ok(LoopEnd {
+            cancelled,
+            last_loss,
+        })
+    }
 }
 
 /// Where a run keeps its checkpoint: `<out>.ckpt` beside the output directory.
@@ -448,7 +615,12 @@ fn model_files(
     })
 }
 
-fn save_checkpoint(dir: &Path, vm: &VarMap, opt: &AdamW, state: &CkptState) -> Result<()> {
+fn save_checkpoint<C: Serialize>(
+    dir: &Path,
+    vm: &VarMap,
+    opt: &AdamW,
+    state: &CkptState<C>,
+) -> Result<()> {
     let weights = model::safetensors_bytes(&model::varmap_tensors(vm)?, false)?;
     let mut moments = Vec::new();
     for (i, (name, _)) in opt.vars.iter().enumerate() {
@@ -534,46 +706,9 @@ impl Trainer<'_> {
             let dir = ckpt
                 .as_ref()
                 .ok_or_else(|| TrainError::Data("--resume needs --out".into()))?;
-            let st: CkptState = std::fs::read_to_string(dir.join("state.json"))
-                .ok()
-                .and_then(|s| serde_json::from_str(&s).ok())
-                .ok_or_else(|| {
-                    TrainError::Data(format!(
-                        "no usable checkpoint in {} (start without --resume)",
-                        dir.display()
-                    ))
-                })?;
-            let file = dir.join("model.safetensors").display().to_string();
-            let bytes =
-                std::fs::read(dir.join("model.safetensors")).map_err(|source| TrainError::Io {
-                    path: dir.join("model.safetensors"),
-                    source,
-                })?;
-            let w = model::parse_safetensors(&bytes, &file)?;
-            let w = model::select_tensors(&w, &mcfg, scheme.len(), &file)?;
-            {
-                let data = vm.data().lock().expect("varmap lock");
-                for (k, var) in data.iter() {
-                    if let Some(t) = w.get(k) {
-                        var.set(t)?;
-                    }
-                }
-            }
-            let mfile = dir.join("optimizer.safetensors");
-            let mbytes = std::fs::read(&mfile).map_err(|source| TrainError::Io {
-                path: mfile.clone(),
-                source,
+            let st: CkptState = load_checkpoint(dir, &vm, &mut opt, |w, file| {
+                Ok(model::select_tensors(&w, &mcfg, scheme.len(), file)?)
             })?;
-            let mom = model::parse_safetensors(&mbytes, &mfile.display().to_string())?;
-            for (i, (name, _)) in opt.vars.iter().enumerate() {
-                if let (Some(m), Some(v)) =
-                    (mom.get(&format!("m.{name}")), mom.get(&format!("v.{name}")))
-                {
-                    opt.m[i] = m.clone();
-                    opt.v[i] = v.clone();
-                }
-            }
-            opt.t = st.adam_t;
             state = st;
             state.train = cfg.clone();
         }
@@ -584,31 +719,29 @@ impl Trainer<'_> {
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "trained".into());
         let mut best: Option<ModelFiles> = None;
-        let mut last_loss = f32::NAN;
-        let started = Instant::now();
-        let mut units_done = 0usize;
-        let mut cancelled = false;
-        'epochs: for epoch in state.epoch..cfg.epochs {
-            // Each epoch's order depends only on the seed and the epoch: resuming replays it.
-            let mut erng =
-                rand::rngs::StdRng::seed_from_u64(cfg.seed ^ ((epoch as u64 + 1) * 0x9E37_79B9));
-            let ep_batches = batches(
-                pieces(&data, max_units, cfg.cut_prob, &mut erng),
-                cfg.batch_tokens,
-                &mut erng,
-            );
-            let skip = if epoch == state.epoch {
-                state.batch_in_epoch
-            } else {
-                0
-            };
-            for (bi, batch) in ep_batches.iter().enumerate().skip(skip) {
-                if cancel.load(Ordering::Relaxed) {
-                    cancelled = true;
-                    state.epoch = epoch;
-                    state.batch_in_epoch = bi;
-                    break 'epochs;
-                }
+        let out = EpochLoop {
+            epochs: cfg.epochs,
+            seed: cfg.seed,
+            lr: cfg.lr,
+            warmup: cfg.warmup,
+            checkpoint_every: cfg.checkpoint_every,
+            total,
+            ckpt: ckpt.as_deref(),
+            vm: &vm,
+        }
+        .run(
+            &mut state,
+            &mut opt,
+            cancel,
+            &mut progress,
+            |erng| {
+                batches(
+                    pieces(&data, max_units, cfg.cut_prob, erng),
+                    cfg.batch_tokens,
+                    erng,
+                )
+            },
+            |batch| {
                 let t = batch.iter().map(|s| s.ids.len()).max().unwrap_or(0) + 2;
                 let b = batch.len();
                 let mut ids = vec![tok.pad; b * t];
@@ -629,8 +762,8 @@ impl Trainer<'_> {
                     }
                     ids[r * t + 1 + s.ids.len()] = tok.sep;
                     mask[r * t..r * t + s.ids.len() + 2].fill(1.0);
-                    units_done += s.ids.len();
                 }
+                let n = targets.len();
                 let ids = Tensor::from_vec(ids, (b, t), &Device::Cpu)?;
                 let mask = Tensor::from_vec(mask, (b, t), &Device::Cpu)?;
                 let rows = Tensor::new(rows.as_slice(), &Device::Cpu)?;
@@ -639,72 +772,37 @@ impl Trainer<'_> {
                 let logits = logits
                     .reshape((b * t, scheme.len()))?
                     .index_select(&rows, 0)?;
-                let loss = candle_nn::loss::cross_entropy(&logits, &targets)?;
-                let grads = loss.backward()?;
-                let step = state.step;
-                let warm = ((total as f64) * cfg.warmup).max(1.0);
-                let lr = if (step as f64) < warm {
-                    cfg.lr * (step as f64 + 1.0) / warm
+                Ok((candle_nn::loss::cross_entropy(&logits, &targets)?, n))
+            },
+            |epoch, state, progress| {
+                // End of epoch: evaluate, keep the best.
+                let files = model_files(&mcfg, &vm, &self.init.vocab, &source)?;
+                let is_best = if self.dev.is_empty() {
+                    true
                 } else {
-                    cfg.lr * (1.0 - (step as f64 - warm) / (total as f64 - warm).max(1.0)).max(0.02)
-                };
-                opt.step(&grads, lr, 1.0)?;
-                last_loss = loss.to_dtype(DType::F32)?.to_scalar::<f32>()?;
-                state.step += 1;
-                state.adam_t = opt.t;
-                progress(Progress::Step {
-                    epoch,
-                    step: state.step,
-                    total,
-                    loss: last_loss,
-                    units_per_s: units_done as f64 / started.elapsed().as_secs_f64().max(1e-9),
-                });
-                if let Some(dir) = &ckpt {
-                    if cfg.checkpoint_every > 0 && state.step.is_multiple_of(cfg.checkpoint_every) {
-                        state.epoch = epoch;
-                        state.batch_in_epoch = bi + 1;
-                        save_checkpoint(dir, &vm, &opt, &state)?;
-                        progress(Progress::Checkpoint { step: state.step });
+                    let seg = Segmenter::new(&files)?;
+                    let f1 = evaluate(&seg, self.dev, None)?.f1();
+                    let is_best = state.best_dev_f1.is_none_or(|b| f1 > b);
+                    progress(Progress::Eval {
+                        epoch,
+                        f1,
+                        best: is_best,
+                    });
+                    if is_best {
+                        state.best_dev_f1 = Some(f1);
                     }
-                }
-            }
-            // End of epoch: evaluate, keep the best.
-            state.epoch = epoch + 1;
-            state.batch_in_epoch = 0;
-            let files = model_files(&mcfg, &vm, &self.init.vocab, &source)?;
-            if !self.dev.is_empty() {
-                let seg = Segmenter::new(&files)?;
-                let f1 = evaluate(&seg, self.dev, None)?.f1();
-                let is_best = state.best_dev_f1.is_none_or(|b| f1 > b);
-                progress(Progress::Eval {
-                    epoch,
-                    f1,
-                    best: is_best,
-                });
+                    is_best
+                };
                 if is_best {
-                    state.best_dev_f1 = Some(f1);
                     if let Some(out) = &self.out {
                         files.save_dir(out, self.f16)?;
                     }
                     best = Some(files);
                 }
-            } else {
-                if let Some(out) = &self.out {
-                    files.save_dir(out, self.f16)?;
-                }
-                best = Some(files);
-            }
-            if let Some(dir) = &ckpt {
-                save_checkpoint(dir, &vm, &opt, &state)?;
-                progress(Progress::Checkpoint { step: state.step });
-            }
-        }
-        if cancelled {
-            if let Some(dir) = &ckpt {
-                save_checkpoint(dir, &vm, &opt, &state)?;
-                progress(Progress::Checkpoint { step: state.step });
-            }
-        }
+                Ok(())
+            },
+        )?;
+        let (cancelled, last_loss) = (out.cancelled, out.last_loss);
         let model = match best {
             Some(m) => m,
             None => {
@@ -813,6 +911,9 @@ pub struct AdaptConfig {
     /// Augmented sentences per correction: its multi-character words placed into replay
     /// sentences.
     pub augment: usize,
+    /// Example sentences the built-in LM writes for each corrected word, labelled by the base
+    /// model with the corrected words forced (0: off). See [`generated_sentences`].
+    pub generated: usize,
     /// Random seed.
     pub seed: u64,
 }
@@ -827,6 +928,7 @@ impl Default for AdaptConfig {
             replay_per_correction: 2,
             repeat: 2,
             augment: 2,
+            generated: 0,
             seed: 7,
         }
     }
@@ -878,6 +980,84 @@ pub fn adapt(
     cancel: &AtomicBool,
     progress: impl FnMut(Progress),
 ) -> Result<Summary> {
+    adapt_with(base, corrections, &[], cfg, cancel, progress)
+}
+
+/// The words a correction changed: its words that the base model's segmentation lacks
+/// (multi-character ones when there are any).
+pub fn corrected_words(seg: &Segmenter, correction: &[String]) -> Result<Vec<String>> {
+    let out = seg.segment(&correction.concat())?;
+    let had: HashSet<&str> = out.word_strs().into_iter().collect();
+    let new: Vec<String> = correction
+        .iter()
+        .filter(|w| !had.contains(w.as_str()))
+        .cloned()
+        .collect();
+    let multi: Vec<String> = new
+        .iter()
+        .filter(|w| w.chars().count() > 1)
+        .cloned()
+        .collect();
+    Ok(if multi.is_empty() { new } else { multi })
+}
+
+/// Augmentation from the language model: for each correction, `per_word` example sentences
+/// for each word it changed, segmented by `seg` with that correction's words forced (so the
+/// new sentences teach the corrected words in other contexts). Words the LM cannot write are
+/// skipped.
+pub fn generated_sentences(
+    seg: &Segmenter,
+    generator: &mut crate::generate::Generator,
+    corrections: &[Vec<String>],
+    per_word: usize,
+    seed: u64,
+    cancel: &AtomicBool,
+) -> Result<Vec<Vec<String>>> {
+    let mut out = Vec::new();
+    if per_word == 0 {
+        return Ok(out);
+    }
+    let sampling = crate::generate::Sampling {
+        temperature: 0.8,
+        seed,
+        max_tokens: 48,
+        ..Default::default()
+    };
+    for c in corrections {
+        let words = corrected_words(seg, c)?;
+        let mut forced = seg.clone();
+        forced.set_dict(
+            c.iter()
+                .filter(|w| w.chars().count() > 1)
+                .cloned()
+                .collect(),
+        );
+        for w in &words {
+            let Ok((sents, _)) = generator.examples(
+                &crate::generate::Ask::new(w, per_word),
+                &sampling,
+                cancel,
+                |_| {},
+            ) else {
+                continue;
+            };
+            for s in forced.segment_batch(&sents)? {
+                out.push(s.word_strs().into_iter().map(str::to_string).collect());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// [`adapt`] with `extra` sentences (e.g. [`generated_sentences`]) mixed in.
+pub fn adapt_with(
+    base: &ModelFiles,
+    corrections: &[Vec<String>],
+    extra: &[Vec<String>],
+    cfg: &AdaptConfig,
+    cancel: &AtomicBool,
+    progress: impl FnMut(Progress),
+) -> Result<Summary> {
     if corrections.is_empty() {
         return Err(TrainError::Data("no corrections to train on".into()));
     }
@@ -911,7 +1091,8 @@ pub fn adapt(
         .run(cancel, progress)
     };
     let mut progress = progress;
-    let data = adaptation_data(corrections, &replay, cfg);
+    let mut data = adaptation_data(corrections, &replay, cfg);
+    data.extend(extra.iter().cloned());
     let mut summary = run(base, &data, cfg.epochs, &mut progress)?;
     // Corrections the model still gets wrong get up to two short extra rounds of their own
     // (with replay), so what the user corrected comes out as corrected.
@@ -1061,7 +1242,14 @@ pub fn train_on_corrections(
     };
     let before = outputs(&before_seg)?;
     let f1_before = evaluate(&before_seg, &dev, None)?.f1();
-    let summary = adapt(&base, &gold, cfg, cancel, progress)?;
+    let extra = if cfg.generated > 0 {
+        let mut g =
+            crate::generate::Generator::embedded().map_err(|e| TrainError::Data(e.to_string()))?;
+        generated_sentences(&before_seg, &mut g, &gold, cfg.generated, cfg.seed, cancel)?
+    } else {
+        Vec::new()
+    };
+    let summary = adapt_with(&base, &gold, &extra, cfg, cancel, progress)?;
     if summary.cancelled {
         return Ok(AdaptReport {
             version: String::new(),
@@ -1129,4 +1317,410 @@ pub fn train_on_corrections(
         secs: started.elapsed().as_secs_f64(),
         cancelled: false,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The causal language model: same optimizer, schedule, checkpoints and progress as the tagger
+// ---------------------------------------------------------------------------------------------
+
+/// Hyper-parameters of a language-model run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LmTrainConfig {
+    /// Passes over the data.
+    pub epochs: usize,
+    /// Peak learning rate.
+    pub lr: f64,
+    /// Padded tokens per batch.
+    pub batch_tokens: usize,
+    /// Longest training sequence in tokens (end-of-text markers included).
+    pub max_tokens: usize,
+    /// Random seed (shuffling).
+    pub seed: u64,
+    /// Fraction of steps spent warming the learning rate up.
+    pub warmup: f64,
+    /// Decoupled weight decay.
+    pub weight_decay: f64,
+    /// Save a checkpoint every this many steps.
+    pub checkpoint_every: usize,
+}
+
+impl Default for LmTrainConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 1,
+            lr: 2e-3,
+            batch_tokens: 4096,
+            max_tokens: 96,
+            seed: 42,
+            warmup: 0.03,
+            weight_decay: 0.01,
+            checkpoint_every: 200,
+        }
+    }
+}
+
+/// Splits raw text into sentences for the LM: at 。！？!? (kept) and line ends; whitespace
+/// between CJK characters (as in gold-segmented files) is removed.
+pub fn lm_sentences(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let mut cur = String::new();
+        let mut prev: Option<char> = None;
+        let chars: Vec<char> = line.trim().chars().collect();
+        for (i, &c) in chars.iter().enumerate() {
+            if c.is_whitespace() {
+                // Keep a space only between two Latin/digit characters.
+                let next = chars.get(i + 1).copied();
+                if prev.is_some_and(|p| p.is_ascii_alphanumeric())
+                    && next.is_some_and(|n| n.is_ascii_alphanumeric())
+                    && !cur.ends_with(' ')
+                {
+                    cur.push(' ');
+                }
+                continue;
+            }
+            if c.is_control() {
+                continue;
+            }
+            cur.push(c);
+            prev = Some(c);
+            if matches!(c, '。' | '！' | '？' | '!' | '?') {
+                let next = chars.get(i + 1).copied();
+                // Keep a closing quote with its sentence.
+                if !next.is_some_and(|n| matches!(n, '”' | '」' | '』' | '）' | ')' | '"')) {
+                    let t = cur.trim().to_string();
+                    if t.chars().count() >= 2 {
+                        out.push(t);
+                    }
+                    cur.clear();
+                }
+            }
+        }
+        let t = cur.trim().to_string();
+        if t.chars().count() >= 2 {
+            out.push(t);
+        }
+    }
+    out
+}
+
+/// A fresh qwen2 LM over `tokenizer` (random weights, tied embeddings).
+pub fn fresh_lm(
+    tokenizer: &tokenizers::Tokenizer,
+    layers: usize,
+    hidden: usize,
+    heads: usize,
+    kv_heads: usize,
+    max_positions: usize,
+    seed: u64,
+) -> Result<crate::lm::LmFiles> {
+    let mut cfg = crate::lm::small_qwen2_config(
+        tokenizer.get_vocab_size(true),
+        hidden,
+        layers,
+        heads,
+        kv_heads,
+        max_positions,
+    );
+    cfg["fenci_char_lm"] = serde_json::Value::Bool(true);
+    let cfg_json = serde_json::to_string_pretty(&cfg).expect("config serializes");
+    let lm_err = |e: crate::lm::LmError| TrainError::Data(e.to_string());
+    let qcfg = match crate::lm::LmConfig::from_json(&cfg_json, "config.json").map_err(lm_err)? {
+        crate::lm::LmConfig::Qwen2(c) => c,
+        _ => unreachable!("small_qwen2_config is qwen2"),
+    };
+    let tensors = crate::lm::qwen2_init(&qcfg, seed).map_err(lm_err)?;
+    let weights = model::safetensors_bytes(&tensors, false)?;
+    let tok = tokenizer
+        .to_string(false)
+        .map_err(|e| TrainError::Data(e.to_string()))?;
+    crate::lm::LmFiles::from_parts(&cfg_json, tok.as_bytes(), vec![weights], "fresh LM")
+        .map_err(lm_err)
+}
+
+/// What an LM run produced.
+#[derive(Debug, Clone)]
+pub struct LmSummary {
+    /// The trained model (best dev perplexity when a dev set was given, else the last).
+    pub files: crate::lm::LmFiles,
+    /// Best dev perplexity, if evaluated.
+    pub best_dev_ppl: Option<f64>,
+    /// Steps taken.
+    pub steps: usize,
+    /// Whether the run was cancelled before its last step.
+    pub cancelled: bool,
+    /// Training loss of the last step.
+    pub last_loss: f32,
+}
+
+/// A language-model training run (qwen2 with tied embeddings, e.g. from [`fresh_lm`]).
+pub struct LmTrainer<'a> {
+    /// Starting model.
+    pub init: crate::lm::LmFiles,
+    /// Training sentences.
+    pub train: &'a [String],
+    /// Dev sentences for perplexity and model selection (may be empty).
+    pub dev: &'a [String],
+    /// Hyper-parameters.
+    pub cfg: LmTrainConfig,
+    /// Output directory (HF layout); the checkpoint goes beside it.
+    pub out: Option<PathBuf>,
+    /// Store the written weights as F16.
+    pub f16: bool,
+    /// Continue from the checkpoint beside `out`.
+    pub resume: bool,
+}
+
+fn lm_samples(sents: &[String], tok: &tokenizers::Tokenizer, eos: u32, max: usize) -> Vec<Sample> {
+    sents
+        .iter()
+        .filter_map(|s| {
+            let enc = tok.encode(s.as_str(), false).ok()?;
+            if enc.get_ids().is_empty() {
+                return None;
+            }
+            let mut ids = vec![eos];
+            ids.extend_from_slice(enc.get_ids());
+            ids.push(eos);
+            ids.truncate(max.max(2));
+            Some(Sample {
+                ids,
+                labels: Vec::new(),
+                starts: Vec::new(),
+            })
+        })
+        .collect()
+}
+
+/// Padded ids, flat positions whose next token is a target, and those targets.
+fn lm_batch(batch: &[Sample], pad: u32) -> Result<(Tensor, Tensor, Tensor, usize)> {
+    let t = batch.iter().map(|s| s.ids.len()).max().unwrap_or(1);
+    let b = batch.len();
+    let mut ids = vec![pad; b * t];
+    let mut rows = Vec::new();
+    let mut targets = Vec::new();
+    for (r, s) in batch.iter().enumerate() {
+        ids[r * t..r * t + s.ids.len()].copy_from_slice(&s.ids);
+        for j in 0..s.ids.len() - 1 {
+            rows.push((r * t + j) as u32);
+            targets.push(s.ids[j + 1]);
+        }
+    }
+    let n = targets.len();
+    Ok((
+        Tensor::from_vec(ids, (b, t), &Device::Cpu)?,
+        Tensor::new(rows.as_slice(), &Device::Cpu)?,
+        Tensor::new(targets.as_slice(), &Device::Cpu)?,
+        n,
+    ))
+}
+
+fn lm_loss(model: &crate::lm::Qwen2Train, batch: &[Sample], pad: u32) -> Result<(Tensor, usize)> {
+    let (ids, rows, targets, n) = lm_batch(batch, pad)?;
+    let logits = model
+        .forward(&ids)
+        .map_err(|e| TrainError::Data(e.to_string()))?;
+    let v = logits.dim(D::Minus1)?;
+    let logits = logits.reshape(((), v))?.index_select(&rows, 0)?;
+    Ok((candle_nn::loss::cross_entropy(&logits, &targets)?, n))
+}
+
+/// Perplexity of `model` on `samples` (mean over tokens).
+fn lm_perplexity(model: &crate::lm::Qwen2Train, samples: &[Sample], pad: u32) -> Result<f64> {
+    let mut nll = 0f64;
+    let mut count = 0usize;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    for batch in batches(samples.to_vec(), 8192, &mut rng) {
+        let (loss, n) = lm_loss(model, &batch, pad)?;
+        nll += loss.to_scalar::<f32>()? as f64 * n as f64;
+        count += n;
+    }
+    Ok((nll / count.max(1) as f64).exp())
+}
+
+use candle_core::D;
+
+/// Perplexity of a qwen2 LM (tied embeddings) on `sentences` (each between end-of-text marks,
+/// at most `max_tokens` tokens).
+pub fn perplexity(
+    files: &crate::lm::LmFiles,
+    sentences: &[String],
+    max_tokens: usize,
+) -> Result<f64> {
+    let crate::lm::LmConfig::Qwen2(cfg) = &files.config else {
+        return Err(TrainError::Data("perplexity: qwen2 models only".into()));
+    };
+    let eos = files
+        .token_id(crate::lm::EOS)
+        .ok_or_else(|| TrainError::Data("the tokenizer has no end-of-text token".into()))?;
+    let pad = files.token_id(crate::lm::PAD).unwrap_or(eos);
+    let mut t = HashMap::new();
+    for w in &files.weights {
+        for (k, v) in model::parse_safetensors(w, &files.source)? {
+            t.insert(k, v.to_dtype(DType::F32)?);
+        }
+    }
+    let lm = crate::lm::Qwen2Train::new(cfg, t).map_err(|e| TrainError::Data(e.to_string()))?;
+    let samples = lm_samples(sentences, &files.tokenizer, eos, max_tokens);
+    lm_perplexity(&lm, &samples, pad)
+}
+
+impl LmTrainer<'_> {
+    /// Runs training; `cancel` stops it between steps (a checkpoint is written first). Reports
+    /// [`Progress::Step`] (units are tokens) and [`Progress::Perplexity`].
+    pub fn run(self, cancel: &AtomicBool, mut progress: impl FnMut(Progress)) -> Result<LmSummary> {
+        use crate::lm::{LmConfig, LmFiles, Qwen2Train, EOS, PAD};
+        let cfg = self.cfg.clone();
+        let lm_err = |e: crate::lm::LmError| TrainError::Data(e.to_string());
+        let LmConfig::Qwen2(qcfg) = &self.init.config else {
+            return Err(TrainError::Data(
+                "fenci trains qwen2 language models only".into(),
+            ));
+        };
+        if !qcfg.tie_word_embeddings {
+            return Err(TrainError::Data(
+                "fenci trains qwen2 models with tied embeddings only".into(),
+            ));
+        }
+        let tok = &self.init.tokenizer;
+        let eos = tok
+            .token_to_id(EOS)
+            .ok_or_else(|| TrainError::Data(format!("the tokenizer has no {EOS}")))?;
+        let pad = tok.token_to_id(PAD).unwrap_or(eos);
+        let max = cfg.max_tokens.min(qcfg.max_position_embeddings).max(2);
+        let data = lm_samples(self.train, tok, eos, max);
+        if data.is_empty() {
+            return Err(TrainError::Data("no training sentences".into()));
+        }
+        let dev = lm_samples(self.dev, tok, eos, max);
+        let steps_per_epoch = batches(
+            data.clone(),
+            cfg.batch_tokens,
+            &mut rand::rngs::StdRng::seed_from_u64(cfg.seed),
+        )
+        .len();
+        let total = steps_per_epoch * cfg.epochs;
+        let mut init = HashMap::new();
+        for w in &self.init.weights {
+            init.extend(model::parse_safetensors(w, &self.init.source)?);
+        }
+        let mut init: Vec<(String, Tensor)> = init
+            .into_iter()
+            .map(|(k, t)| Ok((k, t.to_dtype(DType::F32)?)))
+            .collect::<candle_core::Result<_>>()?;
+        init.sort_by(|a, b| a.0.cmp(&b.0));
+        let vm = model::varmap_from(&init)?;
+        let tensors: HashMap<String, Tensor> = {
+            let data = vm.data().lock().expect("varmap lock");
+            data.iter()
+                .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
+                .collect()
+        };
+        let lm = Qwen2Train::new(qcfg, tensors).map_err(lm_err)?;
+        let vars: Vec<(String, Var)> = {
+            let data = vm.data().lock().expect("varmap lock");
+            let mut v: Vec<(String, Var)> =
+                data.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            v.sort_by(|a, b| a.0.cmp(&b.0));
+            v
+        };
+        let mut opt = AdamW::new(vars, cfg.weight_decay, 0.0)?;
+        let mut state = CkptState {
+            epoch: 0,
+            batch_in_epoch: 0,
+            step: 0,
+            adam_t: 0,
+            best_dev_f1: None,
+            train: cfg.clone(),
+        };
+        let ckpt = self.out.as_deref().map(checkpoint_dir);
+        if self.resume {
+            let dir = ckpt
+                .as_ref()
+                .ok_or_else(|| TrainError::Data("--resume needs --out".into()))?;
+            state = load_checkpoint(dir, &vm, &mut opt, |w, _| Ok(w))?;
+            state.train = cfg.clone();
+        }
+        let files_now = |vm: &VarMap| -> Result<LmFiles> {
+            let t = model::varmap_tensors(vm)?;
+            let mut f = self.init.clone();
+            f.weights = vec![model::safetensors_bytes(&t, self.f16)?];
+            f.source = self
+                .out
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "trained LM".into());
+            Ok(f)
+        };
+        let save = |f: &LmFiles| -> Result<()> {
+            if let Some(out) = &self.out {
+                f.save_dir(out).map_err(|source| TrainError::Io {
+                    path: out.clone(),
+                    source,
+                })?;
+            }
+            Ok(())
+        };
+        let mut best: Option<LmFiles> = None;
+        let out = EpochLoop {
+            epochs: cfg.epochs,
+            seed: cfg.seed,
+            lr: cfg.lr,
+            warmup: cfg.warmup,
+            checkpoint_every: cfg.checkpoint_every,
+            total,
+            ckpt: ckpt.as_deref(),
+            vm: &vm,
+        }
+        .run(
+            &mut state,
+            &mut opt,
+            cancel,
+            &mut progress,
+            |erng| batches(data.clone(), cfg.batch_tokens, erng),
+            |batch| lm_loss(&lm, batch, pad),
+            |epoch, state, progress| {
+                let files = files_now(&vm)?;
+                let is_best = if dev.is_empty() {
+                    true
+                } else {
+                    let ppl = lm_perplexity(&lm, &dev, pad)?;
+                    let is_best = state.best_dev_f1.is_none_or(|b| -ppl > b);
+                    progress(Progress::Perplexity {
+                        epoch,
+                        ppl,
+                        best: is_best,
+                    });
+                    if is_best {
+                        state.best_dev_f1 = Some(-ppl);
+                    }
+                    is_best
+                };
+                if is_best {
+                    save(&files)?;
+                    best = Some(files);
+                }
+                Ok(())
+            },
+        )?;
+        let (cancelled, last_loss) = (out.cancelled, out.last_loss);
+        let files = match best {
+            Some(f) => f,
+            None => match self
+                .out
+                .as_deref()
+                .filter(|o| o.join("config.json").is_file())
+            {
+                Some(out) => LmFiles::load_dir(out).map_err(lm_err)?,
+                None => files_now(&vm)?,
+            },
+        };
+        Ok(LmSummary {
+            files,
+            best_dev_ppl: state.best_dev_f1.map(|b| -b),
+            steps: state.step,
+            cancelled,
+            last_loss,
+        })
+    }
 }

@@ -85,6 +85,17 @@ pub enum WorkerMsg {
     },
     /// Training ended (`Ok(lines)` to show, or an error).
     TrainDone(Result<Vec<String>, String>),
+    /// Example generation streamed text, finished or dropped an example.
+    Example(crate::generate::ExampleEvent),
+    /// Example generation ended: a summary line, or an error.
+    ExamplesDone(Result<String, String>),
+    /// A language model is loaded (its name, one line about it).
+    LmLoaded {
+        /// As the user named it.
+        name: String,
+        /// Architecture and size.
+        summary: String,
+    },
     /// One sentence of a job is done (or failed).
     Turn {
         /// The turn it answers.
@@ -122,6 +133,21 @@ pub enum Action {
     Train,
     /// Stop the training run.
     CancelTrain,
+    /// Generate example sentences with the language model named `lm`.
+    Examples {
+        /// The word.
+        word: String,
+        /// How many.
+        n: usize,
+        /// The LM (`default`, a directory or a hub id).
+        lm: String,
+        /// Sampling settings.
+        sampling: crate::generate::Sampling,
+    },
+    /// Stop generating.
+    CancelExamples,
+    /// Load another language model for examples.
+    LoadLm(String),
     /// Return to the previous model version.
     Undo,
     /// List the model versions.
@@ -161,6 +187,8 @@ pub enum TurnBody {
     Error(String),
     /// Output of a command (e.g. `/help`).
     Info(Vec<String>),
+    /// A generated example still being written (its text is the turn's input).
+    Streaming,
 }
 
 /// One exchange in the transcript.
@@ -226,6 +254,10 @@ pub struct App {
     pub edit_starts: Vec<bool>,
     /// A model download in progress: (file, bytes done, bytes total).
     pub download: Option<(String, u64, u64)>,
+    /// Examples being generated: the header turn's id and the example turns so far.
+    pub generating: Option<(u64, Vec<u64>)>,
+    /// The language model for examples, once one is loaded (name, summary).
+    pub lm: Option<(String, String)>,
     next_id: u64,
 }
 
@@ -253,6 +285,8 @@ impl App {
             training: None,
             edit_starts: Vec::new(),
             download: None,
+            generating: None,
+            lm: None,
             next_id: 1,
         }
     }
@@ -287,16 +321,45 @@ impl App {
             }
             Event::Resize => vec![],
             Event::Paste(text) => self.paste(&text),
-            Event::Worker(msg) => {
-                self.worker(msg);
-                vec![]
-            }
+            Event::Worker(msg) => self.worker(msg),
             Event::Key(k) => self.key(k),
         }
     }
 
-    fn worker(&mut self, msg: WorkerMsg) {
+    fn worker(&mut self, msg: WorkerMsg) -> Vec<Action> {
         match msg {
+            WorkerMsg::Example(ev) => return self.example_event(ev),
+            WorkerMsg::ExamplesDone(r) => {
+                self.download = None;
+                if let Some((header, turns)) = self.generating.take() {
+                    // Whatever was still being written when it stopped.
+                    for id in turns {
+                        if let Some(t) = self.turns.iter_mut().find(|t| t.id == id) {
+                            if t.body == TurnBody::Streaming {
+                                t.body = TurnBody::Cancelled;
+                            }
+                        }
+                    }
+                    if let Some(t) = self.turns.iter_mut().find(|t| t.id == header) {
+                        match (&mut t.body, r) {
+                            (TurnBody::Info(lines), Ok(summary)) => lines.push(summary),
+                            (body, Err(e)) => *body = TurnBody::Error(e),
+                            _ => {}
+                        }
+                    }
+                } else if let Err(e) = r {
+                    self.error("/examples", e);
+                }
+            }
+            WorkerMsg::LmLoaded { name, summary } => {
+                self.download = None;
+                let changed = self.settings.lm != name;
+                self.lm = Some((name.clone(), summary));
+                if changed {
+                    self.settings.lm = name;
+                    return vec![Action::SaveSettings(self.settings.clone())];
+                }
+            }
             WorkerMsg::Download { file, done, total } => {
                 self.download = Some((file, done, total));
             }
@@ -348,6 +411,61 @@ impl App {
                         }
                     }
                 }
+            }
+        }
+        vec![]
+    }
+
+    /// A streamed example: its text grows in its own turn; once complete it is segmented and
+    /// explained like a typed sentence (and can be corrected the same way).
+    fn example_event(&mut self, ev: crate::generate::ExampleEvent) -> Vec<Action> {
+        use crate::generate::ExampleEvent as E;
+        let Some((_, ids)) = &self.generating else {
+            return vec![];
+        };
+        let ids = ids.clone();
+        match ev {
+            E::Text { index, piece } => {
+                match ids.get(index) {
+                    Some(id) => {
+                        if let Some(t) = self.turns.iter_mut().find(|t| t.id == *id) {
+                            t.input.push_str(&piece);
+                        }
+                    }
+                    None => {
+                        let id = self.push_turn(piece, TurnBody::Streaming);
+                        if let Some((_, v)) = &mut self.generating {
+                            v.push(id);
+                        }
+                    }
+                }
+                vec![]
+            }
+            E::Rejected { index } => {
+                if let Some(&id) = ids.get(index) {
+                    self.turns.retain(|t| t.id != id);
+                    if let Some((_, v)) = &mut self.generating {
+                        v.remove(index);
+                    }
+                }
+                vec![]
+            }
+            E::Done { index, sentence } => {
+                let id = match ids.get(index) {
+                    Some(&id) => id,
+                    None => {
+                        let id = self.push_turn(String::new(), TurnBody::Streaming);
+                        if let Some((_, v)) = &mut self.generating {
+                            v.push(id);
+                        }
+                        id
+                    }
+                };
+                if let Some(t) = self.turns.iter_mut().find(|t| t.id == id) {
+                    t.input = sentence.clone();
+                    t.body = TurnBody::Pending;
+                }
+                vec![Action::Segment(vec![(id, sentence)])]
             }
         }
     }
@@ -462,7 +580,11 @@ impl App {
             KeyCode::Enter => return self.submit(),
             KeyCode::Esc => {
                 self.notice = None;
-                if self.pending() > 0 || self.training.is_some() || self.download.is_some() {
+                if self.pending() > 0
+                    || self.training.is_some()
+                    || self.download.is_some()
+                    || self.generating.is_some()
+                {
                     return self.cancel_actions();
                 }
             }
@@ -746,12 +868,92 @@ impl App {
                 vec![Action::Train]
             }
             "cancel" => {
-                if self.pending() == 0 && self.training.is_none() && self.download.is_none() {
+                if self.pending() == 0
+                    && self.training.is_none()
+                    && self.download.is_none()
+                    && self.generating.is_none()
+                {
                     self.info(line, vec!["nothing to cancel".into()]);
                     return vec![];
                 }
                 self.cancel_actions()
             }
+            "examples" => {
+                if self.generating.is_some() {
+                    self.error(
+                        line,
+                        "already writing examples — Esc or /cancel stops them".into(),
+                    );
+                    return vec![];
+                }
+                let Some(word) = arg.map(str::to_string) else {
+                    self.error(
+                        line,
+                        "usage: /examples WORD [N] (e.g. /examples 希望 3)".into(),
+                    );
+                    return vec![];
+                };
+                let n = match parsed.args.get(1).map(|a| a.parse::<usize>()) {
+                    None => 3,
+                    Some(Ok(n)) if (1..=20).contains(&n) => n,
+                    Some(_) => {
+                        self.error(line, "N must be a number from 1 to 20".into());
+                        return vec![];
+                    }
+                };
+                let sampling = crate::generate::Sampling {
+                    temperature: self.settings.temperature,
+                    top_p: self.settings.top_p,
+                    seed: self.settings.seed,
+                    ..Default::default()
+                };
+                let header = self.push_turn(
+                    line.to_string(),
+                    TurnBody::Info(vec![format!(
+                        "{n} example{} with {word} · LM {} · T {} · top-p {} · seed {}",
+                        if n == 1 { "" } else { "s" },
+                        self.settings.lm,
+                        sampling.temperature,
+                        sampling.top_p,
+                        sampling.seed
+                    )]),
+                );
+                self.generating = Some((header, Vec::new()));
+                vec![Action::Examples {
+                    word,
+                    n,
+                    lm: self.settings.lm.clone(),
+                    sampling,
+                }]
+            }
+            "lm" => match arg {
+                Some(spec) => {
+                    self.info(
+                        line,
+                        vec![format!(
+                            "loading the language model {spec}… (Esc cancels a download)"
+                        )],
+                    );
+                    vec![Action::LoadLm(spec.to_string())]
+                }
+                None => {
+                    let now = match &self.lm {
+                        Some((name, summary)) => format!("language model: {name} · {summary}"),
+                        None => format!(
+                            "language model: {} (loaded on the first /examples)",
+                            self.settings.lm
+                        ),
+                    };
+                    self.info(
+                        line,
+                        vec![
+                            now,
+                            "/lm ID switches: default (built in), a directory, or a hub id such as Qwen/Qwen2.5-0.5B-Instruct".into(),
+                        ],
+                    );
+                    vec![]
+                }
+            },
             "undo" => vec![Action::Undo],
             "clear" => {
                 self.turns.clear();
@@ -774,6 +976,10 @@ impl App {
         }
         if self.training.is_some() {
             v.push(Action::CancelTrain);
+        }
+        // A download may be the language model's (/lm, or the first /examples).
+        if self.generating.is_some() || self.download.is_some() {
+            v.push(Action::CancelExamples);
         }
         v
     }
@@ -957,7 +1163,7 @@ impl App {
                     out.push('\n');
                 }
                 TurnBody::Error(e) => out.push_str(&format!("> {}\n\n*error: {e}*\n\n", t.input)),
-                TurnBody::Pending | TurnBody::Cancelled => {}
+                TurnBody::Pending | TurnBody::Cancelled | TurnBody::Streaming => {}
             }
         }
         out

@@ -148,9 +148,23 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "examples",
         args: "WORD [N]",
-        summary: "generate example sentences using WORD",
-        detail: "Not available yet: example generation arrives in a later release.",
-        available: false,
+        summary: "write N example sentences using WORD (default 3)",
+        detail: "Writes N (1-20, default 3) sentences that contain WORD with the language model, \
+                 streamed as they are written; each is then segmented and explained like a \
+                 sentence you typed, and can be corrected. /temp, /top-p and /seed set the \
+                 sampling (shown in the status bar); the same seed gives the same sentences. \
+                 Esc or /cancel stops.",
+        available: true,
+    },
+    CommandSpec {
+        name: "lm",
+        args: "[ID]",
+        summary: "show or switch the language model for /examples",
+        detail: "/lm shows the language model; /lm ID loads another: `default` (built in, \
+                 offline), a directory in the Hugging Face layout, or a hub id such as \
+                 Qwen/Qwen2.5-0.5B-Instruct (downloaded once, with progress; instruct models \
+                 follow prompts/examples.md). Remembered across sessions.",
+        available: true,
     },
 ];
 

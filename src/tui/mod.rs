@@ -67,6 +67,21 @@ pub fn model_summary(files: &ModelFiles) -> String {
     )
 }
 
+/// Forwards a download's progress to the app as [`WorkerMsg::Download`].
+fn download_relay(tx: &Sender<Event>) -> impl FnMut(&crate::hub::DownloadEvent) + '_ {
+    move |e| {
+        use crate::hub::DownloadEvent as D;
+        let msg = match e {
+            D::Start { file, total } => Some((file.clone(), 0, *total)),
+            D::Progress { file, done, total } => Some((file.clone(), *done, *total)),
+            _ => None,
+        };
+        if let Some((file, done, total)) = msg {
+            let _ = tx.send(Event::Worker(WorkerMsg::Download { file, done, total }));
+        }
+    }
+}
+
 /// Loads the model the app runs: `spec` as given (a hub id is downloaded, reporting progress
 /// to `tx`; `cancel` stops it), else the active version of data directory `dir` with the user
 /// dictionary.
@@ -79,17 +94,7 @@ pub fn load_segmenter(
 ) -> Result<(Segmenter, ModelInfo), String> {
     let (name, files, dict) = match (spec, dir) {
         (Some(s), _) => {
-            let mut relay = |e: &crate::hub::DownloadEvent| {
-                use crate::hub::DownloadEvent as D;
-                let msg = match e {
-                    D::Start { file, total } => Some((file.clone(), 0, *total)),
-                    D::Progress { file, done, total } => Some((file.clone(), *done, *total)),
-                    _ => None,
-                };
-                if let Some((file, done, total)) = msg {
-                    let _ = tx.send(Event::Worker(WorkerMsg::Download { file, done, total }));
-                }
-            };
+            let mut relay = download_relay(tx);
             let r = crate::hub::resolve_with(s, opts, &mut relay, cancel)
                 .map_err(|e| format!("cannot load model `{s}`: {e}"))?;
             if let Some(note) = r.licence_note() {
@@ -385,6 +390,107 @@ fn perform(
     }
 }
 
+/// The language model for examples, loaded on first use and kept: (name, generator).
+type LmSlot = Arc<std::sync::Mutex<Option<(String, crate::generate::Generator)>>>;
+
+/// Makes sure `slot` holds the LM `spec` (downloading with progress to `tx`).
+fn ensure_lm(
+    slot: &mut Option<(String, crate::generate::Generator)>,
+    spec: &str,
+    tx: &Sender<Event>,
+    cancel: &AtomicBool,
+) -> Result<(), String> {
+    if slot.as_ref().is_some_and(|(n, _)| n == spec) {
+        return Ok(());
+    }
+    let mut relay = download_relay(tx);
+    let (files, _) = crate::hub::resolve_lm(
+        spec,
+        &crate::hub::HubOptions::from_env(),
+        &mut relay,
+        cancel,
+    )
+    .map_err(|e| format!("cannot load the language model `{spec}`: {e}"))?;
+    let summary = files.config.summary();
+    let g = crate::generate::Generator::new(files)
+        .map_err(|e| format!("cannot load the language model `{spec}`: {e}"))?;
+    *slot = Some((spec.to_string(), g));
+    let _ = tx.send(Event::Worker(WorkerMsg::LmLoaded {
+        name: spec.to_string(),
+        summary,
+    }));
+    Ok(())
+}
+
+/// Runs `/examples` (and `/lm`) on a thread of its own, streaming to `tx`.
+fn spawn_lm_job(
+    action: Action,
+    slot: &LmSlot,
+    dir: Option<PathBuf>,
+    tx: &Sender<Event>,
+    cancel: &Arc<AtomicBool>,
+) {
+    cancel.store(false, Ordering::SeqCst);
+    let (slot, tx, cancel) = (slot.clone(), tx.clone(), cancel.clone());
+    let done_tx = tx.clone();
+    let spawned = std::thread::Builder::new()
+        .name("fenci-lm".into())
+        .spawn(move || {
+            let mut guard = match slot.lock() {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+            match action {
+                Action::LoadLm(spec) => {
+                    if let Err(e) = ensure_lm(&mut guard, &spec, &tx, &cancel) {
+                        let _ = tx.send(Event::Worker(WorkerMsg::Report {
+                            lines: vec![e],
+                            error: true,
+                        }));
+                    }
+                }
+                Action::Examples {
+                    word,
+                    n,
+                    lm,
+                    sampling,
+                } => {
+                    let r = ensure_lm(&mut guard, &lm, &tx, &cancel).and_then(|()| {
+                        let (_, g) = guard.as_mut().expect("loaded");
+                        let ex_tx = tx.clone();
+                        g.examples(&crate::generate::Ask::new(&word, n).prompts(dir.as_deref()), &sampling, &cancel, |ev| {
+                                let _ = ex_tx.send(Event::Worker(WorkerMsg::Example(ev)));
+                            },
+                        )
+                        .map_err(|e| e.to_string())
+                    });
+                    let msg = r.map(|(sentences, st)| {
+                        let stopped = if cancel.load(Ordering::Relaxed) {
+                            " (stopped)"
+                        } else {
+                            ""
+                        };
+                        format!(
+                            "{} sentence{}{stopped} · {} tokens · first token {:.0} ms · {:.0} tokens/s",
+                            sentences.len(),
+                            if sentences.len() == 1 { "" } else { "s" },
+                            st.tokens,
+                            st.first_token_s * 1000.0,
+                            st.tokens_per_s()
+                        )
+                    });
+                    let _ = tx.send(Event::Worker(WorkerMsg::ExamplesDone(msg)));
+                }
+                _ => {}
+            }
+        });
+    if spawned.is_err() {
+        let _ = done_tx.send(Event::Worker(WorkerMsg::ExamplesDone(Err(
+            "could not start the generation thread".into(),
+        ))));
+    }
+}
+
 /// Restores the terminal even when the app panics.
 struct TerminalGuard;
 
@@ -418,6 +524,8 @@ pub fn run(model: Option<String>) -> anyhow::Result<()> {
     let (job_tx, job_rx) = mpsc::channel::<Job>();
     let cancel = Arc::new(AtomicBool::new(false));
     let train_cancel = Arc::new(AtomicBool::new(false));
+    let lm_cancel = Arc::new(AtomicBool::new(false));
+    let lm_slot: LmSlot = Arc::default();
     {
         let (tx, cancel, spec, dir) = (tx.clone(), cancel.clone(), spec, dir.clone());
         std::thread::Builder::new()
@@ -492,6 +600,10 @@ pub fn run(model: Option<String>) -> anyhow::Result<()> {
                         }
                     }
                     Action::CancelTrain => train_cancel.store(true, Ordering::SeqCst),
+                    Action::CancelExamples => lm_cancel.store(true, Ordering::SeqCst),
+                    a @ (Action::Examples { .. } | Action::LoadLm(_)) => {
+                        spawn_lm_job(a, &lm_slot, dir.clone(), &tx, &lm_cancel)
+                    }
                     other => {
                         let name = app
                             .model

@@ -338,6 +338,7 @@ fn turn_block(app: &App, ti: usize, t: &Turn, cols: usize, th: &Theme) -> Vec<Li
             out.push(Line::from(Span::styled("  …", th.sep())));
         }
         TurnBody::Cancelled => out.push(Line::from(Span::styled("  (cancelled)", th.sep()))),
+        TurnBody::Streaming => out.push(Line::from(Span::styled("  ✎ writing…", th.sep()))),
         TurnBody::Error(e) => {
             for (k, l) in wrap(e, cols.saturating_sub(9)).into_iter().enumerate() {
                 let p = if k == 0 { "  error: " } else { "         " };
@@ -544,6 +545,12 @@ pub fn render(app: &App, f: &mut Frame, th: &Theme) {
             *total as f64 / 1e6
         ));
     }
+    if app.generating.is_some() {
+        parts.push(format!(
+            "{} writing examples (Esc stops)",
+            SPINNER[(app.tick % 8) as usize]
+        ));
+    }
     let pending = app.pending();
     if pending > 0 {
         parts.push(format!(
@@ -576,12 +583,20 @@ pub fn render(app: &App, f: &mut Frame, th: &Theme) {
     if app.demo {
         parts.push("DEMO".into());
     }
-    parts.push(model);
-    parts.push(format!("explain {}", app.settings.explain));
-    parts.push(format!(
+    let sampling = format!(
         "T {} · top-p {} · seed {}",
         app.settings.temperature, app.settings.top_p, app.settings.seed
-    ));
+    );
+    if app.generating.is_some() {
+        // While examples are written, their sampling settings matter more than the model.
+        parts.push(sampling);
+        parts.push(model);
+        parts.push(format!("explain {}", app.settings.explain));
+    } else {
+        parts.push(model);
+        parts.push(format!("explain {}", app.settings.explain));
+        parts.push(sampling);
+    }
     let status_text = truncate(&parts.join(" │ "), status.width as usize);
     let status_style = if th.color {
         Style::default().bg(Color::Blue).fg(Color::White)

@@ -211,3 +211,96 @@ fn train_without_data_or_corrections_says_what_to_do() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("no corrections yet"));
 }
+
+#[test]
+fn examples_are_reproducible_and_contain_the_word() {
+    let home = tempdir();
+    let run = |args: &[&str]| {
+        let o = fenci(args, b"", home.path());
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        stdout(&o)
+    };
+    let a = run(&[
+        "examples",
+        "学习",
+        "-n",
+        "3",
+        "--seed",
+        "5",
+        "--temperature",
+        "0.9",
+    ]);
+    let b = run(&[
+        "examples",
+        "学习",
+        "-n",
+        "3",
+        "--seed",
+        "5",
+        "--temperature",
+        "0.9",
+    ]);
+    assert_eq!(a, b, "the same seed gave different sentences");
+    assert_eq!(a.lines().count(), 3, "{a}");
+    for l in a.lines() {
+        assert!(l.contains("学习"), "{l:?} lacks the word");
+    }
+    // Temperature 0: greedy, the same whatever the seed.
+    let g1 = run(&[
+        "examples",
+        "朋友",
+        "-n",
+        "1",
+        "--temperature",
+        "0",
+        "--seed",
+        "1",
+    ]);
+    let g2 = run(&[
+        "examples",
+        "朋友",
+        "-n",
+        "1",
+        "--temperature",
+        "0",
+        "--seed",
+        "2",
+    ]);
+    assert_eq!(g1, g2);
+    assert!(g1.contains("朋友"));
+    // Timing on request.
+    let o = fenci(
+        &["examples", "朋友", "-n", "1", "--stats"],
+        b"",
+        home.path(),
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("tokens/s"));
+}
+
+#[test]
+fn examples_errors_say_what_to_do() {
+    let home = tempdir();
+    // A character the built-in LM never saw.
+    let o = fenci(&["examples", "\u{9fff}"], b"", home.path());
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("does not know") && e.contains("--lm"), "{e}");
+    // Out-of-range settings.
+    let o = fenci(&["examples", "学习", "--temperature=-1"], b"", home.path());
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("temperature"));
+    // A directory that is not an LM.
+    let bad = tempdir();
+    std::fs::write(bad.path().join("config.json"), r#"{"model_type": "bert"}"#).unwrap();
+    let o = fenci(
+        &["examples", "学习", "--lm", bad.path().to_str().unwrap()],
+        b"",
+        home.path(),
+    );
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("not supported"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

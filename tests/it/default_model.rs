@@ -55,3 +55,48 @@ fn segments_everyday_sentences() {
         assert_eq!(got, want, "{text}");
     }
 }
+
+/// `sha256  name` lines of a model card.
+fn card_sums(card: &str) -> Vec<(String, String)> {
+    card.lines()
+        .filter_map(|line| {
+            let mut parts = line.split_whitespace();
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(h), Some(n), None)
+                    if h.len() == 64 && h.chars().all(|c| c.is_ascii_hexdigit()) =>
+                {
+                    Some((h.to_string(), n.to_string()))
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn shipped_lm_matches_its_model_card() {
+    use fenci::lm::embedded as lm;
+    let sums = card_sums(include_str!("../../models/lm/README.md"));
+    assert_eq!(sums.len(), 3, "the LM card must list its three files");
+    for (hash, name) in sums {
+        let bytes: &[u8] = match name.as_str() {
+            "config.json" => lm::CONFIG.as_bytes(),
+            "tokenizer.json" => lm::TOKENIZER,
+            "model.safetensors" => lm::WEIGHTS,
+            other => panic!("LM card lists an unknown file {other}"),
+        };
+        assert_eq!(
+            format!("{:x}", Sha256::digest(bytes)),
+            hash,
+            "{name} does not match the LM card"
+        );
+    }
+    // It loads, is fenci's own char LM (examples by construction), and is within budget.
+    let g = fenci::generate::Generator::embedded().unwrap();
+    assert!(!g.is_instruct());
+    let size = lm::CONFIG.len() + lm::TOKENIZER.len() + lm::WEIGHTS.len();
+    assert!(
+        size <= 15 << 20,
+        "the built-in LM is {size} bytes (budget: 15 MB)"
+    );
+}

@@ -71,6 +71,17 @@ fn tui_segments_explains_helps_and_quits() {
     tmux(&["send-keys", "-t", &session, "-l", "/help"]);
     tmux(&["send-keys", "-t", &session, "Enter"]);
     wait_for(&session, "leave fenci", 10);
+    // Example sentences from the built-in LM, streamed on their own thread, then explained.
+    tmux(&["send-keys", "-t", &session, "-l", "/clear"]);
+    tmux(&["send-keys", "-t", &session, "Enter"]);
+    tmux(&["send-keys", "-t", &session, "-l", "/examples 学习 2"]);
+    tmux(&["send-keys", "-t", &session, "Enter"]);
+    let screen = wait_for(&session, "xuéxí", 30);
+    assert!(screen.contains("学习"), "{screen}");
+    // The LM that wrote them is reported by /lm (the summary line has scrolled away).
+    tmux(&["send-keys", "-t", &session, "-l", "/lm"]);
+    tmux(&["send-keys", "-t", &session, "Enter"]);
+    wait_for(&session, "language model: default · qwen2", 20);
     tmux(&["send-keys", "-t", &session, "-l", "/quit"]);
     tmux(&["send-keys", "-t", &session, "Enter"]);
     let start = Instant::now();

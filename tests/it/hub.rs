@@ -1504,3 +1504,90 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+// ---------------------------------------------------------------------------------------------
+// Language models through the hub.
+
+#[test]
+fn a_tiny_qwen2_lm_loads_through_the_hub_and_generates() {
+    use fenci::generate::{Generator, Sampling};
+    let hub = MockHub::start();
+    let cache = tempdir();
+    let lm = crate::generate::tiny_lm(8);
+    let d = tempdir();
+    lm.save_dir(&d.path().join("lm")).unwrap();
+    let mut files: Vec<(&str, Vec<u8>)> = ["config.json", "tokenizer.json", "model.safetensors"]
+        .into_iter()
+        .map(|n| (n, std::fs::read(d.path().join("lm").join(n)).unwrap()))
+        .collect();
+    // A third-party model: not marked as fenci's own char LM.
+    let mut cfg: serde_json::Value = serde_json::from_slice(&files[0].1).unwrap();
+    cfg.as_object_mut().unwrap().remove("fenci_char_lm");
+    files[0].1 = cfg.to_string().into_bytes();
+    files.push((
+        "tokenizer_config.json",
+        br#"{"chat_template": "{% for m in messages %}{{ m.content }}{% endfor %}"}"#.to_vec(),
+    ));
+    files.push((
+        "README.md",
+        b"---\nlicense: apache-2.0\n---\n# tiny qwen2\n".to_vec(),
+    ));
+    hub.add("owner/tiny-qwen2", files, Some("apache-2.0"));
+    let o = opts(&hub, cache.path());
+    let (got, origin) = hub::resolve_lm(
+        "owner/tiny-qwen2",
+        &o,
+        &mut NoProgress,
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    assert!(origin.starts_with("owner/tiny-qwen2"), "{origin}");
+    assert!(got.chat_template, "tokenizer_config.json was not fetched");
+    let mut g = Generator::new(got).unwrap();
+    assert!(g.is_instruct());
+    let s = Sampling {
+        temperature: 0.0,
+        max_tokens: 8,
+        ..Default::default()
+    };
+    let out = g
+        .generate("我", &s, &AtomicBool::new(false), |_| {})
+        .unwrap();
+    // The same weights loaded directly give the same greedy text.
+    let mut local = Generator::new(lm).unwrap();
+    let want = local
+        .generate("我", &s, &AtomicBool::new(false), |_| {})
+        .unwrap();
+    assert_eq!(out.text, want.text);
+    assert!(out.stats.tokens > 0);
+    // Cached now: offline works.
+    let off = HubOptions {
+        offline: true,
+        ..o.clone()
+    };
+    hub::resolve_lm(
+        "owner/tiny-qwen2",
+        &off,
+        &mut NoProgress,
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+
+    // A segmenter repo asked for as an LM (and the other way round) is refused by its config,
+    // before the weights are downloaded.
+    hub.add("owner/bmes", repo_files(&bmes_model(), None), None);
+    let e =
+        hub::resolve_lm("owner/bmes", &o, &mut NoProgress, &AtomicBool::new(false)).unwrap_err();
+    assert!(e.to_string().contains("not supported"), "{e}");
+    let e = hub::resolve_with(
+        "owner/tiny-qwen2",
+        &o,
+        &mut NoProgress,
+        &AtomicBool::new(false),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, HubError::Model { .. } | HubError::MissingFile { .. }),
+        "{e}"
+    );
+}

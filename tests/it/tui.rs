@@ -257,11 +257,13 @@ fn history_completion_and_commands() {
     assert!(
         matches!(&app.turns.last().unwrap().body, TurnBody::Error(e) if e.contains("did you mean /model"))
     );
-    // later features say so
-    enter(&mut app, "/examples 学习");
+    // /examples needs a word, and N in range
+    enter(&mut app, "/examples");
     assert!(
-        matches!(&app.turns.last().unwrap().body, TurnBody::Error(e) if e.contains("not available yet"))
+        matches!(&app.turns.last().unwrap().body, TurnBody::Error(e) if e.contains("usage: /examples WORD"))
     );
+    enter(&mut app, "/examples 学习 99");
+    assert!(matches!(&app.turns.last().unwrap().body, TurnBody::Error(e) if e.contains("1 to 20")));
     // /save writes Markdown
     let acts = enter(&mut app, "/save out.md");
     assert!(
@@ -424,4 +426,96 @@ fn training_progress_and_result_views() {
         !s.contains("› \n") && s.contains("correction #4 saved"),
         "{s}"
     );
+}
+
+#[test]
+fn examples_stream_then_are_explained() {
+    use fenci::generate::ExampleEvent as E;
+    let mut app = ready_app();
+    enter(&mut app, "/temp 0.3");
+    let acts = enter(&mut app, "/examples 学习 2");
+    let (word, n, sampling) = acts
+        .iter()
+        .find_map(|a| match a {
+            Action::Examples {
+                word, n, sampling, ..
+            } => Some((word.clone(), *n, sampling.clone())),
+            _ => None,
+        })
+        .expect("an examples action");
+    assert_eq!((word.as_str(), n), ("学习", 2));
+    assert_eq!(sampling.temperature, 0.3);
+    assert_eq!(sampling.seed, app.settings.seed);
+    // A second request while writing is refused.
+    let again = enter(&mut app, "/examples 中文");
+    assert!(!again.iter().any(|a| matches!(a, Action::Examples { .. })));
+    app.turns.pop();
+    // The first example streams in, is finished and sent to be segmented.
+    let ev = |e| Event::Worker(WorkerMsg::Example(e));
+    for piece in ["我", "学习", "中"] {
+        app.update(ev(E::Text {
+            index: 0,
+            piece: piece.into(),
+        }));
+    }
+    let acts = app.update(ev(E::Done {
+        index: 0,
+        sentence: "我学习中文".into(),
+    }));
+    let id = match &acts[..] {
+        [Action::Segment(v)] => {
+            assert_eq!(v[0].1, "我学习中文");
+            v[0].0
+        }
+        other => panic!("{other:?}"),
+    };
+    app.update(Event::Worker(WorkerMsg::Turn {
+        id,
+        result: Ok(turn(&["我", "学习", "中文"], &[])),
+    }));
+    // The second is half written: a snapshot of the stream in progress.
+    app.update(ev(E::Text {
+        index: 1,
+        piece: "他们学习".into(),
+    }));
+    insta::assert_snapshot!("examples_streaming_80x24", screen(&app, 80, 24));
+    // A line without the word (instruct models) is dropped.
+    app.update(ev(E::Rejected { index: 1 }));
+    assert!(!app.turns.iter().any(|t| t.input == "他们学习"));
+    app.update(ev(E::Text {
+        index: 1,
+        piece: "学习中文".into(),
+    }));
+    // Esc stops it; what was half written is marked cancelled.
+    assert_eq!(app.update(key(KeyCode::Esc)), vec![Action::CancelExamples]);
+    app.update(Event::Worker(WorkerMsg::ExamplesDone(Ok(
+        "1 sentence (stopped) · 12 tokens · first token 4 ms · 310 tokens/s".into(),
+    ))));
+    assert!(app.generating.is_none());
+    assert!(app
+        .turns
+        .iter()
+        .any(|t| t.input == "学习中文" && t.body == TurnBody::Cancelled));
+    insta::assert_snapshot!("examples_done_80x24", screen(&app, 80, 24));
+    // /lm shows and switches the language model; a loaded LM is remembered.
+    let acts = enter(&mut app, "/lm Qwen/Qwen2.5-0.5B-Instruct");
+    assert!(acts.contains(&Action::LoadLm("Qwen/Qwen2.5-0.5B-Instruct".into())));
+    let acts = app.update(Event::Worker(WorkerMsg::LmLoaded {
+        name: "Qwen/Qwen2.5-0.5B-Instruct".into(),
+        summary: "qwen2 24×896 · vocab 151936".into(),
+    }));
+    assert_eq!(app.settings.lm, "Qwen/Qwen2.5-0.5B-Instruct");
+    assert!(acts
+        .iter()
+        .any(|a| matches!(a, Action::SaveSettings(s) if s.lm == "Qwen/Qwen2.5-0.5B-Instruct")));
+    enter(&mut app, "/lm");
+    assert!(
+        matches!(&app.turns.last().unwrap().body, TurnBody::Info(l) if l[0].contains("24×896"))
+    );
+    // A failed generation is an error in the header turn.
+    enter(&mut app, "/examples 鑫");
+    app.update(Event::Worker(WorkerMsg::ExamplesDone(Err(
+        "the language model does not know '鑫'".into(),
+    ))));
+    assert!(matches!(&app.turns.last().unwrap().body, TurnBody::Error(e) if e.contains("鑫")));
 }

@@ -1,0 +1,567 @@
+//! The causal LM and example sentences: training forward = candle-transformers forward, a tiny
+//! LM learns, sampling is deterministic where it must be, examples contain the word, prompts,
+//! bad configs, and a tiny qwen2 through the mock hub.
+
+use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
+
+use candle_core::{DType, Device, Tensor};
+use fenci::generate::prompt::{chat_ml, PromptError, Template};
+use fenci::generate::{distinct_n, Ask, ExampleEvent, GenError, Generator, Sampling};
+use fenci::lm::{self, LmConfig, LmError, LmFiles, Qwen2Train};
+use fenci::train::{self, LmTrainConfig, LmTrainer};
+
+use crate::util::{tempdir, toy_corpus};
+
+fn toy_sentences(n: usize) -> Vec<String> {
+    toy_corpus(n)
+        .iter()
+        .map(|w| format!("{}。", w.concat()))
+        .collect()
+}
+
+/// A tiny random qwen2 LM over the toy corpus's characters.
+pub fn tiny_lm(seed: u64) -> LmFiles {
+    let sents = toy_sentences(60);
+    let tok = lm::char_tokenizer(sents.iter().map(String::as_str), 1).unwrap();
+    train::fresh_lm(&tok, 2, 32, 4, 2, 64, seed).unwrap()
+}
+
+fn weights_of(files: &LmFiles) -> HashMap<String, Tensor> {
+    let mut m = HashMap::new();
+    for w in &files.weights {
+        for (k, t) in candle_core::safetensors::load_buffer(w, &Device::Cpu).unwrap() {
+            m.insert(k, t.to_dtype(DType::F32).unwrap());
+        }
+    }
+    m
+}
+
+#[test]
+fn training_forward_matches_candle_transformers() {
+    let files = tiny_lm(3);
+    let LmConfig::Qwen2(cfg) = &files.config else {
+        panic!("qwen2")
+    };
+    let train_fwd = Qwen2Train::new(cfg, weights_of(&files)).unwrap();
+    let mut infer = files.build().unwrap();
+    let ids: Vec<u32> = files
+        .tokenizer
+        .encode("我喜欢学习中文。", false)
+        .unwrap()
+        .get_ids()
+        .to_vec();
+    let all = train_fwd
+        .forward(
+            &Tensor::new(ids.as_slice(), &Device::Cpu)
+                .unwrap()
+                .unsqueeze(0)
+                .unwrap(),
+        )
+        .unwrap();
+    // Every prefix: the training forward's logits at position i = the inference logits after
+    // feeding ids[..=i] (the KV-cache path, one token at a time).
+    infer.clear_kv_cache();
+    for (i, id) in ids.iter().enumerate() {
+        let got = infer.next_logits(&[*id], i).unwrap();
+        let want = all.get(0).unwrap().get(i).unwrap();
+        let diff = (got - want)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max(0)
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(diff < 1e-4, "position {i}: max |Δlogit| = {diff}");
+    }
+}
+
+#[test]
+fn every_weight_gets_a_gradient() {
+    let files = tiny_lm(4);
+    let LmConfig::Qwen2(cfg) = &files.config else {
+        panic!("qwen2")
+    };
+    let vars: HashMap<String, candle_core::Var> = weights_of(&files)
+        .into_iter()
+        .map(|(k, t)| (k, candle_core::Var::from_tensor(&t).unwrap()))
+        .collect();
+    let tensors = vars
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
+        .collect();
+    let m = Qwen2Train::new(cfg, tensors).unwrap();
+    let ids = Tensor::new(&[[0u32, 5, 6, 7, 8, 0]], &Device::Cpu).unwrap();
+    let logits = m.forward(&ids).unwrap();
+    let loss = logits.sqr().unwrap().mean_all().unwrap();
+    let grads = loss.backward().unwrap();
+    for (name, v) in &vars {
+        let g = grads
+            .get(v.as_tensor())
+            .unwrap_or_else(|| panic!("no gradient reaches {name}"));
+        let norm = g
+            .sqr()
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(norm > 0.0, "{name}: zero gradient");
+    }
+}
+
+fn trained_tiny_lm() -> LmFiles {
+    let sents = toy_sentences(40);
+    let cfg = LmTrainConfig {
+        epochs: 30,
+        lr: 1e-2,
+        batch_tokens: 512,
+        ..Default::default()
+    };
+    let s = LmTrainer {
+        init: tiny_lm(5),
+        train: &sents,
+        dev: &sents[..8],
+        cfg,
+        out: None,
+        f16: false,
+        resume: false,
+    }
+    .run(&AtomicBool::new(false), |_| {})
+    .unwrap();
+    // A fresh model is near-uniform over ~80 tokens; the corpus (random subject, verb, object)
+    // keeps a few equally likely choices per token.
+    assert!(
+        s.best_dev_ppl.unwrap() < 5.0,
+        "the tiny LM did not learn its corpus: perplexity {:?}",
+        s.best_dev_ppl
+    );
+    s.files
+}
+
+#[test]
+fn a_tiny_lm_learns_and_examples_contain_the_word() {
+    let files = trained_tiny_lm();
+    let mut g = Generator::new(files).unwrap();
+    assert!(!g.is_instruct());
+    let no = AtomicBool::new(false);
+    // Greedy: identical across runs, and equal to taking the argmax by hand.
+    let greedy = Sampling {
+        temperature: 0.0,
+        ..Default::default()
+    };
+    let a = g.generate("", &greedy, &no, |_| {}).unwrap();
+    let b = g.generate("", &greedy, &no, |_| {}).unwrap();
+    assert_eq!(a.text, b.text);
+    let toy: Vec<String> = toy_sentences(40);
+    assert!(
+        toy.iter()
+            .any(|s| s.starts_with(a.text.trim_end_matches('。')))
+            && !a.text.is_empty(),
+        "greedy output {:?} is not from the corpus",
+        a.text
+    );
+    // Seeded sampling: the same seed gives the same sentences, another seed (usually) others.
+    let hot = Sampling {
+        temperature: 1.0,
+        seed: 11,
+        ..Default::default()
+    };
+    let (e1, _) = g
+        .examples(&Ask::new("学习", 6).level("HSK 1"), &hot, &no, |_| {})
+        .unwrap();
+    let (e2, _) = g
+        .examples(&Ask::new("学习", 6).level("HSK 1"), &hot, &no, |_| {})
+        .unwrap();
+    assert_eq!(e1, e2);
+    assert_eq!(e1.len(), 6);
+    for s in &e1 {
+        assert!(s.contains("学习"), "{s:?} lacks the word");
+    }
+    // Streaming: the pieces of each example add up to the sentence.
+    let mut pieces: HashMap<usize, String> = HashMap::new();
+    let mut done = Vec::new();
+    let (e3, stats) = g
+        .examples(
+            &Ask::new("朋友", 3).level("HSK 1"),
+            &hot,
+            &no,
+            |ev| match ev {
+                ExampleEvent::Text { index, piece } => {
+                    pieces.entry(index).or_default().push_str(&piece)
+                }
+                ExampleEvent::Done { sentence, .. } => done.push(sentence),
+                ExampleEvent::Rejected { .. } => panic!("a base LM never drops an example"),
+            },
+        )
+        .unwrap();
+    assert_eq!(done, e3);
+    for (i, s) in e3.iter().enumerate() {
+        assert_eq!(pieces[&i].trim(), s);
+        assert!(s.contains("朋友"));
+    }
+    assert!(stats.tokens > 0);
+}
+
+#[test]
+fn temperature_zero_is_greedy_argmax() {
+    let files = tiny_lm(9);
+    let mut g = Generator::new(files.clone()).unwrap();
+    let greedy = Sampling {
+        temperature: 0.0,
+        repeat_penalty: 1.0,
+        max_tokens: 5,
+        ..Default::default()
+    };
+    let out = g
+        .generate("我", &greedy, &AtomicBool::new(false), |_| {})
+        .unwrap();
+    // By hand: argmax of the model's logits, token by token.
+    let mut m = files.build().unwrap();
+    let mut ids = files
+        .tokenizer
+        .encode("我", true)
+        .unwrap()
+        .get_ids()
+        .to_vec();
+    let mut text = String::new();
+    m.clear_kv_cache();
+    let mut logits = m.next_logits(&ids, 0).unwrap();
+    for _ in 0..5 {
+        let next = logits.argmax(0).unwrap().to_scalar::<u32>().unwrap();
+        if next == files.token_id(lm::EOS).unwrap() {
+            break;
+        }
+        ids.push(next);
+        text = files.tokenizer.decode(&ids[1..], true).unwrap();
+        logits = m.next_logits(&[next], ids.len() - 1).unwrap();
+    }
+    assert_eq!(out.text, text);
+}
+
+#[test]
+fn cancel_stops_generation() {
+    let mut g = Generator::new(tiny_lm(1)).unwrap();
+    let cancel = AtomicBool::new(true);
+    let out = g
+        .generate("我", &Sampling::default(), &cancel, |_| {})
+        .unwrap();
+    assert!(out.cancelled);
+    assert!(out.text.is_empty());
+    let (ex, _) = g
+        .examples(&Ask::new("我", 3), &Sampling::default(), &cancel, |_| {})
+        .unwrap();
+    assert!(ex.is_empty());
+}
+
+#[test]
+fn bad_requests_are_clear_errors() {
+    let mut g = Generator::new(tiny_lm(1)).unwrap();
+    let no = AtomicBool::new(false);
+    let s = Sampling::default();
+    let e = g.examples(&Ask::new("", 3), &s, &no, |_| {}).unwrap_err();
+    assert!(matches!(e, GenError::Invalid(_)), "{e}");
+    let e = g.examples(&Ask::new("我", 0), &s, &no, |_| {}).unwrap_err();
+    assert!(matches!(e, GenError::Invalid(_)), "{e}");
+    // A character the toy LM never saw.
+    let e = g.examples(&Ask::new("鑫", 1), &s, &no, |_| {}).unwrap_err();
+    assert!(matches!(e, GenError::UnknownChars { .. }), "{e}");
+    assert!(e.to_string().contains("'鑫'"), "{e}");
+    for bad in [
+        Sampling {
+            temperature: -1.0,
+            ..Default::default()
+        },
+        Sampling {
+            temperature: f64::NAN,
+            ..Default::default()
+        },
+        Sampling {
+            top_p: 0.0,
+            ..Default::default()
+        },
+        Sampling {
+            max_tokens: 0,
+            ..Default::default()
+        },
+    ] {
+        assert!(matches!(
+            g.generate("我", &bad, &no, |_| {}),
+            Err(GenError::Invalid(_))
+        ));
+    }
+    // Emoji, controls, a huge prompt: errors or text, never a panic.
+    let _ = g.generate("😀\u{0}\u{7}", &s, &no, |_| {});
+    let huge = "我".repeat(10_000);
+    let e = g.generate(&huge, &s, &no, |_| {}).unwrap_err();
+    assert!(e.to_string().contains("positions"), "{e}");
+}
+
+#[test]
+fn distinct_two_counts_bigrams() {
+    assert_eq!(distinct_n(&["aaaa".into()], 2), 1.0 / 3.0);
+    assert_eq!(distinct_n(&["abcd".into()], 2), 1.0);
+    assert_eq!(distinct_n(&[], 2), 0.0);
+}
+
+// ---- prompts ----------------------------------------------------------------------------------
+
+#[test]
+fn prompt_templates_render_and_check() {
+    let t = Template::load("examples.md", None).unwrap();
+    t.require(&["word"]).unwrap();
+    let text = t
+        .render(&[("word", "希望"), ("n", "5"), ("level", "HSK 3")])
+        .unwrap();
+    assert!(text.contains("希望") && text.contains('5') && text.contains("HSK 3"));
+    assert!(!text.contains('{'));
+    Template::load("examples-base.md", None)
+        .unwrap()
+        .require(&["word"])
+        .unwrap();
+
+    let t = Template::new("t.md", "用{word}造{n}个句子，{{不是占位符}}");
+    assert_eq!(t.placeholders().unwrap(), vec!["word", "n"]);
+    assert_eq!(
+        t.render(&[("word", "好"), ("n", "2")]).unwrap(),
+        "用好造2个句子，{不是占位符}"
+    );
+    // A placeholder without a value is an error naming it and the file.
+    let e = t.render(&[("word", "好")]).unwrap_err();
+    assert!(matches!(e, PromptError::Missing { ref name, .. } if name == "n"));
+    assert!(
+        e.to_string().contains("t.md") && e.to_string().contains("{n}"),
+        "{e}"
+    );
+    // A template that does not use {word}.
+    let e = Template::new("x.md", "写句子")
+        .require(&["word"])
+        .unwrap_err();
+    assert!(matches!(e, PromptError::Required { .. }));
+    // An unclosed brace.
+    let e = Template::new("x.md", "写{word")
+        .render(&[("word", "好")])
+        .unwrap_err();
+    assert!(matches!(e, PromptError::Unclosed { .. }), "{e}");
+    assert!(matches!(
+        Template::load("nope.md", None),
+        Err(PromptError::NotFound(_))
+    ));
+    let chat = chat_ml(Some("sys"), "hi");
+    assert!(chat.starts_with("<|im_start|>system\nsys<|im_end|>\n<|im_start|>user\nhi<|im_end|>"));
+    assert!(chat.ends_with("<|im_start|>assistant\n"));
+}
+
+#[test]
+fn prompts_in_the_data_dir_override_the_built_in_ones() {
+    let dir = tempdir();
+    std::fs::create_dir_all(dir.path().join("prompts")).unwrap();
+    std::fs::write(dir.path().join("prompts/examples.md"), "EDITED {word}").unwrap();
+    let t = Template::load("examples.md", Some(dir.path())).unwrap();
+    assert_eq!(t.render(&[("word", "好")]).unwrap(), "EDITED 好");
+    assert!(t.origin.contains("prompts"));
+    // The other template is still the built-in one.
+    let b = Template::load("examples-base.md", Some(dir.path())).unwrap();
+    assert!(b.origin.starts_with("built-in"));
+}
+
+// ---- bad models -------------------------------------------------------------------------------
+
+fn with_config(files: &LmFiles, edit: impl FnOnce(&mut serde_json::Value)) -> LmError {
+    let mut v: serde_json::Value = serde_json::from_str(&files.config_json).unwrap();
+    edit(&mut v);
+    let tok = files.tokenizer.to_string(false).unwrap();
+    LmFiles::from_parts(
+        &v.to_string(),
+        tok.as_bytes(),
+        files.weights.clone(),
+        "bad-lm",
+    )
+    .and_then(|f| f.build().map(|_| ()))
+    .unwrap_err()
+}
+
+#[test]
+fn bad_or_unsupported_lm_configs_are_clear_errors() {
+    let files = tiny_lm(2);
+    let e = with_config(&files, |v| v["model_type"] = "llama".into());
+    assert!(matches!(e, LmError::Unsupported { .. }), "{e}");
+    assert!(e.to_string().contains("qwen2"), "{e}");
+    let e = with_config(&files, |v| {
+        v.as_object_mut().unwrap().remove("model_type");
+        v.as_object_mut().unwrap().remove("architectures");
+    });
+    assert!(matches!(e, LmError::Unsupported { .. }), "{e}");
+    let e = with_config(&files, |v| {
+        v.as_object_mut().unwrap().remove("hidden_size");
+    });
+    assert!(matches!(e, LmError::BadConfig { .. }), "{e}");
+    assert!(e.to_string().contains("hidden_size"), "{e}");
+    let e = with_config(&files, |v| v["num_key_value_heads"] = 3.into());
+    assert!(matches!(e, LmError::BadConfig { .. }), "{e}");
+    // A config that lies about sizes: the weights do not fit.
+    let e = with_config(&files, |v| v["intermediate_size"] = 1000.into());
+    assert!(matches!(e, LmError::BadWeights { .. }), "{e}");
+    let e = with_config(&files, |v| v["vocab_size"] = 10.into());
+    assert!(
+        e.to_string().contains("vocab_size") || matches!(e, LmError::BadWeights { .. }),
+        "{e}"
+    );
+    let e = with_config(&files, |v| {
+        v["hidden_size"] = serde_json::Value::from(1u64 << 40)
+    });
+    assert!(matches!(e, LmError::BadConfig { .. }), "{e}");
+    assert!(matches!(
+        LmConfig::from_json("not json", "c.json"),
+        Err(LmError::BadConfig { .. })
+    ));
+}
+
+#[test]
+fn corrupt_lm_weights_are_clear_errors() {
+    let files = tiny_lm(2);
+    let tok = files.tokenizer.to_string(false).unwrap();
+    let w = files.weights[0].clone();
+    for (what, bytes) in [
+        ("truncated", w[..w.len() / 2].to_vec()),
+        ("empty", Vec::new()),
+        ("garbage", vec![0xff; 64]),
+    ] {
+        let e =
+            LmFiles::from_parts(&files.config_json, tok.as_bytes(), vec![bytes], "lm").unwrap_err();
+        assert!(matches!(e, LmError::BadWeights { .. }), "{what}: {e}");
+    }
+    // NaN weights.
+    let mut t = weights_of(&files);
+    let emb = t["model.embed_tokens.weight"].clone();
+    let nan = (emb.zeros_like().unwrap() + f64::NAN).unwrap();
+    t.insert("model.embed_tokens.weight".into(), nan);
+    let mut named: Vec<(String, Tensor)> = t.into_iter().collect();
+    named.sort_by(|a, b| a.0.cmp(&b.0));
+    let bytes = fenci::model::safetensors_bytes(&named, false).unwrap();
+    let f = LmFiles::from_parts(&files.config_json, tok.as_bytes(), vec![bytes], "lm").unwrap();
+    let e = f.build().unwrap_err();
+    assert!(e.to_string().contains("NaN"), "{e}");
+    // A broken tokenizer.json.
+    let e = LmFiles::from_parts(&files.config_json, b"{", files.weights.clone(), "lm").unwrap_err();
+    assert!(matches!(e, LmError::Tokenizer { .. }), "{e}");
+}
+
+#[test]
+fn a_saved_lm_loads_and_generates_the_same() {
+    let files = tiny_lm(6);
+    let dir = tempdir();
+    let out = dir.path().join("lm");
+    files.save_dir(&out).unwrap();
+    let back = LmFiles::load_dir(&out).unwrap();
+    let s = Sampling {
+        temperature: 0.7,
+        seed: 3,
+        ..Default::default()
+    };
+    let no = AtomicBool::new(false);
+    let a = Generator::new(files)
+        .unwrap()
+        .generate("我", &s, &no, |_| {})
+        .unwrap();
+    let b = Generator::new(back)
+        .unwrap()
+        .generate("我", &s, &no, |_| {})
+        .unwrap();
+    assert_eq!(a.text, b.text);
+}
+
+#[test]
+fn generated_augmentation_keeps_the_corrected_words_whole() {
+    use fenci::model::LabelScheme;
+    use fenci::segment::Segmenter;
+    let tagger = crate::util::tiny_model(&LabelScheme::bmes(), 1, 16, 64, 3);
+    let seg = Segmenter::new(&tagger).unwrap();
+    let mut g = Generator::new(trained_tiny_lm()).unwrap();
+    let correction: Vec<String> = ["我们", "喜欢", "学习"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let words = train::corrected_words(&seg, &correction).unwrap();
+    assert!(!words.is_empty());
+    let sents = train::generated_sentences(
+        &seg,
+        &mut g,
+        std::slice::from_ref(&correction),
+        2,
+        1,
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    assert_eq!(sents.len(), 2 * words.len(), "{sents:?}");
+    for (i, s) in sents.iter().enumerate() {
+        let w = &words[i / 2];
+        // The random tagger would split anything; the corrected word is forced whole.
+        assert!(s.iter().any(|x| x == w), "{w} is not a word of {s:?}");
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(
+        std::env::var("FENCI_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
+    ))]
+
+    /// Any template text: parsing and rendering give text or a typed error, never a panic; a
+    /// template without braces renders to itself.
+    #[test]
+    fn templates_never_panic(text in "\\PC*", word in "\\PC{0,8}") {
+        let t = Template::new("fuzz.md", &text);
+        let _ = t.placeholders();
+        let r = t.render(&[("word", word.as_str()), ("n", "3"), ("level", "HSK 1")]);
+        if !text.contains(['{', '}']) {
+            proptest::prop_assert_eq!(r.unwrap(), text);
+        }
+    }
+
+    /// Any tokenizer.json bytes, and mutations of a real one: a typed error or a tokenizer.
+    #[test]
+    fn lm_tokenizers_never_panic(
+        junk in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256),
+        cut in 0usize..4000,
+        flip in 0usize..4000,
+    ) {
+        let _ = lm::tokenizer_from_bytes(&junk, "fuzz/tokenizer.json");
+        let real = tiny_lm(1).tokenizer.to_string(false).unwrap().into_bytes();
+        let mut m = real[..cut.min(real.len())].to_vec();
+        if let Some(b) = m.get_mut(flip) {
+            *b ^= 0x20;
+        }
+        if let Ok(t) = lm::tokenizer_from_bytes(&m, "fuzz/tokenizer.json") {
+            let _ = t.encode("我爱北京😀\u{0}", false);
+        }
+    }
+
+    /// Any config.json text: a typed error or a checked config.
+    #[test]
+    fn lm_configs_never_panic(text in "\\PC*") {
+        let _ = LmConfig::from_json(&text, "fuzz/config.json");
+    }
+
+    /// Structured configs with arbitrary sizes are checked, never built blindly.
+    #[test]
+    fn lm_config_sizes_are_checked(
+        vocab in 0usize..1 << 40,
+        hidden in 0usize..1 << 20,
+        heads in 0usize..64,
+        kv in 0usize..64,
+        layers in 0usize..1000,
+    ) {
+        let json = serde_json::json!({
+            "model_type": "qwen2", "vocab_size": vocab, "hidden_size": hidden,
+            "intermediate_size": hidden * 2, "num_hidden_layers": layers,
+            "num_attention_heads": heads, "num_key_value_heads": kv,
+            "max_position_embeddings": 512,
+        });
+        if let Ok(c) = LmConfig::from_json(&json.to_string(), "fuzz/config.json") {
+            proptest::prop_assert!(heads > 0 && kv > 0 && heads % kv == 0 && hidden % heads == 0);
+            proptest::prop_assert!((vocab as f64) * (hidden as f64) <= 2e10);
+            proptest::prop_assert_eq!(c.arch(), "qwen2");
+        }
+    }
+}
