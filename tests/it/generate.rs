@@ -565,3 +565,93 @@ proptest::proptest! {
         }
     }
 }
+
+/// A tiny random qwen3 checkpoint (q/k norms, explicit head_dim, tied embeddings) over the toy
+/// characters, as a third-party base model would ship it.
+fn tiny_qwen3() -> LmFiles {
+    // The built-in prompt for base models must be writable by this tokenizer: add its chars.
+    let prompt = Template::load("examples-base.md", None).unwrap().text;
+    let text: Vec<String> = toy_sentences(60).into_iter().chain([prompt]).collect();
+    let tok = lm::char_tokenizer(text.iter().map(String::as_str), 1).unwrap();
+    let (v, h, hd, heads, kv, inter, layers) = (tok.get_vocab_size(true), 32, 8, 4, 2, 64, 2);
+    let cfg = serde_json::json!({
+        "model_type": "qwen3", "vocab_size": v, "hidden_size": h, "head_dim": hd,
+        "intermediate_size": inter, "num_hidden_layers": layers, "num_attention_heads": heads,
+        "num_key_value_heads": kv, "max_position_embeddings": 128, "sliding_window": null,
+        "tie_word_embeddings": true, "rope_theta": 1000000.0, "rms_norm_eps": 1e-6,
+    });
+    let mut x = 12345u64;
+    let mut rnd = |shape: &[usize]| {
+        let n: usize = shape.iter().product();
+        let v: Vec<f32> = (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                ((x % 2001) as f32 / 1000.0 - 1.0) * 0.1
+            })
+            .collect();
+        Tensor::from_vec(v, shape, &Device::Cpu).unwrap()
+    };
+    let ones = |n: usize| Tensor::ones(n, DType::F32, &Device::Cpu).unwrap();
+    let mut t: Vec<(String, Tensor)> = vec![("model.embed_tokens.weight".into(), rnd(&[v, h]))];
+    for i in 0..layers {
+        let p = format!("model.layers.{i}");
+        t.push((format!("{p}.input_layernorm.weight"), ones(h)));
+        t.push((format!("{p}.post_attention_layernorm.weight"), ones(h)));
+        t.push((
+            format!("{p}.self_attn.q_proj.weight"),
+            rnd(&[heads * hd, h]),
+        ));
+        t.push((format!("{p}.self_attn.k_proj.weight"), rnd(&[kv * hd, h])));
+        t.push((format!("{p}.self_attn.v_proj.weight"), rnd(&[kv * hd, h])));
+        t.push((
+            format!("{p}.self_attn.o_proj.weight"),
+            rnd(&[h, heads * hd]),
+        ));
+        t.push((format!("{p}.self_attn.q_norm.weight"), ones(hd)));
+        t.push((format!("{p}.self_attn.k_norm.weight"), ones(hd)));
+        t.push((format!("{p}.mlp.gate_proj.weight"), rnd(&[inter, h])));
+        t.push((format!("{p}.mlp.up_proj.weight"), rnd(&[inter, h])));
+        t.push((format!("{p}.mlp.down_proj.weight"), rnd(&[h, inter])));
+    }
+    t.push(("model.norm.weight".into(), ones(h)));
+    let weights = fenci::model::safetensors_bytes(&t, false).unwrap();
+    let tok_json = tok.to_string(false).unwrap();
+    LmFiles::from_parts(
+        &cfg.to_string(),
+        tok_json.as_bytes(),
+        vec![weights],
+        "tiny-qwen3",
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_qwen3_base_model_generates_and_writes_examples() {
+    let files = tiny_qwen3();
+    assert_eq!(files.config.arch(), "qwen3");
+    let mut g = Generator::new(files).unwrap();
+    assert!(!g.is_instruct(), "no chat template: a base model");
+    let no = AtomicBool::new(false);
+    let greedy = Sampling {
+        temperature: 0.0,
+        max_tokens: 12,
+        ..Default::default()
+    };
+    let a = g.generate("我", &greedy, &no, |_| {}).unwrap();
+    let b = g.generate("我", &greedy, &no, |_| {}).unwrap();
+    assert_eq!(a.text, b.text);
+    assert!(a.stats.tokens > 0);
+    // A base model that is not fenci's own gets the prefix prompt (examples-base.md) and the
+    // sentence is still built around the word.
+    let s = Sampling {
+        temperature: 0.9,
+        seed: 4,
+        max_tokens: 16,
+        ..Default::default()
+    };
+    let (ex, _) = g.examples(&Ask::new("学习", 3), &s, &no, |_| {}).unwrap();
+    assert_eq!(ex.len(), 3);
+    assert!(ex.iter().all(|e| e.contains("学习")), "{ex:?}");
+}

@@ -473,6 +473,13 @@ fn examples_stream_then_are_explained() {
         id,
         result: Ok(turn(&["我", "学习", "中文"], &[])),
     }));
+    // An explained example is corrected like any sentence.
+    let acts = enter(&mut app, "/fix 我 学 习 中文");
+    assert!(
+        acts.iter().any(|a| matches!(a, Action::SaveCorrection { words, .. } if words.join(" ") == "我 学 习 中文")),
+        "{acts:?}"
+    );
+    app.turns.retain(|t| !t.input.starts_with("/fix"));
     // The second is half written: a snapshot of the stream in progress.
     app.update(ev(E::Text {
         index: 1,
