@@ -771,13 +771,14 @@ impl BertTagger {
     }
 
     /// Logits `[batch, seq, labels]` for token ids `[batch, seq]` and a 0/1 attention mask
-    /// `[batch, seq]` (u32 or f32). `dropout` > 0 turns on training mode: differentiable
-    /// LayerNorm/softmax and dropout with that probability.
+    /// `[batch, seq]` (u32 or f32). `train = Some((p, seed))` turns on training mode:
+    /// differentiable LayerNorm/softmax and dropout with probability `p`, its masks drawn from
+    /// `seed` (candle's CPU dropout cannot be seeded, so runs would not repeat).
     pub fn forward(
         &self,
         ids: &Tensor,
         mask: &Tensor,
-        train: Option<f32>,
+        train: Option<(f32, u64)>,
     ) -> candle_core::Result<Tensor> {
         let (b, t) = ids.dims2()?;
         if t > self.cfg.max_position_embeddings {
@@ -787,9 +788,21 @@ impl BertTagger {
             );
         }
         let training = train.is_some();
+        let rng = std::cell::RefCell::new(
+            <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(train.map_or(0, |t| t.1)),
+        );
         let drop = |x: Tensor| -> candle_core::Result<Tensor> {
             match train {
-                Some(p) if p > 0.0 => candle_nn::ops::dropout(&x, p),
+                Some((p, _)) if p > 0.0 => {
+                    use rand::Rng;
+                    let keep = 1.0 / (1.0 - p);
+                    let mut r = rng.borrow_mut();
+                    let m: Vec<f32> = (0..x.elem_count())
+                        .map(|_| if r.random::<f32>() < p { 0.0 } else { keep })
+                        .collect();
+                    let m = Tensor::from_vec(m, x.shape(), x.device())?;
+                    x * m
+                }
                 _ => Ok(x),
             }
         };

@@ -79,7 +79,7 @@ pub struct TrainConfig {
     pub dropout: f32,
     /// Freeze the embeddings and the lowest `freeze - 1` encoder layers (0 trains everything).
     pub freeze: usize,
-    /// Random seed (init, shuffling, dropout is seeded by candle's global RNG).
+    /// Random seed (init, shuffling, [UNK] replacement, dropout masks).
     pub seed: u64,
     /// Longest training piece in units; longer sentences are cut at word boundaries.
     pub max_units: usize,
@@ -719,6 +719,8 @@ impl Trainer<'_> {
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "trained".into());
         let mut best: Option<ModelFiles> = None;
+        // Dropout masks follow the step, so a resumed run draws the same ones.
+        let mut steps_seen = state.step as u64;
         let out = EpochLoop {
             epochs: cfg.epochs,
             seed: cfg.seed,
@@ -768,7 +770,9 @@ impl Trainer<'_> {
                 let mask = Tensor::from_vec(mask, (b, t), &Device::Cpu)?;
                 let rows = Tensor::new(rows.as_slice(), &Device::Cpu)?;
                 let targets = Tensor::new(targets.as_slice(), &Device::Cpu)?;
-                let logits = tagger.forward(&ids, &mask, Some(cfg.dropout))?;
+                steps_seen += 1;
+                let drop_seed = cfg.seed ^ steps_seen.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                let logits = tagger.forward(&ids, &mask, Some((cfg.dropout, drop_seed)))?;
                 let logits = logits
                     .reshape((b * t, scheme.len()))?
                     .index_select(&rows, 0)?;
@@ -925,7 +929,7 @@ impl Default for AdaptConfig {
             lr: 5e-4,
             freeze: 1,
             anchor_decay: 0.5,
-            replay_per_correction: 2,
+            replay_per_correction: 4,
             repeat: 2,
             augment: 2,
             generated: 0,

@@ -9,7 +9,7 @@ use crate::util::{tempdir, tiny_model, write_model};
 
 /// Loss of a fixed batch under the training-mode (differentiable) forward pass, dropout off.
 fn loss(tagger: &BertTagger, ids: &Tensor, mask: &Tensor, targets: &Tensor) -> Tensor {
-    let logits = tagger.forward(ids, mask, Some(0.0)).unwrap();
+    let logits = tagger.forward(ids, mask, Some((0.0, 0))).unwrap();
     let (b, t, l) = logits.dims3().unwrap();
     candle_nn::loss::cross_entropy(&logits.reshape((b * t, l)).unwrap(), targets).unwrap()
 }
