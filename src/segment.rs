@@ -110,6 +110,19 @@ impl Units {
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }
+
+    /// For a line of `n_chars` characters: the unit starting at each character position and the
+    /// unit ending at each (`usize::MAX` where none does), so a word found in the text can be
+    /// mapped to the units it covers.
+    fn edges(&self, n_chars: usize) -> (Vec<usize>, Vec<usize>) {
+        let mut start_at = vec![usize::MAX; n_chars + 1];
+        let mut end_at = vec![usize::MAX; n_chars + 1];
+        for (u, r) in self.spans.iter().enumerate() {
+            start_at[r.start] = u;
+            end_at[r.end] = u;
+        }
+        (start_at, end_at)
+    }
 }
 
 /// WordPiece (from `vocab.txt`) or a full `tokenizer.json`, aligned to characters.
@@ -305,13 +318,7 @@ impl Constraints {
             return;
         }
         let chars: Vec<char> = text.chars().collect();
-        // unit index starting / ending at each char position
-        let mut start_at = vec![usize::MAX; chars.len() + 1];
-        let mut end_at = vec![usize::MAX; chars.len() + 1];
-        for (u, r) in units.spans.iter().enumerate() {
-            start_at[r.start] = u;
-            end_at[r.end] = u;
-        }
+        let (start_at, end_at) = units.edges(chars.len());
         let mut words: Vec<Vec<char>> = dict.iter().map(|w| w.chars().collect()).collect();
         words.retain(|w| !w.is_empty());
         words.sort_by_key(|w| std::cmp::Reverse(w.len()));
@@ -398,12 +405,7 @@ impl Lexicon {
         }
         let l = scheme.len();
         let chars: Vec<char> = text.chars().map(to_halfwidth).collect();
-        let mut start_at = vec![usize::MAX; chars.len() + 1];
-        let mut end_at = vec![usize::MAX; chars.len() + 1];
-        for (u, r) in units.spans.iter().enumerate() {
-            start_at[r.start] = u;
-            end_at[r.end] = u;
-        }
+        let (start_at, end_at) = units.edges(chars.len());
         let mut buf = String::new();
         for pos in 0..chars.len() {
             let a = start_at[pos];
