@@ -319,6 +319,17 @@ impl LmFiles {
         source: &str,
     ) -> Result<Self> {
         let config = LmConfig::from_json(config_json, &format!("{source}/config.json"))?;
+        Self::with_config(config, config_json, tokenizer_json, weights, source)
+    }
+
+    /// [`LmFiles::from_parts`] with the config already parsed and checked.
+    fn with_config(
+        config: LmConfig,
+        config_json: &str,
+        tokenizer_json: &[u8],
+        weights: Vec<Vec<u8>>,
+        source: &str,
+    ) -> Result<Self> {
         let tokenizer = tokenizer_from_bytes(tokenizer_json, &format!("{source}/tokenizer.json"))?;
         let files = Self {
             config,
@@ -341,7 +352,7 @@ impl LmFiles {
             message: "not UTF-8".into(),
         })?;
         // The config first: another architecture is refused before anything else is read.
-        LmConfig::from_json(&config_json, &cfg_path.display().to_string())?;
+        let config = LmConfig::from_json(&config_json, &cfg_path.display().to_string())?;
         let tok = read(&dir.join("tokenizer.json"))?;
         let index = dir.join("model.safetensors.index.json");
         let weights = if index.is_file() {
@@ -383,7 +394,13 @@ impl LmFiles {
         } else {
             vec![read(&dir.join("model.safetensors"))?]
         };
-        let mut files = Self::from_parts(&config_json, &tok, weights, &dir.display().to_string())?;
+        let mut files = Self::with_config(
+            config,
+            &config_json,
+            &tok,
+            weights,
+            &dir.display().to_string(),
+        )?;
         files.chat_template = std::fs::read(dir.join("tokenizer_config.json"))
             .ok()
             .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
@@ -438,8 +455,8 @@ impl LmFiles {
         self.tokenizer.token_to_id(token)
     }
 
-    /// Builds the model for inference (F32 on the CPU).
-    pub fn build(&self) -> Result<CausalLm> {
+    /// The weights as F32 tensors by name; NaN or infinite values are refused.
+    pub fn tensors(&self) -> Result<HashMap<String, Tensor>> {
         let file = format!("{}/model.safetensors", self.source);
         let mut tensors = HashMap::new();
         for w in &self.weights {
@@ -459,7 +476,13 @@ impl LmFiles {
                 tensors.insert(name, t);
             }
         }
-        let vb = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
+        Ok(tensors)
+    }
+
+    /// Builds the model for inference (F32 on the CPU).
+    pub fn build(&self) -> Result<CausalLm> {
+        let file = format!("{}/model.safetensors", self.source);
+        let vb = VarBuilder::from_tensors(self.tensors()?, DType::F32, &Device::Cpu);
         let wrap = |e: candle_core::Error| LmError::BadWeights {
             file: file.clone(),
             message: format!("does not match config.json: {e}"),

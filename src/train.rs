@@ -1558,13 +1558,8 @@ pub fn perplexity(
         .token_id(crate::lm::EOS)
         .ok_or_else(|| TrainError::Data("the tokenizer has no end-of-text token".into()))?;
     let pad = files.token_id(crate::lm::PAD).unwrap_or(eos);
-    let mut t = HashMap::new();
-    for w in &files.weights {
-        for (k, v) in model::parse_safetensors(w, &files.source)? {
-            t.insert(k, v.to_dtype(DType::F32)?);
-        }
-    }
-    let lm = crate::lm::Qwen2Train::new(cfg, t).map_err(|e| TrainError::Data(e.to_string()))?;
+    let lm_err = |e: crate::lm::LmError| TrainError::Data(e.to_string());
+    let lm = crate::lm::Qwen2Train::new(cfg, files.tensors().map_err(lm_err)?).map_err(lm_err)?;
     let samples = lm_samples(sentences, &files.tokenizer, eos, max_tokens);
     lm_perplexity(&lm, &samples, pad)
 }
@@ -1604,14 +1599,8 @@ impl LmTrainer<'_> {
         )
         .len();
         let total = steps_per_epoch * cfg.epochs;
-        let mut init = HashMap::new();
-        for w in &self.init.weights {
-            init.extend(model::parse_safetensors(w, &self.init.source)?);
-        }
-        let mut init: Vec<(String, Tensor)> = init
-            .into_iter()
-            .map(|(k, t)| Ok((k, t.to_dtype(DType::F32)?)))
-            .collect::<candle_core::Result<_>>()?;
+        let mut init: Vec<(String, Tensor)> =
+            self.init.tensors().map_err(lm_err)?.into_iter().collect();
         init.sort_by(|a, b| a.0.cmp(&b.0));
         let vm = model::varmap_from(&init)?;
         let tensors: HashMap<String, Tensor> = {

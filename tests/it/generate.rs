@@ -28,13 +28,7 @@ pub fn tiny_lm(seed: u64) -> LmFiles {
 }
 
 fn weights_of(files: &LmFiles) -> HashMap<String, Tensor> {
-    let mut m = HashMap::new();
-    for w in &files.weights {
-        for (k, t) in candle_core::safetensors::load_buffer(w, &Device::Cpu).unwrap() {
-            m.insert(k, t.to_dtype(DType::F32).unwrap());
-        }
-    }
-    m
+    files.tensors().unwrap()
 }
 
 #[test]
