@@ -803,11 +803,7 @@ fn train_cmd(a: TrainArgs) -> Result<i32> {
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "(not saved: no --out)".into());
     if summary.cancelled {
-        eprintln!(
-            "stopped at step {}; checkpoint saved — rerun the same command with --resume to continue",
-            summary.steps
-        );
-        return Ok(130);
+        return Ok(report.stopped(summary.steps));
     }
     eprintln!(
         "done: {} steps in {:.0} s, last loss {:.4}{}; model in {where_}",
@@ -902,6 +898,14 @@ impl TrainReport {
 
     fn finish(&self) {
         self.bar.finish_and_clear();
+    }
+
+    /// Says how to continue a cancelled run; returns the exit code (130, as for Ctrl-C).
+    fn stopped(&self, steps: usize) -> i32 {
+        eprintln!(
+            "stopped at step {steps}; checkpoint saved — rerun the same command with --resume to continue"
+        );
+        130
     }
 }
 
@@ -1322,11 +1326,7 @@ fn train_lm_cmd(a: TrainLmArgs) -> Result<i32> {
     let summary = trainer.run(&cancel, |p| report.show(p))?;
     report.finish();
     if summary.cancelled {
-        eprintln!(
-            "stopped at step {}; checkpoint saved — rerun the same command with --resume to continue",
-            summary.steps
-        );
-        return Ok(130);
+        return Ok(report.stopped(summary.steps));
     }
     eprintln!(
         "done: {} steps in {:.0}s, last loss {:.3}{}; wrote {}",
