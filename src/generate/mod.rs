@@ -276,7 +276,7 @@ impl Generator {
     /// Builds a generator; `instruct` selects the chat path (see [`Generator::is_instruct`]).
     pub fn new(files: LmFiles) -> Result<Self> {
         let model = files.build()?;
-        let eos: Vec<u32> = [EOS, IM_END, "<|im_end|>", "</s>"]
+        let eos: Vec<u32> = [EOS, IM_END, "</s>"]
             .iter()
             .filter_map(|t| files.token_id(t))
             .collect();

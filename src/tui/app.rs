@@ -420,47 +420,28 @@ impl App {
     /// explained like a typed sentence (and can be corrected the same way).
     fn example_event(&mut self, ev: crate::generate::ExampleEvent) -> Vec<Action> {
         use crate::generate::ExampleEvent as E;
-        let Some((_, ids)) = &self.generating else {
+        if self.generating.is_none() {
             return vec![];
-        };
-        let ids = ids.clone();
+        }
         match ev {
             E::Text { index, piece } => {
-                match ids.get(index) {
-                    Some(id) => {
-                        if let Some(t) = self.turns.iter_mut().find(|t| t.id == *id) {
-                            t.input.push_str(&piece);
-                        }
-                    }
-                    None => {
-                        let id = self.push_turn(piece, TurnBody::Streaming);
-                        if let Some((_, v)) = &mut self.generating {
-                            v.push(id);
-                        }
-                    }
+                let id = self.example_turn(index);
+                if let Some(t) = self.turns.iter_mut().find(|t| t.id == id) {
+                    t.input.push_str(&piece);
                 }
                 vec![]
             }
             E::Rejected { index } => {
-                if let Some(&id) = ids.get(index) {
-                    self.turns.retain(|t| t.id != id);
-                    if let Some((_, v)) = &mut self.generating {
-                        v.remove(index);
+                if let Some((_, v)) = &mut self.generating {
+                    if index < v.len() {
+                        let id = v.remove(index);
+                        self.turns.retain(|t| t.id != id);
                     }
                 }
                 vec![]
             }
             E::Done { index, sentence } => {
-                let id = match ids.get(index) {
-                    Some(&id) => id,
-                    None => {
-                        let id = self.push_turn(String::new(), TurnBody::Streaming);
-                        if let Some((_, v)) = &mut self.generating {
-                            v.push(id);
-                        }
-                        id
-                    }
-                };
+                let id = self.example_turn(index);
                 if let Some(t) = self.turns.iter_mut().find(|t| t.id == id) {
                     t.input = sentence.clone();
                     t.body = TurnBody::Pending;
@@ -468,6 +449,18 @@ impl App {
                 vec![Action::Segment(vec![(id, sentence)])]
             }
         }
+    }
+
+    /// The turn of example `index` of the running generation, opened (streaming) if new.
+    fn example_turn(&mut self, index: usize) -> u64 {
+        if let Some(&id) = self.generating.as_ref().and_then(|(_, v)| v.get(index)) {
+            return id;
+        }
+        let id = self.push_turn(String::new(), TurnBody::Streaming);
+        if let Some((_, v)) = &mut self.generating {
+            v.push(id);
+        }
+        id
     }
 
     fn paste(&mut self, text: &str) -> Vec<Action> {
