@@ -59,7 +59,7 @@ fn benches(c: &mut Criterion) {
         .unwrap();
     app.update(Event::Worker(WorkerMsg::Turn {
         id,
-        result: fenci::tui::analyse(&seg, dict, &s20),
+        result: fenci::tui::analyse(&seg, dict, &s20).map(Box::new),
     }));
     let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
     let th = Theme { color: true };

@@ -1079,10 +1079,17 @@ impl Job {
         let config = self.get(&arepo, &snap, CONFIG, tx, abort)?;
         match kind {
             ModelKind::Tagger => {
-                BertConfig::load(&config).map_err(|source| HubError::Model {
+                let cfg = BertConfig::load(&config).map_err(|source| HubError::Model {
                     repo: self.display(),
                     source,
                 })?;
+                if cfg.has_word_features() {
+                    // A model trained with dictionary features needs its word list.
+                    if !has(crate::model::WORDS_FILE) {
+                        return Err(missing(crate::model::WORDS_FILE));
+                    }
+                    self.get(&arepo, &snap, crate::model::WORDS_FILE, tx, abort)?;
+                }
             }
             ModelKind::Lm => {
                 let text = std::fs::read_to_string(&config).unwrap_or_default();

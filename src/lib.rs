@@ -14,7 +14,8 @@
 //!
 //! Modules: [`model`] (the BERT tagger in the Hugging Face layout), [`hub`] (models by name:
 //! built in, a directory, or a Hugging Face hub repo, downloaded with progress and cached),
-//! [`segment`] (tokenize, tag, decode), [`train`] (training and fine-tuning), [`eval`] (SIGHAN
+//! [`segment`] (tokenize, tag, decode), [`kernels`] (fused CPU ops for inference), [`lexicon`] (word lists: dictionary features and a
+//! decode-time prior), [`train`] (training and fine-tuning), [`eval`] (SIGHAN
 //! scoring), [`store`] (data directory, atomic writes), [`explain`] (CC-CEDICT pinyin and
 //! glosses), [`lm`] (the causal LM: qwen2/qwen3 files, a trainable qwen2), [`generate`] (example
 //! sentences with temperature), [`cli`] (the command line).
@@ -25,6 +26,8 @@ pub mod eval;
 pub mod explain;
 pub mod generate;
 pub mod hub;
+pub mod kernels;
+pub mod lexicon;
 pub mod lm;
 pub mod model;
 pub mod segment;

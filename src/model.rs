@@ -15,7 +15,10 @@ use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor, Var, D};
 use candle_nn::VarMap;
+
+use crate::lexicon::{WordFeatures, WordSet};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Errors from loading, checking or running a model. Each names the file or tensor at fault.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +76,9 @@ fn default_type_vocab() -> usize {
 fn default_dropout() -> f64 {
     0.1
 }
+
+/// The word list of a model trained with dictionary features, beside its config.json.
+pub const WORDS_FILE: &str = "lexicon.txt";
 
 /// `config.json` of a `BertForTokenClassification` checkpoint.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -245,7 +251,28 @@ impl BertConfig {
             )));
         }
         self.labels(file)?;
+        if let Some(v) = self.extra.get(crate::lexicon::CONFIG_KEY) {
+            if v.as_str() != Some(WORDS_FILE) {
+                return Err(unsupported(format!(
+                    "{} is {v}; this version of fenci reads dictionary features only from \"{WORDS_FILE}\"",
+                    crate::lexicon::CONFIG_KEY
+                )));
+            }
+            if self.type_vocab_size < crate::lexicon::FEATURE_TYPES {
+                return Err(unsupported(format!(
+                    "dictionary features need type_vocab_size ≥ {}, the file says {}",
+                    crate::lexicon::FEATURE_TYPES,
+                    self.type_vocab_size
+                )));
+            }
+        }
         Ok(())
+    }
+
+    /// Whether the model was trained with dictionary features (its token-type ids come from
+    /// [`crate::lexicon::WordFeatures`] over the word list in [`WORDS_FILE`]).
+    pub fn has_word_features(&self) -> bool {
+        self.extra.contains_key(crate::lexicon::CONFIG_KEY)
     }
 
     /// The label scheme named by `id2label`.
@@ -642,11 +669,59 @@ struct Layer {
     v: Linear,
     /// q, k and v stacked into one projection for inference.
     qkv: Option<Linear>,
+    /// Fused inference kernels: output bias + residual + LayerNorm after attention, bias + GELU
+    /// in the feed-forward block, bias + residual + LayerNorm after it.
+    fused: Option<Fused>,
     attn_out: Linear,
     ln1: LayerNorm,
     inter: Linear,
     out: Linear,
     ln2: LayerNorm,
+}
+
+/// One encoder layer for inference on the CPU through fenci's fused kernels
+/// ([`crate::kernels`]): q/k/v bias + head split, masked softmax, output bias + residual +
+/// LayerNorm, bias + tanh-GELU.
+#[derive(Clone)]
+struct Fused {
+    qkv_w: Tensor,
+    qkv_b: Vec<f32>,
+    attn_out_w: Tensor,
+    attn_norm: crate::kernels::BiasResidualNorm,
+    inter_w: Tensor,
+    gelu: crate::kernels::BiasGelu,
+    out_w: Tensor,
+    out_norm: crate::kernels::BiasResidualNorm,
+}
+
+impl Fused {
+    /// `x`: `[b·t, h]`; `mask`: `[b, t]` F32 (1 attended, 0 padding).
+    fn forward(&self, x: &Tensor, mask: &Tensor, heads: usize) -> candle_core::Result<Tensor> {
+        use crate::kernels::{MaskedSoftmax, SplitHeads};
+        let (b, t) = mask.dims2()?;
+        let h = x.dim(1)?;
+        let qkv = x.matmul(&self.qkv_w.t()?)?.apply_op1_no_bwd(&SplitHeads {
+            bias: &self.qkv_b,
+            batch: b,
+            heads,
+            scale: 1.0 / ((h / heads) as f32).sqrt(),
+        })?;
+        let (q, k, v) = (qkv.get(0)?, qkv.get(1)?, qkv.get(2)?);
+        let probs = q.matmul(&k.t()?)?.apply_op2_no_bwd(mask, &MaskedSoftmax)?;
+        let ctx = probs
+            .matmul(&v)?
+            .transpose(1, 2)?
+            .contiguous()?
+            .reshape((b * t, h))?;
+        let x1 = ctx
+            .matmul(&self.attn_out_w.t()?)?
+            .apply_op2_no_bwd(x, &self.attn_norm)?;
+        let i = x1
+            .matmul(&self.inter_w.t()?)?
+            .apply_op1_no_bwd(&self.gelu)?;
+        i.matmul(&self.out_w.t()?)?
+            .apply_op2_no_bwd(&x1, &self.out_norm)
+    }
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -663,7 +738,8 @@ pub struct BertTagger {
     labels: LabelScheme,
     word: Tensor,
     pos: Tensor,
-    token_type0: Tensor,
+    /// The token-type table (row 0 only, unless the model has dictionary features).
+    token_types: Tensor,
     emb_ln: LayerNorm,
     layers: Vec<Layer>,
     classifier: Linear,
@@ -719,16 +795,43 @@ impl BertTagger {
             } else {
                 None
             };
+            let attn_out = lin(&format!("{p}.attention.output.dense"))?;
+            let ln1 = ln(&format!("{p}.attention.output.LayerNorm"))?;
+            let inter = lin(&format!("{p}.intermediate.dense"))?;
+            let out = lin(&format!("{p}.output.dense"))?;
+            let ln2 = ln(&format!("{p}.output.LayerNorm"))?;
+            // The fused kernels compute tanh-GELU in F32 on the CPU.
+            let fused = match &qkv {
+                Some(qkv)
+                    if matches!(cfg.hidden_act.as_str(), "gelu_new" | "gelu_pytorch_tanh")
+                        && q.w.dtype() == DType::F32
+                        && q.w.device().is_cpu() =>
+                {
+                    use crate::kernels::{BiasGelu, BiasResidualNorm};
+                    Some(Fused {
+                        qkv_w: qkv.w.clone(),
+                        qkv_b: qkv.b.to_vec1()?,
+                        attn_out_w: attn_out.w.clone(),
+                        attn_norm: BiasResidualNorm::new(&attn_out.b, &ln1.w, &ln1.b, eps)?,
+                        inter_w: inter.w.clone(),
+                        gelu: BiasGelu::new(&inter.b)?,
+                        out_w: out.w.clone(),
+                        out_norm: BiasResidualNorm::new(&out.b, &ln2.w, &ln2.b, eps)?,
+                    })
+                }
+                _ => None,
+            };
             layers.push(Layer {
                 q,
                 k,
                 v,
                 qkv,
-                attn_out: lin(&format!("{p}.attention.output.dense"))?,
-                ln1: ln(&format!("{p}.attention.output.LayerNorm"))?,
-                inter: lin(&format!("{p}.intermediate.dense"))?,
-                out: lin(&format!("{p}.output.dense"))?,
-                ln2: ln(&format!("{p}.output.LayerNorm"))?,
+                fused,
+                attn_out,
+                ln1,
+                inter,
+                out,
+                ln2,
             });
         }
         let act = match cfg.hidden_act.as_str() {
@@ -740,7 +843,14 @@ impl BertTagger {
             labels,
             word: get("bert.embeddings.word_embeddings.weight")?,
             pos: get("bert.embeddings.position_embeddings.weight")?,
-            token_type0: get("bert.embeddings.token_type_embeddings.weight")?.narrow(0, 0, 1)?,
+            token_types: {
+                let t = get("bert.embeddings.token_type_embeddings.weight")?;
+                if cfg.has_word_features() {
+                    t
+                } else {
+                    t.narrow(0, 0, 1)?
+                }
+            },
             emb_ln: ln("bert.embeddings.LayerNorm")?,
             layers,
             classifier: lin("classifier")?,
@@ -770,13 +880,15 @@ impl BertTagger {
         &self.labels
     }
 
-    /// Logits `[batch, seq, labels]` for token ids `[batch, seq]` and a 0/1 attention mask
-    /// `[batch, seq]` (u32 or f32). `train = Some((p, seed))` turns on training mode:
+    /// Logits `[batch, seq, labels]` for token ids `[batch, seq]`, token-type ids (u32, the same
+    /// shape; used only by a model with dictionary features, else type 0 everywhere) and a 0/1
+    /// attention mask `[batch, seq]` (u32 or f32). `train = Some((p, seed))` turns on training mode:
     /// differentiable LayerNorm/softmax and dropout with probability `p`, its masks drawn from
     /// `seed` (candle's CPU dropout cannot be seeded, so runs would not repeat).
     pub fn forward(
         &self,
         ids: &Tensor,
+        types: &Tensor,
         mask: &Tensor,
         train: Option<(f32, u64)>,
     ) -> candle_core::Result<Tensor> {
@@ -812,15 +924,27 @@ impl BertTagger {
         let flat_ids = ids.flatten_all()?;
         let we = self.word.embedding(&flat_ids)?.reshape((b, t, h))?;
         let pe = self.pos.narrow(0, 0, t)?;
-        let x = we.broadcast_add(&pe)?.broadcast_add(&self.token_type0)?;
+        let x = if self.cfg.has_word_features() {
+            let te = self
+                .token_types
+                .embedding(&types.flatten_all()?)?
+                .reshape((b, t, h))?;
+            we.broadcast_add(&pe)?.add(&te)?
+        } else {
+            we.broadcast_add(&pe)?.broadcast_add(&self.token_types)?
+        };
         let x = self.emb_ln.forward(&x, training)?;
         let x = drop(x)?;
         // Additive mask [b, 1, 1, t]: 0 where attended, -1e4 on padding.
-        let mask = mask.to_dtype(self.word.dtype())?;
-        let add_mask = ((mask - 1.0)? * 1e4)?.reshape((b, 1, 1, t))?;
+        let mask = mask.to_dtype(self.word.dtype())?.contiguous()?;
+        let add_mask = ((&mask - 1.0)? * 1e4)?.reshape((b, 1, 1, t))?;
         let scale = 1.0 / (hd as f64).sqrt();
         let mut x = x.reshape((b * t, h))?;
         for layer in &self.layers {
+            if let (Some(f), false) = (&layer.fused, training) {
+                x = f.forward(&x, &mask, nh)?;
+                continue;
+            }
             let (q, k, v) = match &layer.qkv {
                 Some(qkv) if !training => {
                     let y = qkv.forward(&x)?;
@@ -931,6 +1055,8 @@ pub struct ModelFiles {
     pub vocab: VocabSource,
     /// A human-readable origin (a path, `default`, a hub id).
     pub source: String,
+    /// The word list behind the dictionary features, for a model trained with them.
+    pub features: Option<Arc<WordFeatures>>,
 }
 
 /// The default model compiled into the binary.
@@ -941,6 +1067,65 @@ pub mod embedded {
     pub const VOCAB: &[u8] = include_bytes!("../models/default/vocab.txt");
     /// model.safetensors of the default model.
     pub const WEIGHTS: &[u8] = include_bytes!("../models/default/model.safetensors");
+    /// The word list of the default model's dictionary features.
+    pub const WORDS: Option<&str> = None;
+}
+
+/// The dictionary features of a model whose config asks for them, from its word list.
+fn word_features(
+    config: &BertConfig,
+    words: Option<&str>,
+    path: &Path,
+) -> Result<Option<Arc<WordFeatures>>> {
+    if !config.has_word_features() {
+        return Ok(None);
+    }
+    let set = words.map(WordSet::parse).unwrap_or_default();
+    if set.is_empty() {
+        return Err(ModelError::BadConfig {
+            path: path.to_path_buf(),
+            message: format!(
+                "config.json says the model reads dictionary features, but its word list {WORDS_FILE} is missing or empty; copy it from where the model came from"
+            ),
+        });
+    }
+    Ok(Some(Arc::new(WordFeatures::new(set))))
+}
+
+impl ModelFiles {
+    /// Turns on dictionary features for a model without them (before training it with them):
+    /// the token-type table grows to [`crate::lexicon::FEATURE_TYPES`] rows, each a copy of row
+    /// 0, so the model computes exactly what it did until training moves them apart.
+    pub fn add_word_features(&mut self, words: WordSet) -> Result<()> {
+        if words.is_empty() {
+            return Err(ModelError::BadConfig {
+                path: PathBuf::from(WORDS_FILE),
+                message: "the word list for dictionary features is empty".into(),
+            });
+        }
+        let name = "bert.embeddings.token_type_embeddings.weight";
+        let t = self
+            .tensors
+            .get(name)
+            .ok_or_else(|| ModelError::BadWeights {
+                file: self.source.clone(),
+                message: format!("tensor `{name}` is missing"),
+            })?;
+        let n = crate::lexicon::FEATURE_TYPES;
+        let grown = if self.config.has_word_features() {
+            t.clone()
+        } else {
+            t.narrow(0, 0, 1)?.repeat((n, 1))?
+        };
+        self.tensors.insert(name.to_string(), grown);
+        self.config.type_vocab_size = n;
+        self.config.extra.insert(
+            crate::lexicon::CONFIG_KEY.to_string(),
+            serde_json::Value::String(WORDS_FILE.into()),
+        );
+        self.features = Some(Arc::new(WordFeatures::new(words)));
+        Ok(())
+    }
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
@@ -957,18 +1142,22 @@ impl ModelFiles {
             embedded::CONFIG,
             embedded::WEIGHTS,
             VocabSource::VocabTxt(embedded::VOCAB.to_vec()),
+            embedded::WORDS,
             "default",
         )
     }
 
-    /// Builds a model from the bytes of its files; `source` names it in errors.
+    /// Builds a model from the bytes of its files (`words`: the word list, for a model with
+    /// dictionary features); `source` names it in errors.
     pub fn from_bytes(
         config: &str,
         weights: &[u8],
         vocab: VocabSource,
+        words: Option<&str>,
         source: &str,
     ) -> Result<Self> {
         let config = BertConfig::from_json(config, &Path::new(source).join("config.json"))?;
+        let features = word_features(&config, words, &Path::new(source).join(WORDS_FILE))?;
         let n = config.labels("config.json")?.len();
         let file = format!("{source}/model.safetensors");
         let raw = parse_safetensors(weights, &file)?;
@@ -978,6 +1167,7 @@ impl ModelFiles {
             tensors,
             vocab,
             source: source.to_string(),
+            features,
         })
     }
 
@@ -1034,11 +1224,24 @@ impl ModelFiles {
             });
         };
         let tensors = select_tensors(&raw, &config, n, &file)?;
+        let words_path = dir.join(WORDS_FILE);
+        let words = if config.has_word_features() && words_path.is_file() {
+            Some(
+                String::from_utf8(read(&words_path)?).map_err(|_| ModelError::BadConfig {
+                    path: words_path.clone(),
+                    message: "the word list is not UTF-8 text".into(),
+                })?,
+            )
+        } else {
+            None
+        };
+        let features = word_features(&config, words.as_deref(), &words_path)?;
         Ok(Self {
             config,
             tensors,
             vocab,
             source: dir.display().to_string(),
+            features,
         })
     }
 
@@ -1060,11 +1263,15 @@ impl ModelFiles {
             VocabSource::VocabTxt(b) => ("vocab.txt", b.clone()),
             VocabSource::TokenizerJson(b) => ("tokenizer.json", b.clone()),
         };
-        Ok(vec![
+        let mut files = vec![
             ("config.json", self.config.to_json().into_bytes()),
             (vname, vbytes),
             ("model.safetensors", weights),
-        ])
+        ];
+        if let Some(f) = &self.features {
+            files.push((WORDS_FILE, f.words().to_text().into_bytes()));
+        }
+        Ok(files)
     }
 
     /// Writes the model to `dir` in the HF layout, atomically: files go to a temporary sibling

@@ -10,9 +10,11 @@
 //!   the model's positions) through a [`BertTagger`] and returns a [`Segmentation`] per line.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use candle_core::{Device, Tensor};
 
+use crate::lexicon::WordFeatures;
 use crate::model::{BertTagger, LabelScheme, ModelError, ModelFiles, Tag, VocabSource};
 
 /// Errors while segmenting.
@@ -99,6 +101,9 @@ pub struct Units {
     /// `gap[i]`: whitespace lies between unit `i-1` and unit `i` (a forced boundary). `gap[0]`
     /// is unused.
     pub gap: Vec<bool>,
+    /// Token-type id of each unit: dictionary features ([`WordFeatures`]) for a model trained
+    /// with them, else 0.
+    pub types: Vec<u32>,
 }
 
 impl Units {
@@ -114,7 +119,7 @@ impl Units {
     /// For a line of `n_chars` characters: the unit starting at each character position and the
     /// unit ending at each (`usize::MAX` where none does), so a word found in the text can be
     /// mapped to the units it covers.
-    fn edges(&self, n_chars: usize) -> (Vec<usize>, Vec<usize>) {
+    pub(crate) fn edges(&self, n_chars: usize) -> (Vec<usize>, Vec<usize>) {
         let mut start_at = vec![usize::MAX; n_chars + 1];
         let mut end_at = vec![usize::MAX; n_chars + 1];
         for (u, r) in self.spans.iter().enumerate() {
@@ -137,6 +142,8 @@ pub struct CharTokenizer {
     pub pad: u32,
     /// Id of [UNK].
     pub unk: u32,
+    /// Dictionary features computed for every line (models trained with them).
+    features: Option<Arc<WordFeatures>>,
 }
 
 impl std::fmt::Debug for CharTokenizer {
@@ -211,7 +218,14 @@ impl CharTokenizer {
             pad: id(&["[PAD]", "<pad>"])?,
             unk: id(&["[UNK]", "<unk>"])?,
             tok,
+            features: None,
         })
+    }
+
+    /// The tokenizer that also computes dictionary features for each line.
+    pub fn with_features(mut self, features: Option<Arc<WordFeatures>>) -> Self {
+        self.features = features;
+        self
     }
 
     /// Number of ids, added tokens included.
@@ -262,6 +276,7 @@ impl CharTokenizer {
             ids: Vec::with_capacity(merged.len()),
             spans: Vec::with_capacity(merged.len()),
             gap: Vec::with_capacity(merged.len()),
+            types: Vec::new(),
         };
         let mut pending_gap = false;
         let mut next = merged.into_iter().peekable();
@@ -288,6 +303,10 @@ impl CharTokenizer {
             }
             i += 1;
         }
+        units.types = match &self.features {
+            Some(f) => f.types(text, &units),
+            None => vec![0; units.len()],
+        };
         units
     }
 }
@@ -358,85 +377,7 @@ impl Constraints {
     }
 }
 
-/// A soft word prior at decode time: wherever a lexicon word occurs in the text (on unit edges,
-/// no whitespace inside), the tags that make it one word get `weight` added to their
-/// log-probabilities. Unlike forced words ([`Constraints::force_words`]) the model can still
-/// overrule it; overlapping matches compete in the Viterbi search.
-#[derive(Debug, Clone, Default)]
-pub struct Lexicon {
-    words: std::collections::HashSet<String>,
-    min_chars: usize,
-    max_chars: usize,
-    /// Log-probability bonus per unit of a matched word.
-    pub weight: f32,
-}
-
-impl Lexicon {
-    /// A lexicon of `words` (those of at least two characters are kept).
-    pub fn new(words: impl IntoIterator<Item = String>, weight: f32) -> Self {
-        let words: std::collections::HashSet<String> = words
-            .into_iter()
-            .map(|w| w.chars().map(to_halfwidth).collect::<String>())
-            .filter(|w| w.chars().count() >= 2)
-            .collect();
-        let lens = words.iter().map(|w| w.chars().count());
-        Self {
-            min_chars: lens.clone().min().unwrap_or(0),
-            max_chars: lens.max().unwrap_or(0),
-            words,
-            weight,
-        }
-    }
-
-    /// Number of words.
-    pub fn len(&self) -> usize {
-        self.words.len()
-    }
-
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.words.is_empty()
-    }
-
-    /// Adds the bonus for every occurrence in `text` to `log_probs` (`units × labels`).
-    pub fn apply(&self, text: &str, units: &Units, scheme: &LabelScheme, log_probs: &mut [f32]) {
-        if self.words.is_empty() || units.is_empty() || self.weight == 0.0 {
-            return;
-        }
-        let l = scheme.len();
-        let chars: Vec<char> = text.chars().map(to_halfwidth).collect();
-        let (start_at, end_at) = units.edges(chars.len());
-        let mut buf = String::new();
-        for pos in 0..chars.len() {
-            let a = start_at[pos];
-            if a == usize::MAX {
-                continue;
-            }
-            for len in self.min_chars..=self.max_chars.min(chars.len() - pos) {
-                let end = pos + len;
-                let b = end_at[end];
-                if b == usize::MAX {
-                    continue;
-                }
-                buf.clear();
-                buf.extend(&chars[pos..end]);
-                if !self.words.contains(&buf) || (a + 1..=b).any(|u| units.gap[u]) {
-                    continue;
-                }
-                for (k, tag) in scheme.word_tags(b - a + 1).into_iter().enumerate() {
-                    if let Some(v) = log_probs.get_mut((a + k) * l + tag) {
-                        *v += self.weight;
-                    }
-                }
-                if scheme.is_bi() && b + 1 < units.len() {
-                    if let Some(v) = log_probs.get_mut((b + 1) * l + scheme.id(Tag::Begin)) {
-                        *v += self.weight;
-                    }
-                }
-            }
-        }
-    }
-}
+pub use crate::lexicon::Lexicon;
 
 /// Result of decoding one line's label scores.
 #[derive(Debug, Clone, PartialEq)]
@@ -880,16 +821,22 @@ pub struct Segmenter {
     dict: Vec<String>,
     /// A soft word prior (e.g. CC-CEDICT idioms).
     lexicon: Option<std::sync::Arc<Lexicon>>,
+    /// Batches run at once, each on its own thread.
+    workers: usize,
 }
 
 impl Segmenter {
     /// Builds a segmenter from loaded model files.
     pub fn new(files: &ModelFiles) -> Result<Self> {
         // Name the model the vocabulary belongs to: "DIR/tokenizer.json: …".
-        let tok = CharTokenizer::new(&files.vocab).map_err(|e| match e {
-            SegmentError::Tokenizer(m) => SegmentError::Tokenizer(format!("{}/{m}", files.source)),
-            e => e,
-        })?;
+        let tok = CharTokenizer::new(&files.vocab)
+            .map_err(|e| match e {
+                SegmentError::Tokenizer(m) => {
+                    SegmentError::Tokenizer(format!("{}/{m}", files.source))
+                }
+                e => e,
+            })?
+            .with_features(files.features.clone());
         if tok.id_bound() > files.config.vocab_size {
             return Err(SegmentError::Model(ModelError::BadWeights {
                 file: files.source.clone(),
@@ -916,10 +863,19 @@ impl Segmenter {
             window,
             model,
             tok,
-            batch_tokens: 4096,
+            batch_tokens: 2048,
             dict: Vec::new(),
             lexicon: None,
+            workers: 1,
         }
+    }
+
+    /// Runs up to `n` batches at once, each on its own thread (default 1). For throughput on
+    /// many lines, pair it with candle's op threads set to 1 (`RAYON_NUM_THREADS=1`), as
+    /// `fenci segment` and `fenci eval` do: threading inside one forward pass spends much of its
+    /// time at barriers on tensors this small (4.9 s → 4.1 s on the test split, 2 cores).
+    pub fn set_workers(&mut self, n: usize) {
+        self.workers = n.max(1);
     }
 
     /// Sets (or clears) the soft word prior applied at decode time.
@@ -1013,26 +969,45 @@ impl Segmenter {
         let mut out: Vec<Vec<f32>> = lines.iter().map(|u| vec![0.0; u.len() * nl]).collect();
         // Longest first, so each batch pads little.
         windows.sort_by_key(|w| std::cmp::Reverse(w.2));
+        let mut batches = Vec::new();
         let mut i = 0;
         while i < windows.len() {
-            let t = windows[i].2 + 2;
-            let rows = (self.batch_tokens / t).clamp(1, 256);
-            let batch = &windows[i..(i + rows).min(windows.len())];
-            i += batch.len();
-            let mut ids = vec![self.tok.pad; batch.len() * t];
-            let mut mask = vec![0f32; batch.len() * t];
-            for (r, &(li, s, len, _, _)) in batch.iter().enumerate() {
-                let row = &mut ids[r * t..(r + 1) * t];
-                row[0] = self.tok.cls;
-                row[1..=len].copy_from_slice(&lines[li].ids[s..s + len]);
-                row[len + 1] = self.tok.sep;
-                mask[r * t..r * t + len + 2].fill(1.0);
-            }
-            let ids = Tensor::from_vec(ids, (batch.len(), t), &Device::Cpu)?;
-            let mask = Tensor::from_vec(mask, (batch.len(), t), &Device::Cpu)?;
-            let logits = self.model.forward(&ids, &mask, None)?;
-            let lp = candle_nn::ops::log_softmax(&logits, candle_core::D::Minus1)?;
-            let lp: Vec<f32> = lp.flatten_all()?.to_vec1()?;
+            let rows = (self.batch_tokens / (windows[i].2 + 2)).clamp(1, 256);
+            let end = (i + rows).min(windows.len());
+            batches.push(&windows[i..end]);
+            i = end;
+        }
+        // Whole batches run side by side, one per worker thread (see `set_workers`).
+        let workers = self.workers.clamp(1, batches.len().max(1));
+        let results: Vec<Result<Vec<f32>>> = if workers > 1 {
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            let done = std::sync::Mutex::new(Vec::with_capacity(batches.len()));
+            std::thread::scope(|sc| {
+                for _ in 0..workers {
+                    sc.spawn(|| loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(batch) = batches.get(k) else { break };
+                        let r = self.batch_log_probs(lines, batch);
+                        let failed = r.is_err();
+                        done.lock().expect("results lock").push((k, r));
+                        if failed {
+                            break;
+                        }
+                    });
+                }
+            });
+            let mut done = done.into_inner().expect("results lock");
+            done.sort_by_key(|(k, _)| *k);
+            done.into_iter().map(|(_, r)| r).collect()
+        } else {
+            batches
+                .iter()
+                .map(|b| self.batch_log_probs(lines, b))
+                .collect()
+        };
+        for (batch, lp) in batches.iter().zip(results) {
+            let lp = lp?;
+            let t = batch[0].2 + 2;
             for (r, &(li, s, _, own_s, own_e)) in batch.iter().enumerate() {
                 for u in own_s..own_e {
                     let src = (r * t + 1 + (u - s)) * nl;
@@ -1041,6 +1016,33 @@ impl Segmenter {
             }
         }
         Ok(out)
+    }
+
+    /// Log-probabilities (`rows × (longest + 2) × labels`, flat) of one batch of windows
+    /// `(line, start, len, …)`, longest first.
+    fn batch_log_probs(
+        &self,
+        lines: &[Units],
+        batch: &[(usize, usize, usize, usize, usize)],
+    ) -> Result<Vec<f32>> {
+        let t = batch[0].2 + 2;
+        let mut ids = vec![self.tok.pad; batch.len() * t];
+        let mut types = vec![0u32; batch.len() * t];
+        let mut mask = vec![0f32; batch.len() * t];
+        for (r, &(li, s, len, _, _)) in batch.iter().enumerate() {
+            let row = &mut ids[r * t..(r + 1) * t];
+            row[0] = self.tok.cls;
+            row[1..=len].copy_from_slice(&lines[li].ids[s..s + len]);
+            row[len + 1] = self.tok.sep;
+            types[r * t + 1..r * t + 1 + len].copy_from_slice(&lines[li].types[s..s + len]);
+            mask[r * t..r * t + len + 2].fill(1.0);
+        }
+        let ids = Tensor::from_vec(ids, (batch.len(), t), &Device::Cpu)?;
+        let types = Tensor::from_vec(types, (batch.len(), t), &Device::Cpu)?;
+        let mask = Tensor::from_vec(mask, (batch.len(), t), &Device::Cpu)?;
+        let logits = self.model.forward(&ids, &types, &mask, None)?;
+        let lp = candle_nn::ops::log_softmax(&logits, candle_core::D::Minus1)?;
+        Ok(lp.flatten_all()?.to_vec1()?)
     }
 }
 

@@ -95,6 +95,11 @@ pub struct TrainConfig {
     pub cut_prob: f64,
     /// Save a checkpoint every this many steps.
     pub checkpoint_every: usize,
+    /// For a model with dictionary features: probability of replacing a training word by a
+    /// random word of the same length from the model's word list that the training text never
+    /// uses (new each epoch), so the model learns to segment unfamiliar words by the dictionary.
+    #[serde(default)]
+    pub lexicon_swap: f64,
 }
 
 impl Default for TrainConfig {
@@ -113,6 +118,7 @@ impl Default for TrainConfig {
             unk_prob: 0.0,
             cut_prob: 0.0,
             checkpoint_every: 200,
+            lexicon_swap: 0.0,
         }
     }
 }
@@ -177,6 +183,8 @@ pub struct Summary {
 #[derive(Debug, Clone)]
 pub struct Sample {
     ids: Vec<u32>,
+    /// Token-type ids (dictionary features; zeros for the LM and plain taggers).
+    types: Vec<u32>,
     labels: Vec<u32>,
     starts: Vec<bool>,
 }
@@ -202,11 +210,68 @@ pub fn samples(sents: &[Vec<String>], tok: &CharTokenizer, scheme: &LabelScheme)
                 .collect();
             Some(Sample {
                 ids: units.ids,
+                types: units.types,
                 labels,
                 starts,
             })
         })
         .collect()
+}
+
+/// Replaces training words by dictionary words the training text never uses
+/// ([`TrainConfig::lexicon_swap`]).
+struct LexiconSwap {
+    /// Unused dictionary words (Chinese characters only) by length in characters.
+    by_len: HashMap<usize, Vec<String>>,
+    prob: f64,
+}
+
+fn all_han(w: &str) -> bool {
+    w.chars().all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
+impl LexiconSwap {
+    fn new(train: &[Vec<String>], words: &crate::lexicon::WordSet, prob: f64) -> Option<Self> {
+        if prob <= 0.0 {
+            return None;
+        }
+        let seen: HashSet<&str> = train.iter().flatten().map(String::as_str).collect();
+        let mut by_len: HashMap<usize, Vec<String>> = HashMap::new();
+        for w in words.iter() {
+            if all_han(w) && !seen.contains(w) {
+                by_len
+                    .entry(w.chars().count())
+                    .or_default()
+                    .push(w.to_string());
+            }
+        }
+        for v in by_len.values_mut() {
+            v.sort_unstable(); // the set's order is random; runs must repeat
+        }
+        Some(Self {
+            by_len,
+            prob: prob.clamp(0.0, 1.0),
+        })
+    }
+
+    fn apply(&self, train: &[Vec<String>], rng: &mut impl Rng) -> Vec<Vec<String>> {
+        train
+            .iter()
+            .map(|sent| {
+                sent.iter()
+                    .map(|w| {
+                        let n = w.chars().count();
+                        match self.by_len.get(&n) {
+                            Some(pool) if n >= 2 && all_han(w) && rng.random_bool(self.prob) => {
+                                pool.choose(rng).cloned().unwrap_or_else(|| w.clone())
+                            }
+                            _ => w.clone(),
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
 }
 
 /// Cuts samples into pieces of at most `max` units at word starts (hard cuts only inside words
@@ -242,6 +307,7 @@ fn pieces(samples: &[Sample], max: usize, cut_prob: f64, rng: &mut impl Rng) -> 
             if b > a {
                 out.push(Sample {
                     ids: s.ids[a..b].to_vec(),
+                    types: s.types[a..b].to_vec(),
                     labels: s.labels[a..b].to_vec(),
                     starts: s.starts[a..b].to_vec(),
                 });
@@ -600,18 +666,15 @@ pub struct Trainer<'a> {
     pub resume: bool,
 }
 
-fn model_files(
-    cfg: &BertConfig,
-    vm: &VarMap,
-    vocab: &VocabSource,
-    source: &str,
-) -> Result<ModelFiles> {
+/// The model files of `init`'s kind holding the weights in `vm`.
+fn model_files(init: &ModelFiles, vm: &VarMap, source: &str) -> Result<ModelFiles> {
     let tensors: HashMap<String, Tensor> = model::varmap_tensors(vm)?.into_iter().collect();
     Ok(ModelFiles {
-        config: cfg.clone(),
+        config: init.config.clone(),
         tensors,
-        vocab: vocab.clone(),
+        vocab: init.vocab.clone(),
         source: source.to_string(),
+        features: init.features.clone(),
     })
 }
 
@@ -649,12 +712,21 @@ impl Trainer<'_> {
         let cfg = self.cfg.clone();
         let mcfg = self.init.config.clone();
         let scheme = mcfg.labels("config.json")?;
-        let tok = CharTokenizer::new(&self.init.vocab)?;
+        let tok = CharTokenizer::new(&self.init.vocab)?.with_features(self.init.features.clone());
         if self.train.is_empty() {
             return Err(TrainError::Data("no training sentences".into()));
         }
         let max_units = cfg.max_units.min(mcfg.max_position_embeddings - 2).max(1);
         let data = samples(self.train, &tok, &scheme);
+        let swap = match &self.init.features {
+            Some(f) => LexiconSwap::new(self.train, f.words(), cfg.lexicon_swap),
+            None if cfg.lexicon_swap > 0.0 => {
+                return Err(TrainError::Data(
+                    "lexicon swap needs a model with dictionary features".into(),
+                ))
+            }
+            None => None,
+        };
         let mut rng = rand::rngs::StdRng::seed_from_u64(cfg.seed);
         // Plan the steps: the number of batches per epoch is fixed by a dry run with the seed.
         let steps_per_epoch = batches(
@@ -737,8 +809,16 @@ impl Trainer<'_> {
             cancel,
             &mut progress,
             |erng| {
+                let swapped;
+                let data = match &swap {
+                    Some(sw) => {
+                        swapped = samples(&sw.apply(self.train, erng), &tok, &scheme);
+                        &swapped
+                    }
+                    None => &data,
+                };
                 batches(
-                    pieces(&data, max_units, cfg.cut_prob, erng),
+                    pieces(data, max_units, cfg.cut_prob, erng),
                     cfg.batch_tokens,
                     erng,
                 )
@@ -747,6 +827,7 @@ impl Trainer<'_> {
                 let t = batch.iter().map(|s| s.ids.len()).max().unwrap_or(0) + 2;
                 let b = batch.len();
                 let mut ids = vec![tok.pad; b * t];
+                let mut types = vec![0u32; b * t];
                 let mut mask = vec![0f32; b * t];
                 let mut rows = Vec::new();
                 let mut targets = Vec::new();
@@ -763,16 +844,18 @@ impl Trainer<'_> {
                         targets.push(s.labels[j]);
                     }
                     ids[r * t + 1 + s.ids.len()] = tok.sep;
+                    types[r * t + 1..r * t + 1 + s.ids.len()].copy_from_slice(&s.types);
                     mask[r * t..r * t + s.ids.len() + 2].fill(1.0);
                 }
                 let n = targets.len();
                 let ids = Tensor::from_vec(ids, (b, t), &Device::Cpu)?;
+                let types = Tensor::from_vec(types, (b, t), &Device::Cpu)?;
                 let mask = Tensor::from_vec(mask, (b, t), &Device::Cpu)?;
                 let rows = Tensor::new(rows.as_slice(), &Device::Cpu)?;
                 let targets = Tensor::new(targets.as_slice(), &Device::Cpu)?;
                 steps_seen += 1;
                 let drop_seed = cfg.seed ^ steps_seen.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-                let logits = tagger.forward(&ids, &mask, Some((cfg.dropout, drop_seed)))?;
+                let logits = tagger.forward(&ids, &types, &mask, Some((cfg.dropout, drop_seed)))?;
                 let logits = logits
                     .reshape((b * t, scheme.len()))?
                     .index_select(&rows, 0)?;
@@ -780,7 +863,7 @@ impl Trainer<'_> {
             },
             |epoch, state, progress| {
                 // End of epoch: evaluate, keep the best.
-                let files = model_files(&mcfg, &vm, &self.init.vocab, &source)?;
+                let files = model_files(&self.init, &vm, &source)?;
                 let is_best = if self.dev.is_empty() {
                     true
                 } else {
@@ -818,7 +901,7 @@ impl Trainer<'_> {
                     .filter(|o| o.join("config.json").is_file())
                 {
                     Some(out) => ModelFiles::load_dir(out)?,
-                    None => model_files(&mcfg, &vm, &self.init.vocab, &source)?,
+                    None => model_files(&self.init, &vm, &source)?,
                 }
             }
         };
@@ -859,6 +942,7 @@ pub fn fresh_model(
         tensors,
         vocab,
         source: "fresh".into(),
+        features: None,
     })
 }
 
@@ -1489,6 +1573,7 @@ fn lm_samples(sents: &[String], tok: &tokenizers::Tokenizer, eos: u32, max: usiz
             ids.truncate(max.max(2));
             Some(Sample {
                 ids,
+                types: Vec::new(),
                 labels: Vec::new(),
                 starts: Vec::new(),
             })

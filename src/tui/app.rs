@@ -100,8 +100,8 @@ pub enum WorkerMsg {
     Turn {
         /// The turn it answers.
         id: u64,
-        /// The result.
-        result: Result<TurnData, String>,
+        /// The result (boxed: it is much larger than the other messages).
+        result: Result<Box<TurnData>, String>,
     },
 }
 
@@ -402,7 +402,7 @@ impl App {
                 if let Some(t) = self.turns.iter_mut().find(|t| t.id == id) {
                     if t.body == TurnBody::Pending {
                         t.body = match result {
-                            Ok(d) => TurnBody::Done(Box::new(d)),
+                            Ok(d) => TurnBody::Done(d),
                             Err(e) if e == "cancelled" => TurnBody::Cancelled,
                             Err(e) => TurnBody::Error(e),
                         };

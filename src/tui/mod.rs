@@ -181,7 +181,7 @@ pub fn worker(
                 for (id, text) in lines {
                     let result = match &seg {
                         _ if cancel.load(Ordering::SeqCst) => Err("cancelled".to_string()),
-                        Some(s) => analyse(s, dict, &text),
+                        Some(s) => analyse(s, dict, &text).map(Box::new),
                         None => Err("no model is loaded (/model says why)".to_string()),
                     };
                     if tx

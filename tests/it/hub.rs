@@ -982,6 +982,46 @@ fn unsupported_models_are_refused_before_the_weights_download() {
         .contains("model.safetensors or pytorch_model.bin"));
 }
 
+#[test]
+fn a_model_with_dictionary_features_downloads_its_word_list() {
+    let hub = MockHub::start();
+    let mut model = bmes_model();
+    model
+        .add_word_features(fenci::lexicon::WordSet::parse("北京\n天安门\n学习\n"))
+        .unwrap();
+    let d = tempdir();
+    model.save_dir(d.path(), false).unwrap();
+    let files: Vec<(&str, Vec<u8>)> = [
+        "config.json",
+        "vocab.txt",
+        "lexicon.txt",
+        "model.safetensors",
+    ]
+    .into_iter()
+    .map(|n| (n, std::fs::read(d.path().join(n)).unwrap()))
+    .collect();
+    hub.add("owner/features", files.clone(), Some("mit"));
+    let mut without = files;
+    without.retain(|(n, _)| *n != "lexicon.txt");
+    hub.add("owner/nolist", without, Some("mit"));
+    let cache = tempdir();
+    let o = opts(&hub, cache.path());
+
+    let r = resolve("owner/features", &o).unwrap();
+    assert_eq!(r.files.features.as_ref().unwrap().words().len(), 3);
+    assert_eq!(words(&r.files), words(&model));
+    // A repo that lacks the list is refused before its weights download, naming the file.
+    hub.clear_log();
+    let e = resolve("owner/nolist", &o).unwrap_err();
+    assert!(matches!(e, HubError::MissingFile { .. }), "{e:?}");
+    assert!(e.to_string().contains("lexicon.txt"), "{e}");
+    assert!(
+        hub.log().iter().all(|l| !l.contains("model.safetensors")),
+        "{:?}",
+        hub.log()
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // pytorch_model.bin and B/I.
 

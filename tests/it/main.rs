@@ -13,3 +13,4 @@ mod reliability;
 mod segment_props;
 mod train;
 mod tui;
+mod word_features;

@@ -9,7 +9,9 @@ use crate::util::{tempdir, tiny_model, write_model};
 
 /// Loss of a fixed batch under the training-mode (differentiable) forward pass, dropout off.
 fn loss(tagger: &BertTagger, ids: &Tensor, mask: &Tensor, targets: &Tensor) -> Tensor {
-    let logits = tagger.forward(ids, mask, Some((0.0, 0))).unwrap();
+    // Dictionary-feature token types, so their embedding table is checked too.
+    let types = Tensor::new(&[[0u32, 3, 8, 17, 0, 0], [0, 31, 2, 1, 5, 0]], &Device::Cpu).unwrap();
+    let logits = tagger.forward(ids, &types, mask, Some((0.0, 0))).unwrap();
     let (b, t, l) = logits.dims3().unwrap();
     candle_nn::loss::cross_entropy(&logits.reshape((b * t, l)).unwrap(), targets).unwrap()
 }
@@ -18,7 +20,9 @@ fn loss(tagger: &BertTagger, ids: &Tensor, mask: &Tensor, targets: &Tensor) -> T
 fn gradients_match_finite_differences() {
     // F64 so central differences are precise. Every parameter group is checked: embeddings and
     // their LayerNorm, attention, both LayerNorms of each layer, feed-forward, classifier.
-    let m = tiny_model(&LabelScheme::bmes(), 2, 8, 16, 3);
+    let mut m = tiny_model(&LabelScheme::bmes(), 2, 8, 16, 3);
+    m.add_word_features(fenci::lexicon::WordSet::parse("我们\n"))
+        .unwrap();
     let tensors: Vec<(String, Tensor)> = m
         .sorted_tensors()
         .into_iter()
@@ -40,6 +44,7 @@ fn gradients_match_finite_differences() {
     let checked = [
         "bert.embeddings.word_embeddings.weight",
         "bert.embeddings.position_embeddings.weight",
+        "bert.embeddings.token_type_embeddings.weight",
         "bert.embeddings.LayerNorm.weight",
         "bert.embeddings.LayerNorm.bias",
         "bert.encoder.layer.0.attention.self.query.weight",

@@ -281,7 +281,7 @@ mod fuzz {
         };
         app.update(Event::Worker(WorkerMsg::Turn {
             id,
-            result: Ok(data),
+            result: Ok(Box::new(data)),
         }));
         app
     }

@@ -196,6 +196,34 @@ fn long_lines_use_overlapping_windows() {
 }
 
 #[test]
+fn a_big_batch_scores_every_line_as_alone() {
+    // Enough lines of mixed lengths for several batches, which run on parallel threads; a
+    // model with dictionary features, so token types travel with their lines too.
+    let mut m = tiny_model(&LabelScheme::bmes(), 2, 32, 64, 23);
+    m.add_word_features(fenci::lexicon::WordSet::parse("北京\n天安门\n学习\n"))
+        .unwrap();
+    let s = Segmenter::new(&m).unwrap();
+    let lines: Vec<String> = (0..400)
+        .map(|i| {
+            "我爱北京天安门学习中文"
+                .chars()
+                .cycle()
+                .skip(i % 7)
+                .take(3 + i % 50)
+                .collect()
+        })
+        .collect();
+    let together = s.segment_batch(&lines).unwrap();
+    for (line, got) in lines.iter().zip(&together).step_by(13) {
+        let alone = s.segment(line).unwrap();
+        assert_eq!(got.units, alone.units, "{line}");
+        for (a, b) in got.log_probs.iter().zip(&alone.log_probs) {
+            assert!((a - b).abs() < 1e-4, "{line}: {a} vs {b}");
+        }
+    }
+}
+
+#[test]
 fn kbest_lists_every_valid_path_with_its_probability() {
     use fenci::segment::kbest;
     // Two units under BMES have exactly two valid paths: B,E and S,S.

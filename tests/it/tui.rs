@@ -128,7 +128,7 @@ fn ask(app: &mut App, words: &[&str], doubt: &[usize]) {
         .expect("a segment action");
     app.update(Event::Worker(WorkerMsg::Turn {
         id,
-        result: Ok(turn(words, doubt)),
+        result: Ok(Box::new(turn(words, doubt))),
     }));
 }
 
@@ -327,7 +327,7 @@ fn stale_results_after_clear_are_dropped_and_demo_reveals_word_by_word() {
     enter(&mut app, "/clear");
     app.update(Event::Worker(WorkerMsg::Turn {
         id,
-        result: Ok(turn(&["我", "爱", "北京"], &[])),
+        result: Ok(Box::new(turn(&["我", "爱", "北京"], &[]))),
     }));
     assert!(app.turns.is_empty());
 
@@ -471,7 +471,7 @@ fn examples_stream_then_are_explained() {
     };
     app.update(Event::Worker(WorkerMsg::Turn {
         id,
-        result: Ok(turn(&["我", "学习", "中文"], &[])),
+        result: Ok(Box::new(turn(&["我", "学习", "中文"], &[]))),
     }));
     // An explained example is corrected like any sentence.
     let acts = enter(&mut app, "/fix 我 学 习 中文");
