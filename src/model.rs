@@ -1068,7 +1068,7 @@ pub mod embedded {
     /// model.safetensors of the default model.
     pub const WEIGHTS: &[u8] = include_bytes!("../models/default/model.safetensors");
     /// The word list of the default model's dictionary features.
-    pub const WORDS: Option<&str> = None;
+    pub const WORDS: Option<&str> = Some(include_str!("../models/default/lexicon.txt"));
 }
 
 /// The dictionary features of a model whose config asks for them, from its word list.
