@@ -738,6 +738,17 @@ fn snapshot_complete(dir: &Path, kind: ModelKind) -> bool {
     dir.join(CONFIG).is_file()
         && kind.vocabs().iter().any(|f| dir.join(f).is_file())
         && kind.weights().iter().any(|f| dir.join(f).is_file())
+        && (kind != ModelKind::Tagger
+            || dir.join(crate::model::WORDS_FILE).is_file()
+            || !names_word_list(&dir.join(CONFIG)))
+}
+
+/// Whether a tagger's config.json asks for dictionary features (and so for its word list).
+fn names_word_list(config: &Path) -> bool {
+    std::fs::read_to_string(config)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|v| v.get(crate::lexicon::CONFIG_KEY).is_some())
 }
 
 /// The complete cached snapshot of `repo` at `revision`, if there is one.

@@ -1010,6 +1010,18 @@ fn a_model_with_dictionary_features_downloads_its_word_list() {
     let r = resolve("owner/features", &o).unwrap();
     assert_eq!(r.files.features.as_ref().unwrap().words().len(), 3);
     assert_eq!(words(&r.files), words(&model));
+    // A cached copy that lost its list is not taken as complete: offline it is "not cached",
+    // online the list is fetched again.
+    let snap = r.dir.clone().unwrap();
+    std::fs::remove_file(snap.join("lexicon.txt")).unwrap();
+    let offline = HubOptions {
+        offline: true,
+        ..o.clone()
+    };
+    let e = resolve("owner/features", &offline).unwrap_err();
+    assert!(matches!(e, HubError::NotCached { .. }), "{e:?}");
+    let again = resolve("owner/features", &o).unwrap();
+    assert_eq!(words(&again.files), words(&model));
     // A repo that lacks the list is refused before its weights download, naming the file.
     hub.clear_log();
     let e = resolve("owner/nolist", &o).unwrap_err();
