@@ -338,7 +338,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0.0)]
     anchor_decay: f64,
     /// Give the model dictionary features from this word list (one word a line; see
-    /// scripts/make-lexicon.sh for CC-CEDICT's): each character's token type then says how the
+    /// scripts/make-lexicon.py for CC-CEDICT's): each character's token type then says how the
     /// list's words meet it, and the list ships with the model as lexicon.txt. Works with
     /// --init (the new token types start as copies of type 0) or a fresh model.
     #[arg(long, value_name = "FILE")]

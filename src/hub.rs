@@ -740,15 +740,7 @@ fn snapshot_complete(dir: &Path, kind: ModelKind) -> bool {
         && kind.weights().iter().any(|f| dir.join(f).is_file())
         && (kind != ModelKind::Tagger
             || dir.join(crate::model::WORDS_FILE).is_file()
-            || !names_word_list(&dir.join(CONFIG)))
-}
-
-/// Whether a tagger's config.json asks for dictionary features (and so for its word list).
-fn names_word_list(config: &Path) -> bool {
-    std::fs::read_to_string(config)
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .is_some_and(|v| v.get(crate::lexicon::CONFIG_KEY).is_some())
+            || !BertConfig::load(&dir.join(CONFIG)).is_ok_and(|c| c.has_word_features()))
 }
 
 /// The complete cached snapshot of `repo` at `revision`, if there is one.

@@ -3,8 +3,9 @@
 //! candle runs `x·W + b`, GELU, the residual add and LayerNorm as separate passes over memory,
 //! and its GELU calls libm's `tanhf` per element: `perf` put a third of segmenting time there.
 //! These kernels make one pass each, with a polynomial `exp` the compiler vectorises, split
-//! across candle's CPU threads: bias + tanh-GELU, and bias + residual + LayerNorm. Training keeps
-//! candle's differentiable ops; a test checks both paths agree.
+//! across candle's CPU threads: bias + tanh-GELU, bias + residual + LayerNorm, q/k/v bias + head
+//! split, and masked softmax. Training keeps candle's differentiable ops; tests check both paths
+//! agree.
 
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Shape, Tensor};
 
@@ -17,9 +18,9 @@ fn exp_approx(x: f32) -> f32 {
     let t = x.clamp(-87.0, 88.0) * LOG2E;
     let shifted = t + ROUND;
     let n = shifted - ROUND;
-    let f = t - n; // in [-0.5, 0.5]
-                   // n as an integer, read from the mantissa of `shifted` (an `as i32` cast would saturate,
-                   // which costs instructions in a vectorised loop).
+    // f in [-0.5, 0.5]; n as an integer is read from the mantissa of `shifted` (an `as i32`
+    // cast would saturate, which costs instructions in a vectorised loop).
+    let f = t - n;
     let n_int = shifted.to_bits() as i32 - ROUND.to_bits() as i32;
     // 2^f = e^(f ln 2), Taylor to degree 6.
     let p = 1.0
@@ -38,36 +39,39 @@ pub fn gelu_tanh(x: f32) -> f32 {
     x / (1.0 + exp_approx(-2.0 * u))
 }
 
-/// Sum with eight partial sums, so the loop vectorises (a plain float sum cannot be reordered).
+/// Folds `x` in eight interleaved lanes (`step` adds one value to a lane), then `join`s the
+/// lanes: a plain float fold cannot be reordered, so it would not vectorise.
 #[inline(always)]
-fn sum8(x: &[f32]) -> f32 {
-    let mut acc = [0f32; 8];
+fn fold8(
+    x: &[f32],
+    init: f32,
+    step: impl Fn(f32, f32) -> f32,
+    join: impl Fn(f32, f32) -> f32,
+) -> f32 {
+    let mut acc = [init; 8];
     let chunks = x.chunks_exact(8);
-    let rest: f32 = chunks.remainder().iter().sum();
+    let rest = chunks.remainder().iter().fold(init, |a, &v| step(a, v));
     for c in chunks {
         for (a, &v) in acc.iter_mut().zip(c) {
-            *a += v;
+            *a = step(*a, v);
         }
     }
-    acc.iter().sum::<f32>() + rest
+    acc.into_iter().fold(rest, join)
 }
 
-/// Largest value, eight lanes at a time (see [`sum8`]).
+#[inline(always)]
+fn sum8(x: &[f32]) -> f32 {
+    fold8(x, 0.0, |a, v| a + v, |a, b| a + b)
+}
+
+#[inline(always)]
+fn sum_squares8(x: &[f32]) -> f32 {
+    fold8(x, 0.0, |a, v| a + v * v, |a, b| a + b)
+}
+
 #[inline(always)]
 fn max8(x: &[f32]) -> f32 {
-    let mut acc = [f32::NEG_INFINITY; 8];
-    let chunks = x.chunks_exact(8);
-    let rest = chunks
-        .remainder()
-        .iter()
-        .copied()
-        .fold(f32::NEG_INFINITY, f32::max);
-    for c in chunks {
-        for (a, &v) in acc.iter_mut().zip(c) {
-            *a = a.max(v);
-        }
-    }
-    acc.iter().copied().fold(rest, f32::max)
+    fold8(x, f32::NEG_INFINITY, f32::max, f32::max)
 }
 
 /// Below this many elements a kernel runs on the calling thread only.
@@ -227,15 +231,7 @@ impl CustomOp2 for BiasResidualNorm {
             for o in o.iter_mut() {
                 *o -= mean;
             }
-            let mut var = [0f32; 8];
-            let chunks = o.chunks_exact(8);
-            let rest: f32 = chunks.remainder().iter().map(|v| v * v).sum();
-            for c in chunks {
-                for (a, &v) in var.iter_mut().zip(c) {
-                    *a += v * v;
-                }
-            }
-            let var = var.iter().sum::<f32>() + rest;
+            let var = sum_squares8(o);
             let inv = 1.0 / (var * inv_d + self.eps).sqrt();
             for ((o, &g), &b) in o.iter_mut().zip(&self.gamma).zip(&self.beta) {
                 *o = *o * inv * g + b;

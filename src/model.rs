@@ -669,8 +669,8 @@ struct Layer {
     v: Linear,
     /// q, k and v stacked into one projection for inference.
     qkv: Option<Linear>,
-    /// Fused inference kernels: output bias + residual + LayerNorm after attention, bias + GELU
-    /// in the feed-forward block, bias + residual + LayerNorm after it.
+    /// The whole layer through fenci's fused kernels, for inference (tanh-GELU F32 models on
+    /// the CPU).
     fused: Option<Fused>,
     attn_out: Linear,
     ln1: LayerNorm,

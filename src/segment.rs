@@ -980,23 +980,28 @@ impl Segmenter {
         // Whole batches run side by side, one per worker thread (see `set_workers`).
         let workers = self.workers.clamp(1, batches.len().max(1));
         let results: Vec<Result<Vec<f32>>> = if workers > 1 {
+            // Each worker takes the next batch until none is left and returns what it did.
             let next = std::sync::atomic::AtomicUsize::new(0);
-            let done = std::sync::Mutex::new(Vec::with_capacity(batches.len()));
-            std::thread::scope(|sc| {
-                for _ in 0..workers {
-                    sc.spawn(|| loop {
-                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(batch) = batches.get(k) else { break };
-                        let r = self.batch_log_probs(lines, batch);
-                        let failed = r.is_err();
-                        done.lock().expect("results lock").push((k, r));
-                        if failed {
-                            break;
-                        }
-                    });
-                }
+            let mut done: Vec<(usize, Result<Vec<f32>>)> = std::thread::scope(|sc| {
+                let handles: Vec<_> = (0..workers)
+                    .map(|_| {
+                        sc.spawn(|| {
+                            let mut mine = Vec::new();
+                            loop {
+                                let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                let Some(batch) = batches.get(k) else {
+                                    break mine;
+                                };
+                                mine.push((k, self.batch_log_probs(lines, batch)));
+                            }
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .collect()
             });
-            let mut done = done.into_inner().expect("results lock");
             done.sort_by_key(|(k, _)| *k);
             done.into_iter().map(|(_, r)| r).collect()
         } else {
