@@ -280,7 +280,14 @@ pub struct TrainArgs {
     /// Gold training file (one sentence a line, words separated by spaces).
     #[arg(long)]
     data: Option<PathBuf>,
-    /// Gold dev file, scored after each epoch to keep the best model.
+    /// Pretrain instead of tagging: teach the encoder raw text as a masked language model
+    /// (BERT's recipe, 15% of characters predicted). Files: raw text, one or more (.gz read
+    /// compressed; gold files work, their spaces are removed). The output is a tagger whose
+    /// classifier is untouched: fine-tune it with `fenci train --init OUT --data GOLD`.
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "data")]
+    mlm_text: Vec<PathBuf>,
+    /// Dev file, checked after each epoch to keep the best model: gold F1 when tagging, masked
+    /// perplexity (as raw text) with --mlm-text.
     #[arg(long)]
     dev: Option<PathBuf>,
     /// Output directory (Hugging Face layout); the checkpoint goes to OUT.ckpt beside it.
@@ -744,6 +751,9 @@ fn eval(a: EvalArgs, threads: usize) -> Result<i32> {
 }
 
 fn train_cmd(a: TrainArgs) -> Result<i32> {
+    if !a.mlm_text.is_empty() {
+        return pretrain_cmd(a);
+    }
     let Some(data) = &a.data else {
         return train_corrections_cmd();
     };
@@ -758,6 +768,136 @@ fn train_cmd(a: TrainArgs) -> Result<i32> {
         Some(p) => train::read_gold(&read_text(p)?),
         None => vec![],
     };
+    let texts: Vec<String> = train_sents.iter().map(|w| w.concat()).collect();
+    let init = start_model(&a, &texts)?;
+    let cfg = train_config(&a);
+    eprintln!(
+        "training {} layers × {} hidden, vocab {}, on {} sentences ({} dev), {} epochs",
+        init.config.num_hidden_layers,
+        init.config.hidden_size,
+        init.config.vocab_size,
+        train_sents.len(),
+        dev.len(),
+        cfg.epochs
+    );
+    let cancel =
+        cancel_on_ctrl_c("stopping after this step (Ctrl-C again to abort without a checkpoint)…");
+    let report = TrainReport::new("chars");
+    let started = Instant::now();
+    let trainer = Trainer {
+        init,
+        train: &train_sents,
+        dev: &dev,
+        cfg,
+        out: a.out.clone(),
+        f16: a.f16,
+        resume: a.resume,
+    };
+    let summary = trainer.run(&cancel, |p| report.show(p))?;
+    report.finish();
+    if summary.cancelled {
+        return Ok(report.stopped(summary.steps));
+    }
+    eprintln!(
+        "done: {} steps in {:.0} s, last loss {:.4}{}; model in {}",
+        summary.steps,
+        started.elapsed().as_secs_f64(),
+        summary.last_loss,
+        summary
+            .best_dev_f1
+            .map(|f| format!(", best dev F1 {:.2}", f * 100.0))
+            .unwrap_or_default(),
+        saved_where(&a.out)
+    );
+    Ok(0)
+}
+
+fn saved_where(out: &Option<PathBuf>) -> String {
+    out.as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "(not saved: no --out)".into())
+}
+
+/// `fenci train --mlm-text`: masked-LM pretraining of the encoder.
+fn pretrain_cmd(a: TrainArgs) -> Result<i32> {
+    let mut text = Vec::new();
+    for p in &a.mlm_text {
+        text.extend(train::lm_sentences(&read_text(p)?));
+    }
+    if let Some(n) = a.max_sentences {
+        text.truncate(n);
+    }
+    if text.is_empty() {
+        bail!("--mlm-text: no sentences in the files given");
+    }
+    let dev = match &a.dev {
+        Some(p) => train::lm_sentences(&read_text(p)?),
+        None => vec![],
+    };
+    let init = start_model(&a, &text)?;
+    let cfg = train_config(&a);
+    eprintln!(
+        "pretraining {} layers × {} hidden, vocab {}, as a masked LM on {} sentences ({} dev), {} epochs",
+        init.config.num_hidden_layers,
+        init.config.hidden_size,
+        init.config.vocab_size,
+        text.len(),
+        dev.len(),
+        cfg.epochs
+    );
+    let cancel =
+        cancel_on_ctrl_c("stopping after this step (Ctrl-C again to abort without a checkpoint)…");
+    let report = TrainReport::new("chars");
+    let started = Instant::now();
+    let summary = train::Pretrainer {
+        init,
+        text: &text,
+        dev: &dev,
+        cfg,
+        out: a.out.clone(),
+        f16: a.f16,
+        resume: a.resume,
+    }
+    .run(&cancel, |p| report.show(p))?;
+    report.finish();
+    if summary.cancelled {
+        return Ok(report.stopped(summary.steps));
+    }
+    eprintln!(
+        "done: {} steps in {:.0} s, last loss {:.4}{}; model in {} (fine-tune it with --init)",
+        summary.steps,
+        started.elapsed().as_secs_f64(),
+        summary.last_loss,
+        summary
+            .best_dev_f1
+            .map(|p| format!(", best dev perplexity {:.2}", -p))
+            .unwrap_or_default(),
+        saved_where(&a.out)
+    );
+    Ok(0)
+}
+
+/// The hyper-parameters `fenci train` was given.
+fn train_config(a: &TrainArgs) -> TrainConfig {
+    TrainConfig {
+        epochs: a.epochs,
+        lr: a.lr,
+        batch_tokens: a.batch_tokens,
+        dropout: a.dropout,
+        freeze: a.freeze,
+        seed: a.seed,
+        unk_prob: a.unk_prob,
+        cut_prob: a.cut_prob,
+        anchor_decay: a.anchor_decay,
+        checkpoint_every: a.checkpoint_every,
+        lexicon_swap: a.lexicon_swap,
+        ..TrainConfig::default()
+    }
+}
+
+/// The model a `fenci train` run starts from: `--init`, or a fresh one (its vocabulary trimmed
+/// to `texts` with --trim-vocab), with dictionary features added when --word-features is given.
+fn start_model(a: &TrainArgs, texts: &[String]) -> Result<ModelFiles> {
     let mut init = match &a.init {
         Some(spec) => load_model(spec)?,
         None => {
@@ -773,8 +913,7 @@ fn train_cmd(a: TrainArgs) -> Result<i32> {
                 None => crate::model::embedded::VOCAB.to_vec(),
             };
             if let Some(min) = a.trim_vocab {
-                let texts: Vec<String> = train_sents.iter().map(|w| w.concat()).collect();
-                vocab = train::trim_vocab(&vocab, &texts, min)?;
+                vocab = train::trim_vocab(&vocab, texts, min)?;
             }
             if !a.hidden.is_multiple_of(a.heads) {
                 bail!(
@@ -806,63 +945,7 @@ fn train_cmd(a: TrainArgs) -> Result<i32> {
         );
         init.add_word_features(words)?;
     }
-    let cfg = TrainConfig {
-        epochs: a.epochs,
-        lr: a.lr,
-        batch_tokens: a.batch_tokens,
-        dropout: a.dropout,
-        freeze: a.freeze,
-        seed: a.seed,
-        unk_prob: a.unk_prob,
-        cut_prob: a.cut_prob,
-        anchor_decay: a.anchor_decay,
-        checkpoint_every: a.checkpoint_every,
-        lexicon_swap: a.lexicon_swap,
-        ..TrainConfig::default()
-    };
-    eprintln!(
-        "training {} layers × {} hidden, vocab {}, on {} sentences ({} dev), {} epochs",
-        init.config.num_hidden_layers,
-        init.config.hidden_size,
-        init.config.vocab_size,
-        train_sents.len(),
-        dev.len(),
-        cfg.epochs
-    );
-    let cancel =
-        cancel_on_ctrl_c("stopping after this step (Ctrl-C again to abort without a checkpoint)…");
-    let report = TrainReport::new("chars");
-    let started = Instant::now();
-    let trainer = Trainer {
-        init,
-        train: &train_sents,
-        dev: &dev,
-        cfg,
-        out: a.out.clone(),
-        f16: a.f16,
-        resume: a.resume,
-    };
-    let summary = trainer.run(&cancel, |p| report.show(p))?;
-    report.finish();
-    let where_ = a
-        .out
-        .as_ref()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| "(not saved: no --out)".into());
-    if summary.cancelled {
-        return Ok(report.stopped(summary.steps));
-    }
-    eprintln!(
-        "done: {} steps in {:.0} s, last loss {:.4}{}; model in {where_}",
-        summary.steps,
-        started.elapsed().as_secs_f64(),
-        summary.last_loss,
-        summary
-            .best_dev_f1
-            .map(|f| format!(", best dev F1 {:.2}", f * 100.0))
-            .unwrap_or_default()
-    );
-    Ok(0)
+    Ok(init)
 }
 
 /// A flag that the first Ctrl-C sets (printing `message`); a second Ctrl-C exits with 130.

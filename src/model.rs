@@ -608,10 +608,15 @@ pub fn parse_safetensors(bytes: &[u8], file: &str) -> Result<HashMap<String, Ten
 
 /// Random initial weights for a fresh tagger (BERT's init: N(0, 0.02), LayerNorm 1/0).
 pub fn init_tensors(cfg: &BertConfig, n_labels: usize, seed: u64) -> Result<Vec<(String, Tensor)>> {
+    init_shapes(tensor_shapes(cfg, n_labels), seed)
+}
+
+/// BERT's init for named shapes: LayerNorm weights 1, biases 0, the rest N(0, 0.02).
+fn init_shapes(shapes: Vec<(String, Vec<usize>)>, seed: u64) -> Result<Vec<(String, Tensor)>> {
     use rand::{Rng, SeedableRng};
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let mut out = Vec::new();
-    for (name, shape) in tensor_shapes(cfg, n_labels) {
+    for (name, shape) in shapes {
         let n: usize = shape.iter().product();
         let data: Vec<f32> = if name.ends_with("LayerNorm.weight") {
             vec![1.0; n]
@@ -893,6 +898,21 @@ impl BertTagger {
         train: Option<(f32, u64)>,
     ) -> candle_core::Result<Tensor> {
         let (b, t) = ids.dims2()?;
+        let x = self.encode(ids, types, mask, train)?;
+        let logits = self.classifier.forward(&x)?;
+        logits.reshape((b, t, self.labels.len()))
+    }
+
+    /// The encoder's last hidden states `[batch · seq, hidden]` (row-major by batch); arguments
+    /// as for [`BertTagger::forward`].
+    pub fn encode(
+        &self,
+        ids: &Tensor,
+        types: &Tensor,
+        mask: &Tensor,
+        train: Option<(f32, u64)>,
+    ) -> candle_core::Result<Tensor> {
+        let (b, t) = ids.dims2()?;
         if t > self.cfg.max_position_embeddings {
             candle_core::bail!(
                 "sequence of {t} tokens exceeds max_position_embeddings {}",
@@ -989,8 +1009,84 @@ impl BertTagger {
             let o = drop(layer.out.forward(&i)?)?;
             x = layer.ln2.forward(&(o + x1)?, training)?;
         }
-        let logits = self.classifier.forward(&x)?;
-        logits.reshape((b, t, self.labels.len()))
+        Ok(x)
+    }
+
+    /// The word-embedding table `[vocab, hidden]` (an MLM head's tied decoder).
+    pub fn word_embeddings(&self) -> &Tensor {
+        &self.word
+    }
+}
+
+/// A masked-language-model head as in HF's `BertForMaskedLM` (`cls.predictions.*`): dense +
+/// activation + LayerNorm, then the word embeddings (tied) and a bias give one logit per
+/// vocabulary entry. Used only to pretrain a tagger's encoder on raw text; taggers never save it.
+pub struct MlmHead {
+    dense: Linear,
+    ln: LayerNorm,
+    bias: Tensor,
+    act: Act,
+}
+
+impl MlmHead {
+    /// Names and shapes of the head's tensors.
+    pub fn tensor_shapes(cfg: &BertConfig) -> Vec<(String, Vec<usize>)> {
+        let h = cfg.hidden_size;
+        let p = "cls.predictions";
+        vec![
+            (format!("{p}.transform.dense.weight"), vec![h, h]),
+            (format!("{p}.transform.dense.bias"), vec![h]),
+            (format!("{p}.transform.LayerNorm.weight"), vec![h]),
+            (format!("{p}.transform.LayerNorm.bias"), vec![h]),
+            (format!("{p}.bias"), vec![cfg.vocab_size]),
+        ]
+    }
+
+    /// Fresh head tensors: dense N(0, 0.02), LayerNorm 1/0, biases 0.
+    pub fn init_tensors(cfg: &BertConfig, seed: u64) -> Result<Vec<(String, Tensor)>> {
+        init_shapes(Self::tensor_shapes(cfg), seed ^ 0x6D6C_6D68)
+    }
+
+    /// Builds the head from tensors named as in [`MlmHead::tensor_shapes`].
+    pub fn from_tensors(cfg: &BertConfig, t: &HashMap<String, Tensor>) -> Result<Self> {
+        let get = |name: &str| -> Result<Tensor> {
+            t.get(name).cloned().ok_or_else(|| ModelError::BadWeights {
+                file: "model".into(),
+                message: format!("tensor `{name}` is missing"),
+            })
+        };
+        let p = "cls.predictions";
+        Ok(Self {
+            dense: Linear {
+                w: get(&format!("{p}.transform.dense.weight"))?,
+                b: get(&format!("{p}.transform.dense.bias"))?,
+            },
+            ln: LayerNorm {
+                w: get(&format!("{p}.transform.LayerNorm.weight"))?,
+                b: get(&format!("{p}.transform.LayerNorm.bias"))?,
+                eps: cfg.layer_norm_eps as f32,
+            },
+            bias: get(&format!("{p}.bias"))?,
+            act: match cfg.hidden_act.as_str() {
+                "gelu" => Act::GeluErf,
+                "relu" => Act::Relu,
+                _ => Act::GeluTanh,
+            },
+        })
+    }
+
+    /// Vocabulary logits `[n, vocab]` for hidden rows `x` `[n, hidden]` of `tagger`'s encoder
+    /// (differentiable: for training).
+    pub fn forward(&self, x: &Tensor, tagger: &BertTagger) -> candle_core::Result<Tensor> {
+        let y = self.dense.forward(x)?;
+        let y = match self.act {
+            Act::GeluErf => y.gelu_erf()?,
+            Act::GeluTanh => y.gelu()?,
+            Act::Relu => y.relu()?,
+        };
+        let y = self.ln.forward(&y, true)?;
+        y.matmul(&tagger.word_embeddings().t()?)?
+            .broadcast_add(&self.bias)
     }
 }
 

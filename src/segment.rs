@@ -233,6 +233,11 @@ impl CharTokenizer {
         self.tok.get_vocab_size(true)
     }
 
+    /// The id of a token of the vocabulary (e.g. `[MASK]`), if it has it.
+    pub fn token_id(&self, token: &str) -> Option<u32> {
+        self.tok.token_to_id(token)
+    }
+
     /// One past the largest id the tokenizer can produce (a tokenizer.json may leave gaps, so
     /// this can exceed [`CharTokenizer::vocab_size`]): the rows an embedding table needs.
     pub fn id_bound(&self) -> usize {

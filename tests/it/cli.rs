@@ -205,6 +205,68 @@ fn train_writes_a_loadable_model() {
 }
 
 #[test]
+fn train_mlm_text_pretrains_a_tagger_that_train_init_fine_tunes() {
+    let dir = tempdir();
+    let raw = dir.path().join("raw.txt");
+    let gold = dir.path().join("gold.txt");
+    let corpus = toy_corpus(30);
+    let lines = |sep: &str| {
+        corpus
+            .iter()
+            .map(|w| w.join(sep))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    std::fs::write(&raw, lines("")).unwrap();
+    std::fs::write(&gold, lines(" ")).unwrap();
+    let vocab = dir.path().join("vocab.txt");
+    std::fs::write(&vocab, crate::util::vocab_txt()).unwrap();
+    let pre = dir.path().join("pre");
+    let p = |x: &std::path::PathBuf| x.to_str().unwrap().to_string();
+    let (raw_s, gold_s, pre_s, vocab_s) = (p(&raw), p(&gold), p(&pre), p(&vocab));
+    let small = ["--layers", "1", "--hidden", "16", "--heads", "2"];
+    let mut args = vec![
+        "train",
+        "--mlm-text",
+        &raw_s,
+        "--dev",
+        &raw_s,
+        "--out",
+        &pre_s,
+    ];
+    args.extend([
+        "--vocab",
+        &vocab_s,
+        "--max-positions",
+        "32",
+        "--epochs",
+        "2",
+    ]);
+    args.extend(small);
+    let o = fenci(&args, b"", dir.path());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("dev perplexity"), "{err}");
+    assert!(pre.join("config.json").is_file());
+    let tuned = p(&dir.path().join("tuned"));
+    let o = fenci(
+        &[
+            "train", "--init", &pre_s, "--data", &gold_s, "--out", &tuned, "--epochs", "1",
+        ],
+        b"",
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Raw text and gold data are two different runs.
+    let o = fenci(
+        &["train", "--mlm-text", &raw_s, "--data", &gold_s],
+        b"",
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
 fn train_without_data_or_corrections_says_what_to_do() {
     let home = tempdir();
     let o = fenci(&["train"], b"", home.path());
