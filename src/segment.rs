@@ -335,6 +335,27 @@ impl Constraints {
         }
     }
 
+    /// The constraints every line gets: whitespace gaps are boundaries, and a run of Latin
+    /// letters (half- or full-width) is never cut. A vocabulary without whole Latin words
+    /// tokenizes them letter by letter and the model then tags each letter, but no word splits
+    /// inside "iPhone" (of the ~1,100 letter pairs in the PKU data, none is split without a space).
+    pub fn for_line(text: &str, units: &Units) -> Self {
+        let mut c = Self::from_gaps(units);
+        let chars: Vec<char> = text.chars().collect();
+        let letter = |i: usize| {
+            chars
+                .get(i)
+                .is_some_and(|&ch| to_halfwidth(ch).is_ascii_alphabetic())
+        };
+        for i in 1..units.len() {
+            let (prev, cur) = (&units.spans[i - 1], &units.spans[i]);
+            if !units.gap[i] && prev.end == cur.start && letter(prev.end - 1) && letter(cur.start) {
+                c.forbidden[i] = true;
+            }
+        }
+        c
+    }
+
     /// Forces the words `dict` wherever they occur in `text` (longest match first, left to
     /// right, only where the word's edges fall on unit edges and no whitespace lies inside).
     pub fn force_words(&mut self, text: &str, units: &Units, dict: &[String]) {
@@ -933,7 +954,7 @@ impl Segmenter {
                 if let Some(lex) = &self.lexicon {
                     lex.apply(line.as_ref(), &u, scheme, &mut lp);
                 }
-                let mut c = Constraints::from_gaps(&u);
+                let mut c = Constraints::for_line(line.as_ref(), &u);
                 c.force_words(line.as_ref(), &u, &self.dict);
                 Segmentation::from_scores(line.as_ref(), u, lp, scheme, &c)
             })

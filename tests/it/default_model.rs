@@ -70,6 +70,22 @@ fn segments_everyday_sentences() {
     assert!(misses.len() <= 1, "{misses:#?}");
 }
 
+#[test]
+fn keeps_latin_words_whole_in_mixed_text() {
+    let seg = Segmenter::new(&ModelFiles::embedded().unwrap()).unwrap();
+    // The vocabulary has single Latin letters only, so the model tags "iPhone" letter by
+    // letter; the decoder must not cut inside it.
+    for (text, word) in [
+        ("他用iPhone拍了很多照片", "iPhone"),
+        ("我在用ChatGPT写作业", "ChatGPT"),
+        ("WiFi密码是多少", "WiFi"),
+        ("ｉＰａｄ没电了", "ｉＰａｄ"),
+    ] {
+        let s = seg.segment(text).unwrap();
+        assert!(s.word_strs().contains(&word), "{text}: {:?}", s.word_strs());
+    }
+}
+
 /// `sha256  name` lines of a model card.
 fn card_sums(card: &str) -> Vec<(String, String)> {
     card.lines()

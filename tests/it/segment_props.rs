@@ -1,4 +1,5 @@
-//! Properties of segmentation for any input: words join back, tags are valid, nothing panics.
+//! Properties of segmentation for any input: words join back, Latin words stay whole, tags are
+//! valid, nothing panics.
 use std::sync::OnceLock;
 
 use fenci::model::{LabelScheme, Tag};
@@ -47,6 +48,23 @@ fn check_joins_back(input: &str, s: &Segmentation) {
     assert_eq!(joined, no_ws);
 }
 
+/// No word boundary falls between two adjacent Latin letters (half- or full-width).
+fn check_latin_words_whole(input: &str, s: &Segmentation) {
+    let letter = |c: char| fenci::segment::to_halfwidth(c).is_ascii_alphabetic();
+    for w in s.words.windows(2) {
+        let (a, b) = (&w[0], &w[1]);
+        if a.chars.end == b.chars.start {
+            let (x, y) = (a.text.chars().last(), b.text.chars().next());
+            assert!(
+                !(x.is_some_and(letter) && y.is_some_and(letter)),
+                "Latin word cut between {:?} and {:?} in {input:?}",
+                a.text,
+                b.text
+            );
+        }
+    }
+}
+
 fn valid_tags(labels: &[usize], scheme: &LabelScheme) -> bool {
     if labels.is_empty() {
         return true;
@@ -71,6 +89,7 @@ fn text_strategy() -> impl Strategy<Value = String> {
                 Just("，".to_string()),
                 Just("１９９８".to_string()),
                 Just("GPU".to_string()),
+                Just("ｉＰｈｏｎｅ".to_string()),
                 Just("😀".to_string()),
                 Just(" ".to_string()),
                 Just("\t".to_string()),
@@ -92,6 +111,7 @@ proptest! {
     fn bmes_output_joins_back_to_the_input(text in text_strategy()) {
         let s = bmes().segment(&text).unwrap();
         check_joins_back(&text, &s);
+        check_latin_words_whole(&text, &s);
         let d = decode(&s.log_probs, &LabelScheme::bmes(), &Constraints::from_gaps(&s.units));
         prop_assert!(valid_tags(&d.labels, &LabelScheme::bmes()));
         prop_assert!(s.boundaries.iter().all(|b| (0.0..=1.0).contains(&b.prob)));
