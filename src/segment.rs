@@ -316,6 +316,49 @@ impl CharTokenizer {
     }
 }
 
+/// Character ranges of web addresses (`scheme://…`, `www.…`) and e-mail addresses
+/// (`name@host.tld`) in `chars`: runs of ASCII (or full-width ASCII) non-space characters,
+/// without trailing punctuation.
+fn address_spans(chars: &[char]) -> Vec<Range<usize>> {
+    let ascii: Vec<char> = chars.iter().map(|&c| to_halfwidth(c)).collect();
+    let word = |c: char| c.is_ascii_graphic();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < ascii.len() {
+        if !word(ascii[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < ascii.len() && word(ascii[i]) {
+            i += 1;
+        }
+        let mut end = i;
+        while end > start
+            && matches!(
+                ascii[end - 1],
+                '.' | ',' | ';' | ':' | '!' | '?' | ')' | '"' | '\''
+            )
+        {
+            end -= 1;
+        }
+        let run: String = ascii[start..end].iter().collect();
+        let web = run.contains("://") || run.to_ascii_lowercase().starts_with("www.");
+        let mail = run.split_once('@').is_some_and(|(name, host)| {
+            !name.is_empty() && host.contains('.') && !host.ends_with('.')
+        });
+        // Where the address starts inside the run: after leading brackets or quotes.
+        let lead = ascii[start..end]
+            .iter()
+            .take_while(|c| matches!(c, '(' | '"' | '\'' | '<' | '['))
+            .count();
+        if (web || mail) && end > start + lead {
+            out.push(start + lead..end);
+        }
+    }
+    out
+}
+
 /// Which boundaries the decoder must keep or must not make, indexed by unit: `forced[i]` means a
 /// word starts at unit `i`; `forbidden[i]` means unit `i` continues the previous word.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -351,6 +394,24 @@ impl Constraints {
             let (prev, cur) = (&units.spans[i - 1], &units.spans[i]);
             if !units.gap[i] && prev.end == cur.start && letter(prev.end - 1) && letter(cur.start) {
                 c.forbidden[i] = true;
+            }
+        }
+        // Web addresses and e-mail addresses are one word each.
+        let (start_at, end_at) = units.edges(chars.len());
+        for r in address_spans(&chars) {
+            let (a, b) = (start_at[r.start], end_at[r.end]);
+            if a == usize::MAX || b == usize::MAX {
+                continue;
+            }
+            c.forced[a] = true;
+            c.forbidden[a] = false;
+            for u in a + 1..=b {
+                c.forbidden[u] = true;
+                c.forced[u] = false;
+            }
+            if let Some(f) = c.forced.get_mut(b + 1) {
+                *f = true;
+                c.forbidden[b + 1] = false;
             }
         }
         c

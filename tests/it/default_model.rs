@@ -71,7 +71,7 @@ fn segments_everyday_sentences() {
 }
 
 #[test]
-fn keeps_latin_words_whole_in_mixed_text() {
+fn keeps_latin_words_and_addresses_whole_in_mixed_text() {
     let seg = Segmenter::new(&ModelFiles::embedded().unwrap()).unwrap();
     // The vocabulary has single Latin letters only, so the model tags "iPhone" letter by
     // letter; the decoder must not cut inside it.
@@ -80,6 +80,8 @@ fn keeps_latin_words_whole_in_mixed_text() {
         ("我在用ChatGPT写作业", "ChatGPT"),
         ("WiFi密码是多少", "WiFi"),
         ("ｉＰａｄ没电了", "ｉＰａｄ"),
+        ("他的邮箱是abc@example.com", "abc@example.com"),
+        ("打开https://www.baidu.com看看", "https://www.baidu.com"),
     ] {
         let s = seg.segment(text).unwrap();
         assert!(s.word_strs().contains(&word), "{text}: {:?}", s.word_strs());

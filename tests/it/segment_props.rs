@@ -104,6 +104,29 @@ fn text_strategy() -> impl Strategy<Value = String> {
     ]
 }
 
+#[test]
+fn web_and_mail_addresses_are_one_word_whatever_the_model_says() {
+    // A random model cuts anywhere; the decoder keeps addresses whole (but not their trailing
+    // punctuation), and leaves a lone @ or a decimal alone.
+    let cases = [
+        ("发到abc.d@example.com吧", Some("abc.d@example.com")),
+        (
+            "打开https://www.baidu.com/s?wd=分词看看",
+            Some("https://www.baidu.com/s?wd="),
+        ),
+        ("请访问www.pku.edu.cn。", Some("www.pku.edu.cn")),
+        ("（ｌｉ＠１６３．ｃｏｍ）", Some("ｌｉ＠１６３．ｃｏｍ")),
+        ("见 http://a.org.", Some("http://a.org")),
+    ];
+    for (text, want) in cases {
+        let s = bmes().segment(text).unwrap();
+        check_joins_back(text, &s);
+        if let Some(w) = want {
+            assert!(s.word_strs().contains(&w), "{text}: {:?}", s.word_strs());
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
