@@ -619,13 +619,19 @@ impl Versions {
         self.list().into_iter().find(|m| m.name == name)
     }
 
-    /// The next free version name.
+    /// The next version name: one past the highest number in use, by a version directory or as
+    /// a version's parent. Pruning deletes the oldest versions; their names are never handed out
+    /// again, so a parent link never points at a newer, unrelated model.
     pub fn next_name(&self) -> String {
-        let mut n = 1;
-        while self.path(&format!("v{n}")).exists() {
-            n += 1;
-        }
-        format!("v{n}")
+        let num = |s: &str| s.strip_prefix('v').and_then(|n| n.parse::<u64>().ok());
+        let dirs = fs::read_dir(self.dir.join("models"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| num(&e.file_name().to_string_lossy()));
+        let parents = self.list().into_iter().filter_map(|m| num(&m.parent));
+        let top = dirs.chain(parents).max().unwrap_or(0);
+        format!("v{}", top + 1)
     }
 
     /// Ids of corrections the active version (and its ancestors) was trained on.

@@ -201,3 +201,37 @@ fn kill_9_during_training_leaves_a_loadable_model_and_every_correction() {
         }
     }
 }
+
+#[test]
+fn pruned_version_names_are_never_reused() {
+    let d = tempdir();
+    let versions = Versions::new(d.path());
+    assert_eq!(versions.next_name(), "v1");
+    // Four versions in a chain, then the two oldest pruned.
+    for n in 1..=4 {
+        let dir = versions.path(&format!("v{n}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("config.json"), "{}").unwrap();
+        let meta = fenci::store::VersionMeta {
+            name: format!("v{n}"),
+            parent: if n == 1 {
+                "default".into()
+            } else {
+                format!("v{}", n - 1)
+            },
+            ..Default::default()
+        };
+        std::fs::write(
+            dir.join("fenci.json"),
+            serde_json::to_string(&meta).unwrap(),
+        )
+        .unwrap();
+    }
+    versions.set_active("v4").unwrap();
+    versions.prune(2).unwrap();
+    let left: Vec<String> = versions.list().into_iter().map(|m| m.name).collect();
+    assert_eq!(left, ["v3", "v4"]);
+    // v3's parent link still names the pruned v2: a new version must not take that name (or
+    // v1's), else undo from v3 would land on an unrelated model.
+    assert_eq!(versions.next_name(), "v5");
+}
