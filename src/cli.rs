@@ -46,7 +46,7 @@ pub enum Command {
     /// Segment text: one sentence per input line, words separated by one space on stdout.
     ///
     /// Reads the files given, or standard input. Empty lines stay empty; whitespace in the input
-    /// always separates words.
+    /// always separates words; Latin words and web or e-mail addresses are never cut.
     Segment(SegmentArgs),
     /// Score a model on a gold file (one sentence a line, words separated by spaces).
     ///
