@@ -381,7 +381,8 @@ impl Constraints {
     /// The constraints every line gets: whitespace gaps are boundaries, and a run of Latin
     /// letters (half- or full-width) is never cut. A vocabulary without whole Latin words
     /// tokenizes them letter by letter and the model then tags each letter, but no word splits
-    /// inside "iPhone" (of the ~1,100 letter pairs in the PKU data, none is split without a space).
+    /// inside "iPhone" (of the ~1,100 adjacent letter pairs in the PKU data, the gold splits one:
+    /// ５６Ｋ Ｍｏｄｅｍ).
     pub fn for_line(text: &str, units: &Units) -> Self {
         let mut c = Self::from_gaps(units);
         let chars: Vec<char> = text.chars().collect();
