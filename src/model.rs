@@ -866,13 +866,7 @@ impl BertTagger {
 
     /// Builds a trainable tagger whose tensors live in `varmap` (so an optimizer can update them).
     pub fn from_varmap(cfg: &BertConfig, varmap: &VarMap) -> Result<Self> {
-        let data = varmap.data().lock().expect("varmap lock");
-        let t: HashMap<String, Tensor> = data
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
-            .collect();
-        drop(data);
-        Self::from_tensors(cfg, &t, false)
+        Self::from_tensors(cfg, &varmap_map(varmap), false)
     }
 
     /// The config.
@@ -1100,6 +1094,14 @@ pub fn varmap_from(tensors: &[(String, Tensor)]) -> Result<VarMap> {
         }
     }
     Ok(vm)
+}
+
+/// The tensors of a `VarMap` by name, still attached to its variables (for a model to train).
+pub fn varmap_map(vm: &VarMap) -> HashMap<String, Tensor> {
+    let data = vm.data().lock().expect("varmap lock");
+    data.iter()
+        .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
+        .collect()
 }
 
 /// The tensors of a `VarMap`, detached copies, sorted by name.

@@ -612,6 +612,57 @@ pub fn checkpoint_dir(out: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// The variables of `vm` that `train` selects, sorted by name: the optimizer's order, which its
+/// checkpointed moments follow.
+fn sorted_vars(vm: &VarMap, train: impl Fn(&str) -> bool) -> Vec<(String, Var)> {
+    let data = vm.data().lock().expect("varmap lock");
+    let mut v: Vec<(String, Var)> = data
+        .iter()
+        .filter(|(k, _)| train(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+/// Where a run starts: step 0, or with `resume` the checkpoint `ckpt` (its weights into `vm`, its
+/// moments into `opt`, names fixed by `fix_names`), carrying on with the hyper-parameters `cfg`.
+fn start_state<C: Clone + serde::de::DeserializeOwned>(
+    cfg: &C,
+    ckpt: Option<&Path>,
+    resume: bool,
+    vm: &VarMap,
+    opt: &mut AdamW,
+    fix_names: impl FnOnce(HashMap<String, Tensor>, &str) -> Result<HashMap<String, Tensor>>,
+) -> Result<CkptState<C>> {
+    if !resume {
+        return Ok(CkptState {
+            epoch: 0,
+            batch_in_epoch: 0,
+            step: 0,
+            adam_t: 0,
+            best_dev_f1: None,
+            train: cfg.clone(),
+        });
+    }
+    let dir = ckpt.ok_or_else(|| TrainError::Data("--resume needs --out".into()))?;
+    let mut state: CkptState<C> = load_checkpoint(dir, vm, opt, fix_names)?;
+    state.train = cfg.clone();
+    Ok(state)
+}
+
+/// The model a run ends with when no epoch ended in it (resumed after the last one, or cancelled
+/// in the first): the best saved in `out` if there is one, else `current`.
+fn saved_or(
+    out: Option<&Path>,
+    current: impl FnOnce() -> Result<ModelFiles>,
+) -> Result<ModelFiles> {
+    match out.filter(|o| o.join("config.json").is_file()) {
+        Some(out) => Ok(ModelFiles::load_dir(out)?),
+        None => current(),
+    }
+}
+
 /// Which variables train with `freeze` = N: everything but the embeddings and layers < N-1.
 pub fn trainable(name: &str, freeze: usize) -> bool {
     if freeze == 0 {
@@ -754,36 +805,12 @@ impl Trainer<'_> {
                 .collect();
             BertTagger::from_tensors(&mcfg, &t, false)?
         };
-        let vars: Vec<(String, Var)> = {
-            let data = vm.data().lock().expect("varmap lock");
-            let mut v: Vec<(String, Var)> = data
-                .iter()
-                .filter(|(k, _)| trainable(k, cfg.freeze))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            v.sort_by(|a, b| a.0.cmp(&b.0));
-            v
-        };
+        let vars = sorted_vars(&vm, |k| trainable(k, cfg.freeze));
         let mut opt = AdamW::new(vars, cfg.weight_decay, cfg.anchor_decay)?;
-        let mut state = CkptState {
-            epoch: 0,
-            batch_in_epoch: 0,
-            step: 0,
-            adam_t: 0,
-            best_dev_f1: None,
-            train: cfg.clone(),
-        };
         let ckpt = self.out.as_deref().map(checkpoint_dir);
-        if self.resume {
-            let dir = ckpt
-                .as_ref()
-                .ok_or_else(|| TrainError::Data("--resume needs --out".into()))?;
-            let st: CkptState = load_checkpoint(dir, &vm, &mut opt, |w, file| {
-                Ok(model::select_tensors(&w, &mcfg, scheme.len(), file)?)
-            })?;
-            state = st;
-            state.train = cfg.clone();
-        }
+        let mut state = start_state(&cfg, ckpt.as_deref(), self.resume, &vm, &mut opt, |w, f| {
+            Ok(model::select_tensors(&w, &mcfg, scheme.len(), f)?)
+        })?;
 
         let source = self
             .out
@@ -892,18 +919,9 @@ impl Trainer<'_> {
         let (cancelled, last_loss) = (out.cancelled, out.last_loss);
         let model = match best {
             Some(m) => m,
-            None => {
-                // Resumed after the last epoch, or cancelled in the first: use the best on disk
-                // if there is one, else the current weights.
-                match self
-                    .out
-                    .as_deref()
-                    .filter(|o| o.join("config.json").is_file())
-                {
-                    Some(out) => ModelFiles::load_dir(out)?,
-                    None => model_files(&self.init, &vm, &source)?,
-                }
-            }
+            None => saved_or(self.out.as_deref(), || {
+                model_files(&self.init, &vm, &source)
+            })?,
         };
         Ok(Summary {
             model,
@@ -1037,38 +1055,12 @@ impl Pretrainer<'_> {
         tensors.extend(model::MlmHead::init_tensors(&mcfg, cfg.seed)?);
         let vm = model::varmap_from(&tensors)?;
         let tagger = BertTagger::from_varmap(&mcfg, &vm)?;
-        let head = {
-            let data = vm.data().lock().expect("varmap lock");
-            let t: HashMap<String, Tensor> = data
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
-                .collect();
-            model::MlmHead::from_tensors(&mcfg, &t)?
-        };
-        let vars: Vec<(String, Var)> = {
-            let data = vm.data().lock().expect("varmap lock");
-            let mut v: Vec<(String, Var)> =
-                data.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-            v.sort_by(|a, b| a.0.cmp(&b.0));
-            v
-        };
-        let mut opt = AdamW::new(vars, cfg.weight_decay, 0.0)?;
-        let mut state = CkptState {
-            epoch: 0,
-            batch_in_epoch: 0,
-            step: 0,
-            adam_t: 0,
-            best_dev_f1: None,
-            train: cfg.clone(),
-        };
+        let head = model::MlmHead::from_tensors(&mcfg, &model::varmap_map(&vm))?;
+        let mut opt = AdamW::new(sorted_vars(&vm, |_| true), cfg.weight_decay, 0.0)?;
         let ckpt = self.out.as_deref().map(checkpoint_dir);
-        if self.resume {
-            let dir = ckpt
-                .as_ref()
-                .ok_or_else(|| TrainError::Data("--resume needs --out".into()))?;
-            state = load_checkpoint(dir, &vm, &mut opt, |w, _| Ok(w))?;
-            state.train = cfg.clone();
-        }
+        let mut state = start_state(&cfg, ckpt.as_deref(), self.resume, &vm, &mut opt, |w, _| {
+            Ok(w)
+        })?;
         let source = self
             .out
             .as_ref()
@@ -1160,14 +1152,7 @@ impl Pretrainer<'_> {
         )?;
         let model = match best {
             Some(m) => m,
-            None => match self
-                .out
-                .as_deref()
-                .filter(|o| o.join("config.json").is_file())
-            {
-                Some(out) => ModelFiles::load_dir(out)?,
-                None => tagger_files(&vm)?,
-            },
+            None => saved_or(self.out.as_deref(), || tagger_files(&vm))?,
         };
         Ok(Summary {
             model,
@@ -1952,37 +1937,12 @@ impl LmTrainer<'_> {
             self.init.tensors().map_err(lm_err)?.into_iter().collect();
         init.sort_by(|a, b| a.0.cmp(&b.0));
         let vm = model::varmap_from(&init)?;
-        let tensors: HashMap<String, Tensor> = {
-            let data = vm.data().lock().expect("varmap lock");
-            data.iter()
-                .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
-                .collect()
-        };
-        let lm = Qwen2Train::new(qcfg, tensors).map_err(lm_err)?;
-        let vars: Vec<(String, Var)> = {
-            let data = vm.data().lock().expect("varmap lock");
-            let mut v: Vec<(String, Var)> =
-                data.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-            v.sort_by(|a, b| a.0.cmp(&b.0));
-            v
-        };
-        let mut opt = AdamW::new(vars, cfg.weight_decay, 0.0)?;
-        let mut state = CkptState {
-            epoch: 0,
-            batch_in_epoch: 0,
-            step: 0,
-            adam_t: 0,
-            best_dev_f1: None,
-            train: cfg.clone(),
-        };
+        let lm = Qwen2Train::new(qcfg, model::varmap_map(&vm)).map_err(lm_err)?;
+        let mut opt = AdamW::new(sorted_vars(&vm, |_| true), cfg.weight_decay, 0.0)?;
         let ckpt = self.out.as_deref().map(checkpoint_dir);
-        if self.resume {
-            let dir = ckpt
-                .as_ref()
-                .ok_or_else(|| TrainError::Data("--resume needs --out".into()))?;
-            state = load_checkpoint(dir, &vm, &mut opt, |w, _| Ok(w))?;
-            state.train = cfg.clone();
-        }
+        let mut state = start_state(&cfg, ckpt.as_deref(), self.resume, &vm, &mut opt, |w, _| {
+            Ok(w)
+        })?;
         let files_now = |vm: &VarMap| -> Result<LmFiles> {
             let t = model::varmap_tensors(vm)?;
             let mut f = self.init.clone();
