@@ -780,28 +780,25 @@ fn train_cmd(a: TrainArgs) -> Result<i32> {
         dev.len(),
         cfg.epochs
     );
-    let cancel =
-        cancel_on_ctrl_c("stopping after this step (Ctrl-C again to abort without a checkpoint)…");
-    let report = TrainReport::new("chars");
-    let started = Instant::now();
-    let trainer = Trainer {
-        init,
-        train: &train_sents,
-        dev: &dev,
-        cfg,
-        out: a.out.clone(),
-        f16: a.f16,
-        resume: a.resume,
-    };
-    let summary = trainer.run(&cancel, |p| report.show(p))?;
-    report.finish();
+    let (summary, report) = run_reported("chars", |cancel, progress| {
+        Trainer {
+            init,
+            train: &train_sents,
+            dev: &dev,
+            cfg,
+            out: a.out.clone(),
+            f16: a.f16,
+            resume: a.resume,
+        }
+        .run(cancel, progress)
+    })?;
     if summary.cancelled {
         return Ok(report.stopped(summary.steps));
     }
     eprintln!(
         "done: {} steps in {:.0} s, last loss {:.4}{}; model in {}",
         summary.steps,
-        started.elapsed().as_secs_f64(),
+        report.secs(),
         summary.last_loss,
         summary
             .best_dev_f1
@@ -845,28 +842,25 @@ fn pretrain_cmd(a: TrainArgs) -> Result<i32> {
         dev.len(),
         cfg.epochs
     );
-    let cancel =
-        cancel_on_ctrl_c("stopping after this step (Ctrl-C again to abort without a checkpoint)…");
-    let report = TrainReport::new("chars");
-    let started = Instant::now();
-    let summary = train::Pretrainer {
-        init,
-        text: &text,
-        dev: &dev,
-        cfg,
-        out: a.out.clone(),
-        f16: a.f16,
-        resume: a.resume,
-    }
-    .run(&cancel, |p| report.show(p))?;
-    report.finish();
+    let (summary, report) = run_reported("chars", |cancel, progress| {
+        train::Pretrainer {
+            init,
+            text: &text,
+            dev: &dev,
+            cfg,
+            out: a.out.clone(),
+            f16: a.f16,
+            resume: a.resume,
+        }
+        .run(cancel, progress)
+    })?;
     if summary.cancelled {
         return Ok(report.stopped(summary.steps));
     }
     eprintln!(
         "done: {} steps in {:.0} s, last loss {:.4}{}; model in {} (fine-tune it with --init)",
         summary.steps,
-        started.elapsed().as_secs_f64(),
+        report.secs(),
         summary.last_loss,
         summary
             .best_dev_f1
@@ -1031,12 +1025,31 @@ impl TrainReport {
     }
 
     /// Says how to continue a cancelled run; returns the exit code (130, as for Ctrl-C).
+    /// Seconds since the run started.
+    fn secs(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+
     fn stopped(&self, steps: usize) -> i32 {
         eprintln!(
             "stopped at step {steps}; checkpoint saved — rerun the same command with --resume to continue"
         );
         130
     }
+}
+
+/// Runs a training job with progress on stderr; the first Ctrl-C stops it after the current step
+/// (it writes a checkpoint). Returns the job's result and its report (time taken, `stopped`).
+fn run_reported<T>(
+    unit: &'static str,
+    job: impl FnOnce(&AtomicBool, &mut dyn FnMut(train::Progress)) -> train::Result<T>,
+) -> Result<(T, TrainReport)> {
+    let cancel =
+        cancel_on_ctrl_c("stopping after this step (Ctrl-C again to abort without a checkpoint)…");
+    let report = TrainReport::new(unit);
+    let out = job(&cancel, &mut |p| report.show(p))?;
+    report.finish();
+    Ok((out, report))
 }
 
 fn cancel_on_ctrl_c(message: &'static str) -> Arc<AtomicBool> {
@@ -1440,28 +1453,25 @@ fn train_lm_cmd(a: TrainLmArgs) -> Result<i32> {
         checkpoint_every: a.checkpoint_every,
         ..Default::default()
     };
-    let cancel =
-        cancel_on_ctrl_c("stopping after this step (Ctrl-C again to abort without a checkpoint)…");
-    let report = TrainReport::new("tokens");
-    let started = Instant::now();
-    let trainer = train::LmTrainer {
-        init,
-        train: &sents,
-        dev: &dev,
-        cfg,
-        out: Some(a.out.clone()),
-        f16: a.f16,
-        resume: a.resume,
-    };
-    let summary = trainer.run(&cancel, |p| report.show(p))?;
-    report.finish();
+    let (summary, report) = run_reported("tokens", |cancel, progress| {
+        train::LmTrainer {
+            init,
+            train: &sents,
+            dev: &dev,
+            cfg,
+            out: Some(a.out.clone()),
+            f16: a.f16,
+            resume: a.resume,
+        }
+        .run(cancel, progress)
+    })?;
     if summary.cancelled {
         return Ok(report.stopped(summary.steps));
     }
     eprintln!(
         "done: {} steps in {:.0}s, last loss {:.3}{}; wrote {}",
         summary.steps,
-        started.elapsed().as_secs_f64(),
+        report.secs(),
         summary.last_loss,
         summary
             .best_dev_ppl
