@@ -404,18 +404,23 @@ impl Constraints {
             if a == usize::MAX || b == usize::MAX {
                 continue;
             }
-            c.forced[a] = true;
-            c.forbidden[a] = false;
-            for u in a + 1..=b {
-                c.forbidden[u] = true;
-                c.forced[u] = false;
-            }
-            if let Some(f) = c.forced.get_mut(b + 1) {
-                *f = true;
-                c.forbidden[b + 1] = false;
-            }
+            c.mark_word(a, b);
         }
         c
+    }
+
+    /// Makes units `a..=b` one word: a boundary before `a` and after `b`, none inside.
+    fn mark_word(&mut self, a: usize, b: usize) {
+        self.forced[a] = true;
+        self.forbidden[a] = false;
+        for u in a + 1..=b {
+            self.forbidden[u] = true;
+            self.forced[u] = false;
+        }
+        if b + 1 < self.forced.len() {
+            self.forced[b + 1] = true;
+            self.forbidden[b + 1] = false;
+        }
     }
 
     /// Forces the words `dict` wherever they occur in `text` (longest match first, left to
@@ -441,16 +446,7 @@ impl Constraints {
                         let clash = (a..=b).any(|u| taken[u])
                             || (a + 1..=b).any(|u| self.forced[u] && units.gap[u]);
                         if !clash {
-                            self.forced[a] = true;
-                            self.forbidden[a] = false;
-                            for u in a + 1..=b {
-                                self.forbidden[u] = true;
-                                self.forced[u] = false;
-                            }
-                            if b + 1 < units.len() {
-                                self.forced[b + 1] = true;
-                                self.forbidden[b + 1] = false;
-                            }
+                            self.mark_word(a, b);
                             for t in &mut taken[a..=b] {
                                 *t = true;
                             }
