@@ -522,7 +522,6 @@ struct EpochLoop<'a> {
     lr: f64,
     warmup: f64,
     checkpoint_every: usize,
-    total: usize,
     ckpt: Option<&'a Path>,
     vm: &'a VarMap,
 }
@@ -539,14 +538,20 @@ impl EpochLoop<'_> {
         mut loss_of: impl FnMut(&[Sample]) -> Result<(Tensor, usize)>,
         mut end_of_epoch: impl FnMut(usize, &mut CkptState<C>, &mut dyn FnMut(Progress)) -> Result<()>,
     ) -> Result<LoopEnd> {
+        let epoch_rng = |epoch: usize| {
+            rand::rngs::StdRng::seed_from_u64(self.seed ^ ((epoch as u64 + 1) * 0x9E37_79B9))
+        };
+        // The plan: every epoch's batches drawn once ahead (random cuts and swaps change their
+        // number), so the schedule and the progress total are exact, and a resumed run agrees.
+        let total: usize = (0..self.epochs)
+            .map(|e| epoch_batches(&mut epoch_rng(e)).len())
+            .sum();
         let started = Instant::now();
         let mut units_done = 0usize;
         let mut last_loss = f32::NAN;
         let mut cancelled = false;
         'epochs: for epoch in state.epoch..self.epochs {
-            let mut erng =
-                rand::rngs::StdRng::seed_from_u64(self.seed ^ ((epoch as u64 + 1) * 0x9E37_79B9));
-            let ep_batches = epoch_batches(&mut erng);
+            let ep_batches = epoch_batches(&mut epoch_rng(epoch));
             let skip = if epoch == state.epoch {
                 state.batch_in_epoch
             } else {
@@ -561,7 +566,7 @@ impl EpochLoop<'_> {
                 }
                 let (loss, n) = loss_of(batch)?;
                 let grads = loss.backward()?;
-                let lr = lr_at(self.lr, self.warmup, state.step, self.total);
+                let lr = lr_at(self.lr, self.warmup, state.step, total);
                 opt.step(&grads, lr, 1.0)?;
                 last_loss = loss.to_dtype(DType::F32)?.to_scalar::<f32>()?;
                 units_done += n;
@@ -570,7 +575,7 @@ impl EpochLoop<'_> {
                 progress(Progress::Step {
                     epoch,
                     step: state.step,
-                    total: self.total,
+                    total,
                     loss: last_loss,
                     units_per_s: units_done as f64 / started.elapsed().as_secs_f64().max(1e-9),
                 });
@@ -779,14 +784,6 @@ impl Trainer<'_> {
             None => None,
         };
         let mut rng = rand::rngs::StdRng::seed_from_u64(cfg.seed);
-        // Plan the steps: the number of batches per epoch is fixed by a dry run with the seed.
-        let steps_per_epoch = batches(
-            pieces(&data, max_units, cfg.cut_prob, &mut rng.clone()),
-            cfg.batch_tokens,
-            &mut rng.clone(),
-        )
-        .len();
-        let total = steps_per_epoch * cfg.epochs;
 
         let vm = model::varmap_from(&self.init.sorted_tensors())?;
         // Frozen tensors enter the graph detached, so backprop stops at the lowest trained layer.
@@ -826,7 +823,6 @@ impl Trainer<'_> {
             lr: cfg.lr,
             warmup: cfg.warmup,
             checkpoint_every: cfg.checkpoint_every,
-            total,
             ckpt: ckpt.as_deref(),
             vm: &vm,
         }
@@ -1043,13 +1039,6 @@ impl Pretrainer<'_> {
         let dev = raw_samples(self.dev, &tok);
         let max_units = cfg.max_units.min(mcfg.max_position_embeddings - 2).max(1);
         let mut rng = rand::rngs::StdRng::seed_from_u64(cfg.seed);
-        let steps_per_epoch = batches(
-            pieces(&data, max_units, 0.0, &mut rng.clone()),
-            cfg.batch_tokens,
-            &mut rng.clone(),
-        )
-        .len();
-        let total = steps_per_epoch * cfg.epochs;
 
         let mut tensors = self.init.sorted_tensors();
         tensors.extend(model::MlmHead::init_tensors(&mcfg, cfg.seed)?);
@@ -1088,7 +1077,6 @@ impl Pretrainer<'_> {
             lr: cfg.lr,
             warmup: cfg.warmup,
             checkpoint_every: cfg.checkpoint_every,
-            total,
             ckpt: ckpt.as_deref(),
             vm: &vm,
         }
@@ -1926,13 +1914,6 @@ impl LmTrainer<'_> {
             return Err(TrainError::Data("no training sentences".into()));
         }
         let dev = lm_samples(self.dev, tok, eos, max);
-        let steps_per_epoch = batches(
-            data.clone(),
-            cfg.batch_tokens,
-            &mut rand::rngs::StdRng::seed_from_u64(cfg.seed),
-        )
-        .len();
-        let total = steps_per_epoch * cfg.epochs;
         let mut init: Vec<(String, Tensor)> =
             self.init.tensors().map_err(lm_err)?.into_iter().collect();
         init.sort_by(|a, b| a.0.cmp(&b.0));
@@ -1970,7 +1951,6 @@ impl LmTrainer<'_> {
             lr: cfg.lr,
             warmup: cfg.warmup,
             checkpoint_every: cfg.checkpoint_every,
-            total,
             ckpt: ckpt.as_deref(),
             vm: &vm,
         }

@@ -261,3 +261,41 @@ fn masked_lm_pretraining_learns_held_out_text_through_the_encoder_only() {
     .unwrap();
     assert!(tuned.steps > 0);
 }
+
+#[test]
+fn progress_counts_every_step_with_random_cuts_and_swaps() {
+    // Random cuts and dictionary swaps change the number of batches from epoch to epoch; the
+    // planned total must still be the number of steps taken, so the bar and the schedule end.
+    let data = toy_corpus(60);
+    let mut init = tiny_model(&LabelScheme::bmes(), 1, 32, 32, 3);
+    init.add_word_features(fenci::lexicon::WordSet::parse(
+        "学习\n电影\n老师\n图书\n咖啡\n公园\n",
+    ))
+    .unwrap();
+    let mut totals = std::collections::BTreeSet::new();
+    let mut last = 0;
+    let summary = Trainer {
+        init,
+        train: &data,
+        dev: &[],
+        cfg: TrainConfig {
+            cut_prob: 0.5,
+            lexicon_swap: 0.3,
+            batch_tokens: 40,
+            ..cfg(4)
+        },
+        out: None,
+        f16: false,
+        resume: false,
+    }
+    .run(&AtomicBool::new(false), |p| {
+        if let Progress::Step { step, total, .. } = p {
+            totals.insert(total);
+            last = step;
+        }
+    })
+    .unwrap();
+    assert_eq!(totals.len(), 1, "the total changed: {totals:?}");
+    assert_eq!(totals.first(), Some(&last), "ended at step {last}");
+    assert_eq!(summary.steps, last);
+}
