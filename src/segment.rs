@@ -2,13 +2,15 @@
 //!
 //! * [`CharTokenizer`] turns a line into *units*: one per CJK character, one per WordPiece token of
 //!   a Latin/digit run, one per character the tokenizer would drop (control characters, …), so no
-//!   character is ever lost. Full-width ASCII is looked up as half-width; the output keeps the
+//!   character is ever lost. Full-width ASCII is looked up as half-width, and a traditional
+//!   character the vocabulary lacks as its simplified form (`data/t2s/`); the output keeps the
 //!   user's characters. Whitespace is never a unit: it forces a word boundary.
 //! * [`decode`] runs a constrained Viterbi over label log-probabilities (only valid tag sequences,
 //!   forced and forbidden boundaries) and forward–backward for the probability of every boundary.
 //! * [`Segmenter`] batches lines (sorted by length, windows with overlap for inputs longer than
 //!   the model's positions) through a [`BertTagger`] and returns a [`Segmentation`] per line.
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -46,6 +48,32 @@ pub fn to_halfwidth(c: char) -> char {
         0x3000 => ' ',
         _ => c,
     }
+}
+
+/// Traditional characters and their simplified forms, best first, one line each (`data/t2s/`,
+/// derived from CC-CEDICT by `scripts/make-t2s.py`).
+const T2S: &str = include_str!("../data/t2s/t2s.txt");
+
+/// For each traditional character that `known` lacks: the first of its simplified forms that
+/// `known` has.
+fn simplified_forms(known: impl Fn(char) -> bool) -> HashMap<char, char> {
+    let single = |w: &str| {
+        let mut c = w.chars();
+        match (c.next(), c.next()) {
+            (Some(ch), None) => Some(ch),
+            _ => None,
+        }
+    };
+    T2S.lines()
+        .filter_map(|line| {
+            let mut forms = line.split(' ').filter_map(single);
+            let t = forms.next()?;
+            if known(t) {
+                return None;
+            }
+            forms.find(|&s| known(s)).map(|s| (t, s))
+        })
+        .collect()
 }
 
 /// Runs `f`, turning a panic into `Err` without printing it (the panic hook stays quiet on this
@@ -144,6 +172,8 @@ pub struct CharTokenizer {
     pub unk: u32,
     /// Dictionary features computed for every line (models trained with them).
     features: Option<Arc<WordFeatures>>,
+    /// Traditional characters outside the vocabulary → a simplified form inside it.
+    simplified: Arc<HashMap<char, char>>,
 }
 
 impl std::fmt::Debug for CharTokenizer {
@@ -212,7 +242,12 @@ impl CharTokenizer {
                     ))
                 })
         };
+        let simplified = simplified_forms(|c| {
+            let mut buf = [0u8; 4];
+            tok.token_to_id(c.encode_utf8(&mut buf)).is_some()
+        });
         Ok(Self {
+            simplified: Arc::new(simplified),
             cls: id(&["[CLS]", "<s>"])?,
             sep: id(&["[SEP]", "</s>"])?,
             pad: id(&["[PAD]", "<pad>"])?,
@@ -248,11 +283,19 @@ impl CharTokenizer {
             .map_or(0, |&m| m as usize + 1)
     }
 
+    /// The character the vocabulary is asked for in place of `c`: half-width for full-width
+    /// ASCII, a simplified form for a traditional character the vocabulary lacks.
+    pub fn lookup_char(&self, c: char) -> char {
+        let h = to_halfwidth(c);
+        self.simplified.get(&h).copied().unwrap_or(h)
+    }
+
     /// Cuts a line into units. Never fails on any input: characters the tokenizer drops become
     /// [UNK] units of their own.
     pub fn units(&self, text: &str) -> Units {
         let chars: Vec<char> = text.chars().collect();
-        let lookup: String = chars.iter().map(|&c| to_halfwidth(c)).collect();
+        // One character for one: offsets into `lookup` are offsets into `text`.
+        let lookup: String = chars.iter().map(|&c| self.lookup_char(c)).collect();
         let mut toks: Vec<(Range<usize>, u32)> = Vec::new();
         // Should a tokenizer.json with odd settings make the library panic mid-encode, every
         // character becomes a unit of its own, as for an encoding error.
@@ -309,7 +352,7 @@ impl CharTokenizer {
             i += 1;
         }
         units.types = match &self.features {
-            Some(f) => f.types(text, &units),
+            Some(f) => f.types(&lookup, &units),
             None => vec![0; units.len()],
         };
         units

@@ -105,6 +105,40 @@ fn keeps_latin_words_and_addresses_whole_in_mixed_text() {
     }
 }
 
+#[test]
+fn segments_traditional_text_like_its_simplified_twin() {
+    // The shipped vocabulary has simplified characters only; traditional ones are looked up by
+    // their simplified forms, and the words keep the characters typed.
+    let seg = Segmenter::new(&ModelFiles::embedded().unwrap()).unwrap();
+    let boundaries = |text: &str| -> Vec<usize> {
+        let s = seg.segment(text).unwrap();
+        s.word_strs()
+            .iter()
+            .scan(0, |at, w| {
+                *at += w.chars().count();
+                Some(*at)
+            })
+            .collect()
+    };
+    for (traditional, simplified) in [
+        ("我們明天去圖書館學習中文", "我们明天去图书馆学习中文"),
+        ("他說這個電腦太貴了", "他说这个电脑太贵了"),
+        ("臺灣的經濟發展很快", "台湾的经济发展很快"),
+        ("請問洗手間在哪裡？", "请问洗手间在哪里？"),
+    ] {
+        assert_eq!(
+            boundaries(traditional),
+            boundaries(simplified),
+            "{traditional}: {:?}",
+            seg.segment(traditional).unwrap().word_strs()
+        );
+        assert_eq!(
+            seg.segment(traditional).unwrap().word_strs().concat(),
+            traditional
+        );
+    }
+}
+
 /// `sha256  name` lines of a model card.
 fn card_sums(card: &str) -> Vec<(String, String)> {
     card.lines()

@@ -224,6 +224,29 @@ fn fullwidth_and_halfwidth_see_the_same_tokens() {
 }
 
 #[test]
+fn traditional_characters_are_looked_up_by_their_simplified_forms() {
+    // The toy vocabulary is simplified; features are matched on the simplified text too.
+    let mut m = tiny_model(&LabelScheme::bmes(), 1, 32, 64, 5);
+    m.add_word_features(fenci::lexicon::WordSet::parse("北京\n天安门\n学习\n"))
+        .unwrap();
+    let s = Segmenter::new(&m).unwrap();
+    let a = s
+        .tokenizer()
+        .units("我們愛北京天安門，喜歡學習中文。這是書");
+    let b = s
+        .tokenizer()
+        .units("我们爱北京天安门，喜欢学习中文。这是书");
+    assert_eq!(a, b);
+    assert!(!a.ids.contains(&s.tokenizer().unk));
+    // A character the vocabulary has is never replaced, and unknown ones stay [UNK].
+    assert_eq!(s.tokenizer().lookup_char('学'), '学');
+    assert_eq!(s.tokenizer().lookup_char('麼'), '么');
+    assert_eq!(s.tokenizer().units("龘").ids, vec![s.tokenizer().unk]);
+    let seg = s.segment("我們喜歡學習").unwrap();
+    assert_eq!(seg.word_strs().concat(), "我們喜歡學習");
+}
+
+#[test]
 fn long_lines_use_overlapping_windows() {
     let s = bmes();
     let text: String = "我爱北京天安门".repeat(30);
