@@ -6,7 +6,12 @@ With --drop-split GOLD, headwords that the gold-segmented training text GOLD con
 twice but keeps whole less than 10% of the time are left out: there the segmentation standard
 splits what the dictionary lists (PKU's 江 泽民, 经济 发展, 第一 次), and a feature that the
 training data contradicts teaches the model to distrust the list everywhere.
-  usage: scripts/make-lexicon.py [CEDICT.txt.gz] [--drop-split GOLD] > lexicon.txt
+With --drop-names, Chinese personal names are left out: headwords of 2–3 characters whose gloss
+starts with their own pinyin written as a name and a parenthesis (习近平 [Xi2 Jin4 ping2]
+"Xi Jinping (1953-), …"), unless another entry of the headword is not such a name. PKU's
+standard splits surname from given name (江 泽民), which the model learns from the training
+text, while a listed name would pull the whole name together.
+  usage: scripts/make-lexicon.py [CEDICT.txt.gz] [--drop-split GOLD] [--drop-names] > lexicon.txt
 (default input: ../shared/data/cedict/cedict_1_0_ts_utf-8_mdbg.txt.gz)
 """
 import argparse
@@ -18,10 +23,28 @@ import sys
 ap = argparse.ArgumentParser()
 ap.add_argument("cedict", nargs="?", default="../shared/data/cedict/cedict_1_0_ts_utf-8_mdbg.txt.gz")
 ap.add_argument("--drop-split", metavar="GOLD", help="gold-segmented training text")
+ap.add_argument("--drop-names", action="store_true", help="leave out Chinese personal names")
 args = ap.parse_args()
 
 han = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002ffff]{2,8}$")
-words = set()
+entry = re.compile(r"^\S+ (\S+) \[([^\]]*)\] /([^/]*)/")
+romanised_name = re.compile(r"^([A-Z][a-z]+) ([A-Z][a-z]+) \(")
+
+
+def is_name(word, pinyin, gloss):
+    """A Chinese personal name: the gloss starts with it romanised from its own pinyin."""
+    syl = [re.sub(r"[0-9]", "", x).replace("u:", "v").lower() for x in pinyin.split()]
+    m = romanised_name.match(gloss)
+    return (
+        m is not None
+        and len(word) in (2, 3)
+        and len(syl) == len(word)
+        and m.group(1).lower() == syl[0]
+        and m.group(2).lower() == "".join(syl[1:])
+    )
+
+
+words, names, other = set(), set(), set()  # other: headwords with an entry that is no name
 with gzip.open(args.cedict, "rt", encoding="utf-8") as f:
     for line in f:
         if line.startswith("#"):
@@ -29,7 +52,14 @@ with gzip.open(args.cedict, "rt", encoding="utf-8") as f:
         parts = line.split(" ", 2)
         if len(parts) == 3 and han.match(parts[1]):
             words.add(parts[1])
+            m = entry.match(line)
+            (names if m and is_name(*m.groups()) else other).add(parts[1])
 print(f"{len(words)} CC-CEDICT words", file=sys.stderr)
+
+if args.drop_names:
+    names -= other  # 王震 the general stays out, a word that is also a name stays in
+    words -= names
+    print(f"dropped {len(names)} personal names", file=sys.stderr)
 
 if args.drop_split:
     seen = collections.Counter()  # occurrences in the running text
