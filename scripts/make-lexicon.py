@@ -11,7 +11,10 @@ starts with their own pinyin written as a name and a parenthesis (习近平 [Xi2
 "Xi Jinping (1953-), …"), unless another entry of the headword is not such a name. PKU's
 standard splits surname from given name (江 泽民), which the model learns from the training
 text, while a listed name would pull the whole name together.
-  usage: scripts/make-lexicon.py [CEDICT.txt.gz] [--drop-split GOLD] [--drop-names] > lexicon.txt
+With --split-names, those names are left out too, and the given name of each three-character
+one is listed instead (习近平 → 近平), so the features point at PKU's 习 近平.
+  usage: scripts/make-lexicon.py [CEDICT.txt.gz] [--drop-split GOLD] [--drop-names | --split-names]
+         > lexicon.txt
 (default input: ../shared/data/cedict/cedict_1_0_ts_utf-8_mdbg.txt.gz)
 """
 import argparse
@@ -23,7 +26,11 @@ import sys
 ap = argparse.ArgumentParser()
 ap.add_argument("cedict", nargs="?", default="../shared/data/cedict/cedict_1_0_ts_utf-8_mdbg.txt.gz")
 ap.add_argument("--drop-split", metavar="GOLD", help="gold-segmented training text")
-ap.add_argument("--drop-names", action="store_true", help="leave out Chinese personal names")
+names_opt = ap.add_mutually_exclusive_group()
+names_opt.add_argument("--drop-names", action="store_true", help="leave out Chinese personal names")
+names_opt.add_argument(
+    "--split-names", action="store_true", help="list the given names of personal names instead"
+)
 args = ap.parse_args()
 
 han = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002ffff]{2,8}$")
@@ -56,10 +63,14 @@ with gzip.open(args.cedict, "rt", encoding="utf-8") as f:
             (names if m and is_name(*m.groups()) else other).add(parts[1])
 print(f"{len(words)} CC-CEDICT words", file=sys.stderr)
 
-if args.drop_names:
+if args.drop_names or args.split_names:
     names -= other  # 王震 the general stays out, a word that is also a name stays in
     words -= names
     print(f"dropped {len(names)} personal names", file=sys.stderr)
+if args.split_names:
+    given = {n[1:] for n in names if len(n) == 3}
+    words |= given
+    print(f"added {len(given)} given names", file=sys.stderr)
 
 if args.drop_split:
     seen = collections.Counter()  # occurrences in the running text
