@@ -11,8 +11,9 @@ starts with their own pinyin written as a name and a parenthesis (习近平 [Xi2
 "Xi Jinping (1953-), …"), unless another entry of the headword is not such a name. PKU's
 standard splits surname from given name (江 泽民), which the model learns from the training
 text, while a listed name would pull the whole name together.
-With --split-names, those names are left out too, and the given name of each three-character
-one is listed instead (习近平 → 近平), so the features point at PKU's 习 近平.
+With --split-names, three-character names are left out and their given names listed instead
+(习近平 → 近平), so the features point at PKU's 习 近平; a given name is not added where a longer
+listed word contains the name (邓小平理论: listing 小平 would cut it).
   usage: scripts/make-lexicon.py [CEDICT.txt.gz] [--drop-split GOLD] [--drop-names | --split-names]
          > lexicon.txt
 (default input: ../shared/data/cedict/cedict_1_0_ts_utf-8_mdbg.txt.gz)
@@ -63,14 +64,16 @@ with gzip.open(args.cedict, "rt", encoding="utf-8") as f:
             (names if m and is_name(*m.groups()) else other).add(parts[1])
 print(f"{len(words)} CC-CEDICT words", file=sys.stderr)
 
-if args.drop_names or args.split_names:
-    names -= other  # 王震 the general stays out, a word that is also a name stays in
+names -= other  # 王震 the general stays out, a word that is also a name stays in
+if args.drop_names:
     words -= names
     print(f"dropped {len(names)} personal names", file=sys.stderr)
 if args.split_names:
-    given = {n[1:] for n in names if len(n) == 3}
-    words |= given
-    print(f"added {len(given)} given names", file=sys.stderr)
+    three = {n for n in names if len(n) == 3}
+    inside = {w[i : i + 3] for w in words if len(w) > 3 for i in range(len(w) - 2)}
+    given = {n[1:] for n in three - inside}
+    words = (words - three) | given
+    print(f"replaced {len(three)} three-character names by {len(given)} given names", file=sys.stderr)
 
 if args.drop_split:
     seen = collections.Counter()  # occurrences in the running text

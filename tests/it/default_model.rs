@@ -106,6 +106,29 @@ fn keeps_latin_words_and_addresses_whole_in_mixed_text() {
 }
 
 #[test]
+fn splits_personal_names_into_surname_and_given_name() {
+    // PKU's standard (江 泽民); CC-CEDICT lists these names whole, and the shipped word list
+    // has their given names instead. Names of people not in the training text.
+    let seg = Segmenter::new(&ModelFiles::embedded().unwrap()).unwrap();
+    for (text, want) in [
+        (
+            "国家主席习近平会见了外国客人",
+            "国家 主席 习 近平 会见 了 外国 客人",
+        ),
+        (
+            "著名导演张艺谋的新电影今天上映",
+            "著名 导演 张 艺谋 的 新 电影 今天 上映",
+        ),
+        (
+            "钱学森是中国航天事业的奠基人",
+            "钱 学森 是 中国 航天 事业 的 奠基人",
+        ),
+    ] {
+        assert_eq!(seg.segment(text).unwrap().word_strs().join(" "), want);
+    }
+}
+
+#[test]
 fn segments_traditional_text_like_its_simplified_twin() {
     // The shipped vocabulary has simplified characters only; traditional ones are looked up by
     // their simplified forms, and the words keep the characters typed.
