@@ -772,10 +772,8 @@ fn train_cmd(a: TrainArgs) -> Result<i32> {
     let init = start_model(&a, &texts)?;
     let cfg = train_config(&a);
     eprintln!(
-        "training {} layers × {} hidden, vocab {}, on {} sentences ({} dev), {} epochs",
-        init.config.num_hidden_layers,
-        init.config.hidden_size,
-        init.config.vocab_size,
+        "training {}, on {} sentences ({} dev), {} epochs",
+        shape(&init),
         train_sents.len(),
         dev.len(),
         cfg.epochs
@@ -809,6 +807,14 @@ fn train_cmd(a: TrainArgs) -> Result<i32> {
     Ok(0)
 }
 
+/// A tagger's size for the training logs: "2 layers × 256 hidden, vocab 5465".
+fn shape(m: &ModelFiles) -> String {
+    format!(
+        "{} layers × {} hidden, vocab {}",
+        m.config.num_hidden_layers, m.config.hidden_size, m.config.vocab_size
+    )
+}
+
 fn saved_where(out: &Option<PathBuf>) -> String {
     out.as_ref()
         .map(|p| p.display().to_string())
@@ -834,10 +840,8 @@ fn pretrain_cmd(a: TrainArgs) -> Result<i32> {
     let init = start_model(&a, &text)?;
     let cfg = train_config(&a);
     eprintln!(
-        "pretraining {} layers × {} hidden, vocab {}, as a masked LM on {} sentences ({} dev), {} epochs",
-        init.config.num_hidden_layers,
-        init.config.hidden_size,
-        init.config.vocab_size,
+        "pretraining {}, as a masked LM on {} sentences ({} dev), {} epochs",
+        shape(&init),
         text.len(),
         dev.len(),
         cfg.epochs
@@ -1024,12 +1028,12 @@ impl TrainReport {
         self.bar.finish_and_clear();
     }
 
-    /// Says how to continue a cancelled run; returns the exit code (130, as for Ctrl-C).
     /// Seconds since the run started.
     fn secs(&self) -> f64 {
         self.started.elapsed().as_secs_f64()
     }
 
+    /// Says how to continue a cancelled run; returns the exit code (130, as for Ctrl-C).
     fn stopped(&self, steps: usize) -> i32 {
         eprintln!(
             "stopped at step {steps}; checkpoint saved — rerun the same command with --resume to continue"
