@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Reproduces fenci's embedded default model (models/default/) from ../shared, in two stages:
+# Reproduces fenci's embedded default model (models/default/) from ../shared: two training
+# stages, then the word list it ships with:
 #   1. masked-LM pretraining of a fresh 2 × 256 encoder with dictionary features (CC-CEDICT
 #      headwords, scripts/make-lexicon.py) on raw text: the training split without its spaces
 #      and the product reviews, 2 epochs (~35 min on 2 cores when idle);
