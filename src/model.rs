@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use candle_core::{DType, Device, Tensor, Var, D};
 use candle_nn::VarMap;
 
+use crate::kernels::MatMulT;
 use crate::lexicon::{WordFeatures, WordSet};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -689,13 +690,13 @@ struct Layer {
 /// LayerNorm, bias + tanh-GELU.
 #[derive(Clone)]
 struct Fused {
-    qkv_w: Tensor,
+    qkv_w: MatMulT,
     qkv_b: Vec<f32>,
-    attn_out_w: Tensor,
+    attn_out_w: MatMulT,
     attn_norm: crate::kernels::BiasResidualNorm,
-    inter_w: Tensor,
+    inter_w: MatMulT,
     gelu: crate::kernels::BiasGelu,
-    out_w: Tensor,
+    out_w: MatMulT,
     out_norm: crate::kernels::BiasResidualNorm,
 }
 
@@ -705,7 +706,7 @@ impl Fused {
         use crate::kernels::{MaskedSoftmax, SplitHeads};
         let (b, t) = mask.dims2()?;
         let h = x.dim(1)?;
-        let qkv = x.matmul(&self.qkv_w.t()?)?.apply_op1_no_bwd(&SplitHeads {
+        let qkv = self.qkv_w.forward(x)?.apply_op1_no_bwd(&SplitHeads {
             bias: &self.qkv_b,
             batch: b,
             heads,
@@ -718,13 +719,13 @@ impl Fused {
             .transpose(1, 2)?
             .contiguous()?
             .reshape((b * t, h))?;
-        let x1 = ctx
-            .matmul(&self.attn_out_w.t()?)?
+        let x1 = self
+            .attn_out_w
+            .forward(&ctx)?
             .apply_op2_no_bwd(x, &self.attn_norm)?;
-        let i = x1
-            .matmul(&self.inter_w.t()?)?
-            .apply_op1_no_bwd(&self.gelu)?;
-        i.matmul(&self.out_w.t()?)?
+        let i = self.inter_w.forward(&x1)?.apply_op1_no_bwd(&self.gelu)?;
+        self.out_w
+            .forward(&i)?
             .apply_op2_no_bwd(&x1, &self.out_norm)
     }
 }
@@ -814,13 +815,13 @@ impl BertTagger {
                 {
                     use crate::kernels::{BiasGelu, BiasResidualNorm};
                     Some(Fused {
-                        qkv_w: qkv.w.clone(),
+                        qkv_w: MatMulT::new(&qkv.w)?,
                         qkv_b: qkv.b.to_vec1()?,
-                        attn_out_w: attn_out.w.clone(),
+                        attn_out_w: MatMulT::new(&attn_out.w)?,
                         attn_norm: BiasResidualNorm::new(&attn_out.b, &ln1.w, &ln1.b, eps)?,
-                        inter_w: inter.w.clone(),
+                        inter_w: MatMulT::new(&inter.w)?,
                         gelu: BiasGelu::new(&inter.b)?,
-                        out_w: out.w.clone(),
+                        out_w: MatMulT::new(&out.w)?,
                         out_norm: BiasResidualNorm::new(&out.b, &ln2.w, &ln2.b, eps)?,
                     })
                 }
