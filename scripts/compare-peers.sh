@@ -7,7 +7,8 @@
 # Speed is KB/s = bytes of the unsegmented input (UTF-8, newlines included; 1 KB = 1024 bytes)
 # / seconds spent segmenting, model loading excluded: fenci's own timer in `fenci eval`; the
 # Python peers (scripts/peers.py) and jieba-rs (examples/jieba_rs_segment.rs) time their
-# segmenting loop the same way. jieba and pkuseg run one thread; fenci with --threads 1 and 2.
+# segmenting loop the same way. jieba and pkuseg run one thread; fenci with --threads 1 and 2,
+# and with 2 threads and --precision bf16 (BF16 matrix products, on CPUs with AVX512-BF16).
 #
 # Installs the Python peers where missing (pip), builds fenci and the jieba-rs example. Safe to
 # rerun.   usage: scripts/compare-peers.sh        (SHARED=path/to/shared, PYTHON=python3)
@@ -45,7 +46,7 @@ score() {
 kbs() { $PY -c "import sys; print(f'{int(sys.argv[1]) / 1024 / float(sys.argv[2]):.1f}')" "$1" "$2"; }
 
 declare -A result
-systems=("fenci, 1 thread" "fenci, 2 threads" "pkuseg" "jieba" "jieba-rs")
+systems=("fenci, 1 thread" "fenci, 2 threads" "fenci, 2 threads, bf16" "pkuseg" "jieba" "jieba-rs")
 for split in dev test; do
   gold=$DATA/$split.seg.txt
   raw=$tmp/$split.raw.txt
@@ -57,7 +58,11 @@ for split in dev test; do
       "fenci, "*)
         threads=${sys#fenci, }
         threads=${threads%% *}
-        out=$($F --threads "$threads" eval --model default --gold "$gold" --output "$pred")
+        precision=f32
+        case "$sys" in *bf16) precision=bf16 ;; esac
+        # --precision bf16 falls back to f32 (with a warning) on CPUs without AVX512-BF16.
+        out=$($F --threads "$threads" eval --model default --precision "$precision" \
+          --gold "$gold" --output "$pred")
         # eval times segmenting only and prints "time: S s  (C chars/s, K KB/s)"
         speed=$(sed -nE 's/^time: .*, ([0-9.]+) KB\/s\)/\1/p' <<<"$out")
         ;;

@@ -239,11 +239,49 @@ pub fn segmenter_for(model: &ModelArg) -> Result<(Segmenter, String)> {
     }
 }
 
+/// The arithmetic of the model's matrix products (`segment`, `eval`).
+#[derive(Debug, Args, Clone, Copy)]
+pub struct PrecisionArg {
+    /// `f32`: full precision, as the model was trained. `bf16`: on CPUs with AVX512-BF16 (AMD
+    /// Zen 4+, Intel Sapphire Rapids+) the matrix products round their inputs to 8 significant
+    /// bits, which makes segmenting faster and now and then moves a boundary the model was
+    /// unsure of (BENCHMARKS.md has the figures); elsewhere f32 is used, with a warning.
+    #[arg(long, value_enum, default_value = "f32", value_name = "P")]
+    precision: Precision,
+}
+
+/// `--precision`'s values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Precision {
+    /// F32 products.
+    F32,
+    /// BF16 products summed in F32.
+    Bf16,
+}
+
+impl PrecisionArg {
+    /// Sets it on `seg`, warning where this CPU or model cannot run it.
+    fn apply(self, seg: &mut Segmenter) {
+        let p = match self.precision {
+            Precision::F32 => crate::kernels::Precision::F32,
+            Precision::Bf16 => crate::kernels::Precision::Bf16,
+        };
+        if !seg.set_precision(p) {
+            eprintln!(
+                "warning: --precision bf16 needs a CPU with AVX512-BF16 and a model fenci runs \
+                 through its own kernels (tanh-GELU); using f32"
+            );
+        }
+    }
+}
+
 /// `fenci segment`.
 #[derive(Debug, Args)]
 pub struct SegmentArgs {
     #[command(flatten)]
     model: ModelArg,
+    #[command(flatten)]
+    precision: PrecisionArg,
     /// Input files (default: standard input).
     files: Vec<PathBuf>,
     /// Separator printed between words.
@@ -256,6 +294,8 @@ pub struct SegmentArgs {
 pub struct EvalArgs {
     #[command(flatten)]
     model: ModelArg,
+    #[command(flatten)]
+    precision: PrecisionArg,
     /// Gold file: one sentence a line, words separated by spaces.
     #[arg(long)]
     gold: PathBuf,
@@ -459,6 +499,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 fn segment(a: SegmentArgs, threads: usize) -> Result<i32> {
     let (mut seg, _) = segmenter_for(&a.model)?;
     seg.set_workers(threads);
+    a.precision.apply(&mut seg);
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let res = if a.files.is_empty() {
@@ -664,6 +705,7 @@ fn read_text(p: &Path) -> Result<String> {
 fn eval(a: EvalArgs, threads: usize) -> Result<i32> {
     let (mut seg, model_name) = segmenter_for(&a.model)?;
     seg.set_workers(threads);
+    a.precision.apply(&mut seg);
     if let Some(name) = &a.lexicon {
         let d = crate::explain::Dictionary::embedded();
         let words = match name.as_str() {

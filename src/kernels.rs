@@ -456,10 +456,31 @@ impl MatMulT {
         }
     }
 
+    /// Switches the AVX-512 kernel to `p`; false (and nothing changes) where this CPU or
+    /// shape cannot run it. [`Precision::F32`] always succeeds.
+    pub fn set_precision(&mut self, p: Precision) -> bool {
+        match self {
+            Self::Packed(w) => w.set_precision(p),
+            Self::Plain(_) => p == Precision::F32,
+        }
+    }
+
     /// Whether the AVX-512 kernel runs.
     pub fn is_packed(&self) -> bool {
         matches!(self, Self::Packed(_))
     }
+}
+
+/// The arithmetic of [`MatMulT`]'s AVX-512 kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Precision {
+    /// F32 products and sums: what candle computes, up to the order of the sums.
+    #[default]
+    F32,
+    /// Inputs and weights rounded to BF16 (8 significant bits), products summed in F32 by
+    /// AVX512-BF16's `vdpbf16ps`: twice the products an instruction. Needs a CPU with
+    /// AVX512-BF16 (AMD Zen 4 and later, Intel Sapphire Rapids and later).
+    Bf16,
 }
 
 /// Output columns of one packed panel: four 16-lane registers.
@@ -474,6 +495,9 @@ pub struct PackedWeight {
     n: usize,
     k: usize,
     panels: Vec<f32>,
+    /// Under [`Precision::Bf16`]: the weight rounded to BF16, in pairs along `k` (the first in
+    /// the low half), `[n / 64][k / 2][64]`.
+    bf16: Option<Vec<u32>>,
     /// The weight as given, for inputs that are not on the CPU or not F32.
     weight: Tensor,
 }
@@ -501,10 +525,49 @@ impl PackedWeight {
         Ok(Some(Self {
             n,
             k,
+            bf16: None,
             panels,
             weight: w.clone(),
         }))
     }
+}
+
+impl PackedWeight {
+    /// Switches to `p`; false (and nothing changes) where the CPU cannot run it.
+    fn set_precision(&mut self, p: Precision) -> bool {
+        match p {
+            Precision::F32 => self.bf16 = None,
+            Precision::Bf16 if !avx512_bf16() || !self.k.is_multiple_of(2) => return false,
+            Precision::Bf16 => {
+                let (k, kp) = (self.k, self.k / 2);
+                let mut out = Vec::with_capacity(self.n * kp);
+                for panel in self.panels.chunks_exact(k * PANEL) {
+                    for q in 0..kp {
+                        let (lo, hi) = (&panel[2 * q * PANEL..], &panel[(2 * q + 1) * PANEL..]);
+                        out.extend(
+                            lo[..PANEL]
+                                .iter()
+                                .zip(&hi[..PANEL])
+                                .map(|(&l, &h)| bf16_pair(l, h)),
+                        );
+                    }
+                }
+                self.bf16 = Some(out);
+            }
+        }
+        true
+    }
+}
+
+/// `x` rounded to the nearest BF16 (ties to even), as its bits.
+fn to_bf16(x: f32) -> u16 {
+    let b = x.to_bits();
+    (b.wrapping_add(0x7fff + ((b >> 16) & 1)) >> 16) as u16
+}
+
+/// Two values as BF16 in one `u32`, `lo` in the low half: the operand layout of `vdpbf16ps`.
+fn bf16_pair(lo: f32, hi: f32) -> u32 {
+    u32::from(to_bf16(lo)) | (u32::from(to_bf16(hi)) << 16)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -514,6 +577,16 @@ fn avx512() -> bool {
 
 #[cfg(not(target_arch = "x86_64"))]
 fn avx512() -> bool {
+    false
+}
+
+#[cfg(target_arch = "x86_64")]
+fn avx512_bf16() -> bool {
+    avx512() && std::arch::is_x86_feature_detected!("avx512bf16")
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn avx512_bf16() -> bool {
     false
 }
 
@@ -559,6 +632,49 @@ unsafe fn panel_kernel<const ROWS_: usize>(
     }
 }
 
+/// [`panel_kernel`] in BF16: `a` holds `R` rows of `kp` pairs (`kp` apart), `b` one BF16
+/// panel (`kp · 64` pairs); products summed in F32 by `vdpbf16ps`.
+///
+/// # Safety
+/// The CPU has AVX-512F and AVX512-BF16; the buffers are as large as described, and `c` has
+/// room for `R` rows of 64 values `ldc` apart.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bf16")]
+unsafe fn bf16_kernel<const R: usize>(
+    a: *const u32,
+    kp: usize,
+    b: *const u32,
+    c: *mut f32,
+    ldc: usize,
+) {
+    use std::arch::x86_64::*;
+    // SAFETY: the caller guarantees every pointer offset below stays inside its buffer; the
+    // transmutes reinterpret 512 bits of BF16 pairs, which is what they hold.
+    unsafe {
+        let mut acc = [[_mm512_setzero_ps(); 4]; R];
+        for q in 0..kp {
+            let bp = b.add(q * 64);
+            let b0: __m512bh = std::mem::transmute(_mm512_loadu_si512(bp as *const _));
+            let b1: __m512bh = std::mem::transmute(_mm512_loadu_si512(bp.add(16) as *const _));
+            let b2: __m512bh = std::mem::transmute(_mm512_loadu_si512(bp.add(32) as *const _));
+            let b3: __m512bh = std::mem::transmute(_mm512_loadu_si512(bp.add(48) as *const _));
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let av: __m512bh =
+                    std::mem::transmute(_mm512_set1_epi32(*a.add(r * kp + q) as i32));
+                acc[0] = _mm512_dpbf16_ps(acc[0], av, b0);
+                acc[1] = _mm512_dpbf16_ps(acc[1], av, b1);
+                acc[2] = _mm512_dpbf16_ps(acc[2], av, b2);
+                acc[3] = _mm512_dpbf16_ps(acc[3], av, b3);
+            }
+        }
+        for (r, acc) in acc.iter().enumerate() {
+            for (j, v) in acc.iter().enumerate() {
+                _mm512_storeu_ps(c.add(r * ldc + j * 16), *v);
+            }
+        }
+    }
+}
+
 impl PackedWeight {
     /// `out = x · Wᵀ` for `x` of `out.len() / n` rows of `k` values.
     #[cfg(target_arch = "x86_64")]
@@ -568,6 +684,41 @@ impl PackedWeight {
         assert!(x.len() == m * k && out.len() == m * n && self.panels.len() == n * k);
         assert!(avx512(), "PackedWeight is only built on CPUs with AVX-512F");
         let c = out.as_mut_ptr().cast::<f32>();
+        if let Some(bp) = &self.bf16 {
+            assert!(avx512_bf16() && bp.len() == n * k / 2);
+            let kp = k / 2;
+            // The rows rounded to BF16 pairs, once for all panels.
+            let xa: Vec<u32> = x.chunks_exact(2).map(|p| bf16_pair(p[0], p[1])).collect();
+            for p in 0..n / PANEL {
+                let b = bp[p * kp * PANEL..].as_ptr();
+                let mut r = 0;
+                // SAFETY: AVX512-BF16 was checked above; the bounds are as in the F32 loop
+                // below, in pairs.
+                unsafe {
+                    while r + ROWS <= m {
+                        bf16_kernel::<ROWS>(
+                            xa.as_ptr().add(r * kp),
+                            kp,
+                            b,
+                            c.add(r * n + p * PANEL),
+                            n,
+                        );
+                        r += ROWS;
+                    }
+                    while r < m {
+                        bf16_kernel::<1>(
+                            xa.as_ptr().add(r * kp),
+                            kp,
+                            b,
+                            c.add(r * n + p * PANEL),
+                            n,
+                        );
+                        r += 1;
+                    }
+                }
+            }
+            return;
+        }
         for p in 0..n / PANEL {
             let b = self.panels[p * k * PANEL..].as_ptr();
             let mut r = 0;
@@ -799,5 +950,43 @@ mod tests {
             masked_softmax_row_baseline(&mut base, &keep);
             assert_eq!(fast, base, "softmax, width {d}");
         }
+    }
+
+    #[test]
+    fn bf16_matmul_is_close_to_f32_and_switches_back() -> candle_core::Result<()> {
+        let dev = Device::Cpu;
+        let w = Tensor::randn(0f32, 0.1, (128, 80), &dev)?;
+        let x = Tensor::randn(0f32, 1.0, (500, 80), &dev)?;
+        let want = MatMulT::portable(&w).forward(&x)?;
+        let mut m = MatMulT::new(&w)?;
+        assert!(m.set_precision(Precision::F32));
+        if !avx512_bf16() {
+            assert!(!m.set_precision(Precision::Bf16), "no AVX512-BF16 here");
+            return Ok(());
+        }
+        assert!(m.set_precision(Precision::Bf16));
+        for rows in [1usize, 7, 500] {
+            let x = x.narrow(0, 0, rows)?;
+            let diff = (want.narrow(0, 0, rows)? - m.forward(&x)?)?
+                .abs()?
+                .max_all()?
+                .to_scalar::<f32>()?;
+            // Outputs are ~0.9 in size; BF16 keeps 8 significant bits of each input.
+            assert!(diff < 0.03, "{rows} rows: BF16 differs by {diff}");
+            assert!(
+                rows == 1 || diff > 1e-5,
+                "{rows} rows: BF16 did not run ({diff})"
+            );
+        }
+        assert!(m.set_precision(Precision::F32));
+        let diff = (want - m.forward(&x)?)?
+            .abs()?
+            .max_all()?
+            .to_scalar::<f32>()?;
+        assert!(diff < 1e-4, "back in F32, differs by {diff}");
+        // An odd inner size has no BF16 pairs: F32 is kept.
+        let mut odd = MatMulT::new(&Tensor::randn(0f32, 0.1, (64, 81), &dev)?)?;
+        assert!(!odd.set_precision(Precision::Bf16));
+        Ok(())
     }
 }

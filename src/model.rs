@@ -870,6 +870,44 @@ impl BertTagger {
         Self::from_tensors(cfg, &varmap_map(varmap), false)
     }
 
+    /// Sets the arithmetic of the inference kernels' matrix products (see
+    /// [`crate::kernels::Precision`]). Returns false, leaving the model in F32, where this CPU
+    /// or model cannot run `p` (no AVX512-BF16, or no fused inference layers).
+    pub fn set_precision(&mut self, p: crate::kernels::Precision) -> bool {
+        let mut fused: Vec<&mut Fused> = self
+            .layers
+            .iter_mut()
+            .filter_map(|l| l.fused.as_mut())
+            .collect();
+        if fused.is_empty() || fused.len() < self.cfg.num_hidden_layers {
+            return p == crate::kernels::Precision::F32;
+        }
+        let mut ok = true;
+        for f in &mut fused {
+            for m in [
+                &mut f.qkv_w,
+                &mut f.attn_out_w,
+                &mut f.inter_w,
+                &mut f.out_w,
+            ] {
+                ok &= m.set_precision(p);
+            }
+        }
+        if !ok {
+            for f in &mut fused {
+                for m in [
+                    &mut f.qkv_w,
+                    &mut f.attn_out_w,
+                    &mut f.inter_w,
+                    &mut f.out_w,
+                ] {
+                    m.set_precision(crate::kernels::Precision::F32);
+                }
+            }
+        }
+        ok
+    }
+
     /// The config.
     pub fn config(&self) -> &BertConfig {
         &self.cfg

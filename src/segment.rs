@@ -1005,6 +1005,12 @@ impl Segmenter {
         self.workers = n.max(1);
     }
 
+    /// Sets the arithmetic of the tagger's matrix products; false (F32 kept) where this CPU or
+    /// model cannot run `p`. See [`crate::kernels::Precision`].
+    pub fn set_precision(&mut self, p: crate::kernels::Precision) -> bool {
+        self.model.set_precision(p)
+    }
+
     /// Sets (or clears) the soft word prior applied at decode time.
     pub fn set_lexicon(&mut self, lexicon: Option<std::sync::Arc<Lexicon>>) {
         self.lexicon = lexicon;

@@ -62,6 +62,30 @@ fn segment_keeps_lines_and_empty_lines() {
 }
 
 #[test]
+fn segment_takes_a_precision_and_refuses_unknown_ones() {
+    let home = tempdir();
+    let input = "我爱北京天安门\n今天天气很好\n".as_bytes();
+    let f32_out = fenci(&["segment", "-m", "default"], input, home.path());
+    let bf16 = fenci(
+        &["segment", "-m", "default", "--precision", "bf16"],
+        input,
+        home.path(),
+    );
+    assert!(
+        bf16.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bf16.stderr)
+    );
+    // Where the CPU lacks AVX512-BF16 it says so and segments in F32; either way the words of
+    // these sentences are the same.
+    assert_eq!(stdout(&bf16), stdout(&f32_out));
+    let bad = fenci(&["segment", "--precision", "int4"], input, home.path());
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("f32") && err.contains("bf16"), "{err}");
+}
+
+#[test]
 fn segment_reports_invalid_utf8_with_its_line() {
     let home = tempdir();
     let o = fenci(

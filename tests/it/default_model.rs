@@ -206,3 +206,44 @@ fn shipped_lm_matches_its_model_card() {
         "the built-in LM is {size} bytes (budget: 15 MB)"
     );
 }
+
+#[test]
+fn bf16_products_keep_the_segmentation_of_everyday_sentences() {
+    use fenci::kernels::Precision;
+    let exact = Segmenter::new(&ModelFiles::embedded().unwrap()).unwrap();
+    let mut fast = Segmenter::new(&ModelFiles::embedded().unwrap()).unwrap();
+    if !fast.set_precision(Precision::Bf16) {
+        eprintln!("this CPU has no AVX512-BF16: the F32 model was kept");
+        return;
+    }
+    let lines = [
+        "我爱北京天安门",
+        "老师让学生们回答问题",
+        "周末我们一起看电影吧",
+        "他說這個電腦太貴了",
+        "国务院总理李鹏今天会见了来访的客人。",
+        "I love 北京, see https://example.com/路径 😀",
+    ];
+    let (a, b) = (
+        exact.segment_batch(&lines).unwrap(),
+        fast.segment_batch(&lines).unwrap(),
+    );
+    let mut largest = 0f32;
+    for ((line, a), b) in lines.iter().zip(&a).zip(&b) {
+        assert_eq!(a.word_strs(), b.word_strs(), "{line}");
+        for (x, y) in a.boundaries.iter().zip(&b.boundaries) {
+            largest = largest.max((x.prob - y.prob).abs());
+        }
+    }
+    // BF16 moves the boundary probabilities a little, but it does move them: it ran.
+    assert!(largest < 0.02, "a boundary moved by {largest}");
+    assert!(largest > 0.0, "BF16 changed nothing: did it run?");
+    // And back to F32: the same probabilities, bit for bit.
+    assert!(fast.set_precision(Precision::F32));
+    let probs = |s: &[fenci::segment::Segmentation]| -> Vec<f32> {
+        s.iter()
+            .flat_map(|s| s.boundaries.iter().map(|b| b.prob))
+            .collect()
+    };
+    assert_eq!(probs(&fast.segment_batch(&lines).unwrap()), probs(&a));
+}
