@@ -42,6 +42,45 @@ impl Entry {
         numbered_to_marks(&self.pinyin_numbered)
     }
 
+    /// Whether this entry is a Chinese personal name: a headword of 2–3 characters whose first
+    /// sense starts with the name romanised from its own pinyin and a parenthesis (习近平
+    /// `[Xi2 Jin4 ping2]` "Xi Jinping (1953-), …"). `scripts/make-lexicon.py` uses the same
+    /// test, without names spelt with ü (Lü Bu), which this one accepts.
+    pub fn is_personal_name(&self) -> bool {
+        let chars = self.simplified.chars().count();
+        let syllables: Vec<String> = self
+            .pinyin_numbered
+            .split_whitespace()
+            .map(|s| {
+                s.replace("u:", "v")
+                    .chars()
+                    .filter(|c| !c.is_ascii_digit())
+                    .collect::<String>()
+                    .to_lowercase()
+            })
+            .collect();
+        let Some((name, _)) = self.senses.first().and_then(|s| s.split_once(" (")) else {
+            return false;
+        };
+        let Some((family, given)) = name.split_once(' ') else {
+            return false;
+        };
+        let capitalised = |w: &str| {
+            let mut cs = w.chars();
+            cs.next().is_some_and(|c| c.is_uppercase())
+                && cs.clone().next().is_some()
+                && cs.all(|c| c.is_lowercase())
+        };
+        // Pinyin writes ü as u: (above: v); the gloss writes it ü (Lü Bu).
+        let romanised = |w: &str| w.to_lowercase().replace('ü', "v");
+        (2..=3).contains(&chars)
+            && syllables.len() == chars
+            && capitalised(family)
+            && capitalised(given)
+            && romanised(family) == syllables[0]
+            && romanised(given) == syllables[1..].concat()
+    }
+
     /// A short English gloss of about `max_chars` characters: the first senses joined with
     /// `"; "`, cut at a sense boundary. Classifier (`CL:`) and pronunciation notes are left out
     /// unless nothing else remains, and cross-references are shortened (`一點|一点[yi1 dian3]`
@@ -976,6 +1015,39 @@ pub fn explain(dict: &Dictionary, word: &str) -> Explanation {
     }
 }
 
+/// Runs of two or three adjacent words that together are a personal name the dictionary lists,
+/// with the name's explanation. PKU's standard, which the built-in model follows, writes
+/// surname and given name as two words (习 近平); CC-CEDICT lists the whole name (习近平 "Xi
+/// Jinping"), which a learner wants to see. A headword that also has an entry that is not a
+/// name (a word that happens to be a name too) does not count.
+pub fn names_across(
+    dict: &Dictionary,
+    words: &[&str],
+) -> Vec<(std::ops::Range<usize>, Explanation)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let found = (2..=3).rev().find_map(|n| {
+            let span = words.get(i..i + n)?;
+            if !span.iter().all(|w| !w.is_empty() && w.chars().all(is_han)) {
+                return None;
+            }
+            let name = span.concat();
+            let entries = dict.lookup(&name);
+            (!entries.is_empty() && entries.iter().all(Entry::is_personal_name))
+                .then(|| (i..i + n, explain(dict, &name)))
+        });
+        match found {
+            Some((r, e)) => {
+                i = r.end;
+                out.push((r, e));
+            }
+            None => i += 1,
+        }
+    }
+    out
+}
+
 impl Dictionary {
     /// The best entry of a single character.
     fn lookup_char(&self, c: char) -> Option<&Entry> {
@@ -1547,6 +1619,46 @@ CPU CPU [C P U] /CPU/
             more.as_secs_f64() * 1e3,
             e.pinyin
         );
+    }
+
+    #[test]
+    fn finds_personal_names_written_as_surname_and_given_name() {
+        let entry = |line: &str| parse_line(line).unwrap().unwrap();
+        assert!(
+            entry("習近平 习近平 [Xi2 Jin4 ping2] /Xi Jinping (1953-), PRC politician/")
+                .is_personal_name()
+        );
+        assert!(entry("呂布 吕布 [Lu:3 Bu4] /Lü Bu (-198), general/").is_personal_name());
+        for not_a_name in [
+            "北京 北京 [Bei3 jing1] /Beijing, capital of the People's Republic of China/",
+            "李白 李白 [Li3 Bai2] /Li Bai, poet/",
+            "天安門 天安门 [Tian1 an1 men2] /Tiananmen Gate (entrance of the Imperial City)/",
+            "張 张 [Zhang1] /Zhang Yi (a name) (test)/",
+            "毛澤東思想 毛泽东思想 [Mao2 Ze2 dong1 si1 xiang3] /Mao Zedong Thought (1950-)/",
+        ] {
+            assert!(!entry(not_a_name).is_personal_name(), "{not_a_name}");
+        }
+
+        let d = Dictionary::embedded();
+        let found = names_across(d, &["习", "近平", "会见", "了", "张", "艺谋", "。"]);
+        let words: Vec<(std::ops::Range<usize>, &str)> = found
+            .iter()
+            .map(|(r, e)| (r.clone(), e.word.as_str()))
+            .collect();
+        assert_eq!(words, [(0..2, "习近平"), (4..6, "张艺谋")]);
+        assert!(
+            found[0].1.gloss.starts_with("Xi Jinping"),
+            "{:?}",
+            found[0].1
+        );
+        assert_eq!(found[0].1.pinyin, "Xí Jìnpíng");
+        // A name the model kept whole is explained as a word, not repeated; words that are not
+        // names, or not all Han, are left alone.
+        assert!(names_across(d, &["习近平", "主席"]).is_empty());
+        assert!(names_across(d, &["北京", "天安门"]).is_empty());
+        assert!(names_across(d, &["习", "Jinping"]).is_empty());
+        assert!(names_across(d, &[]).is_empty());
+        assert!(names_across(d, &["", "习", ""]).is_empty());
     }
 
     proptest! {

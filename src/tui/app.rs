@@ -49,6 +49,9 @@ pub struct TurnData {
     pub explanations: Vec<Explanation>,
     /// The next-best segmentations with their probability.
     pub alternatives: Vec<(Vec<String>, f32)>,
+    /// Adjacent words that together are a listed personal name (习 近平 → 习近平), with the
+    /// name's explanation (see [`crate::explain::names_across`]).
+    pub names: Vec<(std::ops::Range<usize>, Explanation)>,
 }
 
 /// What workers send back.
@@ -1144,6 +1147,19 @@ impl App {
                             e.word,
                             e.pinyin,
                             gloss.replace('|', "\\|")
+                        ));
+                    }
+                    for (r, e) in &d.names {
+                        out.push_str(&format!(
+                            "\n{} together: {} {}, {}\n",
+                            d.seg
+                                .word_strs()
+                                .get(r.clone())
+                                .map(|w| w.join(" + "))
+                                .unwrap_or_default(),
+                            e.word,
+                            e.pinyin,
+                            e.gloss
                         ));
                     }
                     out.push('\n');

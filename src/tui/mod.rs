@@ -47,10 +47,12 @@ pub fn analyse(seg: &Segmenter, dict: &Dictionary, text: &str) -> Result<TurnDat
         .map(|w| explain::explain(dict, &w.text))
         .collect();
     let alternatives = s.alternatives(seg.model().labels(), 2);
+    let names = explain::names_across(dict, &s.word_strs());
     Ok(TurnData {
         seg: s,
         explanations,
         alternatives,
+        names,
     })
 }
 

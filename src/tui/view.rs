@@ -243,6 +243,20 @@ pub fn turn_lines(
         return out;
     }
     if full {
+        // Words that together are a listed name: 习+近平 = 习近平 Xí Jìnpíng: Xi Jinping (1953-), …
+        for (r, e) in &d.names {
+            let Some(parts) = words.get(r.clone()) else {
+                continue;
+            };
+            let parts: Vec<&str> = parts.iter().map(|w| w.text.as_str()).collect();
+            let note = format!("{} = {} {}: {}", parts.join("+"), e.word, e.pinyin, e.gloss);
+            for l in wrap(&note, cols.saturating_sub(2)) {
+                out.push(Line::from(vec![
+                    Span::raw("  "),
+                    Span::styled(l, th.gloss()),
+                ]));
+            }
+        }
         // Boundaries inside words that the model nearly split.
         let mut hes = Vec::new();
         let chars: Vec<char> = d.seg.text.chars().collect();

@@ -277,6 +277,7 @@ mod fuzz {
                 .map(|w| fenci::explain::explain(&dict, &w.text))
                 .collect(),
             alternatives: vec![],
+            names: vec![],
             seg,
         };
         app.update(Event::Worker(WorkerMsg::Turn {

@@ -29,6 +29,9 @@ const CEDICT: &str = "\
 習 习 [xi2] /to practice/to study/habit/
 中 中 [zhong1] /within/among/in/middle/center/
 文 文 [wen2] /language/culture/writing/
+習近平 习近平 [Xi2 Jin4 ping2] /Xi Jinping (1953-), PRC politician, General Secretary of the CCP from 2012, president of the PRC from 2013/
+近 近 [jin4] /near/close to/approximately/
+平 平 [ping2] /flat/level/equal/to tie (make the same score)/peaceful/
 ";
 
 fn dict() -> Dictionary {
@@ -84,6 +87,7 @@ fn turn(words: &[&str], doubt: &[usize]) -> TurnData {
     TurnData {
         explanations: seg.words.iter().map(|w| explain(&d, &w.text)).collect(),
         alternatives: seg.alternatives(&scheme, 2),
+        names: fenci::explain::names_across(&d, &seg.word_strs()),
         seg,
     }
 }
@@ -151,6 +155,20 @@ fn snapshot_segmented_and_explained() {
     ask(&mut app, &["我", "爱", "北京", "天安门"], &[3, 4]);
     insta::assert_snapshot!("turn_80x24", screen(&app, 80, 24));
     insta::assert_snapshot!("turn_120x40", screen(&app, 120, 40));
+}
+
+#[test]
+fn snapshot_name_written_as_two_words() {
+    // PKU's standard (and so the built-in model) writes 习 近平; the card says that together
+    // they are CC-CEDICT's 习近平, Xi Jinping.
+    let mut app = ready_app();
+    ask(&mut app, &["习", "近平", "学习", "中文"], &[]);
+    let s = screen(&app, 80, 24);
+    assert!(
+        s.contains("习+近平 = 习近平 Xí Jìnpíng: Xi Jinping (1953-)"),
+        "{s}"
+    );
+    insta::assert_snapshot!("name_80x24", s);
 }
 
 #[test]
