@@ -161,6 +161,203 @@ avx512_or_baseline! {
     }
 }
 
+/// Multi-head self-attention in one pass, from the output of a fused q/k/v projection
+/// (`[batch·seq, 3·hidden]`, no bias yet) and a `[batch, seq]` mask (1 attended, 0 padding) to
+/// the context (`[batch·seq, hidden]`, heads side by side): adds the biases, scales q, and per
+/// sequence and head multiplies q by the keys and the masked softmax by the values with
+/// [`MatMulT`]'s AVX-512 kernel (keys packed in panels of 64, values as panels of their 64
+/// dimensions), without the head-split copies, the batched products and the transpose candle
+/// would make. Needs AVX-512F and a head size that is a multiple of 64 ([`Self::supported`]).
+#[derive(Debug, Clone, Copy)]
+pub struct FusedAttention<'a> {
+    /// The q, k and v biases, concatenated (`3·hidden`).
+    pub bias: &'a [f32],
+    /// Attention heads.
+    pub heads: usize,
+    /// Factor applied to q (1/√head_dim).
+    pub scale: f32,
+}
+
+/// Buffers [`FusedAttention`] reuses from one sequence and head to the next.
+#[derive(Default)]
+struct AttentionScratch {
+    q: Vec<f32>,
+    keys: Vec<f32>,
+    values: Vec<f32>,
+    scores: Vec<f32>,
+}
+
+impl FusedAttention<'_> {
+    /// Whether this CPU runs the kernel for heads of `head_dim` values.
+    pub fn supported(head_dim: usize) -> bool {
+        avx512() && head_dim > 0 && head_dim.is_multiple_of(PANEL)
+    }
+
+    /// One sequence: `y` its `t` rows of q|k|v, `keep` its mask, `out` its `t` context rows.
+    #[cfg(target_arch = "x86_64")]
+    fn sequence(&self, y: &[f32], keep: &[f32], out: &mut [f32], m: &mut AttentionScratch) {
+        let (w3, t) = (self.bias.len(), keep.len());
+        let h = w3 / 3;
+        let hd = h / self.heads;
+        // Keys padded to whole panels of 64 (zero keys score 0 and are masked out below).
+        let tp = t.div_ceil(PANEL) * PANEL;
+        assert!(Self::supported(hd) && y.len() == t * w3 && out.len() == t * h);
+        let bias = self.bias;
+        for head in 0..self.heads {
+            let (qc, kc, vc) = (head * hd, h + head * hd, 2 * h + head * hd);
+            m.q.clear();
+            for i in 0..t {
+                let row = y[i * w3 + qc..][..hd].iter().zip(&bias[qc..qc + hd]);
+                m.q.extend(row.map(|(&x, &b)| (x + b) * self.scale));
+            }
+            // Keys as panels `[tp / 64][hd][64]`: the B operand of q · kᵀ.
+            m.keys.clear();
+            for p in 0..tp / PANEL {
+                for d in 0..hd {
+                    m.keys.extend((p * PANEL..(p + 1) * PANEL).map(|j| {
+                        if j < t {
+                            y[j * w3 + kc + d] + bias[kc + d]
+                        } else {
+                            0.0
+                        }
+                    }));
+                }
+            }
+            // Values as panels `[hd / 64][t][64]`: the B operand of p · v.
+            m.values.clear();
+            for p in 0..hd / PANEL {
+                let c = vc + p * PANEL;
+                for j in 0..t {
+                    let row = y[j * w3 + c..][..PANEL].iter().zip(&bias[c..c + PANEL]);
+                    m.values.extend(row.map(|(&x, &b)| x + b));
+                }
+            }
+            m.scores.clear();
+            m.scores.resize(t * tp, 0.0);
+            // SAFETY: AVX-512F is checked by `supported`; q has t rows of hd, each key panel
+            // hd × 64, scores t rows of tp (panel p writes columns p·64..p·64 + 64 ≤ tp).
+            unsafe {
+                for p in 0..tp / PANEL {
+                    let b = m.keys.as_ptr().add(p * hd * PANEL);
+                    let c = m.scores.as_mut_ptr().add(p * PANEL);
+                    rows_times_panel(m.q.as_ptr(), hd, t, hd, b, c, tp);
+                }
+            }
+            for (row, _) in m.scores.chunks_exact_mut(tp).zip(0..t) {
+                masked_softmax_row(&mut row[..t], keep);
+            }
+            // SAFETY: as above; the softmax rows are read `tp` apart over their first t
+            // columns, each value panel is t × 64, and out's rows are h apart with the head's
+            // columns qc..qc + hd inside them.
+            unsafe {
+                for p in 0..hd / PANEL {
+                    let b = m.values.as_ptr().add(p * t * PANEL);
+                    let c = out.as_mut_ptr().add(qc + p * PANEL);
+                    rows_times_panel(m.scores.as_ptr(), tp, t, t, b, c, h);
+                }
+            }
+        }
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    fn sequence(&self, _: &[f32], _: &[f32], _: &mut [f32], _: &mut AttentionScratch) {
+        unreachable!("FusedAttention::supported is false off x86-64")
+    }
+}
+
+/// `c = a · b` for `m` rows of `a` (`k` values, `lda` apart) and one packed panel `b` (`k × 64`),
+/// through [`panel_kernel`] in blocks of six rows.
+///
+/// # Safety
+/// As [`panel_kernel`], for `m` rows.
+#[cfg(target_arch = "x86_64")]
+unsafe fn rows_times_panel(
+    a: *const f32,
+    lda: usize,
+    m: usize,
+    k: usize,
+    b: *const f32,
+    c: *mut f32,
+    ldc: usize,
+) {
+    let mut r = 0;
+    // SAFETY: forwarded from the caller, row by row.
+    unsafe {
+        while r + ROWS <= m {
+            panel_kernel::<ROWS>(a.add(r * lda), lda, k, b, c.add(r * ldc), ldc);
+            r += ROWS;
+        }
+        while r < m {
+            panel_kernel::<1>(a.add(r * lda), lda, k, b, c.add(r * ldc), ldc);
+            r += 1;
+        }
+    }
+}
+
+impl CustomOp2 for FusedAttention<'_> {
+    fn name(&self) -> &'static str {
+        "fenci-fused-attention"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let w3 = self.bias.len();
+        last_dim(l1, w3, self.name())?;
+        let y = contiguous(s1, l1, self.name())?;
+        let mask = contiguous(s2, l2, self.name())?;
+        let (b, t) = l2.shape().dims2()?;
+        let h = w3 / 3;
+        if h == 0
+            || !w3.is_multiple_of(3)
+            || self.heads == 0
+            || !h.is_multiple_of(self.heads)
+            || y.len() != b * t * w3
+        {
+            candle_core::bail!(
+                "{}: {:?} does not fit {} heads, bias {w3} and mask {:?}",
+                self.name(),
+                l1.shape(),
+                self.heads,
+                l2.shape()
+            );
+        }
+        if !Self::supported(h / self.heads) {
+            candle_core::bail!(
+                "{}: needs AVX-512F and a head size divisible by 64",
+                self.name()
+            );
+        }
+        let mut out: Vec<f32> = vec![0f32; b * t * h];
+        let run = |seqs: std::ops::Range<usize>, out: &mut [f32]| {
+            let mut scratch = AttentionScratch::default();
+            for (k, s) in seqs.enumerate() {
+                let y = &y[s * t * w3..(s + 1) * t * w3];
+                let keep = &mask[s * t..(s + 1) * t];
+                let out = &mut out[k * t * h..(k + 1) * t * h];
+                self.sequence(y, keep, out, &mut scratch);
+            }
+        };
+        let threads = candle_core::utils::get_num_threads().clamp(1, 64);
+        if threads == 1 || b < 2 || y.len() < PAR_MIN {
+            run(0..b, &mut out);
+        } else {
+            let per = b.div_ceil(threads);
+            std::thread::scope(|sc| {
+                for (i, part) in out.chunks_mut(per * t * h).enumerate() {
+                    let run = &run;
+                    sc.spawn(move || run(i * per..i * per + part.len() / (t * h).max(1), part));
+                }
+            });
+        }
+        Ok((CpuStorage::F32(out), Shape::from((b * t, h))))
+    }
+}
+
 /// Below this many elements a kernel runs on the calling thread only.
 const PAR_MIN: usize = 1 << 15;
 
@@ -632,6 +829,41 @@ unsafe fn panel_kernel<const ROWS_: usize>(
     }
 }
 
+/// `x` (even length) rounded to BF16 pairs, 32 values an instruction.
+///
+/// # Safety
+/// The CPU has AVX-512F and AVX512-BF16.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bf16")]
+unsafe fn bf16_pairs(x: &[f32]) -> Vec<u32> {
+    use std::arch::x86_64::*;
+    let mut out: Vec<u32> = Vec::with_capacity(x.len() / 2);
+    let mut chunks = x.chunks_exact(32);
+    for c in &mut chunks {
+        // SAFETY: `c` holds 32 values; `out` has room for the 16 pairs written (its capacity is
+        // half of `x`), and they are counted in by `set_len` right after.
+        unsafe {
+            let lo = _mm512_loadu_ps(c.as_ptr());
+            let hi = _mm512_loadu_ps(c.as_ptr().add(16));
+            // Rounds to nearest even, as `to_bf16`; the low half of the result is `lo`.
+            let v = _mm512_cvtne2ps_pbh(hi, lo);
+            let at = out.len();
+            _mm512_storeu_si512(
+                out.as_mut_ptr().add(at).cast(),
+                std::mem::transmute::<__m512bh, __m512i>(v),
+            );
+            out.set_len(at + 16);
+        }
+    }
+    out.extend(
+        chunks
+            .remainder()
+            .chunks_exact(2)
+            .map(|p| bf16_pair(p[0], p[1])),
+    );
+    out
+}
+
 /// [`panel_kernel`] in BF16: `a` holds `R` rows of `kp` pairs (`kp` apart), `b` one BF16
 /// panel (`kp · 64` pairs); products summed in F32 by `vdpbf16ps`.
 ///
@@ -688,7 +920,8 @@ impl PackedWeight {
             assert!(avx512_bf16() && bp.len() == n * k / 2);
             let kp = k / 2;
             // The rows rounded to BF16 pairs, once for all panels.
-            let xa: Vec<u32> = x.chunks_exact(2).map(|p| bf16_pair(p[0], p[1])).collect();
+            // SAFETY: AVX512-BF16 was checked above.
+            let xa = unsafe { bf16_pairs(x) };
             for p in 0..n / PANEL {
                 let b = bp[p * kp * PANEL..].as_ptr();
                 let mut r = 0;
@@ -987,6 +1220,110 @@ mod tests {
         // An odd inner size has no BF16 pairs: F32 is kept.
         let mut odd = MatMulT::new(&Tensor::randn(0f32, 0.1, (64, 81), &dev)?)?;
         assert!(!odd.set_precision(Precision::Bf16));
+        Ok(())
+    }
+
+    #[test]
+    fn bf16_rounding_is_the_same_in_vectors_and_scalars() {
+        if !avx512_bf16() {
+            return;
+        }
+        let x: Vec<f32> = (0..1000)
+            .map(|i| (i as f32 * 0.7131).sin() * 10f32.powi(i % 7 - 3))
+            .chain([
+                1.0 + f32::EPSILON,
+                1.0 + 2f32.powi(-8),
+                1.0 + 3.0 * 2f32.powi(-8),
+                -0.0,
+                65504.0,
+                3.0e38,
+            ])
+            .collect();
+        let x = &x[..x.len() / 2 * 2];
+        // SAFETY: AVX512-BF16 checked above.
+        let fast = unsafe { bf16_pairs(x) };
+        let slow: Vec<u32> = x.chunks_exact(2).map(|p| bf16_pair(p[0], p[1])).collect();
+        assert_eq!(fast, slow);
+        // Ties go to even: 1 + 2^-8 lies halfway between 1 and 1 + 2^-7 (odd), 1 + 3·2^-8
+        // halfway between 1 + 2^-7 and 1 + 2^-6 (even).
+        assert_eq!(to_bf16(1.0 + 2f32.powi(-8)), to_bf16(1.0));
+        assert_eq!(
+            to_bf16(1.0 + 3.0 * 2f32.powi(-8)),
+            to_bf16(1.0 + 2f32.powi(-6))
+        );
+    }
+
+    #[test]
+    fn fused_attention_equals_candles_ops() -> candle_core::Result<()> {
+        let dev = Device::Cpu;
+        if !FusedAttention::supported(64) {
+            return Ok(());
+        }
+        assert!(!FusedAttention::supported(8) && !FusedAttention::supported(0));
+        // Sequences shorter and longer than a panel of 64 keys, heads of 64 and 128, one
+        // position, and enough sequences for threads.
+        for (b, t, nh, hd) in [
+            (3usize, 40usize, 2usize, 64usize),
+            (1, 1, 1, 64),
+            (2, 70, 1, 128),
+            (40, 30, 4, 64),
+        ] {
+            let h = nh * hd;
+            let y = Tensor::randn(0f32, 1.0, (b * t, 3 * h), &dev)?;
+            let bias = Tensor::randn(0f32, 1.0, 3 * h, &dev)?;
+            let scale = 1.0 / (hd as f32).sqrt();
+            let mut m = vec![1f32; b * t];
+            if t > 5 {
+                m[t - 5..t].fill(0.0); // sequence 0: 5 padding positions
+                m[b * t - 1] = 0.0;
+            }
+            let mask = Tensor::from_vec(m, (b, t), &dev)?;
+            // candle: bias, split heads, scores + additive mask, softmax, weighted values.
+            let yb = y.broadcast_add(&bias)?;
+            let heads = |i: usize| -> candle_core::Result<Tensor> {
+                yb.narrow(1, i * h, h)?
+                    .reshape((b, t, nh, hd))?
+                    .transpose(1, 2)?
+                    .contiguous()
+            };
+            let (q, k, v) = ((heads(0)? * scale as f64)?, heads(1)?, heads(2)?);
+            let add = ((mask.clone() - 1.0)? * 1e4)?.reshape((b, 1, 1, t))?;
+            let p = candle_nn::ops::softmax_last_dim(
+                &q.matmul(&k.t()?.contiguous()?)?.broadcast_add(&add)?,
+            )?;
+            let want = p
+                .matmul(&v)?
+                .transpose(1, 2)?
+                .contiguous()?
+                .reshape((b * t, h))?;
+            let op = FusedAttention {
+                bias: &bias.to_vec1::<f32>()?,
+                heads: nh,
+                scale,
+            };
+            let got = y.apply_op2_no_bwd(&mask, &op)?;
+            let diff = (got - want)?.abs()?.max_all()?.to_scalar::<f32>()?;
+            assert!(
+                diff < 1e-5,
+                "{b}×{t}, {nh} heads of {hd}: differs by {diff}"
+            );
+        }
+        // Shapes that do not fit are errors, not panics.
+        let y = Tensor::zeros((6, 384), DType::F32, &dev)?;
+        let bias = [0f32; 384];
+        let op = |heads| FusedAttention {
+            bias: &bias,
+            heads,
+            scale: 1.0,
+        };
+        let mask = Tensor::ones((2, 3), DType::F32, &dev)?;
+        assert!(y.apply_op2_no_bwd(&mask, &op(2)).is_ok());
+        assert!(y.apply_op2_no_bwd(&mask, &op(3)).is_err());
+        assert!(y.apply_op2_no_bwd(&mask, &op(4)).is_err());
+        assert!(y.apply_op2_no_bwd(&mask, &op(0)).is_err());
+        assert!(y
+            .apply_op2_no_bwd(&Tensor::ones((2, 4), DType::F32, &dev)?, &op(2))
+            .is_err());
         Ok(())
     }
 }

@@ -686,7 +686,8 @@ struct Layer {
 }
 
 /// One encoder layer for inference on the CPU through fenci's fused kernels
-/// ([`crate::kernels`]): q/k/v bias + head split, masked softmax, output bias + residual +
+/// ([`crate::kernels`]): AVX-512 linear layers and attention where the CPU has it, q/k/v bias +
+/// head split and masked softmax elsewhere, output bias + residual +
 /// LayerNorm, bias + tanh-GELU.
 #[derive(Clone)]
 struct Fused {
@@ -703,22 +704,29 @@ struct Fused {
 impl Fused {
     /// `x`: `[b·t, h]`; `mask`: `[b, t]` F32 (1 attended, 0 padding).
     fn forward(&self, x: &Tensor, mask: &Tensor, heads: usize) -> candle_core::Result<Tensor> {
-        use crate::kernels::{MaskedSoftmax, SplitHeads};
+        use crate::kernels::{FusedAttention, MaskedSoftmax, SplitHeads};
         let (b, t) = mask.dims2()?;
         let h = x.dim(1)?;
-        let qkv = self.qkv_w.forward(x)?.apply_op1_no_bwd(&SplitHeads {
-            bias: &self.qkv_b,
-            batch: b,
-            heads,
-            scale: 1.0 / ((h / heads) as f32).sqrt(),
-        })?;
-        let (q, k, v) = (qkv.get(0)?, qkv.get(1)?, qkv.get(2)?);
-        let probs = q.matmul(&k.t()?)?.apply_op2_no_bwd(mask, &MaskedSoftmax)?;
-        let ctx = probs
-            .matmul(&v)?
-            .transpose(1, 2)?
-            .contiguous()?
-            .reshape((b * t, h))?;
+        let scale = 1.0 / ((h / heads) as f32).sqrt();
+        let qkv = self.qkv_w.forward(x)?;
+        let ctx = if FusedAttention::supported(h / heads) {
+            let bias = &self.qkv_b;
+            qkv.apply_op2_no_bwd(mask, &FusedAttention { bias, heads, scale })?
+        } else {
+            let qkv = qkv.apply_op1_no_bwd(&SplitHeads {
+                bias: &self.qkv_b,
+                batch: b,
+                heads,
+                scale,
+            })?;
+            let (q, k, v) = (qkv.get(0)?, qkv.get(1)?, qkv.get(2)?);
+            let probs = q.matmul(&k.t()?)?.apply_op2_no_bwd(mask, &MaskedSoftmax)?;
+            probs
+                .matmul(&v)?
+                .transpose(1, 2)?
+                .contiguous()?
+                .reshape((b * t, h))?
+        };
         let x1 = self
             .attn_out_w
             .forward(&ctx)?
