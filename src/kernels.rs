@@ -1,11 +1,17 @@
 //! Fused CPU kernels for the tagger's inference forward pass (no gradients).
 //!
 //! candle runs `x·W + b`, GELU, the residual add and LayerNorm as separate passes over memory,
-//! and its GELU calls libm's `tanhf` per element: `perf` put a third of segmenting time there.
-//! These kernels make one pass each, with a polynomial `exp` the compiler vectorises, split
-//! across candle's CPU threads: bias + tanh-GELU, bias + residual + LayerNorm, q/k/v bias + head
-//! split, and masked softmax. Training keeps candle's differentiable ops; tests check both paths
-//! agree.
+//! its GELU calls libm's `tanhf` per element, and its matrix products use 256-bit vectors.
+//! Here:
+//! * [`MatMulT`]: the linear layers through an AVX-512 panel kernel (F32, or BF16 on request,
+//!   see [`Precision`]), candle's `matmul` where the CPU lacks AVX-512;
+//! * [`FusedAttention`]: bias, q·kᵀ, masked softmax and p·v in one pass through the same
+//!   kernel; elsewhere [`SplitHeads`] and [`MaskedSoftmax`] around candle's batched products;
+//! * bias + tanh-GELU and bias + residual + LayerNorm in one pass each, with a polynomial
+//!   `exp`, compiled twice (baseline x86-64 and AVX-512F) and picked at run time.
+//!
+//! Rows are split across candle's CPU threads. `FENCI_NO_AVX512` keeps every kernel on its
+//! portable path. Training keeps candle's differentiable ops; tests check the paths agree.
 
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Shape, Tensor};
 
@@ -617,7 +623,7 @@ impl CustomOp2 for MaskedSoftmax {
 /// Measured on this machine's 2-core EPYC: ~245 GFLOP/s a core against the ~90 of the `gemm`
 /// crate's 256-bit kernel that candle uses, with the same F32 arithmetic (only the order of the
 /// sums differs). Elsewhere, or for shapes it does not cover, it is candle's `matmul`; setting
-/// `FENCI_NO_AVX512` forces that path (for benchmarks).
+/// `FENCI_NO_AVX512` forces that path, as it does for every kernel here.
 #[derive(Debug, Clone)]
 pub enum MatMulT {
     /// AVX-512 kernel over packed panels.
@@ -629,12 +635,10 @@ pub enum MatMulT {
 impl MatMulT {
     /// The fastest path this CPU supports for `w` (`[n, k]`).
     pub fn new(w: &Tensor) -> candle_core::Result<Self> {
-        if std::env::var_os("FENCI_NO_AVX512").is_none() {
-            if let Some(p) = PackedWeight::new(w)? {
-                return Ok(Self::Packed(p));
-            }
+        match PackedWeight::new(w)? {
+            Some(p) => Ok(Self::Packed(p)),
+            None => Ok(Self::Plain(w.clone())),
         }
-        Ok(Self::Plain(w.clone()))
     }
 
     /// candle's `matmul`, whatever the CPU.
@@ -767,9 +771,15 @@ fn bf16_pair(lo: f32, hi: f32) -> u32 {
     u32::from(to_bf16(lo)) | (u32::from(to_bf16(hi)) << 16)
 }
 
+/// Whether the AVX-512 kernels run: the CPU has AVX-512F and `FENCI_NO_AVX512` is not set
+/// (which keeps every kernel on its portable path, to compare or to test that path).
 #[cfg(target_arch = "x86_64")]
 fn avx512() -> bool {
-    std::arch::is_x86_feature_detected!("avx512f")
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| {
+        std::env::var_os("FENCI_NO_AVX512").is_none()
+            && std::arch::is_x86_feature_detected!("avx512f")
+    })
 }
 
 #[cfg(not(target_arch = "x86_64"))]
