@@ -34,6 +34,13 @@ fn benches(c: &mut Criterion) {
     g.bench_function("batch_64_lines", |b| {
         b.iter(|| seg.segment_batch(&lines).unwrap())
     });
+    // The same with BF16 matrix products, where the CPU has AVX512-BF16.
+    let mut bf16 = Segmenter::new(&ModelFiles::embedded().unwrap()).unwrap();
+    if bf16.set_precision(fenci::kernels::Precision::Bf16) {
+        g.bench_function("batch_64_lines_bf16", |b| {
+            b.iter(|| bf16.segment_batch(&lines).unwrap())
+        });
+    }
     g.finish();
 
     c.bench_function("explain_word", |b| b.iter(|| explain(dict, "银行")));
