@@ -286,17 +286,26 @@ unsafe fn rows_times_panel(
     c: *mut f32,
     ldc: usize,
 ) {
-    let mut r = 0;
     // SAFETY: forwarded from the caller, row by row.
-    unsafe {
-        while r + ROWS <= m {
-            panel_kernel::<ROWS>(a.add(r * lda), lda, k, b, c.add(r * ldc), ldc);
-            r += ROWS;
-        }
-        while r < m {
-            panel_kernel::<1>(a.add(r * lda), lda, k, b, c.add(r * ldc), ldc);
-            r += 1;
-        }
+    row_blocks(
+        m,
+        |r| unsafe { panel_kernel::<ROWS>(a.add(r * lda), lda, k, b, c.add(r * ldc), ldc) },
+        |r| unsafe { panel_kernel::<1>(a.add(r * lda), lda, k, b, c.add(r * ldc), ldc) },
+    );
+}
+
+/// Calls `block(r)` for rows `r..r + ROWS` while whole blocks fit in `m`, then `one(r)` for
+/// each row left.
+#[inline(always)]
+fn row_blocks(m: usize, mut block: impl FnMut(usize), mut one: impl FnMut(usize)) {
+    let mut r = 0;
+    while r + ROWS <= m {
+        block(r);
+        r += ROWS;
+    }
+    while r < m {
+        one(r);
+        r += 1;
     }
 }
 
@@ -932,58 +941,24 @@ impl PackedWeight {
             // The rows rounded to BF16 pairs, once for all panels.
             // SAFETY: AVX512-BF16 was checked above.
             let xa = unsafe { bf16_pairs(x) };
+            let a = xa.as_ptr();
             for p in 0..n / PANEL {
-                let b = bp[p * kp * PANEL..].as_ptr();
-                let mut r = 0;
-                // SAFETY: AVX512-BF16 was checked above; the bounds are as in the F32 loop
-                // below, in pairs.
-                unsafe {
-                    while r + ROWS <= m {
-                        bf16_kernel::<ROWS>(
-                            xa.as_ptr().add(r * kp),
-                            kp,
-                            b,
-                            c.add(r * n + p * PANEL),
-                            n,
-                        );
-                        r += ROWS;
-                    }
-                    while r < m {
-                        bf16_kernel::<1>(
-                            xa.as_ptr().add(r * kp),
-                            kp,
-                            b,
-                            c.add(r * n + p * PANEL),
-                            n,
-                        );
-                        r += 1;
-                    }
-                }
+                let (b, c) = (bp[p * kp * PANEL..].as_ptr(), c.wrapping_add(p * PANEL));
+                // SAFETY: AVX512-BF16 was checked above; rows r < m of `xa` (m rows of kp pairs)
+                // and of `out` (m rows of n), panel p (kp · 64 pairs), columns p·64 + 64 ≤ n.
+                row_blocks(
+                    m,
+                    |r| unsafe { bf16_kernel::<ROWS>(a.add(r * kp), kp, b, c.add(r * n), n) },
+                    |r| unsafe { bf16_kernel::<1>(a.add(r * kp), kp, b, c.add(r * n), n) },
+                );
             }
             return;
         }
         for p in 0..n / PANEL {
             let b = self.panels[p * k * PANEL..].as_ptr();
-            let mut r = 0;
-            // SAFETY: AVX-512F was checked above; row `r + ROWS ≤ m` (or `r < m`) keeps `x` and
-            // `out` in bounds, and panel `p` has `k · 64` values; columns `p·64..p·64 + 64 ≤ n`.
-            unsafe {
-                while r + ROWS <= m {
-                    panel_kernel::<ROWS>(
-                        x.as_ptr().add(r * k),
-                        k,
-                        k,
-                        b,
-                        c.add(r * n + p * PANEL),
-                        n,
-                    );
-                    r += ROWS;
-                }
-                while r < m {
-                    panel_kernel::<1>(x.as_ptr().add(r * k), k, k, b, c.add(r * n + p * PANEL), n);
-                    r += 1;
-                }
-            }
+            // SAFETY: AVX-512F was checked above; rows r < m keep `x` (m rows of k) and `out`
+            // (m rows of n) in bounds, panel p has k · 64 values, columns p·64 + 64 ≤ n.
+            unsafe { rows_times_panel(x.as_ptr(), k, m, k, b, c.wrapping_add(p * PANEL), n) };
         }
     }
 

@@ -702,6 +702,16 @@ struct Fused {
 }
 
 impl Fused {
+    /// The layer's four matrix products.
+    fn matmuls(&mut self) -> [&mut MatMulT; 4] {
+        [
+            &mut self.qkv_w,
+            &mut self.attn_out_w,
+            &mut self.inter_w,
+            &mut self.out_w,
+        ]
+    }
+
     /// `x`: `[b·t, h]`; `mask`: `[b, t]` F32 (1 attended, 0 padding).
     fn forward(&self, x: &Tensor, mask: &Tensor, heads: usize) -> candle_core::Result<Tensor> {
         use crate::kernels::{FusedAttention, MaskedSoftmax, SplitHeads};
@@ -891,26 +901,12 @@ impl BertTagger {
             return p == crate::kernels::Precision::F32;
         }
         let mut ok = true;
-        for f in &mut fused {
-            for m in [
-                &mut f.qkv_w,
-                &mut f.attn_out_w,
-                &mut f.inter_w,
-                &mut f.out_w,
-            ] {
-                ok &= m.set_precision(p);
-            }
+        for m in fused.iter_mut().flat_map(|f| f.matmuls()) {
+            ok &= m.set_precision(p);
         }
         if !ok {
-            for f in &mut fused {
-                for m in [
-                    &mut f.qkv_w,
-                    &mut f.attn_out_w,
-                    &mut f.inter_w,
-                    &mut f.out_w,
-                ] {
-                    m.set_precision(crate::kernels::Precision::F32);
-                }
+            for m in fused.iter_mut().flat_map(|f| f.matmuls()) {
+                m.set_precision(crate::kernels::Precision::F32);
             }
         }
         ok
