@@ -260,8 +260,9 @@ pub enum Precision {
 }
 
 impl PrecisionArg {
-    /// Sets it on `seg`, warning where this CPU or model cannot run it.
-    fn apply(self, seg: &mut Segmenter) {
+    /// Sets it on `seg`, warning where this CPU or model cannot run it; returns whether BF16
+    /// runs.
+    fn apply(self, seg: &mut Segmenter) -> bool {
         let p = match self.precision {
             Precision::F32 => crate::kernels::Precision::F32,
             Precision::Bf16 => crate::kernels::Precision::Bf16,
@@ -271,7 +272,9 @@ impl PrecisionArg {
                 "warning: --precision bf16 needs a CPU with AVX512-BF16 and a model fenci runs \
                  through its own kernels (tanh-GELU); using f32"
             );
+            return false;
         }
+        p == crate::kernels::Precision::Bf16
     }
 }
 
@@ -703,9 +706,11 @@ fn read_text(p: &Path) -> Result<String> {
 }
 
 fn eval(a: EvalArgs, threads: usize) -> Result<i32> {
-    let (mut seg, model_name) = segmenter_for(&a.model)?;
+    let (mut seg, mut model_name) = segmenter_for(&a.model)?;
     seg.set_workers(threads);
-    a.precision.apply(&mut seg);
+    if a.precision.apply(&mut seg) {
+        model_name.push_str(" (bf16)");
+    }
     if let Some(name) = &a.lexicon {
         let d = crate::explain::Dictionary::embedded();
         let words = match name.as_str() {

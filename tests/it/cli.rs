@@ -79,6 +79,36 @@ fn segment_takes_a_precision_and_refuses_unknown_ones() {
     // Where the CPU lacks AVX512-BF16 it says so and segments in F32; either way the words of
     // these sentences are the same.
     assert_eq!(stdout(&bf16), stdout(&f32_out));
+    // eval says which precision ran.
+    let dir = tempdir();
+    let gold = dir.path().join("gold.txt");
+    std::fs::write(&gold, "我 爱 北京 天安门\n").unwrap();
+    let gold = gold.to_str().unwrap();
+    let ran_bf16 = bf16.stderr.is_empty();
+    let eval = fenci(
+        &[
+            "eval",
+            "-m",
+            "default",
+            "--precision",
+            "bf16",
+            "--gold",
+            gold,
+        ],
+        b"",
+        home.path(),
+    );
+    assert!(
+        eval.status.success(),
+        "{}",
+        String::from_utf8_lossy(&eval.stderr)
+    );
+    assert_eq!(
+        stdout(&eval).contains("model: default (bf16)"),
+        ran_bf16,
+        "{}",
+        stdout(&eval)
+    );
     let bad = fenci(&["segment", "--precision", "int4"], input, home.path());
     assert!(!bad.status.success());
     let err = String::from_utf8_lossy(&bad.stderr);
