@@ -326,13 +326,7 @@ impl CustomOp2 for FusedAttention<'_> {
         let y = contiguous(s1, l1, self.name())?;
         let mask = contiguous(s2, l2, self.name())?;
         let (b, t) = l2.shape().dims2()?;
-        let h = w3 / 3;
-        if h == 0
-            || !w3.is_multiple_of(3)
-            || self.heads == 0
-            || !h.is_multiple_of(self.heads)
-            || y.len() != b * t * w3
-        {
+        let Some((h, hd)) = qkv_heads(w3, self.heads).filter(|_| y.len() == b * t * w3) else {
             candle_core::bail!(
                 "{}: {:?} does not fit {} heads, bias {w3} and mask {:?}",
                 self.name(),
@@ -340,35 +334,23 @@ impl CustomOp2 for FusedAttention<'_> {
                 self.heads,
                 l2.shape()
             );
-        }
-        if !Self::supported(h / self.heads) {
+        };
+        if !Self::supported(hd) {
             candle_core::bail!(
                 "{}: needs AVX-512F and a head size divisible by 64",
                 self.name()
             );
         }
         let mut out: Vec<f32> = vec![0f32; b * t * h];
-        let run = |seqs: std::ops::Range<usize>, out: &mut [f32]| {
+        // One sequence a unit.
+        par_chunks(&mut out, t * h, 1, y.len() >= PAR_MIN, |first, part| {
             let mut scratch = AttentionScratch::default();
-            for (k, s) in seqs.enumerate() {
+            for (k, out) in part.chunks_exact_mut(t * h).enumerate() {
+                let s = first + k;
                 let y = &y[s * t * w3..(s + 1) * t * w3];
-                let keep = &mask[s * t..(s + 1) * t];
-                let out = &mut out[k * t * h..(k + 1) * t * h];
-                self.sequence(y, keep, out, &mut scratch);
+                self.sequence(y, &mask[s * t..(s + 1) * t], out, &mut scratch);
             }
-        };
-        let threads = candle_core::utils::get_num_threads().clamp(1, 64);
-        if threads == 1 || b < 2 || y.len() < PAR_MIN {
-            run(0..b, &mut out);
-        } else {
-            let per = b.div_ceil(threads);
-            std::thread::scope(|sc| {
-                for (i, part) in out.chunks_mut(per * t * h).enumerate() {
-                    let run = &run;
-                    sc.spawn(move || run(i * per..i * per + part.len() / (t * h).max(1), part));
-                }
-            });
-        }
+        });
         Ok((CpuStorage::F32(out), Shape::from((b * t, h))))
     }
 }
@@ -409,6 +391,37 @@ fn par_rows(rows: usize, width: usize, row: impl Fn(usize, &mut Vec<f32>) + Sync
     };
     debug_assert_eq!(out.len(), rows * width);
     out
+}
+
+/// Runs `work(first, chunk)` over `out` cut into chunks of whole units (`unit` values each, a
+/// multiple of `align` units per chunk, `first` the chunk's first unit), one chunk per candle
+/// CPU thread, writing in place; on the calling thread alone unless `parallel`.
+fn par_chunks<T: Send>(
+    out: &mut [T],
+    unit: usize,
+    align: usize,
+    parallel: bool,
+    work: impl Fn(usize, &mut [T]) + Sync,
+) {
+    let units = out.len() / unit.max(1);
+    let threads = candle_core::utils::get_num_threads().clamp(1, 64);
+    if threads == 1 || !parallel || units < 2 {
+        work(0, out);
+        return;
+    }
+    let per = units.div_ceil(threads).div_ceil(align.max(1)) * align.max(1);
+    std::thread::scope(|sc| {
+        for (i, part) in out.chunks_mut(per * unit).enumerate() {
+            let work = &work;
+            sc.spawn(move || work(i * per, part));
+        }
+    });
+}
+
+/// `(hidden, head_dim)` of a fused q/k/v row `w3` wide split into `heads` heads, if it splits.
+fn qkv_heads(w3: usize, heads: usize) -> Option<(usize, usize)> {
+    let h = w3 / 3;
+    (h > 0 && w3.is_multiple_of(3) && heads > 0 && h.is_multiple_of(heads)).then(|| (h, h / heads))
 }
 
 fn contiguous<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> candle_core::Result<&'a [f32]> {
@@ -552,21 +565,14 @@ impl CustomOp1 for SplitHeads<'_> {
         let w3 = self.bias.len();
         last_dim(l, w3, self.name())?;
         let y = contiguous(s, l, self.name())?;
-        let h = w3 / 3;
         let rows = y.len() / w3.max(1);
-        if h == 0
-            || !w3.is_multiple_of(3)
-            || self.heads == 0
-            || !h.is_multiple_of(self.heads)
-            || self.batch == 0
-        {
+        let Some((h, hd)) = qkv_heads(w3, self.heads).filter(|_| self.batch > 0) else {
             candle_core::bail!("{}: bad sizes", self.name());
-        }
+        };
         if !rows.is_multiple_of(self.batch) {
             candle_core::bail!("{}: {rows} rows for {} sequences", self.name(), self.batch);
         }
         let (t, nh) = (rows / self.batch, self.heads);
-        let hd = h / nh;
         // Output rows of `hd` values, in (which, sequence, head, position) order.
         let dst = par_rows(y.len() / hd, hd, |r, out| {
             let ti = r % t;
@@ -740,9 +746,7 @@ impl PackedWeight {
             weight: w.clone(),
         }))
     }
-}
 
-impl PackedWeight {
     /// Switches to `p`; false (and nothing changes) where the CPU cannot run it.
     fn set_precision(&mut self, p: Precision) -> bool {
         match p {
@@ -904,7 +908,7 @@ unsafe fn bf16_kernel<const R: usize>(
     unsafe {
         let mut acc = [[_mm512_setzero_ps(); 4]; R];
         for q in 0..kp {
-            let bp = b.add(q * 64);
+            let bp = b.add(q * PANEL);
             let b0: __m512bh = std::mem::transmute(_mm512_loadu_si512(bp as *const _));
             let b1: __m512bh = std::mem::transmute(_mm512_loadu_si512(bp.add(16) as *const _));
             let b2: __m512bh = std::mem::transmute(_mm512_loadu_si512(bp.add(32) as *const _));
@@ -982,20 +986,12 @@ impl CustomOp1 for PackedWeight {
         *dims.last_mut().expect("checked by last_dim") = n;
         let mut out: Vec<f32> = Vec::with_capacity(m * n);
         let spare = &mut out.spare_capacity_mut()[..m * n];
-        let threads = candle_core::utils::get_num_threads().clamp(1, 64);
-        if threads == 1 || m * n < PAR_MIN || m < 2 * ROWS {
-            self.rows_into(x, spare);
-        } else {
-            // Whole blocks of ROWS rows per thread.
-            let per = m.div_ceil(threads).div_ceil(ROWS) * ROWS;
-            std::thread::scope(|sc| {
-                for (i, part) in spare.chunks_mut(per * n).enumerate() {
-                    let rows = part.len() / n;
-                    let x = &x[i * per * k..(i * per + rows) * k];
-                    sc.spawn(move || self.rows_into(x, part));
-                }
-            });
-        }
+        // One row a unit, whole blocks of ROWS rows per thread.
+        let parallel = m * n >= PAR_MIN && m >= 2 * ROWS;
+        par_chunks(spare, n, ROWS, parallel, |first, part| {
+            let rows = part.len() / n;
+            self.rows_into(&x[first * k..(first + rows) * k], part);
+        });
         // SAFETY: `rows_into` wrote all `m · n` values (every row, every panel of 64 columns).
         unsafe { out.set_len(m * n) };
         Ok((CpuStorage::F32(out), Shape::from(dims)))
