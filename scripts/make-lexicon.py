@@ -14,8 +14,11 @@ text, while a listed name would pull the whole name together.
 With --split-names, three-character names are left out and their given names listed instead
 (习近平 → 近平), so the features point at PKU's 习 近平; a given name is not added where a longer
 listed word contains the name (邓小平理论: listing 小平 would cut it).
+With --extra FILE (repeatable), the words of another word list are added: the first
+tab-separated column of each line, kept where it is 2-8 Chinese characters; the personal-name
+rules above apply to them too (a three-character CC-CEDICT name left out stays out).
   usage: scripts/make-lexicon.py [CEDICT.txt.gz] [--drop-split GOLD] [--drop-names | --split-names]
-         > lexicon.txt
+         [--extra FILE ...] > lexicon.txt
 (default input: ../shared/data/cedict/cedict_1_0_ts_utf-8_mdbg.txt.gz)
 """
 import argparse
@@ -32,6 +35,7 @@ names_opt.add_argument("--drop-names", action="store_true", help="leave out Chin
 names_opt.add_argument(
     "--split-names", action="store_true", help="list the given names of personal names instead"
 )
+ap.add_argument("--extra", action="append", default=[], metavar="FILE", help="another word list")
 args = ap.parse_args()
 
 han = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0002ffff]{2,8}$")
@@ -63,6 +67,11 @@ with gzip.open(args.cedict, "rt", encoding="utf-8") as f:
             m = entry.match(line)
             (names if m and is_name(*m.groups()) else other).add(parts[1])
 print(f"{len(words)} CC-CEDICT words", file=sys.stderr)
+for path in args.extra:
+    with open(path, encoding="utf-8") as f:
+        extra = {w for w in (line.split("\t")[0].strip() for line in f) if han.match(w)}
+    print(f"{len(extra - words)} more words from {path}", file=sys.stderr)
+    words |= extra
 
 names -= other  # 王震 the general stays out, a word that is also a name stays in
 if args.drop_names:
