@@ -844,10 +844,27 @@ unsafe fn panel_kernel<const ROWS_: usize>(
                 acc[3] = _mm512_fmadd_ps(x, b3, acc[3]);
             }
         }
-        for (r, acc) in acc.iter().enumerate() {
-            for (j, v) in acc.iter().enumerate() {
-                _mm512_storeu_ps(c.add(r * ldc + j * 16), *v);
-            }
+        store_tile(&acc, c, ldc);
+    }
+}
+
+/// Writes the `ROWS_` × 64 accumulators of [`panel_kernel`] or [`bf16_kernel`] to `c`.
+///
+/// # Safety
+/// The CPU has AVX-512F; `c` has room for `ROWS_` rows of 64 values `ldc` apart.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn store_tile<const ROWS_: usize>(
+    acc: &[[std::arch::x86_64::__m512; 4]; ROWS_],
+    c: *mut f32,
+    ldc: usize,
+) {
+    use std::arch::x86_64::*;
+    for (r, acc) in acc.iter().enumerate() {
+        for (j, v) in acc.iter().enumerate() {
+            // SAFETY: the caller guarantees `c` has room for every row and column written.
+            unsafe { _mm512_storeu_ps(c.add(r * ldc + j * 16), *v) };
         }
     }
 }
@@ -922,11 +939,7 @@ unsafe fn bf16_kernel<const R: usize>(
                 acc[3] = _mm512_dpbf16_ps(acc[3], av, b3);
             }
         }
-        for (r, acc) in acc.iter().enumerate() {
-            for (j, v) in acc.iter().enumerate() {
-                _mm512_storeu_ps(c.add(r * ldc + j * 16), *v);
-            }
-        }
+        store_tile(&acc, c, ldc);
     }
 }
 
