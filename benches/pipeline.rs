@@ -8,8 +8,8 @@ use std::sync::atomic::AtomicBool;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use fenci::generate::{Ask, Generator, Sampling};
-use fenci::model::ModelFiles;
 use fenci::segment::Segmenter;
+use fenci::tagger::ModelFiles;
 use fenci::train::{self, LmTrainConfig, LmTrainer, TrainConfig, Trainer};
 
 const GOLD: &str = include_str!("../data/replay/pku1998-train-sample.txt");

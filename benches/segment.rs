@@ -3,9 +3,9 @@
 //! Run: `cargo bench --bench segment`.
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use fenci::explain::{explain, Dictionary};
-use fenci::model::ModelFiles;
 use fenci::segment::Segmenter;
 use fenci::store::Settings;
+use fenci::tagger::ModelFiles;
 use fenci::tui::app::{App, Event, WorkerMsg};
 use fenci::tui::view::{render, Theme};
 use ratatui::{backend::TestBackend, Terminal};
@@ -66,7 +66,9 @@ fn benches(c: &mut Criterion) {
         .unwrap();
     app.update(Event::Worker(WorkerMsg::Turn {
         id,
-        result: fenci::tui::analyse(&seg, dict, &s20).map(Box::new),
+        result: fenci::tui::analyse(&seg, dict, &s20)
+            .map(Box::new)
+            .map_err(|e| e.to_string()),
     }));
     let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
     let th = Theme { color: true };

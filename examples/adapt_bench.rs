@@ -12,8 +12,8 @@
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use fenci::model::ModelFiles;
 use fenci::segment::Segmenter;
+use fenci::tagger::ModelFiles;
 use fenci::train::{adapt_with, evaluate, generated_sentences, read_gold, AdaptConfig};
 
 fn main() -> anyhow::Result<()> {

@@ -11,8 +11,8 @@
 use std::io::{BufRead, BufReader, Read, Write};
 
 use anyhow::Context;
-use fenci::model::ModelFiles;
 use fenci::segment::Segmenter;
+use fenci::tagger::ModelFiles;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 

@@ -1,11 +1,57 @@
 //! Slash commands: the table (name, arguments, one-line help, detail), parsing, Tab completion
 //! and "did you mean" suggestions. Pure functions; the App decides what a command does.
 
+/// What a slash command does: the App matches this exhaustively, so a command in the table
+/// without a handler does not compile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmd {
+    /// `/help [COMMAND]`
+    Help,
+    /// `/model [ID|VERSION]`
+    Model,
+    /// `/explain full|brief|off`
+    Explain,
+    /// `/demo`
+    Demo,
+    /// `/temp T`
+    Temp,
+    /// `/top-p P`
+    TopP,
+    /// `/seed N`
+    Seed,
+    /// `/save FILE`
+    Save,
+    /// `/clear`
+    Clear,
+    /// `/quit`
+    Quit,
+    /// `/fix WORD …`
+    Fix,
+    /// `/train`
+    Train,
+    /// `/undo`
+    Undo,
+    /// `/dict [add|rm WORD]`
+    Dict,
+    /// `/corrections`
+    Corrections,
+    /// `/edit`
+    Edit,
+    /// `/cancel`
+    Cancel,
+    /// `/examples WORD [N]`
+    Examples,
+    /// `/lm [ID]`
+    Lm,
+}
+
 /// One slash command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CommandSpec {
     /// Name without the slash.
     pub name: &'static str,
+    /// What it does.
+    pub cmd: Cmd,
     /// Argument synopsis.
     pub args: &'static str,
     /// One line for `/help`.
@@ -20,6 +66,7 @@ pub struct CommandSpec {
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "help",
+        cmd: Cmd::Help,
         args: "[COMMAND]",
         summary: "list commands, or explain one",
         detail: "/help lists every command with one line each; /help CMD shows the details of CMD.",
@@ -27,6 +74,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "model",
+        cmd: Cmd::Model,
         args: "[ID|VERSION]",
         summary: "show or switch the model (hub id, directory, version)",
         detail: "Shows the active model and the versions trained on your corrections; /model ID \
@@ -37,6 +85,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "explain",
+        cmd: Cmd::Explain,
         args: "full|brief|off",
         summary: "how much each turn explains",
         detail: "full: words with pinyin, English gloss, boundary confidence and alternatives; \
@@ -45,6 +94,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "demo",
+        cmd: Cmd::Demo,
         args: "",
         summary: "teaching mode: big spacing, one word per keypress",
         detail: "Toggles teaching mode for a projector: sentences are shown with wide spacing \
@@ -54,6 +104,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "temp",
+        cmd: Cmd::Temp,
         args: "T",
         summary: "sampling temperature for examples (0 = greedy)",
         detail: "Sets the temperature used when generating example sentences, 0 to 2. \
@@ -62,6 +113,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "top-p",
+        cmd: Cmd::TopP,
         args: "P",
         summary: "nucleus sampling threshold for examples",
         detail: "Sets top-p (0 < P <= 1) for generating example sentences. Saved across sessions.",
@@ -69,6 +121,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "seed",
+        cmd: Cmd::Seed,
         args: "N",
         summary: "random seed for examples",
         detail: "Sets the seed for generating example sentences: the same seed and settings give \
@@ -77,6 +130,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "save",
+        cmd: Cmd::Save,
         args: "FILE",
         summary: "save the transcript as Markdown",
         detail: "Writes every turn (sentence, words, pinyin, glosses) to FILE as Markdown.",
@@ -84,6 +138,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "clear",
+        cmd: Cmd::Clear,
         args: "",
         summary: "clear the transcript",
         detail: "Removes every turn from the screen (history and settings are kept).",
@@ -91,6 +146,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "quit",
+        cmd: Cmd::Quit,
         args: "",
         summary: "leave fenci",
         detail: "Leaves fenci. Ctrl-C twice on an empty line does the same.",
@@ -98,6 +154,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "fix",
+        cmd: Cmd::Fix,
         args: "WORD WORD …",
         summary: "correct the last sentence: /fix 迈向 充满 希望",
         detail: "Gives the right words of the last sentence, separated by spaces: /fix 迈向 充满 希望 的 新 世纪. The characters must match the sentence (you are told where they differ). Corrections are saved at once and never lost; /train teaches them to the model. Press e to correct with the boundary editor instead.",
@@ -105,6 +162,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "train",
+        cmd: Cmd::Train,
         args: "",
         summary: "learn from your corrections (in the background)",
         detail: "Fine-tunes the active model on your corrections in the background: lower layers frozen, weights kept near the original, original sentences replayed, corrected words placed in other sentences. Progress shows in the status bar; Esc or /cancel stops it and keeps the current model. When it finishes you see each corrected sentence before and after, and the F1 on a small held-out set before and after.",
@@ -112,6 +170,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "undo",
+        cmd: Cmd::Undo,
         args: "",
         summary: "return to the previous model version",
         detail: "Makes the version the active one was trained from active again (bit-identical to before). /model lists the versions.",
@@ -119,6 +178,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "dict",
+        cmd: Cmd::Dict,
         args: "[add|rm WORD]",
         summary: "your dictionary: words always kept whole",
         detail: "/dict lists your words; /dict add WORD adds one (it is never split or merged with neighbours from now on); /dict rm WORD removes it. Saved across sessions.",
@@ -126,6 +186,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "corrections",
+        cmd: Cmd::Corrections,
         args: "",
         summary: "list your corrections",
         detail: "Lists every saved correction and whether the active model was trained on it.",
@@ -133,6 +194,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "edit",
+        cmd: Cmd::Edit,
         args: "",
         summary: "correct the last sentence in the boundary editor",
         detail: "Opens the boundary editor on the last sentence (also: e in inspect mode): ←/→ move between characters, Space toggles a word boundary before the character, Enter saves the correction, Esc cancels.",
@@ -140,6 +202,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "cancel",
+        cmd: Cmd::Cancel,
         args: "",
         summary: "stop the running job (training, segmenting)",
         detail: "Stops the running background job; the current model stays active.",
@@ -147,6 +210,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "examples",
+        cmd: Cmd::Examples,
         args: "WORD [N]",
         summary: "write N example sentences using WORD (default 3)",
         detail: "Writes N (1-20, default 3) sentences that contain WORD with the language model, \
@@ -158,6 +222,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "lm",
+        cmd: Cmd::Lm,
         args: "[ID]",
         summary: "show or switch the language model for /examples",
         detail: "/lm shows the language model; /lm ID loads another: `default` (built in, \

@@ -11,6 +11,7 @@ use ratatui::Frame;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::app::{App, Mode, Turn, TurnBody, TurnData};
+use crate::store::Explain;
 
 /// Below this boundary confidence a boundary is flagged as uncertain.
 pub const LOW_CONFIDENCE: f32 = 0.8;
@@ -136,7 +137,7 @@ fn pad(s: &str, w: usize) -> String {
 /// The lines of one segmented turn at `cols` columns. `selected`: the inspected word.
 pub fn turn_lines(
     d: &TurnData,
-    explain: &str,
+    explain: Explain,
     demo: bool,
     revealed: Option<usize>,
     selected: Option<usize>,
@@ -145,8 +146,8 @@ pub fn turn_lines(
 ) -> Vec<Line<'static>> {
     let words = &d.seg.words;
     let shown = revealed.unwrap_or(words.len()).min(words.len());
-    let full = explain == "full" || demo;
-    let brief = explain == "brief";
+    let full = explain == Explain::Full || demo;
+    let brief = explain == Explain::Brief;
     let gloss_max = if demo { 24 } else { (cols / 5).clamp(8, 18) };
     // Split probability at each word boundary (between word i-1 and i).
     let split_prob = |i: usize| -> Option<f32> {
@@ -373,7 +374,7 @@ fn turn_block(app: &App, ti: usize, t: &Turn, cols: usize, th: &Theme) -> Vec<Li
             };
             out.extend(turn_lines(
                 d,
-                &app.settings.explain,
+                app.settings.explain,
                 app.demo,
                 t.revealed,
                 sel,

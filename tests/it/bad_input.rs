@@ -1,6 +1,6 @@
 //! Broken model directories and hostile text: clear errors naming the file, never a panic.
-use fenci::model::{LabelScheme, ModelFiles};
 use fenci::segment::Segmenter;
+use fenci::tagger::{LabelScheme, ModelFiles};
 
 use crate::util::{tempdir, tiny_model, write_model};
 

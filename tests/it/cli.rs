@@ -3,7 +3,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use fenci::model::LabelScheme;
+use fenci::tagger::LabelScheme;
 
 use crate::util::{tempdir, tiny_model, toy_corpus, write_model};
 

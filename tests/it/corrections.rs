@@ -2,9 +2,9 @@
 use std::process::Command;
 use std::time::Duration;
 
-use fenci::model::ModelFiles;
 use fenci::segment::Segmenter;
 use fenci::store::{CorrectionStore, UserDict, Versions};
+use fenci::tagger::ModelFiles;
 
 use crate::cli::fenci;
 use crate::util::tempdir;
@@ -151,7 +151,9 @@ fn training_on_corrections_learns_them_and_undo_is_exact() {
         fenci(&["segment"], input.as_bytes(), d.path()).stdout,
         before
     );
-    let (_, active) = fenci::train::load_active(d.path()).unwrap();
+    let (_, active) = fenci::service::Service::new(d.path())
+        .load_active()
+        .unwrap();
     let emb = ModelFiles::embedded().unwrap();
     let a = Segmenter::new(&active)
         .unwrap()
@@ -190,7 +192,8 @@ fn kill_9_during_training_leaves_a_loadable_model_and_every_correction() {
         std::thread::sleep(Duration::from_millis(ms));
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
-        let (name, files) = fenci::train::load_active(d.path())
+        let (name, files) = fenci::service::Service::new(d.path())
+            .load_active()
             .unwrap_or_else(|e| panic!("iteration {i}: active model not loadable: {e}"));
         Segmenter::new(&files).unwrap().segment("我爱北京").unwrap();
         let l = CorrectionStore::new(d.path()).load().unwrap();

@@ -1,7 +1,7 @@
 //! The built-in default model: it loads, segments everyday sentences sensibly, and its files
 //! match the checksums in its model card.
-use fenci::model::{embedded, ModelFiles};
 use fenci::segment::Segmenter;
+use fenci::tagger::{embedded, ModelFiles};
 use sha2::{Digest, Sha256};
 
 #[test]

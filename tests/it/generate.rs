@@ -433,7 +433,7 @@ fn corrupt_lm_weights_are_clear_errors() {
     t.insert("model.embed_tokens.weight".into(), nan);
     let mut named: Vec<(String, Tensor)> = t.into_iter().collect();
     named.sort_by(|a, b| a.0.cmp(&b.0));
-    let bytes = fenci::model::safetensors_bytes(&named, false).unwrap();
+    let bytes = fenci::tagger::safetensors_bytes(&named, false).unwrap();
     let f = LmFiles::from_parts(&files.config_json, tok.as_bytes(), vec![bytes], "lm").unwrap();
     let e = f.build().unwrap_err();
     assert!(e.to_string().contains("NaN"), "{e}");
@@ -468,8 +468,8 @@ fn a_saved_lm_loads_and_generates_the_same() {
 
 #[test]
 fn generated_augmentation_keeps_the_corrected_words_whole() {
-    use fenci::model::LabelScheme;
     use fenci::segment::Segmenter;
+    use fenci::tagger::LabelScheme;
     let tagger = crate::util::tiny_model(&LabelScheme::bmes(), 1, 16, 64, 3);
     let seg = Segmenter::new(&tagger).unwrap();
     let mut g = Generator::new(trained_tiny_lm()).unwrap();
@@ -610,7 +610,7 @@ fn tiny_qwen3() -> LmFiles {
         t.push((format!("{p}.mlp.down_proj.weight"), rnd(&[h, inter])));
     }
     t.push(("model.norm.weight".into(), ones(h)));
-    let weights = fenci::model::safetensors_bytes(&t, false).unwrap();
+    let weights = fenci::tagger::safetensors_bytes(&t, false).unwrap();
     let tok_json = tok.to_string(false).unwrap();
     LmFiles::from_parts(
         &cfg.to_string(),

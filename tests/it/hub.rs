@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use candle_core::{Device, Tensor};
 use fenci::hub::{self, DownloadEvent, HubError, HubOptions, ModelSpec, NoProgress};
-use fenci::model::{LabelScheme, ModelFiles};
 use fenci::segment::Segmenter;
+use fenci::tagger::{LabelScheme, ModelFiles};
 use sha2::{Digest, Sha256};
 
 use crate::util::{tempdir, tiny_model, toy_corpus};
@@ -987,7 +987,7 @@ fn a_model_with_dictionary_features_downloads_its_word_list() {
     let hub = MockHub::start();
     let mut model = bmes_model();
     model
-        .add_word_features(fenci::lexicon::WordSet::parse("北京\n天安门\n学习\n"))
+        .add_word_features(fenci::text::WordSet::parse("北京\n天安门\n学习\n"))
         .unwrap();
     let d = tempdir();
     model.save_dir(d.path(), false).unwrap();
@@ -1459,7 +1459,9 @@ fn tui_app_downloads_a_hub_model_with_progress() {
     }
     let acts = app.update(Event::Key(KeyEvent::from(KeyCode::Enter)));
     assert!(
-        acts.contains(&Action::SwitchModel("owner/tui".into())),
+        acts.contains(&Action::Data(fenci::tui::app::DataAction::SwitchModel(
+            "owner/tui".into()
+        ))),
         "{acts:?}"
     );
     // the runner sends a hub id to the worker as a Load job

@@ -8,6 +8,7 @@ mod default_model;
 mod e2e;
 mod generate;
 mod hub;
+mod layers;
 mod model;
 mod reliability;
 mod segment_props;

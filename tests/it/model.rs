@@ -2,8 +2,8 @@
 use std::collections::HashMap;
 
 use candle_core::{DType, Device, Tensor, Var};
-use fenci::model::{self, BertTagger, LabelScheme, ModelFiles};
 use fenci::segment::Segmenter;
+use fenci::tagger::{self, BertTagger, LabelScheme, ModelFiles};
 
 use crate::util::{tempdir, tiny_model, write_model};
 
@@ -21,14 +21,14 @@ fn gradients_match_finite_differences() {
     // F64 so central differences are precise. Every parameter group is checked: embeddings and
     // their LayerNorm, attention, both LayerNorms of each layer, feed-forward, classifier.
     let mut m = tiny_model(&LabelScheme::bmes(), 2, 8, 16, 3);
-    m.add_word_features(fenci::lexicon::WordSet::parse("我们\n"))
+    m.add_word_features(fenci::text::WordSet::parse("我们\n"))
         .unwrap();
     let tensors: Vec<(String, Tensor)> = m
         .sorted_tensors()
         .into_iter()
         .map(|(n, t)| (n, t.to_dtype(DType::F64).unwrap()))
         .collect();
-    let vm = model::varmap_from(&tensors).unwrap();
+    let vm = tagger::varmap_from(&tensors).unwrap();
     let tagger = BertTagger::from_varmap(&m.config, &vm).unwrap();
     let dev = Device::Cpu;
     let ids = Tensor::new(&[[2u32, 5, 9, 11, 3, 0], [2, 7, 6, 8, 20, 3]], &dev).unwrap();

@@ -19,9 +19,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fenci::model::{BertConfig, LabelScheme, ModelFiles, VocabSource};
 use fenci::segment::{CharTokenizer, Segmenter};
 use fenci::store::{Correction, CorrectionStore, Versions};
+use fenci::tagger::{BertConfig, LabelScheme, ModelFiles, VocabSource};
 
 use crate::util::{tempdir, tiny_model, toy_corpus, vocab_txt, write_model};
 
@@ -158,7 +158,9 @@ fn tokenizer_json() -> serde_json::Value {
 /// is wrong.
 mod fuzz {
     use super::*;
-    use fenci::tui::app::{Action, App, Event, ModelInfo, TurnBody, TurnData, WorkerMsg};
+    use fenci::tui::app::{
+        Action, App, DataAction, Event, ModelInfo, TurnBody, TurnData, WorkerMsg,
+    };
     use fenci::tui::commands::{self, complete, parse, suggest, ParseError, COMMANDS};
     use proptest::prelude::*;
     use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -321,7 +323,7 @@ mod fuzz {
             let line = format!("/fix {}", noise.clone().unwrap_or_else(|| words.join(" ")));
             let acts = enter(&mut app, &line);
             let saved = acts.iter().find_map(|a| match a {
-                Action::SaveCorrection { words, .. } => Some(words.clone()),
+                Action::Data(DataAction::SaveCorrection { words, .. }) => Some(words.clone()),
                 _ => None,
             });
             if words.concat() == sentence && !words.is_empty() {
@@ -992,7 +994,8 @@ mod crash {
             } else {
                 killed += 1;
             }
-            let (name, files) = fenci::train::load_active(home.path())
+            let (name, files) = fenci::service::Service::new(home.path())
+                .load_active()
                 .unwrap_or_else(|e| panic!("iteration {i}: active {after} does not load: {e}"));
             assert!(name == before || !ok || name == after);
             Segmenter::new(&files).unwrap().segment("我爱北京").unwrap();
@@ -1466,17 +1469,17 @@ mod disk {
             .append(vec!["我".into(), "爱".into(), "北京".into()], vec![], "v1")
             .unwrap();
         let never = std::sync::atomic::AtomicBool::new(false);
-        let e = fenci::train::train_on_corrections(
-            &home,
-            &fenci::train::AdaptConfig {
-                epochs: 1,
-                ..Default::default()
-            },
-            5,
-            &never,
-            |_| {},
-        )
-        .unwrap_err();
+        let e = fenci::service::Service::new(&home)
+            .train(
+                &fenci::train::AdaptConfig {
+                    epochs: 1,
+                    ..Default::default()
+                },
+                5,
+                &never,
+                |_| {},
+            )
+            .unwrap_err();
         let msg = format!("{:#}", anyhow::Error::from(e));
         assert!(msg.contains("free space"), "{msg}");
         assert_eq!(versions.active(), "v1");

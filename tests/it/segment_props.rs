@@ -2,8 +2,8 @@
 //! valid, nothing panics.
 use std::sync::OnceLock;
 
-use fenci::model::{LabelScheme, Tag};
 use fenci::segment::{decode, Constraints, Segmentation, Segmenter};
+use fenci::tagger::{LabelScheme, Tag};
 use proptest::prelude::*;
 
 use crate::util::tiny_model;
@@ -227,7 +227,7 @@ fn fullwidth_and_halfwidth_see_the_same_tokens() {
 fn traditional_characters_are_looked_up_by_their_simplified_forms() {
     // The toy vocabulary is simplified; features are matched on the simplified text too.
     let mut m = tiny_model(&LabelScheme::bmes(), 1, 32, 64, 5);
-    m.add_word_features(fenci::lexicon::WordSet::parse("北京\n天安门\n学习\n"))
+    m.add_word_features(fenci::text::WordSet::parse("北京\n天安门\n学习\n"))
         .unwrap();
     let s = Segmenter::new(&m).unwrap();
     let a = s
@@ -266,7 +266,7 @@ fn a_big_batch_scores_every_line_as_alone() {
     // Enough lines of mixed lengths for several batches, which run on parallel threads; a
     // model with dictionary features, so token types travel with their lines too.
     let mut m = tiny_model(&LabelScheme::bmes(), 2, 32, 64, 23);
-    m.add_word_features(fenci::lexicon::WordSet::parse("北京\n天安门\n学习\n"))
+    m.add_word_features(fenci::text::WordSet::parse("北京\n天安门\n学习\n"))
         .unwrap();
     let s = Segmenter::new(&m).unwrap();
     let lines: Vec<String> = (0..400)

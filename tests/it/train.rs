@@ -2,8 +2,8 @@
 //! masked-LM pretraining learns raw text through the encoder.
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use fenci::model::{LabelScheme, ModelFiles};
 use fenci::segment::Segmenter;
+use fenci::tagger::{LabelScheme, ModelFiles};
 use fenci::train::{Pretrainer, Progress, TrainConfig, Trainer};
 
 use crate::util::{tempdir, tiny_model, toy_corpus};
@@ -268,7 +268,7 @@ fn progress_counts_every_step_with_random_cuts_and_swaps() {
     // planned total must still be the number of steps taken, so the bar and the schedule end.
     let data = toy_corpus(60);
     let mut init = tiny_model(&LabelScheme::bmes(), 1, 32, 32, 3);
-    init.add_word_features(fenci::lexicon::WordSet::parse(
+    init.add_word_features(fenci::text::WordSet::parse(
         "学习\n电影\n老师\n图书\n咖啡\n公园\n",
     ))
     .unwrap();

@@ -3,11 +3,13 @@
 //! explainer over fixed scores and a small dictionary, so the snapshots do not move when the
 //! built-in model is retrained.
 use fenci::explain::{explain, Dictionary};
-use fenci::model::{LabelScheme, VocabSource};
+use fenci::tagger::{LabelScheme, VocabSource};
 
 use fenci::segment::{CharTokenizer, Constraints, Segmentation};
 use fenci::store::Settings;
-use fenci::tui::app::{Action, App, Event, Mode, ModelInfo, TurnBody, TurnData, WorkerMsg};
+use fenci::tui::app::{
+    Action, App, DataAction, Event, Mode, ModelInfo, TurnBody, TurnData, WorkerMsg,
+};
 use fenci::tui::view::{render, Theme};
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -263,7 +265,9 @@ fn history_completion_and_commands() {
     app.update(ctrl('u'));
     // settings commands validate and persist
     let acts = enter(&mut app, "/explain brief");
-    assert!(matches!(&acts[1], Action::SaveSettings(s) if s.explain == "brief"));
+    assert!(
+        matches!(&acts[1], Action::SaveSettings(s) if s.explain == fenci::store::Explain::Brief)
+    );
     enter(&mut app, "/top-p 1.5");
     assert!(
         matches!(&app.turns.last().unwrap().body, TurnBody::Error(e) if e.contains("0 < P ≤ 1"))
@@ -383,10 +387,10 @@ fn fix_checks_the_characters_and_saves() {
         other => panic!("{other:?}"),
     }
     let acts = enter(&mut app, "/fix 我 爱 北京天安门");
-    assert!(acts.contains(&Action::SaveCorrection {
+    assert!(acts.contains(&Action::Data(DataAction::SaveCorrection {
         words: vec!["我".into(), "爱".into(), "北京天安门".into()],
         model_output: vec!["我".into(), "爱".into(), "北京".into(), "天安门".into()],
-    }));
+    })));
 }
 
 #[test]
@@ -408,7 +412,7 @@ fn boundary_editor_toggles_and_saves() {
     let acts = app.update(key(KeyCode::Enter));
     assert_eq!(app.mode, Mode::Normal);
     assert!(
-        matches!(&acts[..], [Action::SaveCorrection { words, .. }] if words == &["我", "爱", "北", "京天安门"])
+        matches!(&acts[..], [Action::Data(DataAction::SaveCorrection { words, .. })] if words == &["我", "爱", "北", "京天安门"])
     );
 }
 
@@ -416,7 +420,7 @@ fn boundary_editor_toggles_and_saves() {
 fn training_progress_and_result_views() {
     let mut app = ready_app();
     let acts = enter(&mut app, "/train");
-    assert!(acts.contains(&Action::Train));
+    assert!(acts.contains(&Action::Data(DataAction::Train)));
     app.update(Event::Worker(WorkerMsg::TrainProgress {
         step: 37,
         total: 120,
@@ -494,7 +498,7 @@ fn examples_stream_then_are_explained() {
     // An explained example is corrected like any sentence.
     let acts = enter(&mut app, "/fix 我 学 习 中文");
     assert!(
-        acts.iter().any(|a| matches!(a, Action::SaveCorrection { words, .. } if words.join(" ") == "我 学 习 中文")),
+        acts.iter().any(|a| matches!(a, Action::Data(DataAction::SaveCorrection { words, .. }) if words.join(" ") == "我 学 习 中文")),
         "{acts:?}"
     );
     app.turns.retain(|t| !t.input.starts_with("/fix"));

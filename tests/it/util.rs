@@ -1,7 +1,7 @@
 //! Fixtures built in code: a small vocabulary, tiny random models, a toy corpus.
 #![allow(dead_code)]
 
-use fenci::model::{LabelScheme, ModelFiles, VocabSource};
+use fenci::tagger::{LabelScheme, ModelFiles, VocabSource};
 use fenci::train;
 
 /// Characters of the toy corpus, plus a few for property tests.

@@ -1,9 +1,9 @@
 //! Dictionary features: token-type ids from a word list, shipped with the model as lexicon.txt.
 use std::sync::atomic::AtomicBool;
 
-use fenci::lexicon::WordSet;
-use fenci::model::{LabelScheme, ModelError, ModelFiles, WORDS_FILE};
 use fenci::segment::Segmenter;
+use fenci::tagger::{LabelScheme, ModelError, ModelFiles, WORDS_FILE};
+use fenci::text::WordSet;
 use fenci::train::{self, TrainConfig, Trainer};
 
 use crate::util::{tempdir, tiny_model, CJK};

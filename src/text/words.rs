@@ -1,19 +1,14 @@
-//! Word lists matched against text, two ways:
-//!
-//! * [`WordFeatures`]: dictionary features for the tagger's *input*. Each unit gets a token-type
-//!   id saying how the dictionary's words meet it (longest word starting there, longest ending
-//!   there, inside a word or not). A model trained with them (config.json names its word list
-//!   in `fenci_word_features`) learns how far to trust the dictionary, which helps on words the
-//!   training text never showed. The model stays a plain `BertForTokenClassification`; the one
-//!   extra is that `token_type_ids` must be computed this way.
-//! * [`Lexicon`]: a soft word prior at decode time, added to the tagger's log-probabilities.
-//!
-//! Both match words only on unit edges and never across whitespace, through [`WordSet`].
+//! Word lists found in text on unit edges: [`WordSet`], and [`WordFeatures`], the dictionary
+//! features for a tagger's *input*. Each unit gets a token-type id saying how the dictionary's
+//! words meet it (longest word starting there, longest ending there, inside a word or not). A
+//! model trained with them (config.json names its word list in `fenci_word_features`) learns how
+//! far to trust the dictionary, which helps on words the training text never showed. The model
+//! stays a plain `BertForTokenClassification`; the one extra is that `token_type_ids` must be
+//! computed this way. Words match only on unit edges and never across whitespace.
 
 use std::collections::HashSet;
 
-use crate::model::{LabelScheme, Tag};
-use crate::segment::{to_halfwidth, Units};
+use super::{to_halfwidth, Units};
 
 /// Rows of the token-type table a model with word features needs.
 pub const FEATURE_TYPES: usize = 32;
@@ -163,55 +158,6 @@ impl WordFeatures {
 
 /// A soft word prior at decode time: wherever a lexicon word occurs in the text (on unit edges,
 /// no whitespace inside), the tags that make it one word get `weight` added to their
-/// log-probabilities. Unlike forced words ([`crate::segment::Constraints::force_words`]) the
-/// model can still overrule it; overlapping matches compete in the Viterbi search.
-#[derive(Debug, Clone, Default)]
-pub struct Lexicon {
-    set: WordSet,
-    /// Log-probability bonus per unit of a matched word.
-    pub weight: f32,
-}
-
-impl Lexicon {
-    /// A lexicon of `words` (those of at least two characters are kept).
-    pub fn new(words: impl IntoIterator<Item = String>, weight: f32) -> Self {
-        Self {
-            set: WordSet::new(words),
-            weight,
-        }
-    }
-
-    /// Number of words.
-    pub fn len(&self) -> usize {
-        self.set.len()
-    }
-
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.set.is_empty()
-    }
-
-    /// Adds the bonus for every occurrence in `text` to `log_probs` (`units × labels`).
-    pub fn apply(&self, text: &str, units: &Units, scheme: &LabelScheme, log_probs: &mut [f32]) {
-        if self.weight == 0.0 {
-            return;
-        }
-        let l = scheme.len();
-        self.set.for_each_match(text, units, |a, b, _| {
-            for (k, tag) in scheme.word_tags(b - a + 1).into_iter().enumerate() {
-                if let Some(v) = log_probs.get_mut((a + k) * l + tag) {
-                    *v += self.weight;
-                }
-            }
-            if scheme.is_bi() && b + 1 < units.len() {
-                if let Some(v) = log_probs.get_mut((b + 1) * l + scheme.id(Tag::Begin)) {
-                    *v += self.weight;
-                }
-            }
-        });
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,122 @@
+//! `fenci examples WORD`: example sentences from the LM, one per line, streamed.
+
+use std::io::{self, Write};
+
+use anyhow::Result;
+use clap::Args;
+
+use std::sync::atomic::Ordering;
+
+use super::report::cancel_on_ctrl_c;
+
+/// `fenci examples`.
+#[derive(Debug, Args)]
+pub struct ExamplesArgs {
+    /// The word the sentences must contain.
+    word: String,
+    /// How many sentences.
+    #[arg(short, default_value_t = 5)]
+    n: usize,
+    /// Sampling temperature: 0 is greedy (the same sentence every time), higher is more varied.
+    #[arg(long, short)]
+    temperature: Option<f64>,
+    /// Nucleus sampling: sample from the likeliest tokens up to this probability (1 = off).
+    #[arg(long)]
+    top_p: Option<f64>,
+    /// Sample from the k likeliest tokens only (0 = off).
+    #[arg(long, default_value_t = 0)]
+    top_k: usize,
+    /// Random seed (default: the one in your settings).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Penalty for repeating recent tokens (1 = off).
+    #[arg(long, default_value_t = 1.1)]
+    repeat_penalty: f32,
+    /// Most tokens per sentence.
+    #[arg(long, default_value_t = 60)]
+    max_tokens: usize,
+    /// Learner level for instruct prompts ({level} in prompts/examples.md).
+    #[arg(long, default_value = "HSK 3")]
+    level: String,
+    /// Language model: `default` (built in), a directory, or a hub id such as
+    /// Qwen/Qwen2.5-0.5B-Instruct (default: the one in your settings).
+    #[arg(long, value_name = "LM")]
+    lm: Option<String>,
+    /// Print timing (first token, tokens/s) and distinct-2 on stderr.
+    #[arg(long)]
+    stats: bool,
+}
+
+/// The language model named by `spec` (`default`, a directory or a hub id), with download
+/// progress on stderr.
+pub fn load_lm(spec: &str) -> Result<crate::generate::Generator> {
+    let cancel = cancel_on_ctrl_c("cancelling the download…");
+    let mut progress = crate::hub::TerminalProgress::new();
+    let (files, _) = crate::hub::resolve_lm(
+        spec,
+        &crate::hub::HubOptions::from_env(),
+        &mut progress,
+        &cancel,
+    )?;
+    Ok(crate::generate::Generator::new(files)?)
+}
+
+pub(super) fn examples_cmd(a: ExamplesArgs) -> Result<i32> {
+    let dir = crate::store::data_dir().ok();
+    let (settings, _) = dir
+        .as_deref()
+        .map(crate::store::Settings::load)
+        .unwrap_or_default();
+    let spec = a.lm.clone().unwrap_or_else(|| settings.lm.clone());
+    let mut generator = load_lm(&spec)?;
+    let sampling = crate::generate::Sampling {
+        temperature: a.temperature.unwrap_or(settings.temperature),
+        top_p: a.top_p.unwrap_or(settings.top_p),
+        top_k: a.top_k,
+        seed: a.seed.unwrap_or(settings.seed),
+        repeat_penalty: a.repeat_penalty,
+        max_tokens: a.max_tokens,
+        ..Default::default()
+    };
+    let cancel = cancel_on_ctrl_c("stopping…");
+    let stdout = io::stdout();
+    let (sentences, stats) = generator.examples(
+        &crate::generate::Ask::new(&a.word, a.n)
+            .level(&a.level)
+            .prompts(dir.as_deref()),
+        &sampling,
+        &cancel,
+        |ev| {
+            if let crate::generate::ExampleEvent::Done { sentence, .. } = ev {
+                let mut out = stdout.lock();
+                let _ = writeln!(out, "{sentence}");
+                let _ = out.flush();
+            }
+        },
+    )?;
+    if a.stats {
+        eprintln!(
+            "lm: {}  sentences: {}  tokens: {}  first token: {:.0} ms  decoding: {:.1} tokens/s  distinct-2: {:.3}",
+            generator.source(),
+            sentences.len(),
+            stats.tokens,
+            stats.first_token_s * 1000.0,
+            stats.tokens_per_s(),
+            crate::generate::distinct_n(&sentences, 2)
+        );
+    }
+    if sentences.len() < a.n {
+        eprintln!(
+            "only {} of {} sentences contained {:?}",
+            sentences.len(),
+            a.n,
+            a.word
+        );
+        return Ok(if cancel.load(Ordering::Relaxed) {
+            130
+        } else {
+            1
+        });
+    }
+    Ok(0)
+}

@@ -1,0 +1,215 @@
+//! `fenci segment` (any input, one output line per input line, through
+//! [`crate::segment::segment_stream`]) and `fenci eval` (SIGHAN scores against a gold file).
+
+use std::collections::HashSet;
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+
+use super::{is_broken_pipe, read_text, segmenter_for, ModelArg};
+use crate::eval::{vocabulary, Scores};
+use crate::kernels::Precision;
+use crate::segment::{segment_stream, Segmenter};
+
+/// The arithmetic of the model's matrix products (`segment`, `eval`).
+#[derive(Debug, Args, Clone, Copy)]
+pub struct PrecisionArg {
+    /// `f32`: full precision, as the model was trained. `bf16`: on CPUs with AVX512-BF16 (AMD
+    /// Zen 4+, Intel Sapphire Rapids+) the matrix products round their inputs to 8 significant
+    /// bits, which makes segmenting faster and now and then moves a boundary the model was
+    /// unsure of (BENCHMARKS.md has the figures); elsewhere f32 is used, with a warning.
+    #[arg(long, value_enum, default_value = "f32", value_name = "P")]
+    precision: Precision,
+}
+
+/// `--precision`'s values are [`crate::kernels::Precision`]'s, named and explained here (the
+/// kernels know nothing of the command line).
+impl clap::ValueEnum for Precision {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Precision::F32, Precision::Bf16]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(match self {
+            Precision::F32 => clap::builder::PossibleValue::new("f32").help("F32 products"),
+            Precision::Bf16 => {
+                clap::builder::PossibleValue::new("bf16").help("BF16 products summed in F32")
+            }
+        })
+    }
+}
+
+impl PrecisionArg {
+    /// Sets it on `seg`, warning where this CPU or model cannot run it; returns whether BF16
+    /// runs.
+    fn apply(self, seg: &mut Segmenter) -> bool {
+        let p = self.precision;
+        if !seg.set_precision(p) {
+            eprintln!(
+                "warning: --precision bf16 needs a CPU with AVX512-BF16 and a model fenci runs \
+                 through its own kernels (tanh-GELU); using f32"
+            );
+            return false;
+        }
+        p == Precision::Bf16
+    }
+}
+
+/// `fenci segment`.
+#[derive(Debug, Args)]
+pub struct SegmentArgs {
+    #[command(flatten)]
+    model: ModelArg,
+    #[command(flatten)]
+    precision: PrecisionArg,
+    /// Input files (default: standard input).
+    files: Vec<PathBuf>,
+    /// Separator printed between words.
+    #[arg(long, default_value = " ")]
+    sep: String,
+}
+
+/// `fenci eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    model: ModelArg,
+    #[command(flatten)]
+    precision: PrecisionArg,
+    /// Gold file: one sentence a line, words separated by spaces.
+    #[arg(long)]
+    gold: PathBuf,
+    /// Training file whose words define OOV (out-of-vocabulary) recall.
+    #[arg(long)]
+    train: Option<PathBuf>,
+    /// Also write the predicted segmentation here.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Experimental: a soft word prior at decode time, `idioms` (CC-CEDICT idioms),
+    /// `cedict4` (CC-CEDICT words of 4+ characters) or `cedict3` (3+).
+    #[arg(long, value_name = "NAME")]
+    lexicon: Option<String>,
+    /// Log-probability bonus per character of a lexicon word.
+    #[arg(long, default_value_t = 2.0)]
+    lexicon_weight: f32,
+}
+
+pub(super) fn segment(a: SegmentArgs, threads: usize) -> Result<i32> {
+    let (mut seg, _) = segmenter_for(&a.model)?;
+    seg.set_workers(threads);
+    a.precision.apply(&mut seg);
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let res = if a.files.is_empty() {
+        segment_stream(&seg, &a.sep, &mut io::stdin().lock(), "stdin", &mut out).map_err(Into::into)
+    } else {
+        a.files.iter().try_for_each(|f| {
+            let file =
+                std::fs::File::open(f).with_context(|| format!("cannot open {}", f.display()))?;
+            let name = f.display().to_string();
+            segment_stream(&seg, &a.sep, &mut io::BufReader::new(file), &name, &mut out)
+                .map_err(Into::into)
+        })
+    }
+    .and_then(|()| Ok(out.flush()?));
+    match res {
+        Err(e) if is_broken_pipe(&e) => Ok(0),
+        Err(e) => Err(e),
+        Ok(()) => Ok(0),
+    }
+}
+
+pub(super) fn eval(a: EvalArgs, threads: usize) -> Result<i32> {
+    let (mut seg, mut model_name) = segmenter_for(&a.model)?;
+    seg.set_workers(threads);
+    if a.precision.apply(&mut seg) {
+        model_name.push_str(" (bf16)");
+    }
+    if let Some(name) = &a.lexicon {
+        let d = crate::explain::Dictionary::embedded();
+        let words = match name.as_str() {
+            "idioms" => d.headwords_where(|s| s.contains("(idiom)")),
+            "cedict4" => d
+                .headwords_where(|_| true)
+                .into_iter()
+                .filter(|w| w.chars().count() >= 4)
+                .collect(),
+            "cedict3" => d
+                .headwords_where(|_| true)
+                .into_iter()
+                .filter(|w| w.chars().count() >= 3)
+                .collect(),
+            other => bail!("--lexicon {other}: use idioms, cedict4 or cedict3"),
+        };
+        let lex = crate::segment::Lexicon::new(words, a.lexicon_weight);
+        eprintln!(
+            "lexicon {name}: {} words, weight {}",
+            lex.len(),
+            a.lexicon_weight
+        );
+        seg.set_lexicon(Some(std::sync::Arc::new(lex)));
+    }
+    let gold_text = read_text(&a.gold)?;
+    let gold: Vec<Vec<String>> = gold_text
+        .lines()
+        .map(|l| l.split_whitespace().map(str::to_string).collect())
+        .collect();
+    let vocab: Option<HashSet<String>> = match &a.train {
+        Some(t) => Some(vocabulary(&read_text(t)?)),
+        None => None,
+    };
+    let mut out = match &a.output {
+        Some(p) => Some(BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        None => None,
+    };
+    let mut scores = Scores::default();
+    let mut chars = 0usize;
+    let mut bytes = 0usize;
+    let started = Instant::now();
+    for chunk in gold.chunks(256) {
+        let lines: Vec<String> = chunk.iter().map(|w| w.concat()).collect();
+        chars += lines.iter().map(|l| l.chars().count()).sum::<usize>();
+        bytes += lines.iter().map(|l| l.len() + 1).sum::<usize>();
+        let segs = seg.segment_batch(&lines)?;
+        for (g, s) in chunk.iter().zip(&segs) {
+            let words = s.word_strs();
+            scores.add(g, &words, vocab.as_ref());
+            if let Some(o) = out.as_mut() {
+                writeln!(o, "{}", words.join(" "))?;
+            }
+        }
+    }
+    let secs = started.elapsed().as_secs_f64().max(1e-9);
+    if let Some(mut o) = out {
+        o.flush()?;
+    }
+    println!(
+        "model: {}  lines: {}  gold words: {}  predicted: {}  correct: {}",
+        model_name, scores.lines, scores.gold_words, scores.pred_words, scores.correct
+    );
+    if let Some(r) = scores.oov_recall() {
+        println!("OOV words: {} (recall {:.2}%)", scores.oov_words, r * 100.0);
+    }
+    println!(
+        "time: {secs:.2} s  ({:.0} chars/s, {:.1} KB/s)",
+        chars as f64 / secs,
+        bytes as f64 / 1024.0 / secs
+    );
+    let oov = scores
+        .oov_recall()
+        .map(|r| format!(" OOV-R={:.2}", r * 100.0))
+        .unwrap_or_default();
+    println!(
+        "P={:.2} R={:.2} F1={:.2}{oov} chars/s={:.0}",
+        scores.precision() * 100.0,
+        scores.recall() * 100.0,
+        scores.f1() * 100.0,
+        chars as f64 / secs
+    );
+    Ok(0)
+}

@@ -1,0 +1,457 @@
+//! `fenci train` (a tagger from gold text, pretraining on raw text, or the user's corrections)
+//! and `fenci train-lm` (the small LM for example sentences).
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+
+use super::report::run_reported;
+use super::user::train_corrections_cmd;
+use super::{load_model, read_text};
+use crate::tagger::{LabelScheme, ModelFiles, VocabSource};
+use crate::train::{self, TrainConfig, Trainer};
+
+/// `fenci train-lm`.
+#[derive(Debug, Args)]
+pub struct TrainLmArgs {
+    /// Raw text files (one or more; .gz is read compressed); split into sentences.
+    #[arg(long, num_args = 1..)]
+    text: Vec<PathBuf>,
+    /// Gold-segmented files, used as raw text (the spaces between words are removed).
+    #[arg(long, num_args = 1..)]
+    gold: Vec<PathBuf>,
+    /// Held-out text (raw or gold-segmented) for perplexity after each epoch.
+    #[arg(long)]
+    dev: Option<PathBuf>,
+    /// Output directory (config.json, tokenizer.json, model.safetensors).
+    #[arg(long)]
+    out: PathBuf,
+    /// Decoder layers.
+    #[arg(long, default_value_t = 4)]
+    layers: usize,
+    /// Hidden size.
+    #[arg(long, default_value_t = 256)]
+    hidden: usize,
+    /// Attention heads.
+    #[arg(long, default_value_t = 4)]
+    heads: usize,
+    /// Key/value heads (grouped-query attention).
+    #[arg(long, default_value_t = 2)]
+    kv_heads: usize,
+    /// Longest sequence the model handles (tokens).
+    #[arg(long, default_value_t = 256)]
+    max_positions: usize,
+    /// Keep characters seen at least this often (others become <unk>).
+    #[arg(long, default_value_t = 3)]
+    min_count: usize,
+    /// Passes over the data.
+    #[arg(long, default_value_t = 1)]
+    epochs: usize,
+    /// Peak learning rate.
+    #[arg(long, default_value_t = 2e-3)]
+    lr: f64,
+    /// Padded tokens per batch.
+    #[arg(long, default_value_t = 4096)]
+    batch_tokens: usize,
+    /// Longest training sentence in tokens.
+    #[arg(long, default_value_t = 96)]
+    max_tokens: usize,
+    /// Use at most this many training sentences (quick runs).
+    #[arg(long)]
+    max_sentences: Option<usize>,
+    /// Random seed.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Store the weights as F16 (half the size).
+    #[arg(long)]
+    f16: bool,
+    /// Continue from the checkpoint beside --out.
+    #[arg(long)]
+    resume: bool,
+    /// Checkpoint every this many steps.
+    #[arg(long, default_value_t = 200)]
+    checkpoint_every: usize,
+}
+
+/// `fenci train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Gold training file (one sentence a line, words separated by spaces).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Pretrain instead of tagging: teach the encoder raw text as a masked language model
+    /// (BERT's recipe, 15% of characters predicted). Files: raw text, one or more (.gz read
+    /// compressed; gold files work, their spaces are removed). The output is a tagger whose
+    /// classifier is untouched: fine-tune it with `fenci train --init OUT --data GOLD`.
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "data")]
+    mlm_text: Vec<PathBuf>,
+    /// Dev file, checked after each epoch to keep the best model: gold F1 when tagging, masked
+    /// perplexity (as raw text) with --mlm-text.
+    #[arg(long)]
+    dev: Option<PathBuf>,
+    /// Output directory (Hugging Face layout); the checkpoint goes to OUT.ckpt beside it.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Start from this model (`default` or a directory) instead of a fresh one.
+    #[arg(long, value_name = "MODEL")]
+    init: Option<String>,
+    /// Fresh model: encoder layers.
+    #[arg(long, default_value_t = 2)]
+    layers: usize,
+    /// Fresh model: hidden size.
+    #[arg(long, default_value_t = 192)]
+    hidden: usize,
+    /// Fresh model: attention heads.
+    #[arg(long, default_value_t = 4)]
+    heads: usize,
+    /// Fresh model: longest input in tokens ([CLS] and [SEP] included).
+    #[arg(long, default_value_t = 128)]
+    max_positions: usize,
+    /// Fresh model: vocab.txt to use (default: the built-in model's vocabulary).
+    #[arg(long, value_name = "FILE")]
+    vocab: Option<PathBuf>,
+    /// Fresh model: keep only vocabulary entries seen at least this often in --data.
+    #[arg(long, value_name = "MIN_COUNT")]
+    trim_vocab: Option<usize>,
+    /// Fresh model: label set, `bmes` or `bi`.
+    #[arg(long, default_value = "bmes")]
+    labels: String,
+    /// Passes over the data.
+    #[arg(long, default_value_t = 3)]
+    epochs: usize,
+    /// Peak learning rate (linear warm-up, then linear decay).
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// Padded tokens per batch.
+    #[arg(long, default_value_t = 2048)]
+    batch_tokens: usize,
+    /// Dropout probability while training.
+    #[arg(long, default_value_t = 0.1)]
+    dropout: f32,
+    /// Freeze the embeddings and the lowest N-1 layers (0: train everything).
+    #[arg(long, default_value_t = 0)]
+    freeze: usize,
+    /// Random seed.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Probability of replacing a character by [UNK] while training (robustness to unseen ones).
+    #[arg(long, default_value_t = 0.0)]
+    unk_prob: f64,
+    /// Probability of cutting a training sentence at a random word boundary.
+    #[arg(long, default_value_t = 0.0)]
+    cut_prob: f64,
+    /// Decay toward the starting weights (fine-tuning without forgetting).
+    #[arg(long, default_value_t = 0.0)]
+    anchor_decay: f64,
+    /// Give the model dictionary features from this word list (one word a line; see
+    /// scripts/make-lexicon.py for CC-CEDICT's): each character's token type then says how the
+    /// list's words meet it, and the list ships with the model as lexicon.txt. Works with
+    /// --init (the new token types start as copies of type 0) or a fresh model.
+    #[arg(long, value_name = "FILE")]
+    word_features: Option<PathBuf>,
+    /// With dictionary features: probability of swapping a training word for a same-length
+    /// word from the list that the training text never uses (teaches trust in the dictionary
+    /// for unfamiliar words).
+    #[arg(long, default_value_t = 0.0, value_name = "P")]
+    lexicon_swap: f64,
+    /// Use only the first N training sentences (smoke runs).
+    #[arg(long, value_name = "N")]
+    max_sentences: Option<usize>,
+    /// Save the weights as F16 (half the size).
+    #[arg(long)]
+    f16: bool,
+    /// Continue from the checkpoint beside --out.
+    #[arg(long)]
+    resume: bool,
+    /// Save a checkpoint every N steps.
+    #[arg(long, default_value_t = 200)]
+    checkpoint_every: usize,
+}
+
+pub(super) fn train_cmd(a: TrainArgs) -> Result<i32> {
+    if !a.mlm_text.is_empty() {
+        return pretrain_cmd(a);
+    }
+    let Some(data) = &a.data else {
+        return train_corrections_cmd();
+    };
+    let mut train_sents = train::read_gold(&read_text(data)?);
+    if let Some(n) = a.max_sentences {
+        train_sents.truncate(n);
+    }
+    if train_sents.is_empty() {
+        bail!("{}: no sentences to train on", data.display());
+    }
+    let dev = match &a.dev {
+        Some(p) => train::read_gold(&read_text(p)?),
+        None => vec![],
+    };
+    let texts: Vec<String> = train_sents.iter().map(|w| w.concat()).collect();
+    let init = start_model(&a, &texts)?;
+    let cfg = train_config(&a);
+    eprintln!(
+        "training {}, on {} sentences ({} dev), {} epochs",
+        shape(&init),
+        train_sents.len(),
+        dev.len(),
+        cfg.epochs
+    );
+    let (summary, report) = run_reported("chars", |cancel, progress| {
+        Trainer {
+            init,
+            train: &train_sents,
+            dev: &dev,
+            cfg,
+            out: a.out.clone(),
+            f16: a.f16,
+            resume: a.resume,
+        }
+        .run(cancel, progress)
+    })?;
+    if summary.cancelled {
+        return Ok(report.stopped(summary.steps));
+    }
+    eprintln!(
+        "done: {} steps in {:.0} s, last loss {:.4}{}; model in {}",
+        summary.steps,
+        report.secs(),
+        summary.last_loss,
+        summary
+            .best_dev_f1
+            .map(|f| format!(", best dev F1 {:.2}", f * 100.0))
+            .unwrap_or_default(),
+        saved_where(&a.out)
+    );
+    Ok(0)
+}
+
+/// A tagger's size for the training logs: "2 layers × 256 hidden, vocab 5465".
+fn shape(m: &ModelFiles) -> String {
+    format!(
+        "{} layers × {} hidden, vocab {}",
+        m.config.num_hidden_layers, m.config.hidden_size, m.config.vocab_size
+    )
+}
+
+fn saved_where(out: &Option<PathBuf>) -> String {
+    out.as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "(not saved: no --out)".into())
+}
+
+/// `fenci train --mlm-text`: masked-LM pretraining of the encoder.
+fn pretrain_cmd(a: TrainArgs) -> Result<i32> {
+    let mut text = Vec::new();
+    for p in &a.mlm_text {
+        text.extend(train::lm_sentences(&read_text(p)?));
+    }
+    if let Some(n) = a.max_sentences {
+        text.truncate(n);
+    }
+    if text.is_empty() {
+        bail!("--mlm-text: no sentences in the files given");
+    }
+    let dev = match &a.dev {
+        Some(p) => train::lm_sentences(&read_text(p)?),
+        None => vec![],
+    };
+    let init = start_model(&a, &text)?;
+    let cfg = train_config(&a);
+    eprintln!(
+        "pretraining {}, as a masked LM on {} sentences ({} dev), {} epochs",
+        shape(&init),
+        text.len(),
+        dev.len(),
+        cfg.epochs
+    );
+    let (summary, report) = run_reported("chars", |cancel, progress| {
+        train::Pretrainer {
+            init,
+            text: &text,
+            dev: &dev,
+            cfg,
+            out: a.out.clone(),
+            f16: a.f16,
+            resume: a.resume,
+        }
+        .run(cancel, progress)
+    })?;
+    if summary.cancelled {
+        return Ok(report.stopped(summary.steps));
+    }
+    eprintln!(
+        "done: {} steps in {:.0} s, last loss {:.4}{}; model in {} (fine-tune it with --init)",
+        summary.steps,
+        report.secs(),
+        summary.last_loss,
+        summary
+            .best_dev_ppl
+            .map(|p| format!(", best dev perplexity {p:.2}"))
+            .unwrap_or_default(),
+        saved_where(&a.out)
+    );
+    Ok(0)
+}
+
+/// The hyper-parameters `fenci train` was given.
+fn train_config(a: &TrainArgs) -> TrainConfig {
+    TrainConfig {
+        epochs: a.epochs,
+        lr: a.lr,
+        batch_tokens: a.batch_tokens,
+        dropout: a.dropout,
+        freeze: a.freeze,
+        seed: a.seed,
+        unk_prob: a.unk_prob,
+        cut_prob: a.cut_prob,
+        anchor_decay: a.anchor_decay,
+        checkpoint_every: a.checkpoint_every,
+        lexicon_swap: a.lexicon_swap,
+        ..TrainConfig::default()
+    }
+}
+
+/// The model a `fenci train` run starts from: `--init`, or a fresh one (its vocabulary trimmed
+/// to `texts` with --trim-vocab), with dictionary features added when --word-features is given.
+fn start_model(a: &TrainArgs, texts: &[String]) -> Result<ModelFiles> {
+    let mut init = match &a.init {
+        Some(spec) => load_model(spec)?,
+        None => {
+            let scheme = match a.labels.to_ascii_lowercase().as_str() {
+                "bmes" | "bies" => LabelScheme::bmes(),
+                "bi" => LabelScheme::bi(),
+                other => bail!("--labels {other}: use bmes or bi"),
+            };
+            let mut vocab = match &a.vocab {
+                Some(p) => {
+                    std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?
+                }
+                None => crate::tagger::embedded::VOCAB.to_vec(),
+            };
+            if let Some(min) = a.trim_vocab {
+                vocab = train::trim_vocab(&vocab, texts, min)?;
+            }
+            if !a.hidden.is_multiple_of(a.heads) {
+                bail!(
+                    "--hidden {} must be a multiple of --heads {}",
+                    a.hidden,
+                    a.heads
+                );
+            }
+            train::fresh_model(
+                VocabSource::VocabTxt(vocab),
+                a.layers,
+                a.hidden,
+                a.heads,
+                a.max_positions,
+                &scheme,
+                a.seed,
+            )?
+        }
+    };
+    if let Some(p) = &a.word_features {
+        let words = crate::text::WordSet::parse(&read_text(p)?);
+        if words.is_empty() {
+            bail!("{}: no words of two or more characters", p.display());
+        }
+        eprintln!(
+            "dictionary features from {} ({} words)",
+            p.display(),
+            words.len()
+        );
+        init.add_word_features(words)?;
+    }
+    Ok(init)
+}
+
+pub(super) fn train_lm_cmd(a: TrainLmArgs) -> Result<i32> {
+    let mut sents = Vec::new();
+    for p in &a.gold {
+        sents.extend(train::lm_sentences(&read_text(p)?));
+    }
+    for p in &a.text {
+        sents.extend(train::lm_sentences(&read_text(p)?));
+    }
+    if sents.is_empty() {
+        bail!("no training text: give --text FILE and/or --gold FILE");
+    }
+    if let Some(n) = a.max_sentences {
+        // A spread-out sample, not just the first file.
+        let step = (sents.len() / n.max(1)).max(1);
+        sents = sents.into_iter().step_by(step).take(n).collect();
+    }
+    let dev = match &a.dev {
+        Some(p) => train::lm_sentences(&read_text(p)?),
+        None => vec![],
+    };
+    // The fresh model (config + tokenizer + initial weights) is kept in OUT.init so that
+    // --resume rebuilds the same model around the checkpoint.
+    let init_dir = {
+        let mut s = a.out.as_os_str().to_owned();
+        s.push(".init");
+        PathBuf::from(s)
+    };
+    let init = if a.resume && init_dir.join("config.json").is_file() {
+        crate::lm::LmFiles::load_dir(&init_dir)?
+    } else {
+        let tok = crate::lm::char_tokenizer(sents.iter().map(String::as_str), a.min_count)?;
+        let init = train::fresh_lm(
+            &tok,
+            a.layers,
+            a.hidden,
+            a.heads,
+            a.kv_heads,
+            a.max_positions,
+            a.seed,
+        )?;
+        init.save_dir(&init_dir)
+            .with_context(|| format!("cannot write {}", init_dir.display()))?;
+        init
+    };
+    eprintln!(
+        "training a {} LM: {} layers × {} hidden, vocab {}, on {} sentences ({} dev)",
+        init.config.arch(),
+        a.layers,
+        a.hidden,
+        init.config.vocab_size(),
+        sents.len(),
+        dev.len()
+    );
+    let cfg = train::LmTrainConfig {
+        epochs: a.epochs,
+        lr: a.lr,
+        batch_tokens: a.batch_tokens,
+        max_tokens: a.max_tokens,
+        seed: a.seed,
+        checkpoint_every: a.checkpoint_every,
+        ..Default::default()
+    };
+    let (summary, report) = run_reported("tokens", |cancel, progress| {
+        train::LmTrainer {
+            init,
+            train: &sents,
+            dev: &dev,
+            cfg,
+            out: Some(a.out.clone()),
+            f16: a.f16,
+            resume: a.resume,
+        }
+        .run(cancel, progress)
+    })?;
+    if summary.cancelled {
+        return Ok(report.stopped(summary.steps));
+    }
+    eprintln!(
+        "done: {} steps in {:.0}s, last loss {:.3}{}; wrote {}",
+        summary.steps,
+        report.secs(),
+        summary.last_loss,
+        summary
+            .best_dev_ppl
+            .map(|p| format!(", dev perplexity {p:.2}"))
+            .unwrap_or_default(),
+        a.out.display()
+    );
+    Ok(0)
+}

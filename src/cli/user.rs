@@ -1,0 +1,267 @@
+//! The commands on the user's data: `correct`, `corrections`, `dict`, `train` on the
+//! corrections, `undo`, `models` and `export`. Each calls [`crate::service`] (the same code the
+//! app runs) and prints.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+
+use super::report::cancel_on_ctrl_c;
+use super::{load_resolved, segmenter_for, ModelArg};
+use crate::service::Service;
+use crate::train::{AdaptConfig, Progress};
+
+/// `fenci correct`.
+#[derive(Debug, Args)]
+pub struct CorrectArgs {
+    /// The corrected words, separated by spaces (quote them as one argument or pass several).
+    #[arg(required = true)]
+    words: Vec<String>,
+}
+
+/// `fenci dict`.
+#[derive(Debug, Args)]
+pub struct DictArgs {
+    /// `add WORD`, `rm WORD` or `list` (default).
+    #[arg(default_value = "list")]
+    action: String,
+    /// The word.
+    word: Option<String>,
+}
+
+/// Records a correction: `fenci correct "词 词 词"`.
+pub(super) fn correct_cmd(a: CorrectArgs) -> Result<i32> {
+    let words: Vec<String> = a
+        .words
+        .iter()
+        .flat_map(|w| w.split_whitespace())
+        .map(str::to_string)
+        .collect();
+    if words.is_empty() {
+        bail!("give the corrected words separated by spaces, e.g. fenci correct \"我 爱 北京\"");
+    }
+    let svc = Service::new(&crate::store::data_dir()?);
+    let (seg, version) = segmenter_for(&ModelArg { model: None })?;
+    let before: Vec<String> = seg
+        .segment(&words.concat())?
+        .word_strs()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let c = svc
+        .correct(words, before.clone(), &version)
+        .context("cannot save the correction")?;
+    println!("correction #{} saved: {}", c.id, c.words.join(" "));
+    if before == c.words {
+        println!("(the model already segments it this way)");
+    } else {
+        println!("the model said:  {}", before.join(" "));
+        println!("run `fenci train` to teach it");
+    }
+    Ok(0)
+}
+
+pub(super) fn corrections_cmd() -> Result<i32> {
+    let list = Service::new(&crate::store::data_dir()?).corrections()?;
+    for w in &list.warnings {
+        eprintln!("warning: {w}");
+    }
+    if list.records.is_empty() {
+        println!("no corrections yet (fenci correct \"词 词 词\" adds one)");
+    }
+    for (c, trained) in &list.records {
+        let mark = if *trained { "trained" } else { "new" };
+        println!("#{:<4} {:<8} {}", c.id, mark, c.words.join(" "));
+    }
+    Ok(0)
+}
+
+pub(super) fn undo_cmd() -> Result<i32> {
+    let (was, now) = Service::new(&crate::store::data_dir()?).undo()?;
+    println!("active model: {now} (was {was})");
+    Ok(0)
+}
+
+pub(super) fn dict_cmd(a: DictArgs) -> Result<i32> {
+    let svc = Service::new(&crate::store::data_dir()?);
+    match (a.action.as_str(), a.word.as_deref()) {
+        ("add", Some(w)) => {
+            let added = svc.dict_add(w)?;
+            println!(
+                "{} {w}",
+                if added {
+                    "added"
+                } else {
+                    "already in the dictionary:"
+                }
+            );
+        }
+        ("rm" | "remove", Some(w)) => {
+            let removed = svc.dict_remove(w)?;
+            println!(
+                "{} {w}",
+                if removed {
+                    "removed"
+                } else {
+                    "not in the dictionary:"
+                }
+            );
+        }
+        ("list", None) => {
+            for w in svc.dict_words() {
+                println!("{w}");
+            }
+        }
+        _ => bail!("usage: fenci dict add WORD | fenci dict rm WORD | fenci dict list"),
+    }
+    Ok(0)
+}
+
+/// `fenci train` without --data: fine-tune the active model on the stored corrections.
+pub(super) fn train_corrections_cmd() -> Result<i32> {
+    let svc = Service::new(&crate::store::data_dir()?);
+    let cancel = cancel_on_ctrl_c("stopping; the current model stays active…");
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("[{bar:30}] {pos}/{len} steps  ETA {eta}  {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let report = svc.train(&AdaptConfig::default(), 5, &cancel, |p| {
+        if let Progress::Step {
+            step, total, loss, ..
+        } = p
+        {
+            bar.set_length(total as u64);
+            bar.set_position(step as u64);
+            bar.set_message(format!("loss {loss:.4}"));
+        }
+    })?;
+    bar.finish_and_clear();
+    if report.cancelled {
+        eprintln!("cancelled: the active model is still {}", report.parent);
+        return Ok(130);
+    }
+    for line in report.lines() {
+        println!("{line}");
+    }
+    println!(
+        "active model: {} (fenci undo returns to {})",
+        report.version, report.parent
+    );
+    Ok(0)
+}
+
+/// `fenci export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Directory to write (new, empty, or an earlier export, which is replaced).
+    dir: PathBuf,
+    /// Model: `default`, a directory or a hub id (default: the active model).
+    #[arg(long, short, value_name = "MODEL")]
+    model: Option<String>,
+    /// Store the weights as F16 (half the size).
+    #[arg(long)]
+    f16: bool,
+}
+
+pub(super) fn models_cmd() -> Result<i32> {
+    let opts = crate::hub::HubOptions::from_env();
+    println!("built in:\n  default");
+    let cached = crate::hub::cached_models(&opts.cache_dir);
+    println!("Hugging Face cache {}:", opts.cache_dir.display());
+    if cached.is_empty() {
+        println!("  (no models; `fenci segment --model owner/name` downloads one)");
+    }
+    for m in &cached {
+        let refs: Vec<String> = m
+            .refs
+            .iter()
+            .map(|(r, c)| format!("{r}→{}", &c[..c.len().min(7)]))
+            .collect();
+        let labels = m
+            .complete
+            .last()
+            .and_then(|c| {
+                let cfg = m.path.join("snapshots").join(c).join("config.json");
+                crate::tagger::BertConfig::load(&cfg).ok()
+            })
+            .and_then(|cfg| cfg.labels("config.json").ok())
+            .map(|l| format!("labels {}", l.names().join("")))
+            .unwrap_or_else(|| "not a fenci segmenter".into());
+        let state = if m.complete.is_empty() {
+            "incomplete download".to_string()
+        } else {
+            labels
+        };
+        println!(
+            "  {:<40} {:<16} {:>10}  {state}",
+            m.repo,
+            refs.join(" "),
+            indicatif::HumanBytes(m.bytes).to_string()
+        );
+    }
+    if let Ok(dir) = crate::store::data_dir() {
+        let svc = Service::new(&dir);
+        let local = svc.version_dirs();
+        if !local.is_empty() {
+            let active = svc.active();
+            println!("fenci models {}:", dir.join("models").display());
+            for (name, path) in local {
+                let mark = if name == active { "  (active)" } else { "" };
+                println!("  {}{mark}", path.display());
+            }
+        }
+    }
+    Ok(0)
+}
+
+pub(super) fn export_cmd(a: ExportArgs) -> Result<i32> {
+    if a.dir.is_file() {
+        bail!(
+            "{} is a file; give a directory to write the model to",
+            a.dir.display()
+        );
+    }
+    if a.dir.is_dir() {
+        let empty = std::fs::read_dir(&a.dir)
+            .with_context(|| format!("cannot read {}", a.dir.display()))?
+            .next()
+            .is_none();
+        if !empty && !a.dir.join("config.json").is_file() {
+            bail!(
+                "{} exists and is not a model directory; give a new or empty directory (an earlier export is replaced)",
+                a.dir.display()
+            );
+        }
+    }
+    let (files, license, origin) = match &a.model {
+        Some(spec) => {
+            let r = load_resolved(spec)?;
+            (r.files, r.license, r.origin)
+        }
+        None => {
+            let dir = crate::store::data_dir()?;
+            let (name, files) = Service::new(&dir).load_active().with_context(|| {
+                format!(
+                    "cannot load the active model (data directory {})",
+                    dir.display()
+                )
+            })?;
+            (files, None, name)
+        }
+    };
+    files
+        .save_dir(&a.dir, a.f16)
+        .with_context(|| format!("cannot write {}", a.dir.display()))?;
+    if let Some(l) = &license {
+        let card = format!(
+            "---\nlicense: {l}\n---\n\nExported by fenci from {origin}. The model's licence ({l}) applies to this copy.\n"
+        );
+        crate::store::write_file_atomic(&a.dir.join("README.md"), card.as_bytes())
+            .with_context(|| format!("cannot write {}", a.dir.join("README.md").display()))?;
+    }
+    eprintln!("wrote {origin} to {}", a.dir.display());
+    Ok(0)
+}

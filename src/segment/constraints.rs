@@ -1,0 +1,149 @@
+//! [`Constraints`]: the boundaries the decoder must keep or must not make.
+
+use std::ops::Range;
+
+use crate::text::{to_halfwidth, Units};
+
+/// (`name@host.tld`) in `chars`: runs of ASCII (or full-width ASCII) non-space characters,
+/// without trailing punctuation.
+fn address_spans(chars: &[char]) -> Vec<Range<usize>> {
+    let ascii: Vec<char> = chars.iter().map(|&c| to_halfwidth(c)).collect();
+    let word = |c: char| c.is_ascii_graphic();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < ascii.len() {
+        if !word(ascii[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < ascii.len() && word(ascii[i]) {
+            i += 1;
+        }
+        let mut end = i;
+        while end > start
+            && matches!(
+                ascii[end - 1],
+                '.' | ',' | ';' | ':' | '!' | '?' | ')' | '"' | '\''
+            )
+        {
+            end -= 1;
+        }
+        let run: String = ascii[start..end].iter().collect();
+        let web = run.contains("://") || run.to_ascii_lowercase().starts_with("www.");
+        let mail = run.split_once('@').is_some_and(|(name, host)| {
+            !name.is_empty() && host.contains('.') && !host.ends_with('.')
+        });
+        // Where the address starts inside the run: after leading brackets or quotes.
+        let lead = ascii[start..end]
+            .iter()
+            .take_while(|c| matches!(c, '(' | '"' | '\'' | '<' | '['))
+            .count();
+        if (web || mail) && end > start + lead {
+            out.push(start + lead..end);
+        }
+    }
+    out
+}
+
+/// Which boundaries the decoder must keep or must not make, indexed by unit: `forced[i]` means a
+/// word starts at unit `i`; `forbidden[i]` means unit `i` continues the previous word.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Constraints {
+    /// A word must start at these units.
+    pub forced: Vec<bool>,
+    /// A word must not start at these units.
+    pub forbidden: Vec<bool>,
+}
+
+impl Constraints {
+    /// No constraints beyond whitespace gaps for `units`.
+    pub fn from_gaps(units: &Units) -> Self {
+        Self {
+            forced: units.gap.clone(),
+            forbidden: vec![false; units.len()],
+        }
+    }
+
+    /// The constraints every line gets: whitespace gaps are boundaries, and a run of Latin
+    /// letters (half- or full-width) is never cut. A vocabulary without whole Latin words
+    /// tokenizes them letter by letter and the model then tags each letter, but no word splits
+    /// inside "iPhone" (of the ~1,100 adjacent letter pairs in the PKU data, the gold splits one:
+    /// ５６Ｋ Ｍｏｄｅｍ).
+    pub fn for_line(text: &str, units: &Units) -> Self {
+        let mut c = Self::from_gaps(units);
+        let chars: Vec<char> = text.chars().collect();
+        let letter = |i: usize| {
+            chars
+                .get(i)
+                .is_some_and(|&ch| to_halfwidth(ch).is_ascii_alphabetic())
+        };
+        for i in 1..units.len() {
+            let (prev, cur) = (&units.spans[i - 1], &units.spans[i]);
+            if !units.gap[i] && prev.end == cur.start && letter(prev.end - 1) && letter(cur.start) {
+                c.forbidden[i] = true;
+            }
+        }
+        // Web addresses and e-mail addresses are one word each.
+        let (start_at, end_at) = units.edges(chars.len());
+        for r in address_spans(&chars) {
+            let (a, b) = (start_at[r.start], end_at[r.end]);
+            if a == usize::MAX || b == usize::MAX {
+                continue;
+            }
+            c.mark_word(a, b);
+        }
+        c
+    }
+
+    /// Makes units `a..=b` one word: a boundary before `a` and after `b`, none inside.
+    fn mark_word(&mut self, a: usize, b: usize) {
+        self.forced[a] = true;
+        self.forbidden[a] = false;
+        for u in a + 1..=b {
+            self.forbidden[u] = true;
+            self.forced[u] = false;
+        }
+        if b + 1 < self.forced.len() {
+            self.forced[b + 1] = true;
+            self.forbidden[b + 1] = false;
+        }
+    }
+
+    /// Forces the words `dict` wherever they occur in `text` (longest match first, left to
+    /// right, only where the word's edges fall on unit edges and no whitespace lies inside).
+    pub fn force_words(&mut self, text: &str, units: &Units, dict: &[String]) {
+        if dict.is_empty() || units.is_empty() {
+            return;
+        }
+        let chars: Vec<char> = text.chars().collect();
+        let (start_at, end_at) = units.edges(chars.len());
+        let mut words: Vec<Vec<char>> = dict.iter().map(|w| w.chars().collect()).collect();
+        words.retain(|w| !w.is_empty());
+        words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        let mut taken = vec![false; units.len()];
+        let mut pos = 0;
+        while pos < chars.len() {
+            let mut matched = 0;
+            if start_at[pos] != usize::MAX {
+                for w in &words {
+                    let end = pos + w.len();
+                    if end <= chars.len() && chars[pos..end] == w[..] && end_at[end] != usize::MAX {
+                        let (a, b) = (start_at[pos], end_at[end]);
+                        let clash = (a..=b).any(|u| taken[u])
+                            || (a + 1..=b).any(|u| self.forced[u] && units.gap[u]);
+                        if !clash {
+                            self.mark_word(a, b);
+                            for t in &mut taken[a..=b] {
+                                *t = true;
+                            }
+                            matched = w.len();
+                            break;
+                        }
+                    }
+                }
+            }
+            pos += matched.max(1);
+        }
+    }
+}

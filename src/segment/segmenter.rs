@@ -1,0 +1,241 @@
+//! [`Segmenter`]: a tagger plus its tokenizer; lines in, [`Segmentation`]s out.
+
+use super::{Constraints, Lexicon, PaddedBatch, Result, SegmentError, Segmentation};
+use crate::tagger::{BertTagger, ModelError, ModelFiles};
+use crate::text::{CharTokenizer, TokenizerError, Units};
+
+/// A tagger plus its tokenizer: lines in, [`Segmentation`]s out.
+#[derive(Debug, Clone)]
+pub struct Segmenter {
+    model: BertTagger,
+    tok: CharTokenizer,
+    /// Longest window in units ([CLS]/[SEP] excluded).
+    window: usize,
+    /// Units shared by consecutive windows of a long line.
+    overlap: usize,
+    /// Upper bound on padded tokens per forward pass.
+    batch_tokens: usize,
+    /// Words forced at decode time (the user dictionary).
+    dict: Vec<String>,
+    /// A soft word prior (e.g. CC-CEDICT idioms).
+    lexicon: Option<std::sync::Arc<Lexicon>>,
+    /// Batches run at once, each on its own thread.
+    workers: usize,
+}
+
+impl Segmenter {
+    /// Builds a segmenter from loaded model files.
+    pub fn new(files: &ModelFiles) -> Result<Self> {
+        // Name the model the vocabulary belongs to: "DIR/tokenizer.json: …".
+        let tok = CharTokenizer::new(&files.vocab)
+            .map_err(|TokenizerError(m)| TokenizerError(format!("{}/{m}", files.source)))?
+            .with_features(files.features.clone());
+        if tok.id_bound() > files.config.vocab_size {
+            return Err(SegmentError::Model(ModelError::BadWeights {
+                file: files.source.clone(),
+                message: format!(
+                    "the tokenizer has ids up to {} but config.json says vocab_size {}",
+                    tok.id_bound() - 1,
+                    files.config.vocab_size
+                ),
+            }));
+        }
+        let model = BertTagger::from_tensors(&files.config, &files.tensors, true)?;
+        Ok(Self::from_parts(model, tok))
+    }
+
+    /// Builds a segmenter around an existing tagger (e.g. one being trained).
+    pub fn from_parts(model: BertTagger, tok: CharTokenizer) -> Self {
+        let window = model
+            .config()
+            .max_position_embeddings
+            .saturating_sub(2)
+            .max(1);
+        Self {
+            overlap: (window / 4).min(32),
+            window,
+            model,
+            tok,
+            batch_tokens: 2048,
+            dict: Vec::new(),
+            lexicon: None,
+            workers: 1,
+        }
+    }
+
+    /// Runs up to `n` batches at once, each on its own thread (default 1). For throughput on
+    /// many lines, pair it with candle's op threads set to 1 (`RAYON_NUM_THREADS=1`), as
+    /// `fenci segment` and `fenci eval` do: threading inside one forward pass spends much of its
+    /// time at barriers on tensors this small (4.9 s → 4.1 s on the test split, 2 cores).
+    pub fn set_workers(&mut self, n: usize) {
+        self.workers = n.max(1);
+    }
+
+    /// Sets the arithmetic of the tagger's matrix products; false (F32 kept) where this CPU or
+    /// model cannot run `p`. See [`crate::kernels::Precision`].
+    pub fn set_precision(&mut self, p: crate::kernels::Precision) -> bool {
+        self.model.set_precision(p)
+    }
+
+    /// Sets (or clears) the soft word prior applied at decode time.
+    pub fn set_lexicon(&mut self, lexicon: Option<std::sync::Arc<Lexicon>>) {
+        self.lexicon = lexicon;
+    }
+
+    /// Sets the words to force at decode time.
+    pub fn set_dict(&mut self, words: Vec<String>) {
+        self.dict = words;
+    }
+
+    /// The tagger.
+    pub fn model(&self) -> &BertTagger {
+        &self.model
+    }
+
+    /// The tokenizer.
+    pub fn tokenizer(&self) -> &CharTokenizer {
+        &self.tok
+    }
+
+    /// Sets the longest window (for tests of long-input handling).
+    pub fn set_window(&mut self, window: usize, overlap: usize) {
+        let max = self
+            .model
+            .config()
+            .max_position_embeddings
+            .saturating_sub(2)
+            .max(1);
+        self.window = window.clamp(1, max);
+        self.overlap = overlap.min(self.window / 2);
+    }
+
+    /// Segments one line.
+    pub fn segment(&self, text: &str) -> Result<Segmentation> {
+        Ok(self.segment_batch(&[text])?.pop().expect("one result"))
+    }
+
+    /// Segments many lines at once (faster: they share forward passes).
+    pub fn segment_batch<S: AsRef<str>>(&self, lines: &[S]) -> Result<Vec<Segmentation>> {
+        let units: Vec<Units> = lines.iter().map(|l| self.tok.units(l.as_ref())).collect();
+        let log_probs = self.label_log_probs(&units)?;
+        let scheme = self.model.labels();
+        Ok(lines
+            .iter()
+            .zip(units)
+            .zip(log_probs)
+            .map(|((line, u), mut lp)| {
+                if let Some(lex) = &self.lexicon {
+                    lex.apply(line.as_ref(), &u, scheme, &mut lp);
+                }
+                let mut c = Constraints::for_line(line.as_ref(), &u);
+                c.force_words(line.as_ref(), &u, &self.dict);
+                Segmentation::from_scores(line.as_ref(), u, lp, scheme, &c)
+            })
+            .collect())
+    }
+
+    /// Label log-probabilities per unit for each line (`units × labels`, row-major).
+    pub fn label_log_probs(&self, lines: &[Units]) -> Result<Vec<Vec<f32>>> {
+        let nl = self.model.labels().len();
+        // Cut every line into windows: (line, start, len, own_start, own_end).
+        let mut windows = Vec::new();
+        for (li, u) in lines.iter().enumerate() {
+            let n = u.len();
+            if n == 0 {
+                continue;
+            }
+            if n <= self.window {
+                windows.push((li, 0, n, 0, n));
+                continue;
+            }
+            let stride = (self.window - self.overlap).max(1);
+            let mut s = 0;
+            loop {
+                let e = (s + self.window).min(n);
+                let own_s = if s == 0 { 0 } else { s + self.overlap / 2 };
+                let own_e = if e == n {
+                    n
+                } else {
+                    e - (self.overlap - self.overlap / 2)
+                };
+                windows.push((li, s, e - s, own_s, own_e));
+                if e == n {
+                    break;
+                }
+                s += stride;
+            }
+        }
+        let mut out: Vec<Vec<f32>> = lines.iter().map(|u| vec![0.0; u.len() * nl]).collect();
+        // Longest first, so each batch pads little.
+        windows.sort_by_key(|w| std::cmp::Reverse(w.2));
+        let mut batches = Vec::new();
+        let mut i = 0;
+        while i < windows.len() {
+            let rows = (self.batch_tokens / (windows[i].2 + 2)).clamp(1, 256);
+            let end = (i + rows).min(windows.len());
+            batches.push(&windows[i..end]);
+            i = end;
+        }
+        // Whole batches run side by side, one per worker thread (see `set_workers`).
+        let workers = self.workers.clamp(1, batches.len().max(1));
+        let results: Vec<Result<Vec<f32>>> = if workers > 1 {
+            // Each worker takes the next batch until none is left and returns what it did.
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            let mut done: Vec<(usize, Result<Vec<f32>>)> = std::thread::scope(|sc| {
+                let handles: Vec<_> = (0..workers)
+                    .map(|_| {
+                        sc.spawn(|| {
+                            let mut mine = Vec::new();
+                            loop {
+                                let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                let Some(batch) = batches.get(k) else {
+                                    break mine;
+                                };
+                                mine.push((k, self.batch_log_probs(lines, batch)));
+                            }
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .collect()
+            });
+            done.sort_by_key(|(k, _)| *k);
+            done.into_iter().map(|(_, r)| r).collect()
+        } else {
+            batches
+                .iter()
+                .map(|b| self.batch_log_probs(lines, b))
+                .collect()
+        };
+        for (batch, lp) in batches.iter().zip(results) {
+            let lp = lp?;
+            let t = batch[0].2 + 2;
+            for (r, &(li, s, _, own_s, own_e)) in batch.iter().enumerate() {
+                for u in own_s..own_e {
+                    let src = (r * t + 1 + (u - s)) * nl;
+                    out[li][u * nl..(u + 1) * nl].copy_from_slice(&lp[src..src + nl]);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Log-probabilities (`rows × (longest + 2) × labels`, flat) of one batch of windows
+    /// `(line, start, len, …)`, longest first.
+    fn batch_log_probs(
+        &self,
+        lines: &[Units],
+        batch: &[(usize, usize, usize, usize, usize)],
+    ) -> Result<Vec<f32>> {
+        let rows: Vec<(&[u32], &[u32])> = batch
+            .iter()
+            .map(|&(li, s, len, _, _)| (&lines[li].ids[s..s + len], &lines[li].types[s..s + len]))
+            .collect();
+        let (ids, types, mask) = PaddedBatch::build(&rows, &self.tok, |_, _, id| id).tensors()?;
+        let logits = self.model.forward(&ids, &types, &mask, None)?;
+        let lp = candle_nn::ops::log_softmax(&logits, candle_core::D::Minus1)?;
+        Ok(lp.flatten_all()?.to_vec1()?)
+    }
+}

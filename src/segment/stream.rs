@@ -1,0 +1,223 @@
+//! The streaming segmenter behind `fenci segment`: any input, one output line per input line,
+//! in order, in bounded memory. Short lines go in batches; a line longer than
+//! [`SEGMENT_PIECE_BYTES`] is segmented piece by piece, each piece's unsettled tail carried into
+//! the next, so a 50 MB line takes no more memory than a short file. UTF-8 is checked (naming
+//! the line and byte), a BOM at the start and CR before LF are dropped.
+
+use std::io::{BufRead, Write};
+
+use super::{SegmentError, Segmenter};
+
+/// Why a stream could not be segmented.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StreamError {
+    /// The input could not be read.
+    #[error("{name}: read error")]
+    Read {
+        /// The input's name (a path or `stdin`).
+        name: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A line is not UTF-8.
+    #[error(
+        "{name}: line {line} is not valid UTF-8 (byte {byte} of the line); fenci reads UTF-8 text"
+    )]
+    InvalidUtf8 {
+        /// The input's name.
+        name: String,
+        /// The line, from 1.
+        line: usize,
+        /// The first bad byte within the line, from 1.
+        byte: usize,
+    },
+    /// The output could not be written (a closed pipe, a full disk).
+    #[error(transparent)]
+    Write(#[from] std::io::Error),
+    /// The model failed.
+    #[error(transparent)]
+    Segment(#[from] SegmentError),
+}
+
+impl StreamError {
+    /// Whether the reader of the output went away (`fenci segment | head`): not an error to
+    /// report.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, StreamError::Write(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
+
+/// `fenci segment` holds at most about this much of one line: a longer line is segmented in
+/// pieces of this size, so a 10 MB line takes no more memory than a short file.
+pub const SEGMENT_PIECE_BYTES: usize = 64 << 10;
+
+/// The last words of a piece that start within this many characters of its end are not written
+/// yet: they are segmented again with the next piece, which gives them their right context.
+pub const SEGMENT_CARRY_CHARS: usize = 64;
+
+/// A carried tail longer than this (one "word" of megabytes: no boundary the model could find)
+/// is written as it is, so memory stays bounded whatever the input.
+pub const SEGMENT_MAX_CARRY_BYTES: usize = 1 << 20;
+
+/// Segments one input: short lines in batches, long lines piece by piece (see
+/// [`SEGMENT_PIECE_BYTES`]); one output line per input line, words joined by `sep`. Checks UTF-8
+/// (naming the line and byte), strips a BOM at the start and CR before LF.
+pub fn segment_stream(
+    seg: &Segmenter,
+    sep: &str,
+    reader: &mut dyn BufRead,
+    name: &str,
+    out: &mut dyn Write,
+) -> Result<(), StreamError> {
+    let mut pending: Vec<String> = Vec::new();
+    let mut pending_bytes = 0usize;
+    let flush = |pending: &mut Vec<String>, out: &mut dyn Write| -> Result<(), StreamError> {
+        for s in seg.segment_batch(pending)? {
+            writeln!(out, "{}", s.word_strs().join(sep))?;
+        }
+        pending.clear();
+        Ok(())
+    };
+    // The current line's bytes not yet written, and where they start in the line.
+    let mut line: Vec<u8> = Vec::new();
+    let mut offset = 0usize;
+    // Lines finished so far; whether the current line is being written piece by piece (and
+    // whether words of it were written); the length at which the next piece is cut.
+    let mut n = 0usize;
+    let mut long = false;
+    let mut wrote = false;
+    let mut next_piece = SEGMENT_PIECE_BYTES;
+    // Decodes `bytes` (at `offset` in line `n + 1`) up to the last complete character; a BOM
+    // that opens the input is dropped (by returning where the text starts).
+    let decode = |bytes: &[u8],
+                  offset: usize,
+                  n: usize,
+                  whole: bool|
+     -> Result<(usize, usize), StreamError> {
+        let valid = match std::str::from_utf8(bytes) {
+            Ok(_) => bytes.len(),
+            Err(e) if e.error_len().is_none() && !whole => e.valid_up_to(),
+            Err(e) => {
+                return Err(StreamError::InvalidUtf8 {
+                    name: name.to_string(),
+                    line: n + 1,
+                    byte: offset + e.valid_up_to() + 1,
+                })
+            }
+        };
+        let bom = "\u{feff}".as_bytes();
+        let start = if n == 0 && offset == 0 && bytes[..valid].starts_with(bom) {
+            bom.len()
+        } else {
+            0
+        };
+        Ok((start, valid))
+    };
+    let write_words =
+        |words: &[&str], wrote: &mut bool, out: &mut dyn Write| -> Result<(), StreamError> {
+            for w in words {
+                if *wrote {
+                    out.write_all(sep.as_bytes())?;
+                }
+                out.write_all(w.as_bytes())?;
+                *wrote = true;
+            }
+            Ok(())
+        };
+    loop {
+        let buf = reader.fill_buf().map_err(|source| StreamError::Read {
+            name: name.to_string(),
+            source,
+        })?;
+        let at_eof = buf.is_empty();
+        let (take, eol) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (buf.len(), false),
+        };
+        line.extend_from_slice(&buf[..take]);
+        reader.consume(take);
+        let complete = eol || (at_eof && (!line.is_empty() || long));
+        if eol {
+            line.pop();
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+        }
+        // A long line: write what each piece settles, keep its unsettled tail. Pieces are cut at
+        // fixed offsets of the line, so the output depends on the text alone, not on how reads
+        // happened to split it.
+        while line.len() > next_piece {
+            if !long {
+                flush(&mut pending, out)?;
+                pending_bytes = 0;
+                long = true;
+            }
+            let end = next_piece;
+            let (start, valid) = decode(&line[..end], offset, n, false)?;
+            let text = std::str::from_utf8(&line[start..valid]).expect("checked");
+            let s = seg.segment(text)?;
+            let nchars = text.chars().count();
+            let settled = s
+                .words
+                .iter()
+                .take_while(|w| w.chars.start + SEGMENT_CARRY_CHARS < nchars)
+                .count()
+                .min(s.words.len().saturating_sub(2));
+            let cut = if s.words.is_empty() {
+                // Whitespace only: nothing to carry but an incomplete character.
+                Some(valid)
+            } else if settled > 0 {
+                Some(start + s.words[settled].bytes.start)
+            } else if end > SEGMENT_MAX_CARRY_BYTES {
+                let k = (s.words.len() - 1).max(1);
+                Some(s.words.get(k).map_or(valid, |w| start + w.bytes.start))
+            } else {
+                None
+            };
+            match cut {
+                Some(cut) => {
+                    let k = s
+                        .words
+                        .iter()
+                        .take_while(|w| start + w.bytes.start < cut)
+                        .count();
+                    let words: Vec<&str> = s.words[..k].iter().map(|w| w.text.as_str()).collect();
+                    write_words(&words, &mut wrote, out)?;
+                    line.drain(..cut);
+                    offset += cut;
+                    next_piece = end - cut + SEGMENT_PIECE_BYTES;
+                }
+                None => next_piece = end + SEGMENT_PIECE_BYTES,
+            }
+        }
+        if complete {
+            let (start, _) = decode(&line, offset, n, true)?;
+            let text = std::str::from_utf8(&line[start..]).expect("checked");
+            if long {
+                let s = seg.segment(text)?;
+                write_words(&s.word_strs(), &mut wrote, out)?;
+                out.write_all(b"\n")?;
+            } else {
+                pending_bytes += text.len();
+                pending.push(text.to_string());
+                if pending.len() >= 256 || pending_bytes > SEGMENT_PIECE_BYTES {
+                    flush(&mut pending, out)?;
+                    pending_bytes = 0;
+                }
+            }
+            n += 1;
+            line.clear();
+            offset = 0;
+            long = false;
+            wrote = false;
+            next_piece = SEGMENT_PIECE_BYTES;
+        }
+        if at_eof {
+            break;
+        }
+    }
+    flush(&mut pending, out)?;
+    Ok(())
+}

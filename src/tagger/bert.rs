@@ -1,0 +1,350 @@
+//! [`BertTagger`]: the encoder and classifier, one forward for training (differentiable
+//! LayerNorm and softmax, seeded dropout) and inference (fused QKV, fenci's kernels).
+
+use std::collections::HashMap;
+
+use candle_core::{DType, Tensor, D};
+use candle_nn::VarMap;
+
+use super::fused::Fused;
+use super::{varmap_map, Activation, BertConfig, LabelScheme, ModelError, Result};
+use crate::kernels::MatMulT;
+
+#[derive(Clone)]
+pub(super) struct LayerNorm {
+    pub(super) w: Tensor,
+    pub(super) b: Tensor,
+    pub(super) eps: f32,
+}
+
+impl LayerNorm {
+    pub(super) fn forward(&self, x: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        if train {
+            candle_nn::ops::layer_norm_slow(x, &self.w, &self.b, self.eps)
+        } else {
+            candle_nn::ops::layer_norm(x, &self.w, &self.b, self.eps)
+        }
+    }
+}
+
+#[derive(Clone)]
+pub(super) struct Linear {
+    pub(super) w: Tensor,
+    pub(super) b: Tensor,
+}
+
+impl Linear {
+    /// `x` is 2-D [n, in].
+    pub(super) fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        x.matmul(&self.w.t()?)?.broadcast_add(&self.b)
+    }
+}
+
+#[derive(Clone)]
+struct Layer {
+    q: Linear,
+    k: Linear,
+    v: Linear,
+    /// q, k and v stacked into one projection for inference.
+    qkv: Option<Linear>,
+    /// The whole layer through fenci's fused kernels, for inference (tanh-GELU F32 models on
+    /// the CPU).
+    fused: Option<Fused>,
+    attn_out: Linear,
+    ln1: LayerNorm,
+    inter: Linear,
+    out: Linear,
+    ln2: LayerNorm,
+}
+
+/// A BERT encoder with a token-classification head.
+#[derive(Clone)]
+pub struct BertTagger {
+    cfg: BertConfig,
+    labels: LabelScheme,
+    word: Tensor,
+    pos: Tensor,
+    /// The token-type table (row 0 only, unless the model has dictionary features).
+    token_types: Tensor,
+    emb_ln: LayerNorm,
+    layers: Vec<Layer>,
+    classifier: Linear,
+    act: Activation,
+}
+
+impl std::fmt::Debug for BertTagger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BertTagger")
+            .field("layers", &self.cfg.num_hidden_layers)
+            .field("hidden", &self.cfg.hidden_size)
+            .field("labels", &self.labels.names())
+            .finish()
+    }
+}
+
+impl BertTagger {
+    /// Builds the tagger from tensors named as in HF (see [`tensor_shapes`]); `fuse` prepares
+    /// the inference-only fused QKV projection (leave it off for training).
+    pub fn from_tensors(cfg: &BertConfig, t: &HashMap<String, Tensor>, fuse: bool) -> Result<Self> {
+        let labels = cfg.labels("config.json")?;
+        let act = cfg.activation("config.json")?;
+        let get = |name: &str| -> Result<Tensor> {
+            t.get(name).cloned().ok_or_else(|| ModelError::BadWeights {
+                file: "model".into(),
+                message: format!("tensor `{name}` is missing"),
+            })
+        };
+        let eps = cfg.layer_norm_eps as f32;
+        let ln = |p: &str| -> Result<LayerNorm> {
+            Ok(LayerNorm {
+                w: get(&format!("{p}.weight"))?,
+                b: get(&format!("{p}.bias"))?,
+                eps,
+            })
+        };
+        let lin = |p: &str| -> Result<Linear> {
+            Ok(Linear {
+                w: get(&format!("{p}.weight"))?,
+                b: get(&format!("{p}.bias"))?,
+            })
+        };
+        let mut layers = Vec::new();
+        for i in 0..cfg.num_hidden_layers {
+            let p = format!("bert.encoder.layer.{i}");
+            let q = lin(&format!("{p}.attention.self.query"))?;
+            let k = lin(&format!("{p}.attention.self.key"))?;
+            let v = lin(&format!("{p}.attention.self.value"))?;
+            let qkv = if fuse {
+                Some(Linear {
+                    w: Tensor::cat(&[&q.w, &k.w, &v.w], 0)?.contiguous()?,
+                    b: Tensor::cat(&[&q.b, &k.b, &v.b], 0)?.contiguous()?,
+                })
+            } else {
+                None
+            };
+            let attn_out = lin(&format!("{p}.attention.output.dense"))?;
+            let ln1 = ln(&format!("{p}.attention.output.LayerNorm"))?;
+            let inter = lin(&format!("{p}.intermediate.dense"))?;
+            let out = lin(&format!("{p}.output.dense"))?;
+            let ln2 = ln(&format!("{p}.output.LayerNorm"))?;
+            // The fused kernels compute tanh-GELU in F32 on the CPU.
+            let fused = match &qkv {
+                Some(qkv)
+                    if act == Activation::GeluTanh
+                        && q.w.dtype() == DType::F32
+                        && q.w.device().is_cpu() =>
+                {
+                    use crate::kernels::{BiasGelu, BiasResidualNorm};
+                    Some(Fused {
+                        qkv_w: MatMulT::new(&qkv.w)?,
+                        qkv_b: qkv.b.to_vec1()?,
+                        attn_out_w: MatMulT::new(&attn_out.w)?,
+                        attn_norm: BiasResidualNorm::new(&attn_out.b, &ln1.w, &ln1.b, eps)?,
+                        inter_w: MatMulT::new(&inter.w)?,
+                        gelu: BiasGelu::new(&inter.b)?,
+                        out_w: MatMulT::new(&out.w)?,
+                        out_norm: BiasResidualNorm::new(&out.b, &ln2.w, &ln2.b, eps)?,
+                    })
+                }
+                _ => None,
+            };
+            layers.push(Layer {
+                q,
+                k,
+                v,
+                qkv,
+                fused,
+                attn_out,
+                ln1,
+                inter,
+                out,
+                ln2,
+            });
+        }
+        Ok(Self {
+            labels,
+            word: get("bert.embeddings.word_embeddings.weight")?,
+            pos: get("bert.embeddings.position_embeddings.weight")?,
+            token_types: {
+                let t = get("bert.embeddings.token_type_embeddings.weight")?;
+                if cfg.has_word_features() {
+                    t
+                } else {
+                    t.narrow(0, 0, 1)?
+                }
+            },
+            emb_ln: ln("bert.embeddings.LayerNorm")?,
+            layers,
+            classifier: lin("classifier")?,
+            act,
+            cfg: cfg.clone(),
+        })
+    }
+
+    /// Builds a trainable tagger whose tensors live in `varmap` (so an optimizer can update them).
+    pub fn from_varmap(cfg: &BertConfig, varmap: &VarMap) -> Result<Self> {
+        Self::from_tensors(cfg, &varmap_map(varmap), false)
+    }
+
+    /// Sets the arithmetic of the inference kernels' matrix products (see
+    /// [`crate::kernels::Precision`]). Returns false, leaving the model in F32, where this CPU
+    /// or model cannot run `p` (no AVX512-BF16, or no fused inference layers).
+    pub fn set_precision(&mut self, p: crate::kernels::Precision) -> bool {
+        let mut fused: Vec<&mut Fused> = self
+            .layers
+            .iter_mut()
+            .filter_map(|l| l.fused.as_mut())
+            .collect();
+        if fused.is_empty() || fused.len() < self.cfg.num_hidden_layers {
+            return p == crate::kernels::Precision::F32;
+        }
+        let mut ok = true;
+        for m in fused.iter_mut().flat_map(|f| f.matmuls()) {
+            ok &= m.set_precision(p);
+        }
+        if !ok {
+            for m in fused.iter_mut().flat_map(|f| f.matmuls()) {
+                m.set_precision(crate::kernels::Precision::F32);
+            }
+        }
+        ok
+    }
+
+    /// The config.
+    pub fn config(&self) -> &BertConfig {
+        &self.cfg
+    }
+
+    /// The label scheme.
+    pub fn labels(&self) -> &LabelScheme {
+        &self.labels
+    }
+
+    /// Logits `[batch, seq, labels]` for token ids `[batch, seq]`, token-type ids (u32, the same
+    /// shape; used only by a model with dictionary features, else type 0 everywhere) and a 0/1
+    /// attention mask `[batch, seq]` (u32 or f32). `train = Some((p, seed))` turns on training mode:
+    /// differentiable LayerNorm/softmax and dropout with probability `p`, its masks drawn from
+    /// `seed` (candle's CPU dropout cannot be seeded, so runs would not repeat).
+    pub fn forward(
+        &self,
+        ids: &Tensor,
+        types: &Tensor,
+        mask: &Tensor,
+        train: Option<(f32, u64)>,
+    ) -> candle_core::Result<Tensor> {
+        let (b, t) = ids.dims2()?;
+        let x = self.encode(ids, types, mask, train)?;
+        let logits = self.classifier.forward(&x)?;
+        logits.reshape((b, t, self.labels.len()))
+    }
+
+    /// The encoder's last hidden states `[batch · seq, hidden]` (row-major by batch); arguments
+    /// as for [`BertTagger::forward`].
+    pub fn encode(
+        &self,
+        ids: &Tensor,
+        types: &Tensor,
+        mask: &Tensor,
+        train: Option<(f32, u64)>,
+    ) -> candle_core::Result<Tensor> {
+        let (b, t) = ids.dims2()?;
+        if t > self.cfg.max_position_embeddings {
+            candle_core::bail!(
+                "sequence of {t} tokens exceeds max_position_embeddings {}",
+                self.cfg.max_position_embeddings
+            );
+        }
+        let training = train.is_some();
+        let rng = std::cell::RefCell::new(
+            <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(train.map_or(0, |t| t.1)),
+        );
+        let drop = |x: Tensor| -> candle_core::Result<Tensor> {
+            match train {
+                Some((p, _)) if p > 0.0 => {
+                    use rand::Rng;
+                    let keep = 1.0 / (1.0 - p);
+                    let mut r = rng.borrow_mut();
+                    let m: Vec<f32> = (0..x.elem_count())
+                        .map(|_| if r.random::<f32>() < p { 0.0 } else { keep })
+                        .collect();
+                    let m = Tensor::from_vec(m, x.shape(), x.device())?;
+                    x * m
+                }
+                _ => Ok(x),
+            }
+        };
+        let h = self.cfg.hidden_size;
+        let nh = self.cfg.num_attention_heads;
+        let hd = h / nh;
+        let flat_ids = ids.flatten_all()?;
+        let we = self.word.embedding(&flat_ids)?.reshape((b, t, h))?;
+        let pe = self.pos.narrow(0, 0, t)?;
+        let x = if self.cfg.has_word_features() {
+            let te = self
+                .token_types
+                .embedding(&types.flatten_all()?)?
+                .reshape((b, t, h))?;
+            we.broadcast_add(&pe)?.add(&te)?
+        } else {
+            we.broadcast_add(&pe)?.broadcast_add(&self.token_types)?
+        };
+        let x = self.emb_ln.forward(&x, training)?;
+        let x = drop(x)?;
+        // Additive mask [b, 1, 1, t]: 0 where attended, -1e4 on padding.
+        let mask = mask.to_dtype(self.word.dtype())?.contiguous()?;
+        let add_mask = ((&mask - 1.0)? * 1e4)?.reshape((b, 1, 1, t))?;
+        let scale = 1.0 / (hd as f64).sqrt();
+        let mut x = x.reshape((b * t, h))?;
+        for layer in &self.layers {
+            if let (Some(f), false) = (&layer.fused, training) {
+                x = f.forward(&x, &mask, nh)?;
+                continue;
+            }
+            let (q, k, v) = match &layer.qkv {
+                Some(qkv) if !training => {
+                    let y = qkv.forward(&x)?;
+                    (
+                        y.narrow(1, 0, h)?,
+                        y.narrow(1, h, h)?,
+                        y.narrow(1, 2 * h, h)?,
+                    )
+                }
+                _ => (
+                    layer.q.forward(&x)?,
+                    layer.k.forward(&x)?,
+                    layer.v.forward(&x)?,
+                ),
+            };
+            let heads = |y: Tensor| -> candle_core::Result<Tensor> {
+                y.reshape((b, t, nh, hd))?.transpose(1, 2)?.contiguous()
+            };
+            let q = (heads(q)? * scale)?;
+            let k = heads(k)?;
+            let v = heads(v)?;
+            let scores = q.matmul(&k.t()?)?.broadcast_add(&add_mask)?;
+            let probs = if training {
+                candle_nn::ops::softmax(&scores, D::Minus1)?
+            } else {
+                candle_nn::ops::softmax_last_dim(&scores)?
+            };
+            let probs = drop(probs)?;
+            let ctx = probs
+                .matmul(&v)?
+                .transpose(1, 2)?
+                .contiguous()?
+                .reshape((b * t, h))?;
+            let a = drop(layer.attn_out.forward(&ctx)?)?;
+            let x1 = layer.ln1.forward(&(a + &x)?, training)?;
+            let i = layer.inter.forward(&x1)?;
+            let i = self.act.apply(&i)?;
+            let o = drop(layer.out.forward(&i)?)?;
+            x = layer.ln2.forward(&(o + x1)?, training)?;
+        }
+        Ok(x)
+    }
+
+    /// The word-embedding table `[vocab, hidden]` (an MLM head's tied decoder).
+    pub fn word_embeddings(&self) -> &Tensor {
+        &self.word
+    }
+}

@@ -1,0 +1,274 @@
+//! `config.json` of a `BertForTokenClassification` checkpoint, checked on load, and the
+//! activation it names (matched here, once).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::{LabelScheme, ModelError, Result, WORDS_FILE};
+
+fn default_act() -> String {
+    "gelu".into()
+}
+fn default_eps() -> f64 {
+    1e-12
+}
+fn default_type_vocab() -> usize {
+    2
+}
+fn default_dropout() -> f64 {
+    0.1
+}
+
+/// `config.json` of a `BertForTokenClassification` checkpoint.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BertConfig {
+    /// Rows of the word-embedding table.
+    pub vocab_size: usize,
+    /// Width of every layer.
+    pub hidden_size: usize,
+    /// Number of transformer layers.
+    pub num_hidden_layers: usize,
+    /// Attention heads per layer (must divide `hidden_size`).
+    pub num_attention_heads: usize,
+    /// Width of the feed-forward layer.
+    pub intermediate_size: usize,
+    /// `gelu` (erf), `gelu_new` / `gelu_pytorch_tanh` (tanh approximation) or `relu`.
+    #[serde(default = "default_act")]
+    pub hidden_act: String,
+    /// Dropout after embeddings, attention output and feed-forward output.
+    #[serde(default = "default_dropout")]
+    pub hidden_dropout_prob: f64,
+    /// Dropout on attention probabilities.
+    #[serde(default = "default_dropout")]
+    pub attention_probs_dropout_prob: f64,
+    /// Longest input in tokens, [CLS] and [SEP] included.
+    pub max_position_embeddings: usize,
+    /// Rows of the token-type table.
+    #[serde(default = "default_type_vocab")]
+    pub type_vocab_size: usize,
+    /// LayerNorm epsilon.
+    #[serde(default = "default_eps")]
+    pub layer_norm_eps: f64,
+    /// Id of [PAD].
+    #[serde(default)]
+    pub pad_token_id: usize,
+    /// `bert` (RoBERTa-wwm checkpoints also say `bert`).
+    #[serde(default)]
+    pub model_type: Option<String>,
+    /// e.g. `["BertForTokenClassification"]`.
+    #[serde(default)]
+    pub architectures: Option<Vec<String>>,
+    /// Label names by id, as strings (`{"0": "B", …}`).
+    #[serde(default)]
+    pub id2label: BTreeMap<String, String>,
+    /// Inverse of `id2label`.
+    #[serde(default)]
+    pub label2id: BTreeMap<String, usize>,
+    /// Every other field of the file, kept as it was.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl BertConfig {
+    /// A fresh config for a tagger trained by fenci.
+    pub fn new_tagger(
+        vocab_size: usize,
+        layers: usize,
+        hidden: usize,
+        heads: usize,
+        max_positions: usize,
+        labels: &LabelScheme,
+    ) -> Self {
+        let names = labels.names();
+        Self {
+            vocab_size,
+            hidden_size: hidden,
+            num_hidden_layers: layers,
+            num_attention_heads: heads,
+            intermediate_size: hidden * 4,
+            hidden_act: "gelu_new".into(),
+            hidden_dropout_prob: 0.1,
+            attention_probs_dropout_prob: 0.1,
+            max_position_embeddings: max_positions,
+            type_vocab_size: 2,
+            layer_norm_eps: 1e-12,
+            pad_token_id: 0,
+            model_type: Some("bert".into()),
+            architectures: Some(vec!["BertForTokenClassification".into()]),
+            id2label: names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (i.to_string(), n.to_string()))
+                .collect(),
+            label2id: names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.to_string(), i))
+                .collect(),
+            extra: Default::default(),
+        }
+    }
+
+    /// Parses and checks a config.json text; `file` names it in errors.
+    pub fn from_json(text: &str, file: &Path) -> Result<Self> {
+        let cfg: BertConfig = serde_json::from_str(text).map_err(|e| ModelError::BadConfig {
+            path: file.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        cfg.validate(&file.display().to_string())?;
+        Ok(cfg)
+    }
+
+    /// Reads and checks `config.json`.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_json(&text, path)
+    }
+
+    /// The config as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("config serializes")
+    }
+
+    fn validate(&self, file: &str) -> Result<()> {
+        let unsupported = |message: String| ModelError::Unsupported {
+            file: file.to_string(),
+            message,
+        };
+        if let Some(mt) = &self.model_type {
+            if !matches!(mt.as_str(), "bert" | "roberta") {
+                return Err(unsupported(format!(
+                    "model_type \"{mt}\"; fenci runs BERT-style token classifiers (model_type \"bert\")"
+                )));
+            }
+        }
+        if let Some(archs) = &self.architectures {
+            if !archs.is_empty()
+                && !archs
+                    .iter()
+                    .any(|a| a == "BertForTokenClassification" || a == "BertModel")
+            {
+                return Err(unsupported(format!(
+                    "architectures {archs:?}; fenci runs BertForTokenClassification checkpoints"
+                )));
+            }
+        }
+        let zero = [
+            ("vocab_size", self.vocab_size),
+            ("hidden_size", self.hidden_size),
+            ("num_hidden_layers", self.num_hidden_layers),
+            ("num_attention_heads", self.num_attention_heads),
+            ("intermediate_size", self.intermediate_size),
+            ("max_position_embeddings", self.max_position_embeddings),
+        ];
+        for (name, v) in zero {
+            if v == 0 || v > 1 << 22 {
+                return Err(unsupported(format!("{name} = {v} is out of range")));
+            }
+        }
+        if self.max_position_embeddings < 3 {
+            return Err(unsupported(
+                "max_position_embeddings must be at least 3 ([CLS], a character, [SEP])".into(),
+            ));
+        }
+        if !self.hidden_size.is_multiple_of(self.num_attention_heads) {
+            return Err(unsupported(format!(
+                "hidden_size {} is not a multiple of num_attention_heads {}",
+                self.hidden_size, self.num_attention_heads
+            )));
+        }
+        self.activation(file)?;
+        self.labels(file)?;
+        if let Some(v) = self.extra.get(crate::text::CONFIG_KEY) {
+            if v.as_str() != Some(WORDS_FILE) {
+                return Err(unsupported(format!(
+                    "{} is {v}; this version of fenci reads dictionary features only from \"{WORDS_FILE}\"",
+                    crate::text::CONFIG_KEY
+                )));
+            }
+            if self.type_vocab_size < crate::text::FEATURE_TYPES {
+                return Err(unsupported(format!(
+                    "dictionary features need type_vocab_size ≥ {}, the file says {}",
+                    crate::text::FEATURE_TYPES,
+                    self.type_vocab_size
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the model was trained with dictionary features (its token-type ids come from
+    /// [`crate::text::WordFeatures`] over the word list in [`WORDS_FILE`]).
+    pub fn has_word_features(&self) -> bool {
+        self.extra.contains_key(crate::text::CONFIG_KEY)
+    }
+
+    /// The activation `hidden_act` names; `file` names the config in errors.
+    pub fn activation(&self, file: &str) -> Result<Activation> {
+        Activation::from_name(&self.hidden_act).ok_or_else(|| ModelError::Unsupported {
+            file: file.to_string(),
+            message: format!(
+                "hidden_act \"{}\"; fenci supports gelu, gelu_new, gelu_pytorch_tanh, relu",
+                self.hidden_act
+            ),
+        })
+    }
+
+    /// The label scheme named by `id2label`.
+    pub fn labels(&self, file: &str) -> Result<LabelScheme> {
+        let mut names = Vec::new();
+        for i in 0..self.id2label.len() {
+            match self.id2label.get(&i.to_string()) {
+                Some(n) => names.push(n.clone()),
+                None => {
+                    return Err(ModelError::Unsupported {
+                        file: file.to_string(),
+                        message: format!("id2label has no entry for id {i}"),
+                    })
+                }
+            }
+        }
+        LabelScheme::from_names(&names).map_err(|message| ModelError::Unsupported {
+            file: file.to_string(),
+            message,
+        })
+    }
+}
+
+/// The feed-forward activation of a BERT config (`hidden_act`): the one place its names are
+/// matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    /// `gelu`: GELU with the exact erf.
+    GeluErf,
+    /// `gelu_new` / `gelu_pytorch_tanh`: the tanh approximation (what fenci's kernels compute).
+    GeluTanh,
+    /// `relu`.
+    Relu,
+}
+
+impl Activation {
+    /// The activation a `hidden_act` name stands for, or `None` for one fenci does not run.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "gelu" => Some(Self::GeluErf),
+            "gelu_new" | "gelu_pytorch_tanh" => Some(Self::GeluTanh),
+            "relu" => Some(Self::Relu),
+            _ => None,
+        }
+    }
+
+    /// Applies the activation (differentiable).
+    pub fn apply(self, x: &candle_core::Tensor) -> candle_core::Result<candle_core::Tensor> {
+        match self {
+            Self::GeluErf => x.gelu_erf(),
+            Self::GeluTanh => x.gelu(),
+            Self::Relu => x.relu(),
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! The BERT character tagger: `BertForTokenClassification` in candle, in the Hugging Face layout.
+//!
+//! * [`config`]: `config.json` ([`BertConfig`]; unknown fields are kept so a loaded config is
+//!   written back unchanged) and its activation ([`Activation`]).
+//! * [`labels`]: the label set from `id2label` ([`LabelScheme`]: BMES/BIES or B/I).
+//! * [`weights`]: tensor names and shapes as in transformers, checks, init, safetensors.
+//! * [`bert`]: [`BertTagger`], the encoder plus a linear `classifier`; [`fused`]: its inference
+//!   layers through fenci's kernels; [`mlm`]: the masked-LM head used for pretraining.
+//! * [`files`]: [`ModelFiles`], a model in memory, loaded from and saved to a directory.
+//!
+//! Two things differ from candle-transformers' BERT on purpose: in training mode the encoder uses a
+//! LayerNorm and softmax built from differentiable ops (the fused candle kernels have no backward
+//! pass) and real dropout; in inference mode it uses the fused kernels and a fused QKV projection.
+
+use std::path::PathBuf;
+
+pub mod bert;
+pub mod config;
+pub mod files;
+mod fused;
+pub mod labels;
+pub mod mlm;
+pub mod weights;
+
+pub use crate::text::VocabSource;
+pub use bert::BertTagger;
+pub use config::{Activation, BertConfig};
+pub use files::{embedded, ModelFiles, WORDS_FILE};
+pub use labels::{LabelScheme, Tag};
+pub use mlm::MlmHead;
+pub use weights::{
+    init_tensors, parse_safetensors, safetensors_bytes, select_tensors, tensor_shapes, varmap_from,
+    varmap_map, varmap_tensors,
+};
+
+/// Errors from loading, checking or running a model. Each names the file or tensor at fault.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// `config.json` is not valid JSON or lacks required fields.
+    #[error("{path}: not a valid BERT config.json: {message}")]
+    BadConfig {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The config is valid JSON but describes something fenci cannot run.
+    #[error("{file}: unsupported model: {message}")]
+    Unsupported {
+        /// The file.
+        file: String,
+        /// What is wrong and what fenci supports.
+        message: String,
+    },
+    /// A weights file is truncated, corrupt, or its tensors do not match the config.
+    #[error("{file}: {message}")]
+    BadWeights {
+        /// The file.
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// An error inside candle while running the model.
+    #[error("tensor error: {0}")]
+    Candle(#[from] candle_core::Error),
+}
+
+/// Result type of this module.
+pub type Result<T> = std::result::Result<T, ModelError>;

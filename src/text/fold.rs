@@ -1,0 +1,57 @@
+//! Character folding for lookups: full-width → half-width, the Han test, traditional →
+//! simplified. The text a user typed is never changed; these only pick what is looked up.
+
+use std::collections::HashMap;
+
+/// Maps full-width ASCII variants (U+FF01–FF5E) and the ideographic space to half-width, for
+/// lookup only.
+pub fn to_halfwidth(c: char) -> char {
+    match c as u32 {
+        0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        0x3000 => ' ',
+        _ => c,
+    }
+}
+
+/// A Han (CJK ideograph) character, including 〇: the basic and extension blocks and the
+/// compatibility ideographs.
+pub fn is_han(c: char) -> bool {
+    matches!(c,
+        '\u{3007}'
+        | '\u{3400}'..='\u{4DBF}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{323AF}')
+}
+
+/// A character of the basic CJK Unified Ideographs block (U+4E00–9FFF) only: the narrower test
+/// the training-time lexicon swap was built and measured with.
+pub fn is_basic_han(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c)
+}
+
+/// Traditional characters and their simplified forms, best first, one line each (`data/t2s/`,
+/// derived from CC-CEDICT by `scripts/make-t2s.py`).
+const T2S: &str = include_str!("../../data/t2s/t2s.txt");
+
+/// For each traditional character that `known` lacks: the first of its simplified forms that
+/// `known` has.
+pub(crate) fn simplified_forms(known: impl Fn(char) -> bool) -> HashMap<char, char> {
+    let single = |w: &str| {
+        let mut c = w.chars();
+        match (c.next(), c.next()) {
+            (Some(ch), None) => Some(ch),
+            _ => None,
+        }
+    };
+    T2S.lines()
+        .filter_map(|line| {
+            let mut forms = line.split(' ').filter_map(single);
+            let t = forms.next()?;
+            if known(t) {
+                return None;
+            }
+            forms.find(|&s| known(s)).map(|s| (t, s))
+        })
+        .collect()
+}

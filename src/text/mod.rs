@@ -1,0 +1,20 @@
+//! The bottom layer: characters and units, before any model.
+//!
+//! * [`fold`]: half-width folding, the Han-character test, traditional → simplified lookups.
+//! * [`units`]: [`Units`], one line cut into the units a tagger sees, with character offsets.
+//! * [`words`]: [`WordSet`] (words found on unit edges) and [`WordFeatures`], the dictionary
+//!   features a model may be trained with.
+//! * [`tokenizer`]: [`CharTokenizer`], WordPiece or a `tokenizer.json` aligned to characters.
+//!
+//! Nothing here knows about tensors or label sets.
+
+pub mod fold;
+pub mod tokenizer;
+pub mod units;
+pub mod words;
+
+pub use fold::{is_han, to_halfwidth};
+pub(crate) use tokenizer::quietly;
+pub use tokenizer::{CharTokenizer, TokenizerError, VocabSource};
+pub use units::Units;
+pub use words::{WordFeatures, WordSet, CONFIG_KEY, FEATURE_TYPES};

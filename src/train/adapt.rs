@@ -1,0 +1,320 @@
+//! Fine-tuning on a user's corrections without forgetting: lower layers frozen, decay toward
+//! the starting weights, replay of original sentences, augmentation; what it changed.
+
+use std::collections::HashSet;
+use std::sync::atomic::AtomicBool;
+
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::{Rng, SeedableRng};
+
+use super::data::read_gold;
+use super::tagger::{TrainConfig, Trainer};
+use super::{Progress, Result, Summary, TrainError};
+use crate::segment::Segmenter;
+use crate::tagger::ModelFiles;
+
+/// Sentences of the original training data, bundled for replay while fine-tuning.
+pub const REPLAY: &str = include_str!("../../data/replay/pku1998-train-sample.txt");
+
+/// A small held-out set, bundled for the before/after check of fine-tuning.
+pub const MINI_DEV: &str = include_str!("../../data/replay/pku1998-dev-mini.txt");
+
+/// How fine-tuning on corrections runs (defaults measured with the adaptation benchmark,
+/// `scripts/adapt-bench.sh`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdaptConfig {
+    /// Passes over the mixed data.
+    pub epochs: usize,
+    /// Peak learning rate.
+    pub lr: f64,
+    /// Freeze the embeddings and the lowest `freeze - 1` layers.
+    pub freeze: usize,
+    /// Decay toward the starting weights.
+    pub anchor_decay: f64,
+    /// Replay sentences per correction (at least 16 in all; 0 turns replay off).
+    pub replay_per_correction: usize,
+    /// Copies of each correction in the mix.
+    pub repeat: usize,
+    /// Augmented sentences per correction: its multi-character words placed into replay
+    /// sentences.
+    pub augment: usize,
+    /// Example sentences the built-in LM writes for each corrected word, labelled by the base
+    /// model with the corrected words forced (0: off). See [`generated_sentences`].
+    pub generated: usize,
+    /// Random seed.
+    pub seed: u64,
+}
+
+impl Default for AdaptConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 6,
+            lr: 5e-4,
+            freeze: 1,
+            anchor_decay: 0.5,
+            replay_per_correction: 4,
+            repeat: 2,
+            augment: 2,
+            generated: 0,
+            seed: 7,
+        }
+    }
+}
+
+/// Builds the fine-tuning mix: corrections (repeated), augmented sentences and replay.
+pub fn adaptation_data(
+    corrections: &[Vec<String>],
+    replay: &[Vec<String>],
+    cfg: &AdaptConfig,
+) -> Vec<Vec<String>> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(cfg.seed);
+    let mut data = Vec::new();
+    for _ in 0..cfg.repeat.max(1) {
+        data.extend(corrections.iter().cloned());
+    }
+    if !replay.is_empty() {
+        for c in corrections {
+            let words: Vec<&String> = c.iter().filter(|w| w.chars().count() > 1).collect();
+            for _ in 0..cfg.augment {
+                let (Some(w), Some(host)) = (words.choose(&mut rng), replay.choose(&mut rng))
+                else {
+                    break;
+                };
+                let mut s = host.clone();
+                let at = rng.random_range(0..=s.len());
+                s.insert(at, (*w).clone());
+                data.push(s);
+            }
+        }
+        let n = match cfg.replay_per_correction {
+            0 => 0,
+            k => (corrections.len() * k).max(16).min(replay.len()),
+        };
+        let mut idx: Vec<usize> = (0..replay.len()).collect();
+        idx.shuffle(&mut rng);
+        data.extend(idx.into_iter().take(n).map(|i| replay[i].clone()));
+    }
+    data
+}
+
+/// Fine-tunes `base` on corrected sentences without forgetting: lower layers frozen, decay
+/// toward the starting weights, replay of original sentences, augmentation. Returns the
+/// training summary (its `model` is the new model).
+pub fn adapt(
+    base: &ModelFiles,
+    corrections: &[Vec<String>],
+    cfg: &AdaptConfig,
+    cancel: &AtomicBool,
+    progress: impl FnMut(Progress),
+) -> Result<Summary> {
+    adapt_with(base, corrections, &[], cfg, cancel, progress)
+}
+
+/// The words a correction changed: its words that the base model's segmentation lacks
+/// (multi-character ones when there are any).
+pub fn corrected_words(seg: &Segmenter, correction: &[String]) -> Result<Vec<String>> {
+    let out = seg.segment(&correction.concat())?;
+    let had: HashSet<&str> = out.word_strs().into_iter().collect();
+    let new: Vec<String> = correction
+        .iter()
+        .filter(|w| !had.contains(w.as_str()))
+        .cloned()
+        .collect();
+    let multi: Vec<String> = new
+        .iter()
+        .filter(|w| w.chars().count() > 1)
+        .cloned()
+        .collect();
+    Ok(if multi.is_empty() { new } else { multi })
+}
+
+/// Augmentation from the language model: for each correction, `per_word` example sentences
+/// for each word it changed, segmented by `seg` with that correction's words forced (so the
+/// new sentences teach the corrected words in other contexts). Words the LM cannot write are
+/// skipped.
+pub fn generated_sentences(
+    seg: &Segmenter,
+    generator: &mut crate::generate::Generator,
+    corrections: &[Vec<String>],
+    per_word: usize,
+    seed: u64,
+    cancel: &AtomicBool,
+) -> Result<Vec<Vec<String>>> {
+    let mut out = Vec::new();
+    if per_word == 0 {
+        return Ok(out);
+    }
+    let sampling = crate::generate::Sampling {
+        temperature: 0.8,
+        seed,
+        max_tokens: 48,
+        ..Default::default()
+    };
+    for c in corrections {
+        let words = corrected_words(seg, c)?;
+        let mut forced = seg.clone();
+        forced.set_dict(
+            c.iter()
+                .filter(|w| w.chars().count() > 1)
+                .cloned()
+                .collect(),
+        );
+        for w in &words {
+            let Ok((sents, _)) = generator.examples(
+                &crate::generate::Ask::new(w, per_word),
+                &sampling,
+                cancel,
+                |_| {},
+            ) else {
+                continue;
+            };
+            for s in forced.segment_batch(&sents)? {
+                out.push(s.word_strs().into_iter().map(str::to_string).collect());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// [`adapt`] with `extra` sentences (e.g. [`generated_sentences`]) mixed in.
+pub fn adapt_with(
+    base: &ModelFiles,
+    corrections: &[Vec<String>],
+    extra: &[Vec<String>],
+    cfg: &AdaptConfig,
+    cancel: &AtomicBool,
+    progress: impl FnMut(Progress),
+) -> Result<Summary> {
+    if corrections.is_empty() {
+        return Err(TrainError::Data("no corrections to train on".into()));
+    }
+    let replay = read_gold(REPLAY);
+    let layers = base.config.num_hidden_layers;
+    let run = |init: &ModelFiles,
+               data: &[Vec<String>],
+               epochs: usize,
+               progress: &mut dyn FnMut(Progress)| {
+        Trainer {
+            init: init.clone(),
+            train: data,
+            dev: &[],
+            cfg: TrainConfig {
+                epochs,
+                lr: cfg.lr,
+                batch_tokens: 1024,
+                dropout: 0.1,
+                freeze: cfg.freeze.min(layers),
+                seed: cfg.seed,
+                warmup: 0.1,
+                weight_decay: 0.0,
+                anchor_decay: cfg.anchor_decay,
+                checkpoint_every: 0,
+                ..TrainConfig::default()
+            },
+            out: None,
+            f16: false,
+            resume: false,
+        }
+        .run(cancel, progress)
+    };
+    let mut progress = progress;
+    let mut data = adaptation_data(corrections, &replay, cfg);
+    data.extend(extra.iter().cloned());
+    let mut summary = run(base, &data, cfg.epochs, &mut progress)?;
+    // Corrections the model still gets wrong get up to two short extra rounds of their own
+    // (with replay), so what the user corrected comes out as corrected.
+    for round in 0..2 {
+        if summary.cancelled {
+            break;
+        }
+        let seg = Segmenter::new(&summary.model)?;
+        let lines: Vec<String> = corrections.iter().map(|w| w.concat()).collect();
+        let wrong: Vec<Vec<String>> = seg
+            .segment_batch(&lines)?
+            .iter()
+            .zip(corrections)
+            .filter(|(s, g)| s.word_strs() != g.iter().map(String::as_str).collect::<Vec<_>>())
+            .map(|(_, g)| g.clone())
+            .collect();
+        if wrong.is_empty() {
+            break;
+        }
+        let extra = AdaptConfig {
+            repeat: 4,
+            seed: cfg.seed + round + 1,
+            ..cfg.clone()
+        };
+        let data = adaptation_data(&wrong, &replay, &extra);
+        let steps = summary.steps;
+        let mut next = run(&summary.model, &data, 3, &mut progress)?;
+        next.steps += steps;
+        summary = next;
+    }
+    Ok(summary)
+}
+
+/// A correction's sentence before and after fine-tuning.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BeforeAfter {
+    /// The words the user gave.
+    pub gold: Vec<String>,
+    /// The words before training.
+    pub before: Vec<String>,
+    /// The words after training.
+    pub after: Vec<String>,
+}
+
+/// What training on the stored corrections did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdaptReport {
+    /// The new version's name (empty when cancelled).
+    pub version: String,
+    /// The version it was trained from.
+    pub parent: String,
+    /// Corrections trained on.
+    pub corrections: usize,
+    /// Of those, how many the new model segments exactly as corrected.
+    pub exact_after: usize,
+    /// ...and how many the old one did.
+    pub exact_before: usize,
+    /// Each corrected sentence before and after.
+    pub diffs: Vec<BeforeAfter>,
+    /// F1 on the bundled mini dev set before and after.
+    pub dev_f1: (f64, f64),
+    /// Wall time in seconds.
+    pub secs: f64,
+    /// Whether it was cancelled (nothing was written then).
+    pub cancelled: bool,
+}
+
+impl AdaptReport {
+    /// What a finished run reports, for the CLI and the TUI alike: the summary, each corrected
+    /// sentence the old model got wrong (before and after), and the held-out check.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = vec![format!(
+            "trained {} on {} corrections in {:.1} s: {}/{} exactly as corrected (was {})",
+            self.version,
+            self.corrections,
+            self.secs,
+            self.exact_after,
+            self.corrections,
+            self.exact_before
+        )];
+        for d in self.diffs.iter().filter(|d| d.before != d.gold) {
+            lines.push(format!("  before: {}", d.before.join(" ")));
+            let ok = if d.after == d.gold {
+                "✓"
+            } else {
+                "✗ still differs"
+            };
+            lines.push(format!("  after:  {} {ok}", d.after.join(" ")));
+        }
+        lines.push(format!(
+            "held-out check ({} sentences): F1 {:.2} → {:.2}",
+            read_gold(MINI_DEV).len(),
+            self.dev_f1.0 * 100.0,
+            self.dev_f1.1 * 100.0
+        ));
+        lines
+    }
+}

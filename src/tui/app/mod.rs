@@ -1,0 +1,551 @@
+//! The App state machine: events in, state changes and [`Action`]s out. No terminal, no threads,
+//! no files: the runner (`tui::run`) performs the actions, workers answer with [`WorkerMsg`]s,
+//! and `tui::view` draws the state. Everything here is testable with plain values.
+
+use std::path::PathBuf;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::explain::Explanation;
+use crate::segment::Segmentation;
+use crate::store::{Explain, Settings};
+use crate::tagger::LabelScheme;
+
+use super::input::LineEditor;
+
+mod keys;
+mod slash;
+
+/// Everything the App reacts to.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A key press.
+    Key(KeyEvent),
+    /// Pasted text (bracketed paste).
+    Paste(String),
+    /// The terminal was resized.
+    Resize,
+    /// Time passed (spinner, notices).
+    Tick,
+    /// A worker reported.
+    Worker(WorkerMsg),
+}
+
+/// Facts about the loaded model, for `/model` and the status bar.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelInfo {
+    /// Name as the user gave it (`default`, a path …).
+    pub name: String,
+    /// One-line description: layers × hidden, labels, vocabulary.
+    pub summary: String,
+    /// The label scheme, for alternatives.
+    pub scheme: LabelScheme,
+}
+
+/// A segmented and explained sentence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TurnData {
+    /// The segmentation.
+    pub seg: Segmentation,
+    /// One explanation per word.
+    pub explanations: Vec<Explanation>,
+    /// The next-best segmentations with their probability.
+    pub alternatives: Vec<(Vec<String>, f32)>,
+    /// Adjacent words that together are a listed personal name (习 近平 → 习近平), with the
+    /// name's explanation (see [`crate::explain::names_across`]).
+    pub names: Vec<(std::ops::Range<usize>, Explanation)>,
+}
+
+/// What workers send back.
+#[derive(Debug, Clone)]
+pub enum WorkerMsg {
+    /// The model is ready.
+    ModelLoaded(ModelInfo),
+    /// The model could not be loaded.
+    ModelFailed(String),
+    /// A message for the transcript (the outcome of a command the runner performed).
+    Report {
+        /// The lines.
+        lines: Vec<String>,
+        /// Whether it reports a failure.
+        error: bool,
+    },
+    /// Training made progress.
+    TrainProgress {
+        /// Steps done.
+        step: usize,
+        /// Steps planned.
+        total: usize,
+        /// Loss of the last step.
+        loss: f32,
+    },
+    /// A model file is downloading.
+    Download {
+        /// The file.
+        file: String,
+        /// Bytes so far.
+        done: u64,
+        /// Its size.
+        total: u64,
+    },
+    /// Training ended (`Ok(lines)` to show, or an error).
+    TrainDone(Result<Vec<String>, String>),
+    /// Example generation streamed text, finished or dropped an example.
+    Example(crate::generate::ExampleEvent),
+    /// Example generation ended: a summary line, or an error.
+    ExamplesDone(Result<String, String>),
+    /// A language model is loaded (its name, one line about it).
+    LmLoaded {
+        /// As the user named it.
+        name: String,
+        /// Architecture and size.
+        summary: String,
+    },
+    /// One sentence of a job is done (or failed).
+    Turn {
+        /// The turn it answers.
+        id: u64,
+        /// The result (boxed: it is much larger than the other messages).
+        result: Result<Box<TurnData>, String>,
+    },
+}
+
+/// What the App asks the runner to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Leave the app.
+    Quit,
+    /// Segment these sentences, each answering the turn with that id.
+    Segment(Vec<(u64, String)>),
+    /// Cancel the running job.
+    Cancel,
+    /// Persist the settings.
+    SaveSettings(Settings),
+    /// Add a line to the persistent history.
+    AppendHistory(String),
+    /// Stop the training run.
+    CancelTrain,
+    /// Generate example sentences with the language model named `lm`.
+    Examples {
+        /// The word.
+        word: String,
+        /// How many.
+        n: usize,
+        /// The LM (`default`, a directory or a hub id).
+        lm: String,
+        /// Sampling settings.
+        sampling: crate::generate::Sampling,
+    },
+    /// Stop generating.
+    CancelExamples,
+    /// Load another language model for examples.
+    LoadLm(String),
+    /// Work on the user's data directory (done through [`crate::service`]).
+    Data(DataAction),
+    /// Write a file (e.g. `/save`); the runner reports failure as a notice.
+    WriteFile {
+        /// Where.
+        path: PathBuf,
+        /// What.
+        contents: String,
+    },
+}
+
+/// What the App asks of the user's data: corrections, dictionary, training, versions.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DataAction {
+    /// Save a correction of a turn's sentence.
+    SaveCorrection {
+        /// The corrected words.
+        words: Vec<String>,
+        /// What the model said.
+        model_output: Vec<String>,
+    },
+    /// List the stored corrections.
+    ListCorrections,
+    /// Change or list the user dictionary.
+    Dict(DictOp),
+    /// Start training on the corrections in the background.
+    Train,
+    /// Return to the previous model version.
+    Undo,
+    /// List the model versions.
+    ListModels,
+    /// Make a version (or `default`) the active model.
+    SwitchModel(String),
+}
+
+/// A change to the user dictionary.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DictOp {
+    /// Show the words.
+    List,
+    /// Add a word.
+    Add(String),
+    /// Remove a word.
+    Remove(String),
+}
+
+/// What a turn shows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnBody {
+    /// Waiting for the worker.
+    Pending,
+    /// Segmented and explained.
+    Done(Box<TurnData>),
+    /// Cancelled before it ran.
+    Cancelled,
+    /// An error, in words that say what to do.
+    Error(String),
+    /// Output of a command (e.g. `/help`).
+    Info(Vec<String>),
+    /// A generated example still being written (its text is the turn's input).
+    Streaming,
+}
+
+/// One exchange in the transcript.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Turn {
+    /// Identifier (worker results carry it).
+    pub id: u64,
+    /// What the user typed.
+    pub input: String,
+    /// The answer.
+    pub body: TurnBody,
+    /// In teaching mode: how many words are revealed.
+    pub revealed: Option<usize>,
+}
+
+/// Which part of the screen has the keyboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum Mode {
+    /// Typing sentences and commands.
+    Normal,
+    /// Selecting a word (turn index, word index).
+    Inspect(usize, usize),
+    /// A word's full dictionary entry is open.
+    Detail(usize, usize),
+    /// The boundary editor on a turn: cursor (char index) and, per char, whether a word
+    /// starts there.
+    Edit(usize, usize),
+}
+
+/// The whole UI state.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// The transcript, oldest first.
+    pub turns: Vec<Turn>,
+    /// The input line.
+    pub input: LineEditor,
+    /// Persisted settings.
+    pub settings: Settings,
+    /// The loaded model, once ready.
+    pub model: Option<ModelInfo>,
+    /// Why the model failed to load.
+    pub model_error: Option<String>,
+    /// Keyboard focus.
+    pub mode: Mode,
+    /// Teaching mode.
+    pub demo: bool,
+    /// Lines scrolled up from the bottom of the transcript.
+    pub scroll: usize,
+    /// A short message in the status bar.
+    pub notice: Option<String>,
+    /// Ctrl-C was pressed once on an empty line.
+    pub quit_armed: bool,
+    /// Ticks seen (spinner).
+    pub tick: u64,
+    /// Candidates of the last Tab completion.
+    pub completions: Vec<&'static str>,
+    /// Set when `/quit` or Ctrl-C Ctrl-C asked to leave.
+    pub quitting: bool,
+    /// Training in the background: (step, total, loss).
+    pub training: Option<(usize, usize, f32)>,
+    /// Word starts per character of the turn in the boundary editor.
+    pub edit_starts: Vec<bool>,
+    /// A model download in progress: (file, bytes done, bytes total).
+    pub download: Option<(String, u64, u64)>,
+    /// Examples being generated: the header turn's id and the example turns so far.
+    pub generating: Option<(u64, Vec<u64>)>,
+    /// The language model for examples, once one is loaded (name, summary).
+    pub lm: Option<(String, String)>,
+    next_id: u64,
+}
+
+fn ctrl(k: &KeyEvent, c: char) -> bool {
+    k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char(c)
+}
+
+impl App {
+    /// A fresh App with persisted settings and history.
+    pub fn new(settings: Settings, history: Vec<String>) -> Self {
+        Self {
+            turns: Vec::new(),
+            input: LineEditor::with_history(history),
+            settings,
+            model: None,
+            model_error: None,
+            mode: Mode::Normal,
+            demo: false,
+            scroll: 0,
+            notice: None,
+            quit_armed: false,
+            tick: 0,
+            completions: Vec::new(),
+            quitting: false,
+            training: None,
+            edit_starts: Vec::new(),
+            download: None,
+            generating: None,
+            lm: None,
+            next_id: 1,
+        }
+    }
+
+    /// Number of turns still waiting for the worker.
+    pub fn pending(&self) -> usize {
+        self.turns
+            .iter()
+            .filter(|t| t.body == TurnBody::Pending)
+            .count()
+    }
+
+    fn push_turn(&mut self, input: String, body: TurnBody) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.turns.push(Turn {
+            id,
+            input,
+            body,
+            revealed: None,
+        });
+        self.scroll = 0;
+        id
+    }
+
+    /// Handles one event.
+    pub fn update(&mut self, ev: Event) -> Vec<Action> {
+        match ev {
+            Event::Tick => {
+                self.tick = self.tick.wrapping_add(1);
+                vec![]
+            }
+            Event::Resize => vec![],
+            Event::Paste(text) => self.paste(&text),
+            Event::Worker(msg) => self.worker(msg),
+            Event::Key(k) => self.key(k),
+        }
+    }
+
+    fn worker(&mut self, msg: WorkerMsg) -> Vec<Action> {
+        match msg {
+            WorkerMsg::Example(ev) => return self.example_event(ev),
+            WorkerMsg::ExamplesDone(r) => {
+                self.download = None;
+                if let Some((header, turns)) = self.generating.take() {
+                    // Whatever was still being written when it stopped.
+                    for id in turns {
+                        if let Some(t) = self.turns.iter_mut().find(|t| t.id == id) {
+                            if t.body == TurnBody::Streaming {
+                                t.body = TurnBody::Cancelled;
+                            }
+                        }
+                    }
+                    if let Some(t) = self.turns.iter_mut().find(|t| t.id == header) {
+                        match (&mut t.body, r) {
+                            (TurnBody::Info(lines), Ok(summary)) => lines.push(summary),
+                            (body, Err(e)) => *body = TurnBody::Error(e),
+                            _ => {}
+                        }
+                    }
+                } else if let Err(e) = r {
+                    self.error("/examples", e);
+                }
+            }
+            WorkerMsg::LmLoaded { name, summary } => {
+                self.download = None;
+                let changed = self.settings.lm != name;
+                self.lm = Some((name.clone(), summary));
+                if changed {
+                    self.settings.lm = name;
+                    return vec![Action::SaveSettings(self.settings.clone())];
+                }
+            }
+            WorkerMsg::Download { file, done, total } => {
+                self.download = Some((file, done, total));
+            }
+            WorkerMsg::ModelLoaded(info) => {
+                self.download = None;
+                self.model = Some(info);
+                self.model_error = None;
+            }
+            WorkerMsg::ModelFailed(e) => {
+                self.download = None;
+                self.model_error = Some(e.clone());
+                for t in self
+                    .turns
+                    .iter_mut()
+                    .filter(|t| t.body == TurnBody::Pending)
+                {
+                    t.body = TurnBody::Error(e.clone());
+                }
+            }
+            WorkerMsg::Report { lines, error } => {
+                if error {
+                    self.download = None;
+                    self.error("", lines.join("\n"));
+                } else {
+                    self.info("", lines);
+                }
+            }
+            WorkerMsg::TrainProgress { step, total, loss } => {
+                self.training = Some((step, total, loss));
+            }
+            WorkerMsg::TrainDone(r) => {
+                self.training = None;
+                match r {
+                    Ok(lines) => self.info("/train", lines),
+                    Err(e) => self.error("/train", e),
+                }
+            }
+            WorkerMsg::Turn { id, result } => {
+                // Results for turns that no longer exist (after /clear) are dropped.
+                if let Some(t) = self.turns.iter_mut().find(|t| t.id == id) {
+                    if t.body == TurnBody::Pending {
+                        t.body = match result {
+                            Ok(d) => TurnBody::Done(d),
+                            Err(e) if e == "cancelled" => TurnBody::Cancelled,
+                            Err(e) => TurnBody::Error(e),
+                        };
+                        if self.demo {
+                            t.revealed = Some(0);
+                        }
+                    }
+                }
+            }
+        }
+        vec![]
+    }
+
+    /// A streamed example: its text grows in its own turn; once complete it is segmented and
+    /// explained like a typed sentence (and can be corrected the same way).
+    fn example_event(&mut self, ev: crate::generate::ExampleEvent) -> Vec<Action> {
+        use crate::generate::ExampleEvent as E;
+        if self.generating.is_none() {
+            return vec![];
+        }
+        match ev {
+            E::Text { index, piece } => {
+                let id = self.example_turn(index);
+                if let Some(t) = self.turns.iter_mut().find(|t| t.id == id) {
+                    t.input.push_str(&piece);
+                }
+                vec![]
+            }
+            E::Rejected { index } => {
+                if let Some((_, v)) = &mut self.generating {
+                    if index < v.len() {
+                        let id = v.remove(index);
+                        self.turns.retain(|t| t.id != id);
+                    }
+                }
+                vec![]
+            }
+            E::Done { index, sentence } => {
+                let id = self.example_turn(index);
+                if let Some(t) = self.turns.iter_mut().find(|t| t.id == id) {
+                    t.input = sentence.clone();
+                    t.body = TurnBody::Pending;
+                }
+                vec![Action::Segment(vec![(id, sentence)])]
+            }
+        }
+    }
+
+    /// The turn of example `index` of the running generation, opened (streaming) if new.
+    fn example_turn(&mut self, index: usize) -> u64 {
+        if let Some(&id) = self.generating.as_ref().and_then(|(_, v)| v.get(index)) {
+            return id;
+        }
+        let id = self.push_turn(String::new(), TurnBody::Streaming);
+        if let Some((_, v)) = &mut self.generating {
+            v.push(id);
+        }
+        id
+    }
+
+    /// Adds an informational turn (the outcome of a command).
+    pub fn info(&mut self, input: &str, lines: Vec<String>) {
+        self.push_turn(input.to_string(), TurnBody::Info(lines));
+    }
+
+    /// Adds an error turn.
+    pub fn error(&mut self, input: &str, msg: String) {
+        self.push_turn(input.to_string(), TurnBody::Error(msg));
+    }
+
+    fn last_done(&self) -> Option<usize> {
+        self.turns
+            .iter()
+            .rposition(|t| matches!(t.body, TurnBody::Done(_)))
+    }
+
+    fn turn_data(&self, t: usize) -> Option<&TurnData> {
+        match self.turns.get(t).map(|t| &t.body) {
+            Some(TurnBody::Done(d)) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// The transcript as Markdown (for `/save`).
+    pub fn markdown(&self) -> String {
+        let mut out = String::from("# fenci transcript\n\n");
+        for t in &self.turns {
+            match &t.body {
+                TurnBody::Done(d) => {
+                    out.push_str(&format!("> {}\n\n", t.input));
+                    out.push_str(&format!("**{}**\n\n", d.seg.word_strs().join(" / ")));
+                    out.push_str("| word | pinyin | gloss |\n|---|---|---|\n");
+                    for e in &d.explanations {
+                        let gloss = if e.from_chars && !e.gloss.is_empty() {
+                            format!("{} (from its characters)", e.gloss)
+                        } else {
+                            e.gloss.clone()
+                        };
+                        out.push_str(&format!(
+                            "| {} | {} | {} |\n",
+                            e.word,
+                            e.pinyin,
+                            gloss.replace('|', "\\|")
+                        ));
+                    }
+                    for (r, e) in &d.names {
+                        out.push_str(&format!(
+                            "\n{} together: {} {}, {}\n",
+                            d.seg
+                                .word_strs()
+                                .get(r.clone())
+                                .map(|w| w.join(" + "))
+                                .unwrap_or_default(),
+                            e.word,
+                            e.pinyin,
+                            e.gloss
+                        ));
+                    }
+                    out.push('\n');
+                }
+                TurnBody::Info(lines) => {
+                    out.push_str(&format!("> {}\n\n", t.input));
+                    for l in lines {
+                        out.push_str(&format!("    {l}\n"));
+                    }
+                    out.push('\n');
+                }
+                TurnBody::Error(e) => out.push_str(&format!("> {}\n\n*error: {e}*\n\n", t.input)),
+                TurnBody::Pending | TurnBody::Cancelled | TurnBody::Streaming => {}
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,379 @@
+//! Slash commands: what each [`Cmd`] does to the App and asks of the runner. One exhaustive
+//! match, so a command in the table without a handler does not compile.
+
+use std::path::PathBuf;
+
+use super::*;
+use crate::tui::commands::{self, Cmd, COMMANDS};
+
+impl App {
+    pub(super) fn command(&mut self, line: &str) -> Vec<Action> {
+        let parsed = match commands::parse(line) {
+            Ok(p) => p,
+            Err(e) => {
+                self.error(line, e.to_string());
+                return vec![];
+            }
+        };
+        let name = parsed.spec.name;
+        let arg = parsed.args.first().map(String::as_str);
+        if !parsed.spec.available {
+            self.error(
+                line,
+                format!("/{name} is not available yet — {}", parsed.spec.summary),
+            );
+            return vec![];
+        }
+        match parsed.spec.cmd {
+            Cmd::Help => {
+                let lines = match arg {
+                    None => {
+                        let mut v: Vec<String> = COMMANDS
+                            .iter()
+                            .map(|c| {
+                                let sig = format!("/{} {}", c.name, c.args);
+                                let soon = if c.available { "" } else { " (coming)" };
+                                format!("{sig:<22} {}{soon}", c.summary)
+                            })
+                            .collect();
+                        v.push(String::new());
+                        v.push("Type a sentence to segment it. Tab: inspect words (←/→, Enter for the dictionary entry). ↑/↓: history. PgUp/PgDn: scroll. Ctrl-C: cancel / clear / quit.".into());
+                        v
+                    }
+                    Some(a) => match commands::find(a.trim_start_matches('/')) {
+                        Some(c) => vec![format!("/{} {}", c.name, c.args), c.detail.to_string()],
+                        None => {
+                            self.error(
+                                line,
+                                commands::ParseError::Unknown {
+                                    name: a.trim_start_matches('/').to_string(),
+                                    suggestions: commands::suggest(a.trim_start_matches('/')),
+                                }
+                                .to_string(),
+                            );
+                            return vec![];
+                        }
+                    },
+                };
+                self.info(line, lines);
+                vec![]
+            }
+            Cmd::Model if arg.is_some() => {
+                let target = arg.unwrap_or_default().to_string();
+                self.info(
+                    line,
+                    vec![format!("switching to {target}… (Esc cancels a download)")],
+                );
+                vec![Action::Data(DataAction::SwitchModel(target))]
+            }
+            Cmd::Model => {
+                let lines = match (&self.model, &self.model_error) {
+                    (Some(m), _) => {
+                        self.info(line, vec![format!("model: {} · {}", m.name, m.summary)]);
+                        return vec![Action::Data(DataAction::ListModels)];
+                    }
+                    (None, Some(e)) => vec![format!("model failed to load: {e}")],
+                    (None, None) => vec![format!("model: {} (loading…)", self.settings.model)],
+                };
+                self.info(line, lines);
+                vec![]
+            }
+            Cmd::Explain => match arg.and_then(Explain::from_name) {
+                Some(l) => {
+                    self.settings.explain = l;
+                    self.info(line, vec![format!("explanations: {l}")]);
+                    vec![Action::SaveSettings(self.settings.clone())]
+                }
+                _ => {
+                    self.error(line, "usage: /explain full|brief|off".into());
+                    vec![]
+                }
+            },
+            Cmd::Demo => {
+                self.demo = !self.demo;
+                let msg = if self.demo {
+                    "teaching mode on: type a sentence, then press Space or → to reveal each word; /demo to leave"
+                } else {
+                    "teaching mode off"
+                };
+                if !self.demo {
+                    for t in &mut self.turns {
+                        t.revealed = None;
+                    }
+                }
+                self.info(line, vec![msg.into()]);
+                vec![]
+            }
+            Cmd::Temp => {
+                self.number_setting(line, arg, "temperature", 0.0, 2.0, |s, v| s.temperature = v)
+            }
+            Cmd::TopP => self.number_setting(line, arg, "top-p", 0.0, 1.0, |s, v| s.top_p = v),
+            Cmd::Seed => match arg.and_then(|a| a.parse::<u64>().ok()) {
+                Some(v) => {
+                    self.settings.seed = v;
+                    self.info(line, vec![format!("seed: {v}")]);
+                    vec![Action::SaveSettings(self.settings.clone())]
+                }
+                None => {
+                    self.error(line, "usage: /seed N (a whole number ≥ 0)".into());
+                    vec![]
+                }
+            },
+            Cmd::Save => match arg {
+                Some(_) => {
+                    let path = line
+                        .trim()
+                        .trim_start_matches('/')
+                        .trim_start_matches("save")
+                        .trim();
+                    let contents = self.markdown();
+                    self.info(line, vec![format!("saved the transcript to {path}")]);
+                    vec![Action::WriteFile {
+                        path: PathBuf::from(path),
+                        contents,
+                    }]
+                }
+                None => {
+                    self.error(line, "usage: /save FILE (e.g. /save lesson.md)".into());
+                    vec![]
+                }
+            },
+            Cmd::Fix => {
+                let Some(t) = self.last_done() else {
+                    self.error(line, "nothing to fix yet: type a sentence first".into());
+                    return vec![];
+                };
+                if parsed.args.is_empty() {
+                    self.error(line, "usage: /fix WORD WORD … (the right words of the last sentence, separated by spaces)".into());
+                    return vec![];
+                }
+                self.fix(line, t, parsed.args.clone())
+            }
+            Cmd::Edit => {
+                match self.last_done() {
+                    Some(t) => self.start_edit(t),
+                    None => self.error(line, "nothing to edit yet: type a sentence first".into()),
+                }
+                vec![]
+            }
+            Cmd::Corrections => vec![Action::Data(DataAction::ListCorrections)],
+            Cmd::Dict => match (arg, parsed.args.get(1)) {
+                (None, _) | (Some("list"), None) => {
+                    vec![Action::Data(DataAction::Dict(DictOp::List))]
+                }
+                (Some("add"), Some(w)) => {
+                    vec![Action::Data(DataAction::Dict(DictOp::Add(w.clone())))]
+                }
+                (Some("rm" | "remove"), Some(w)) => {
+                    vec![Action::Data(DataAction::Dict(DictOp::Remove(w.clone())))]
+                }
+                _ => {
+                    self.error(line, "usage: /dict, /dict add WORD, /dict rm WORD".into());
+                    vec![]
+                }
+            },
+            Cmd::Train => {
+                if self.training.is_some() {
+                    self.error(line, "already training — /cancel stops it".into());
+                    return vec![];
+                }
+                self.training = Some((0, 0, f32::NAN));
+                self.info(
+                    line,
+                    vec![
+                        "training on your corrections in the background… (Esc or /cancel stops it)"
+                            .into(),
+                    ],
+                );
+                vec![Action::Data(DataAction::Train)]
+            }
+            Cmd::Cancel => {
+                if self.pending() == 0
+                    && self.training.is_none()
+                    && self.download.is_none()
+                    && self.generating.is_none()
+                {
+                    self.info(line, vec!["nothing to cancel".into()]);
+                    return vec![];
+                }
+                self.cancel_actions()
+            }
+            Cmd::Examples => {
+                if self.generating.is_some() {
+                    self.error(
+                        line,
+                        "already writing examples — Esc or /cancel stops them".into(),
+                    );
+                    return vec![];
+                }
+                let Some(word) = arg.map(str::to_string) else {
+                    self.error(
+                        line,
+                        "usage: /examples WORD [N] (e.g. /examples 希望 3)".into(),
+                    );
+                    return vec![];
+                };
+                let n = match parsed.args.get(1).map(|a| a.parse::<usize>()) {
+                    None => 3,
+                    Some(Ok(n)) if (1..=20).contains(&n) => n,
+                    Some(_) => {
+                        self.error(line, "N must be a number from 1 to 20".into());
+                        return vec![];
+                    }
+                };
+                let sampling = crate::generate::Sampling {
+                    temperature: self.settings.temperature,
+                    top_p: self.settings.top_p,
+                    seed: self.settings.seed,
+                    ..Default::default()
+                };
+                let header = self.push_turn(
+                    line.to_string(),
+                    TurnBody::Info(vec![format!(
+                        "{n} example{} with {word} · LM {} · T {} · top-p {} · seed {}",
+                        if n == 1 { "" } else { "s" },
+                        self.settings.lm,
+                        sampling.temperature,
+                        sampling.top_p,
+                        sampling.seed
+                    )]),
+                );
+                self.generating = Some((header, Vec::new()));
+                vec![Action::Examples {
+                    word,
+                    n,
+                    lm: self.settings.lm.clone(),
+                    sampling,
+                }]
+            }
+            Cmd::Lm => match arg {
+                Some(spec) => {
+                    self.info(
+                        line,
+                        vec![format!(
+                            "loading the language model {spec}… (Esc cancels a download)"
+                        )],
+                    );
+                    vec![Action::LoadLm(spec.to_string())]
+                }
+                None => {
+                    let now = match &self.lm {
+                        Some((name, summary)) => format!("language model: {name} · {summary}"),
+                        None => format!(
+                            "language model: {} (loaded on the first /examples)",
+                            self.settings.lm
+                        ),
+                    };
+                    self.info(
+                        line,
+                        vec![
+                            now,
+                            "/lm ID switches: default (built in), a directory, or a hub id such as Qwen/Qwen2.5-0.5B-Instruct".into(),
+                        ],
+                    );
+                    vec![]
+                }
+            },
+            Cmd::Undo => vec![Action::Data(DataAction::Undo)],
+            Cmd::Clear => {
+                self.turns.clear();
+                self.mode = Mode::Normal;
+                self.scroll = 0;
+                vec![]
+            }
+            Cmd::Quit => {
+                self.quitting = true;
+                vec![Action::Quit]
+            }
+        }
+    }
+
+    pub(super) fn cancel_actions(&mut self) -> Vec<Action> {
+        let mut v = Vec::new();
+        if self.pending() > 0 || self.download.is_some() {
+            v.push(Action::Cancel);
+        }
+        if self.training.is_some() {
+            v.push(Action::CancelTrain);
+        }
+        // A download may be the language model's (/lm, or the first /examples).
+        if self.generating.is_some() || self.download.is_some() {
+            v.push(Action::CancelExamples);
+        }
+        v
+    }
+
+    /// Checks corrected words against turn `t`'s sentence and, if they match, saves them.
+    pub(super) fn fix(&mut self, line: &str, t: usize, words: Vec<String>) -> Vec<Action> {
+        let Some(d) = self.turn_data(t) else {
+            return vec![];
+        };
+        let sentence: String = d.seg.text.chars().filter(|c| !c.is_whitespace()).collect();
+        let joined: String = words.concat();
+        if joined != sentence {
+            let a: Vec<char> = sentence.chars().collect();
+            let b: Vec<char> = joined.chars().collect();
+            let at = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+            let what = match (a.get(at), b.get(at)) {
+                (Some(x), Some(y)) => format!(
+                    "character {} is {x} in the sentence but {y} in the fix",
+                    at + 1
+                ),
+                (Some(_), None) => {
+                    format!("the fix stops after {} of {} characters", b.len(), a.len())
+                }
+                (None, Some(_)) => format!(
+                    "the fix has {} characters, the sentence {}",
+                    b.len(),
+                    a.len()
+                ),
+                (None, None) => String::new(),
+            };
+            self.error(
+                line,
+                format!(
+                    "refused: the words spell {joined} but the sentence is {sentence} — {what}"
+                ),
+            );
+            return vec![];
+        }
+        let model_output: Vec<String> = d.seg.word_strs().into_iter().map(str::to_string).collect();
+        vec![Action::Data(DataAction::SaveCorrection {
+            words,
+            model_output,
+        })]
+    }
+
+    pub(super) fn number_setting(
+        &mut self,
+        line: &str,
+        arg: Option<&str>,
+        what: &str,
+        lo: f64,
+        hi: f64,
+        set: impl FnOnce(&mut Settings, f64),
+    ) -> Vec<Action> {
+        match arg.and_then(|a| a.parse::<f64>().ok()) {
+            Some(v) if v.is_finite() && v >= lo && v <= hi && !(what == "top-p" && v == 0.0) => {
+                set(&mut self.settings, v);
+                self.info(line, vec![format!("{what}: {v}")]);
+                vec![Action::SaveSettings(self.settings.clone())]
+            }
+            _ => {
+                let range = if what == "top-p" {
+                    "0 < P ≤ 1".to_string()
+                } else {
+                    format!("{lo} to {hi}")
+                };
+                self.error(
+                    line,
+                    format!(
+                        "usage: /{} VALUE with VALUE {range}",
+                        if what == "temperature" { "temp" } else { what }
+                    ),
+                );
+                vec![]
+            }
+        }
+    }
+}

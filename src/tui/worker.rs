@@ -1,0 +1,548 @@
+//! The worker side of the app: loads the model (a hub id with download progress, a directory,
+//! the active version), segments and explains sentences, and performs the actions on the user's
+//! data through [`crate::service`], answering the App over the event channel. Nothing here
+//! draws.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
+
+use crate::explain::{self, Dictionary};
+use crate::segment::Segmenter;
+use crate::tagger::ModelFiles;
+
+use super::app::{DataAction, DictOp, Event, ModelInfo, TurnData, WorkerMsg};
+use crate::service::Service;
+use crate::train::{AdaptConfig, Progress};
+
+/// Work for the segmentation worker.
+#[derive(Debug)]
+pub enum Job {
+    /// Segment and explain these sentences (turn id, text).
+    Segment(Vec<(u64, String)>),
+    /// Load the model again (after training, undo or a switch).
+    Reload,
+    /// Load another model: a hub id (downloaded with progress), a directory or `default`.
+    Load(String),
+    /// Replace the user dictionary's forced words.
+    SetDict(Vec<String>),
+}
+
+/// Why the app could not load a model or a language model; each keeps its cause. The worker
+/// reports it to the App as text.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// A model named by the user (hub id, directory, `default`) could not be resolved.
+    #[error("cannot load model `{name}`: {source}")]
+    Resolve {
+        /// What the user named.
+        name: String,
+        /// The cause.
+        #[source]
+        source: Box<crate::hub::HubError>,
+    },
+    /// The active version of the data directory does not load.
+    #[error("cannot load the active model version: {0} (/model default switches back)")]
+    Active(#[source] Box<crate::service::ServiceError>),
+    /// The built-in model does not load (a damaged build).
+    #[error(transparent)]
+    Builtin(#[from] crate::tagger::ModelError),
+    /// The model's files load but do not make a segmenter (e.g. a vocabulary that does not fit).
+    #[error("cannot load model `{name}`: {source}")]
+    Segmenter {
+        /// The model.
+        name: String,
+        /// The cause.
+        #[source]
+        source: crate::segment::SegmentError,
+    },
+    /// The language model could not be resolved.
+    #[error("cannot load the language model `{name}`: {source}")]
+    LmResolve {
+        /// What the user named.
+        name: String,
+        /// The cause.
+        #[source]
+        source: Box<crate::hub::HubError>,
+    },
+    /// The language model's files do not make a generator.
+    #[error("cannot load the language model `{name}`: {source}")]
+    Lm {
+        /// The LM.
+        name: String,
+        /// The cause.
+        #[source]
+        source: Box<crate::generate::GenError>,
+    },
+}
+
+/// Work for the language-model thread.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LmJob {
+    /// Load (and keep) a language model.
+    Load(String),
+    /// Write example sentences with the language model named `lm`.
+    Examples {
+        /// The word.
+        word: String,
+        /// How many.
+        n: usize,
+        /// The LM (`default`, a directory or a hub id).
+        lm: String,
+        /// Sampling settings.
+        sampling: crate::generate::Sampling,
+    },
+}
+
+/// Segments and explains one sentence: what a turn shows.
+pub fn analyse(
+    seg: &Segmenter,
+    dict: &Dictionary,
+    text: &str,
+) -> Result<TurnData, crate::segment::SegmentError> {
+    let s = seg.segment(text)?;
+    let explanations = s
+        .words
+        .iter()
+        .map(|w| explain::explain(dict, &w.text))
+        .collect();
+    let alternatives = s.alternatives(seg.model().labels(), 2);
+    let names = explain::names_across(dict, &s.word_strs());
+    Ok(TurnData {
+        seg: s,
+        explanations,
+        alternatives,
+        names,
+    })
+}
+
+/// One line describing a model.
+pub fn model_summary(files: &ModelFiles) -> String {
+    let c = &files.config;
+    let labels = c
+        .labels("config.json")
+        .map(|l| l.names().join(""))
+        .unwrap_or_default();
+    format!(
+        "{}×{} {} · vocab {}",
+        c.num_hidden_layers, c.hidden_size, labels, c.vocab_size
+    )
+}
+
+/// Forwards a download's progress to the app as [`WorkerMsg::Download`].
+fn download_relay(tx: &Sender<Event>) -> impl FnMut(&crate::hub::DownloadEvent) + '_ {
+    move |e| {
+        use crate::hub::DownloadEvent as D;
+        let msg = match e {
+            D::Start { file, total } => Some((file.clone(), 0, *total)),
+            D::Progress { file, done, total } => Some((file.clone(), *done, *total)),
+            _ => None,
+        };
+        if let Some((file, done, total)) = msg {
+            let _ = tx.send(Event::Worker(WorkerMsg::Download { file, done, total }));
+        }
+    }
+}
+
+/// Loads the model the app runs: `spec` as given (a hub id is downloaded, reporting progress
+/// to `tx`; `cancel` stops it), else the active version of data directory `dir` with the user
+/// dictionary.
+pub fn load_segmenter(
+    spec: Option<&str>,
+    dir: Option<&std::path::Path>,
+    opts: &crate::hub::HubOptions,
+    tx: &Sender<Event>,
+    cancel: &AtomicBool,
+) -> Result<(Segmenter, ModelInfo), LoadError> {
+    let (name, files, dict) = match (spec, dir) {
+        (Some(s), _) => {
+            let mut relay = download_relay(tx);
+            let r = crate::hub::resolve_with(s, opts, &mut relay, cancel).map_err(|source| {
+                LoadError::Resolve {
+                    name: s.to_string(),
+                    source: Box::new(source),
+                }
+            })?;
+            if let Some(note) = r.licence_note() {
+                let _ = tx.send(Event::Worker(WorkerMsg::Report {
+                    lines: vec![note],
+                    error: false,
+                }));
+            }
+            (s.to_string(), r.files, vec![])
+        }
+        (None, Some(d)) => {
+            let svc = Service::new(d);
+            let (name, files) = svc
+                .load_active()
+                .map_err(|e| LoadError::Active(Box::new(e)))?;
+            (name, files, svc.dict_words())
+        }
+        (None, None) => ("default".to_string(), ModelFiles::embedded()?, vec![]),
+    };
+    let mut seg = match Segmenter::new(&files) {
+        Ok(s) => s,
+        Err(source) => return Err(LoadError::Segmenter { name, source }),
+    };
+    seg.set_dict(dict);
+    let info = ModelInfo {
+        name,
+        summary: model_summary(&files),
+        scheme: seg.model().labels().clone(),
+    };
+    Ok((seg, info))
+}
+
+/// The worker: loads the model (then the dictionary), then serves jobs until the channel closes.
+/// `cancel` makes it answer the queued sentences with "cancelled" and stops a download.
+pub fn worker(
+    spec: Option<String>,
+    dir: Option<PathBuf>,
+    opts: crate::hub::HubOptions,
+    jobs: Receiver<Job>,
+    tx: Sender<Event>,
+    cancel: Arc<AtomicBool>,
+) {
+    let mut spec = spec;
+    let load = |spec: Option<&str>| load_segmenter(spec, dir.as_deref(), &opts, &tx, &cancel);
+    let mut seg = match load(spec.as_deref()) {
+        Ok((seg, info)) => {
+            let _ = tx.send(Event::Worker(WorkerMsg::ModelLoaded(info)));
+            Some(seg)
+        }
+        Err(e) => {
+            let _ = tx.send(Event::Worker(WorkerMsg::ModelFailed(e.to_string())));
+            None
+        }
+    };
+    let dict = Dictionary::embedded();
+    while let Ok(job) = jobs.recv() {
+        match job {
+            Job::Reload | Job::Load(_) => {
+                let target = match job {
+                    Job::Load(s) => Some(s),
+                    _ => None,
+                };
+                match load(target.as_deref()) {
+                    Ok((s, info)) => {
+                        seg = Some(s);
+                        spec = target;
+                        let _ = tx.send(Event::Worker(WorkerMsg::ModelLoaded(info)));
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Event::Worker(WorkerMsg::Report {
+                            lines: vec![format!("{e} — the current model stays active")],
+                            error: true,
+                        }));
+                    }
+                }
+                let _ = &spec;
+            }
+            Job::SetDict(words) => {
+                if let Some(s) = seg.as_mut() {
+                    s.set_dict(words);
+                }
+            }
+            Job::Segment(lines) => {
+                for (id, text) in lines {
+                    let result = match &seg {
+                        _ if cancel.load(Ordering::SeqCst) => Err("cancelled".to_string()),
+                        Some(s) => analyse(s, dict, &text)
+                            .map(Box::new)
+                            .map_err(|e| e.to_string()),
+                        None => Err("no model is loaded (/model says why)".to_string()),
+                    };
+                    if tx
+                        .send(Event::Worker(WorkerMsg::Turn { id, result }))
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+        // Once the queue is drained, a cancel has done its work.
+        if matches!(jobs.try_recv(), Err(mpsc::TryRecvError::Empty)) {
+            cancel.store(false, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Performs the actions that touch the data directory (corrections, dictionary, versions),
+/// reporting the outcome as a worker message. Training runs on a thread of its own.
+pub(super) fn perform(
+    action: DataAction,
+    dir: Option<&std::path::Path>,
+    model_name: &str,
+    tx: &Sender<Event>,
+    jobs: &Sender<Job>,
+    train_cancel: &Arc<AtomicBool>,
+) {
+    let report = |lines: Vec<String>, error: bool| {
+        let _ = tx.send(Event::Worker(WorkerMsg::Report { lines, error }));
+    };
+    let Some(dir) = dir else {
+        report(
+            vec!["no data directory: set FENCI_HOME to a writable directory".into()],
+            true,
+        );
+        return;
+    };
+    let svc = Service::new(dir);
+    match action {
+        DataAction::SaveCorrection {
+            words,
+            model_output,
+        } => match svc.correct(words, model_output, model_name) {
+            Ok(c) => report(
+                vec![format!(
+                    "correction #{} saved: {} — /train teaches it to the model",
+                    c.id,
+                    c.words.join(" ")
+                )],
+                false,
+            ),
+            Err(e) => report(vec![format!("could not save the correction: {e}")], true),
+        },
+        DataAction::ListCorrections => match svc.corrections() {
+            Ok(l) => {
+                let mut lines: Vec<String> = l
+                    .records
+                    .iter()
+                    .map(|(c, trained)| {
+                        let mark = if *trained { "trained" } else { "new    " };
+                        format!("#{:<3} {mark} {}", c.id, c.words.join(" "))
+                    })
+                    .collect();
+                if lines.is_empty() {
+                    lines.push("no corrections yet: /fix or e (in inspect mode) adds one".into());
+                }
+                lines.extend(l.warnings);
+                report(lines, false);
+            }
+            Err(e) => report(vec![format!("cannot read the corrections: {e}")], true),
+        },
+        DataAction::Dict(op) => {
+            let res = match &op {
+                DictOp::List => Ok(String::new()),
+                DictOp::Add(w) => svc.dict_add(w).map(|new| {
+                    if new {
+                        format!("added {w}")
+                    } else {
+                        format!("{w} is already in your dictionary")
+                    }
+                }),
+                DictOp::Remove(w) => svc.dict_remove(w).map(|had| {
+                    if had {
+                        format!("removed {w}")
+                    } else {
+                        format!("{w} is not in your dictionary")
+                    }
+                }),
+            };
+            match res {
+                Ok(msg) => {
+                    let words = svc.dict_words();
+                    let mut lines = Vec::new();
+                    if !msg.is_empty() {
+                        lines.push(msg);
+                    }
+                    lines.push(if words.is_empty() {
+                        "your dictionary is empty (/dict add WORD)".into()
+                    } else {
+                        format!("your dictionary: {}", words.join(" "))
+                    });
+                    report(lines, false);
+                    let _ = jobs.send(Job::SetDict(words));
+                }
+                Err(e) => report(vec![e.to_string()], true),
+            }
+        }
+        DataAction::Train => {
+            train_cancel.store(false, Ordering::SeqCst);
+            let (ttx, jobs, cancel) = (tx.clone(), jobs.clone(), train_cancel.clone());
+            let spawned = std::thread::Builder::new()
+                .name("fenci-train".into())
+                .spawn(move || {
+                    let progress_tx = ttx.clone();
+                    let r = svc.train(&AdaptConfig::default(), 5, &cancel, |p| {
+                        if let Progress::Step {
+                            step, total, loss, ..
+                        } = p
+                        {
+                            let _ = progress_tx.send(Event::Worker(WorkerMsg::TrainProgress {
+                                step,
+                                total,
+                                loss,
+                            }));
+                        }
+                    });
+                    let msg = match r {
+                        Ok(rep) if rep.cancelled => Err(format!(
+                            "training cancelled: the active model is still {}",
+                            rep.parent
+                        )),
+                        Ok(rep) => {
+                            let _ = jobs.send(Job::Reload);
+                            let mut lines = rep.lines();
+                            lines.push(format!("/undo returns to {}", rep.parent));
+                            Ok(lines)
+                        }
+                        Err(e) => Err(e.to_string()),
+                    };
+                    let _ = ttx.send(Event::Worker(WorkerMsg::TrainDone(msg)));
+                });
+            if let Err(e) = spawned {
+                let _ = tx.send(Event::Worker(WorkerMsg::TrainDone(Err(e.to_string()))));
+            }
+        }
+        DataAction::Undo => match svc.undo() {
+            Ok((was, now)) => {
+                report(vec![format!("active model: {now} (was {was})")], false);
+                let _ = jobs.send(Job::Reload);
+            }
+            Err(e) => report(vec![format!("cannot undo: {e}")], true),
+        },
+        DataAction::ListModels => {
+            let active = svc.active();
+            let mut lines = vec![format!(
+                "{} default — the built-in model",
+                if active == "default" { "*" } else { " " }
+            )];
+            for m in svc.versions() {
+                lines.push(format!(
+                    "{} {} — from {}: {}",
+                    if m.name == active { "*" } else { " " },
+                    m.name,
+                    m.parent,
+                    m.summary
+                ));
+            }
+            lines.push("/model VERSION switches".into());
+            report(lines, false);
+        }
+        DataAction::SwitchModel(name) => {
+            if svc.is_version(&name) {
+                match svc.switch(&name) {
+                    Ok(()) => {
+                        report(vec![format!("active model: {name}")], false);
+                        let _ = jobs.send(Job::Reload);
+                    }
+                    Err(e) => report(vec![format!("{e} (/model lists the versions)")], true),
+                }
+            } else {
+                // A hub id or a directory: the worker loads it (downloading with progress).
+                let _ = jobs.send(Job::Load(name));
+            }
+        }
+    }
+}
+
+/// The language model for examples, loaded on first use and kept: (name, generator).
+pub(super) type LmSlot = Arc<std::sync::Mutex<Option<(String, crate::generate::Generator)>>>;
+
+/// Makes sure `slot` holds the LM `spec` (downloading with progress to `tx`).
+fn ensure_lm(
+    slot: &mut Option<(String, crate::generate::Generator)>,
+    spec: &str,
+    tx: &Sender<Event>,
+    cancel: &AtomicBool,
+) -> Result<(), LoadError> {
+    if slot.as_ref().is_some_and(|(n, _)| n == spec) {
+        return Ok(());
+    }
+    let mut relay = download_relay(tx);
+    let (files, _) = crate::hub::resolve_lm(
+        spec,
+        &crate::hub::HubOptions::from_env(),
+        &mut relay,
+        cancel,
+    )
+    .map_err(|source| LoadError::LmResolve {
+        name: spec.to_string(),
+        source: Box::new(source),
+    })?;
+    let summary = files.config.summary();
+    let g = crate::generate::Generator::new(files).map_err(|source| LoadError::Lm {
+        name: spec.to_string(),
+        source: Box::new(source),
+    })?;
+    *slot = Some((spec.to_string(), g));
+    let _ = tx.send(Event::Worker(WorkerMsg::LmLoaded {
+        name: spec.to_string(),
+        summary,
+    }));
+    Ok(())
+}
+
+/// Runs `/examples` (and `/lm`) on a thread of its own, streaming to `tx`.
+pub(super) fn spawn_lm_job(
+    job: LmJob,
+    slot: &LmSlot,
+    dir: Option<PathBuf>,
+    tx: &Sender<Event>,
+    cancel: &Arc<AtomicBool>,
+) {
+    cancel.store(false, Ordering::SeqCst);
+    let (slot, tx, cancel) = (slot.clone(), tx.clone(), cancel.clone());
+    let done_tx = tx.clone();
+    let spawned = std::thread::Builder::new()
+        .name("fenci-lm".into())
+        .spawn(move || {
+            let mut guard = match slot.lock() {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+            match job {
+                LmJob::Load(spec) => {
+                    if let Err(e) = ensure_lm(&mut guard, &spec, &tx, &cancel) {
+                        let _ = tx.send(Event::Worker(WorkerMsg::Report {
+                            lines: vec![e.to_string()],
+                            error: true,
+                        }));
+                    }
+                }
+                LmJob::Examples {
+                    word,
+                    n,
+                    lm,
+                    sampling,
+                } => {
+                    let r = ensure_lm(&mut guard, &lm, &tx, &cancel)
+                        .map_err(|e| e.to_string())
+                        .and_then(|()| {
+                        let (_, g) = guard.as_mut().expect("loaded");
+                        let ex_tx = tx.clone();
+                        g.examples(&crate::generate::Ask::new(&word, n).prompts(dir.as_deref()), &sampling, &cancel, |ev| {
+                                let _ = ex_tx.send(Event::Worker(WorkerMsg::Example(ev)));
+                            },
+                        )
+                        .map_err(|e| e.to_string())
+                    });
+                    let msg = r.map(|(sentences, st)| {
+                        let stopped = if cancel.load(Ordering::Relaxed) {
+                            " (stopped)"
+                        } else {
+                            ""
+                        };
+                        format!(
+                            "{} sentence{}{stopped} · {} tokens · first token {:.0} ms · {:.0} tokens/s",
+                            sentences.len(),
+                            if sentences.len() == 1 { "" } else { "s" },
+                            st.tokens,
+                            st.first_token_s * 1000.0,
+                            st.tokens_per_s()
+                        )
+                    });
+                    let _ = tx.send(Event::Worker(WorkerMsg::ExamplesDone(msg)));
+                }
+            }
+        });
+    if spawned.is_err() {
+        let _ = done_tx.send(Event::Worker(WorkerMsg::ExamplesDone(Err(
+            "could not start the generation thread".into(),
+        ))));
+    }
+}
