@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 use hf_hub::api::sync::{ApiBuilder, ApiError, ApiRepo};
 use hf_hub::{Cache, Repo, RepoType};
 
-use crate::tagger::{BertConfig, ModelError, ModelFiles};
+use crate::model::{BertConfig, ModelError, ModelFiles};
 
 /// The public hub.
 pub const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
@@ -739,7 +739,7 @@ fn snapshot_complete(dir: &Path, kind: ModelKind) -> bool {
         && kind.vocabs().iter().any(|f| dir.join(f).is_file())
         && kind.weights().iter().any(|f| dir.join(f).is_file())
         && (kind != ModelKind::Tagger
-            || dir.join(crate::tagger::WORDS_FILE).is_file()
+            || dir.join(crate::model::WORDS_FILE).is_file()
             || !BertConfig::load(&dir.join(CONFIG)).is_ok_and(|c| c.has_word_features()))
 }
 
@@ -1088,10 +1088,10 @@ impl Job {
                 })?;
                 if cfg.has_word_features() {
                     // A model trained with dictionary features needs its word list.
-                    if !has(crate::tagger::WORDS_FILE) {
-                        return Err(missing(crate::tagger::WORDS_FILE));
+                    if !has(crate::model::WORDS_FILE) {
+                        return Err(missing(crate::model::WORDS_FILE));
                     }
-                    self.get(&arepo, &snap, crate::tagger::WORDS_FILE, tx, abort)?;
+                    self.get(&arepo, &snap, crate::model::WORDS_FILE, tx, abort)?;
                 }
             }
             ModelKind::Lm => {

@@ -293,7 +293,7 @@ pub fn tokenizer_from_bytes(bytes: &[u8], file: &str) -> Result<Tokenizer> {
     // tokenizers 0.23 panics on some malformed files (e.g. truncated inside the decoder, found
     // by the fuzz test): check the JSON first and contain any panic that remains.
     serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|e| bad(e.to_string()))?;
-    match crate::text::quietly(|| Tokenizer::from_bytes(bytes)) {
+    match crate::segment::quietly(|| Tokenizer::from_bytes(bytes)) {
         Ok(Ok(t)) => Ok(t),
         Ok(Err(e)) => Err(bad(e.to_string())),
         Err(_) => Err(bad("the tokenizers library could not read it".into())),
