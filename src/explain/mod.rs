@@ -11,7 +11,7 @@ use std::io::BufRead;
 use std::sync::OnceLock;
 
 /// The gzipped CC-CEDICT text, unmodified.
-const CEDICT_GZ: &[u8] = include_bytes!("../data/cedict/cedict_1_0_ts_utf-8_mdbg.txt.gz");
+const CEDICT_GZ: &[u8] = include_bytes!("../../data/cedict/cedict_1_0_ts_utf-8_mdbg.txt.gz");
 
 /// Target length, in characters, of [`Explanation::gloss`].
 pub const GLOSS_MAX: usize = 40;
