@@ -20,11 +20,11 @@ use tokenizers::Tokenizer;
 /// The embedded LM's files (see `models/lm/README.md`).
 pub mod embedded {
     /// config.json
-    pub const CONFIG: &str = include_str!("../models/lm/config.json");
+    pub const CONFIG: &str = include_str!("../../models/lm/config.json");
     /// tokenizer.json
-    pub const TOKENIZER: &[u8] = include_bytes!("../models/lm/tokenizer.json");
+    pub const TOKENIZER: &[u8] = include_bytes!("../../models/lm/tokenizer.json");
     /// model.safetensors (F16)
-    pub const WEIGHTS: &[u8] = include_bytes!("../models/lm/model.safetensors");
+    pub const WEIGHTS: &[u8] = include_bytes!("../../models/lm/model.safetensors");
 }
 
 /// End-of-text token of fenci's char tokenizer (and Qwen's base models).
