@@ -141,12 +141,13 @@ pub enum HubError {
         source: ModelError,
     },
     /// The repo's language model is not one fenci can run.
-    #[error("{repo}: {message}")]
+    #[error("{repo}: {source}")]
     Lm {
         /// The repo id.
         repo: String,
         /// What the loader said.
-        message: String,
+        #[source]
+        source: crate::lm::LmError,
     },
     /// A downloaded file did not have the announced size; it was removed.
     #[error("{repo}: {file} arrived with {got} bytes but the hub announced {want}; removed it. Run again")]

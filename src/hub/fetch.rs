@@ -337,9 +337,9 @@ impl Job {
             ModelKind::Lm => {
                 let text = std::fs::read_to_string(&config).unwrap_or_default();
                 crate::lm::LmConfig::from_json(&text, &format!("{}/config.json", self.display()))
-                    .map_err(|e| HubError::Lm {
+                    .map_err(|source| HubError::Lm {
                     repo: self.display(),
-                    message: e.to_string(),
+                    source,
                 })?;
                 if has("tokenizer_config.json") {
                     // Optional: only the chat template is read from it.

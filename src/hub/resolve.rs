@@ -102,9 +102,9 @@ pub fn resolve_lm(
     cancel: &AtomicBool,
 ) -> Result<(crate::lm::LmFiles, String)> {
     let parsed = ModelSpec::parse(spec)?;
-    let lm_err = |repo: &str, e: crate::lm::LmError| HubError::Lm {
+    let lm_err = |repo: &str, source: crate::lm::LmError| HubError::Lm {
         repo: repo.to_string(),
-        message: e.to_string(),
+        source,
     };
     match &parsed {
         ModelSpec::Default => Ok((
