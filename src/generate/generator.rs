@@ -99,7 +99,10 @@ impl Generator {
             .files
             .tokenizer
             .encode(text, special)
-            .map_err(|e| GenError::Invalid(format!("cannot tokenize {text:?}: {e}")))?;
+            .map_err(|source| GenError::Tokenize {
+                text: text.to_string(),
+                source,
+            })?;
         Ok(enc.get_ids().to_vec())
     }
 

@@ -42,6 +42,15 @@ pub enum GenError {
         /// The unknown characters, quoted.
         chars: String,
     },
+    /// The tokenizer could not encode the text.
+    #[error("cannot tokenize {text:?}: {source}")]
+    Tokenize {
+        /// The text.
+        text: String,
+        /// What the tokenizer said.
+        #[source]
+        source: tokenizers::Error,
+    },
     /// Bad request (empty word, zero sentences, settings out of range).
     #[error("{0}")]
     Invalid(String),
