@@ -1,0 +1,222 @@
+//! [`Explanation`]s: a word's pinyin, short gloss, entries and per-character readings, with a
+//! fallback to its characters for words the dictionary lacks; names split across words.
+
+use super::cedict::Entry;
+use super::chars::{half_width_char, is_han, to_half_width};
+use super::dictionary::Dictionary;
+use super::gloss::join_cut;
+use super::pinyin::{numbered_to_marks, syllable_to_marks};
+
+/// Target length, in characters, of [`Explanation::gloss`].
+pub const GLOSS_MAX: usize = 40;
+
+/// Target length, in characters, of [`CharReading::gloss`].
+const CHAR_GLOSS_MAX: usize = 30;
+
+/// One character of a word with its own reading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CharReading {
+    /// The character as it appears in the word.
+    pub ch: char,
+    /// Its pinyin with tone marks: the reading it has in the word when the word's entry has one
+    /// syllable per character, else its first (best-ranked) entry's; a Latin letter is itself;
+    /// `""` for punctuation, digits, symbols and unknown characters.
+    pub pinyin: String,
+    /// A short gloss of the character's entry for that reading; `None` if not in the dictionary.
+    pub gloss: Option<String>,
+}
+
+/// What the dictionary says about a word: pinyin, a short gloss, all entries, per-character
+/// readings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    /// The word, as given.
+    pub word: String,
+    /// Pinyin with tone marks in word form (`Běijīng`); for a fallback, the characters'
+    /// readings joined. `""` for punctuation, digits, symbols and emoji; a Latin word without
+    /// an entry is itself (half-width).
+    pub pinyin: String,
+    /// A short English gloss (the first senses of the best entry, cut at a sense boundary near
+    /// [`GLOSS_MAX`] characters); for a fallback, the characters' glosses joined with ` + `;
+    /// `""` if none.
+    pub gloss: String,
+    /// Every dictionary entry for the word, best first (see [`Dictionary::lookup`]).
+    pub entries: Vec<Entry>,
+    /// True when the word is not in the dictionary and `pinyin`/`gloss` come from its
+    /// characters.
+    pub from_chars: bool,
+    /// Each character's own reading.
+    pub chars: Vec<CharReading>,
+}
+
+/// Explains `word`: its dictionary entries, pinyin and a short gloss, and each character's
+/// reading. A word with Han characters that the dictionary lacks is explained from its
+/// characters (`from_chars`). Words without Han characters: numbers (also full-width, `１９９８`),
+/// punctuation, symbols and emoji get empty pinyin and gloss; Latin words are looked up (`CPU`)
+/// and otherwise are their own pinyin. Never panics.
+pub fn explain(dict: &Dictionary, word: &str) -> Explanation {
+    let half = to_half_width(word);
+    let has_han = word.chars().any(is_han);
+    let has_letters = half.chars().any(|c| c.is_alphabetic());
+    let entries: Vec<Entry> = if has_han || has_letters {
+        dict.lookup(word).to_vec()
+    } else {
+        Vec::new()
+    };
+    let chars: Vec<char> = word.chars().collect();
+
+    if let Some(best) = entries.first() {
+        let syllables: Vec<&str> = best.pinyin_numbered.split_whitespace().collect();
+        let aligned = syllables.len() == chars.len();
+        let chars = chars
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| {
+                char_reading(
+                    dict,
+                    c,
+                    if aligned {
+                        syllables.get(i).copied()
+                    } else {
+                        None
+                    },
+                )
+            })
+            .collect();
+        return Explanation {
+            word: word.to_string(),
+            pinyin: best.pinyin(),
+            gloss: best.short_gloss(GLOSS_MAX),
+            entries,
+            from_chars: false,
+            chars,
+        };
+    }
+
+    let readings: Vec<CharReading> = chars.iter().map(|&c| char_reading(dict, c, None)).collect();
+    if has_han {
+        // Fallback: the characters' first readings, converted together for word-form spacing.
+        let numbered: Vec<String> = chars
+            .iter()
+            .filter_map(|&c| {
+                if is_han(c) {
+                    dict.lookup_char(c).map(|e| e.pinyin_numbered.clone())
+                } else {
+                    let h = half_width_char(c);
+                    h.is_ascii_alphanumeric().then(|| h.to_string())
+                }
+            })
+            .collect();
+        let glosses: Vec<&str> = readings.iter().filter_map(|r| r.gloss.as_deref()).collect();
+        return Explanation {
+            word: word.to_string(),
+            pinyin: numbered_to_marks(&numbered.join(" ")),
+            gloss: join_cut(&glosses, " + ", GLOSS_MAX),
+            entries,
+            from_chars: true,
+            chars: readings,
+        };
+    }
+
+    let is_number = !has_letters;
+    Explanation {
+        word: word.to_string(),
+        pinyin: if is_number {
+            String::new()
+        } else {
+            half.trim().to_string()
+        },
+        gloss: String::new(),
+        entries,
+        from_chars: false,
+        chars: readings,
+    }
+}
+
+/// Runs of two or three adjacent words that together are a personal name the dictionary lists,
+/// with the name's explanation. PKU's standard, which the built-in model follows, writes
+/// surname and given name as two words (习 近平); CC-CEDICT lists the whole name (习近平 "Xi
+/// Jinping"), which a learner wants to see. A headword that also has an entry that is not a
+/// name (a word that happens to be a name too) does not count.
+pub fn names_across(
+    dict: &Dictionary,
+    words: &[&str],
+) -> Vec<(std::ops::Range<usize>, Explanation)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let found = (2..=3).rev().find_map(|n| {
+            let span = words.get(i..i + n)?;
+            if !span.iter().all(|w| !w.is_empty() && w.chars().all(is_han)) {
+                return None;
+            }
+            let name = span.concat();
+            let entries = dict.lookup(&name);
+            (!entries.is_empty() && entries.iter().all(Entry::is_personal_name))
+                .then(|| (i..i + n, explain(dict, &name)))
+        });
+        match found {
+            Some((r, e)) => {
+                i = r.end;
+                out.push((r, e));
+            }
+            None => i += 1,
+        }
+    }
+    out
+}
+
+impl Dictionary {
+    /// The best entry of a single character.
+    fn lookup_char(&self, c: char) -> Option<&Entry> {
+        let mut buf = [0u8; 4];
+        self.lookup(c.encode_utf8(&mut buf)).first()
+    }
+}
+
+/// The reading of `c`; `syllable` is its syllable in the word's entry when they align.
+fn char_reading(dict: &Dictionary, c: char, syllable: Option<&str>) -> CharReading {
+    if !is_han(c) {
+        let h = half_width_char(c);
+        let pinyin = match syllable {
+            Some(s) if h.is_alphanumeric() => syllable_to_marks(s),
+            _ if h.is_alphabetic() => h.to_string(),
+            _ => String::new(),
+        };
+        return CharReading {
+            ch: c,
+            pinyin,
+            gloss: None,
+        };
+    }
+    let mut buf = [0u8; 4];
+    let entries = dict.lookup(c.encode_utf8(&mut buf));
+    // The entry for the reading the word gives this character (exact, then ignoring case:
+    // 北京's `Bei3` is 北's `bei3`); without a word reading, the best-ranked entry.
+    let entry = match syllable {
+        Some(s) => entries.iter().find(|e| e.pinyin_numbered == s).or_else(|| {
+            entries
+                .iter()
+                .find(|e| e.pinyin_numbered.eq_ignore_ascii_case(s))
+        }),
+        None => entries.first(),
+    };
+    match (entry, syllable) {
+        (Some(e), _) => CharReading {
+            ch: c,
+            pinyin: e.pinyin(),
+            gloss: Some(e.short_gloss(CHAR_GLOSS_MAX)),
+        },
+        // The word's reading of this character is not among the character's own entries.
+        (None, Some(s)) => CharReading {
+            ch: c,
+            pinyin: syllable_to_marks(s),
+            gloss: entries.first().map(|e| e.short_gloss(CHAR_GLOSS_MAX)),
+        },
+        (None, None) => CharReading {
+            ch: c,
+            pinyin: String::new(),
+            gloss: None,
+        },
+    }
+}

@@ -1,0 +1,103 @@
+//! Short glosses: which senses are notes rather than meanings, cross-references shortened, and
+//! text cut to a length at a sense or word boundary.
+
+use super::chars::is_han;
+
+/// Classifier lists and pronunciation notes, left out of short glosses.
+pub(super) fn is_note_sense(s: &str) -> bool {
+    [
+        "CL:",
+        "Taiwan pr.",
+        "also pr.",
+        "pr. [",
+        "also written",
+        "also Taiwan pr.",
+    ]
+    .iter()
+    .any(|p| s.starts_with(p))
+}
+
+/// Shortens cross-references in a sense: `一點|一点[yi1 dian3]` → `一点`, `了[le5]` → `了`.
+pub(super) fn clean_sense(sense: &str) -> String {
+    let mut out = String::with_capacity(sense.len());
+    let mut run_start: Option<usize> = None; // where the current run of Han characters began
+    let mut rest = sense;
+    while let Some(c) = rest.chars().next() {
+        let after = &rest[c.len_utf8()..];
+        if is_han(c) {
+            run_start.get_or_insert(out.len());
+            out.push(c);
+        } else if c == '|' && run_start.is_some() && after.chars().next().is_some_and(is_han) {
+            if let Some(start) = run_start {
+                out.truncate(start);
+            }
+            run_start = None;
+        } else if c == '[' && run_start.is_some() {
+            match after.find(']') {
+                Some(end)
+                    if after[..end]
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || " :,·".contains(c)) =>
+                {
+                    rest = &after[end + 1..];
+                    run_start = None;
+                    continue;
+                }
+                _ => {
+                    out.push(c);
+                    run_start = None;
+                }
+            }
+        } else {
+            out.push(c);
+            run_start = None;
+        }
+        rest = after;
+    }
+    out
+}
+
+/// `s` cut to at most `max_chars` characters: at its last `"; "` (a sub-sense boundary) if
+/// that keeps a third of it, else at a space (or anywhere) with `…`.
+pub(super) fn cut_at_word(s: &str, max_chars: usize) -> String {
+    let end = s.char_indices().nth(max_chars).map_or(s.len(), |(i, _)| i);
+    if end == s.len() {
+        return s.to_string();
+    }
+    let head = &s[..end];
+    if let Some(i) = head.rfind("; ").filter(|&i| i >= head.len() / 3) {
+        return head[..i].to_string();
+    }
+    let head = match head.rfind([' ', ',', ';']) {
+        Some(i) if i >= head.len() / 2 => &head[..i],
+        _ => {
+            // Leave room for the `…`.
+            let shorter = s
+                .char_indices()
+                .nth(max_chars.saturating_sub(1))
+                .map_or(end, |(i, _)| i);
+            &s[..shorter]
+        }
+    };
+    format!("{}…", head.trim_end_matches([' ', ';', ',']))
+}
+/// `parts` joined with `sep`, stopping (with `…`) before exceeding about `max_chars`.
+pub(super) fn join_cut(parts: &[&str], sep: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    let mut n = 0;
+    for (i, p) in parts.iter().enumerate() {
+        let len = p.chars().count();
+        if i > 0 {
+            if n + sep.chars().count() + len > max_chars {
+                out.push_str(sep);
+                out.push('…');
+                break;
+            }
+            out.push_str(sep);
+            n += sep.chars().count();
+        }
+        out.push_str(p);
+        n += len;
+    }
+    out
+}

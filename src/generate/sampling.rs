@@ -1,0 +1,122 @@
+//! How to sample ([`Sampling`]: temperature, top-k, top-p, seed, repetition penalty, limits) and
+//! the timing figures of a generation ([`Stats`]).
+
+use candle_transformers::generation::{LogitsProcessor, Sampling as Strategy};
+
+use super::{GenError, Result};
+
+/// How to sample.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sampling {
+    /// Softmax temperature; 0 is greedy (always the likeliest token).
+    pub temperature: f64,
+    /// Nucleus sampling: keep the likeliest tokens up to this probability mass (1 = off).
+    pub top_p: f64,
+    /// Keep only the k likeliest tokens (0 = off).
+    pub top_k: usize,
+    /// Random seed: the same seed and settings give the same text.
+    pub seed: u64,
+    /// Penalty on tokens already in the last `repeat_last_n` tokens (1 = off).
+    pub repeat_penalty: f32,
+    /// How far back the repetition penalty looks.
+    pub repeat_last_n: usize,
+    /// Most tokens to generate.
+    pub max_tokens: usize,
+    /// Stop when the text ends with one of these (the stop text is not returned).
+    pub stop: Vec<String>,
+}
+
+impl Default for Sampling {
+    fn default() -> Self {
+        Self {
+            temperature: 0.8,
+            top_p: 0.95,
+            top_k: 0,
+            seed: 42,
+            repeat_penalty: 1.1,
+            repeat_last_n: 32,
+            max_tokens: 60,
+            stop: Vec::new(),
+        }
+    }
+}
+
+impl Sampling {
+    /// Checks the settings' ranges.
+    pub fn check(&self) -> Result<()> {
+        if !(self.temperature.is_finite() && (0.0..=5.0).contains(&self.temperature)) {
+            return Err(GenError::Invalid(format!(
+                "temperature {} is out of range (0 to 5; 0 is greedy)",
+                self.temperature
+            )));
+        }
+        if !(self.top_p > 0.0 && self.top_p <= 1.0) {
+            return Err(GenError::Invalid(format!(
+                "top-p {} is out of range (above 0, at most 1)",
+                self.top_p
+            )));
+        }
+        if !(self.repeat_penalty.is_finite() && self.repeat_penalty >= 1.0) {
+            return Err(GenError::Invalid(format!(
+                "repeat penalty {} must be at least 1",
+                self.repeat_penalty
+            )));
+        }
+        if self.max_tokens == 0 {
+            return Err(GenError::Invalid("max tokens must be at least 1".into()));
+        }
+        Ok(())
+    }
+
+    pub(super) fn processor(&self, seed: u64) -> LogitsProcessor {
+        let t = self.temperature;
+        let strategy = if t <= 0.0 {
+            Strategy::ArgMax
+        } else {
+            match (self.top_k, self.top_p < 1.0) {
+                (0, false) => Strategy::All { temperature: t },
+                (0, true) => Strategy::TopP {
+                    p: self.top_p,
+                    temperature: t,
+                },
+                (k, false) => Strategy::TopK { k, temperature: t },
+                (k, true) => Strategy::TopKThenTopP {
+                    k,
+                    p: self.top_p,
+                    temperature: t,
+                },
+            }
+        };
+        LogitsProcessor::from_sampling(seed, strategy)
+    }
+}
+
+/// Figures from one generation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Stats {
+    /// Tokens generated (sampled, not forced or prompt).
+    pub tokens: usize,
+    /// Seconds from the start to the first sampled token.
+    pub first_token_s: f64,
+    /// Seconds in all.
+    pub total_s: f64,
+}
+
+impl Stats {
+    /// Decoding speed after the first token.
+    pub fn tokens_per_s(&self) -> f64 {
+        if self.tokens > 1 && self.total_s > self.first_token_s {
+            (self.tokens - 1) as f64 / (self.total_s - self.first_token_s)
+        } else {
+            0.0
+        }
+    }
+
+    pub(super) fn add(&mut self, o: &Stats) {
+        if self.tokens == 0 {
+            self.first_token_s = o.first_token_s;
+        }
+        self.tokens += o.tokens;
+        self.total_s += o.total_s;
+    }
+}

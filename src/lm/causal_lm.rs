@@ -1,0 +1,35 @@
+//! [`CausalLm`]: candle-transformers' qwen2 and qwen3 for inference, with their KV caches.
+
+use candle_core::{DType, Device, Tensor};
+use candle_transformers::models::{qwen2, qwen3};
+
+use super::Result;
+
+/// A causal LM ready to run: candle-transformers' models with their KV caches.
+#[derive(Debug, Clone)]
+pub enum CausalLm {
+    /// qwen2
+    Qwen2(Box<qwen2::ModelForCausalLM>),
+    /// qwen3
+    Qwen3(Box<qwen3::ModelForCausalLM>),
+}
+
+impl CausalLm {
+    /// Logits of the next token after `ids` (`seqlen_offset` tokens are already in the cache).
+    pub fn next_logits(&mut self, ids: &[u32], seqlen_offset: usize) -> Result<Tensor> {
+        let input = Tensor::new(ids, &Device::Cpu)?.unsqueeze(0)?;
+        let logits = match self {
+            CausalLm::Qwen2(m) => m.forward(&input, seqlen_offset)?,
+            CausalLm::Qwen3(m) => m.forward(&input, seqlen_offset)?,
+        };
+        Ok(logits.squeeze(0)?.squeeze(0)?.to_dtype(DType::F32)?)
+    }
+
+    /// Forgets the KV cache (before a new sequence).
+    pub fn clear_kv_cache(&mut self) {
+        match self {
+            CausalLm::Qwen2(m) => m.clear_kv_cache(),
+            CausalLm::Qwen3(m) => m.clear_kv_cache(),
+        }
+    }
+}
