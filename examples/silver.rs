@@ -57,7 +57,7 @@ fn main() -> anyhow::Result<()> {
             sentences(&line?, &mut candidates);
         }
     }
-    let is_han = |c: char| ('\u{4e00}'..='\u{9fff}').contains(&c);
+    let is_han = fenci::text::is_basic_han;
     candidates.retain(|s| {
         let n = s.chars().count();
         (6..=80).contains(&n) && s.chars().filter(|&c| is_han(c)).count() * 5 >= n * 4

@@ -14,7 +14,7 @@
 //!
 //! The modules are layers; each uses only those before it (`tests/it/layers.rs` checks):
 //! * the bottom: [`text`] (characters, units, word lists, the tokenizer), [`kernels`] (fused
-//!   CPU ops for inference), [`atomic`] (crash-safe writes), [`eval`] (SIGHAN scoring);
+//!   CPU ops for inference), [`fsio`] (crash-safe writes), [`eval`] (SIGHAN scoring);
 //! * [`tagger`] (the BERT tagger in the Hugging Face layout), [`explain`] (CC-CEDICT pinyin and
 //!   glosses), [`lm`] (the causal LM: qwen2/qwen3 files, a trainable qwen2);
 //! * [`segment`] (constraints, decoding, batching, the segmenter, streaming), [`generate`]
@@ -27,10 +27,10 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
-pub mod atomic;
 pub mod cli;
 pub mod eval;
 pub mod explain;
+pub mod fsio;
 pub mod generate;
 pub mod hub;
 #[allow(unsafe_code)] // TEMP until the kernels split lands

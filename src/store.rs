@@ -3,14 +3,14 @@
 //!
 //! The data directory is `$FENCI_HOME` when set, else the platform's data dir (via the
 //! `directories` crate, e.g. `~/.local/share/fenci`). Every write goes through
-//! [`crate::atomic`]: a crash leaves either the old or the new version, never a torn one.
+//! [`crate::fsio`]: a crash leaves either the old or the new version, never a torn one.
 
 use std::fs::{self};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::atomic::temp_sibling;
-pub use crate::atomic::{
+use crate::fsio::temp_sibling;
+pub use crate::fsio::{
     available_space, check_free_space, write_dir_atomic, write_dir_atomic_with, write_file_atomic,
     FREE_SPACE_MARGIN,
 };

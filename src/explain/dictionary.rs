@@ -7,8 +7,8 @@ use std::io::BufRead;
 use std::sync::OnceLock;
 
 use super::cedict::{parse_line, split_line, Entry, Parts};
-use super::chars::{is_han, to_half_width};
 use super::gloss::is_note_sense;
+use crate::text::{is_han, to_halfwidth_str as to_half_width};
 
 /// The gzipped CC-CEDICT text, unmodified.
 pub(super) const CEDICT_GZ: &[u8] =

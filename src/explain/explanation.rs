@@ -2,10 +2,10 @@
 //! fallback to its characters for words the dictionary lacks; names split across words.
 
 use super::cedict::Entry;
-use super::chars::{half_width_char, is_han, to_half_width};
 use super::dictionary::Dictionary;
 use super::gloss::join_cut;
 use super::pinyin::{numbered_to_marks, syllable_to_marks};
+use crate::text::{is_han, to_halfwidth as half_width_char, to_halfwidth_str as to_half_width};
 
 /// Target length, in characters, of [`Explanation::gloss`].
 pub const GLOSS_MAX: usize = 40;

@@ -1,7 +1,7 @@
 //! Short glosses: which senses are notes rather than meanings, cross-references shortened, and
 //! text cut to a length at a sense or word boundary.
 
-use super::chars::is_han;
+use crate::text::is_han;
 
 /// Classifier lists and pronunciation notes, left out of short glosses.
 pub(super) fn is_note_sense(s: &str) -> bool {

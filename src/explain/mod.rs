@@ -6,7 +6,6 @@
 //! dictionary lacks are explained from their characters ([`Explanation::from_chars`]).
 
 mod cedict;
-mod chars;
 mod dictionary;
 mod explanation;
 mod gloss;

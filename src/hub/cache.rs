@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::licence::license_from_card;
 use super::options::{ModelKind, CARD, CONFIG};
-use crate::model::BertConfig;
+use crate::tagger::BertConfig;
 
 /// A complete model snapshot on disk.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,7 +34,7 @@ fn snapshot_complete(dir: &Path, kind: ModelKind) -> bool {
         && kind.vocabs().iter().any(|f| dir.join(f).is_file())
         && kind.weights().iter().any(|f| dir.join(f).is_file())
         && (kind != ModelKind::Tagger
-            || dir.join(crate::model::WORDS_FILE).is_file()
+            || dir.join(crate::tagger::WORDS_FILE).is_file()
             || !BertConfig::load(&dir.join(CONFIG)).is_ok_and(|c| c.has_word_features()))
 }
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use hf_hub::api::sync::ApiError;
 
 use super::fetch::Job;
-use crate::model::ModelError;
+use crate::tagger::ModelError;
 
 /// Errors of [`resolve`] and [`fetch`]. Every hub error names the repo and what to try.
 ///

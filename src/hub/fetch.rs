@@ -17,7 +17,7 @@ use super::cache::{cached_snapshot_of, is_commit_hash, repo_folder, Snapshot};
 use super::licence::{license_from_card, license_from_info};
 use super::options::{ModelKind, CARD, CONFIG};
 use super::{DownloadEvent, DownloadProgress, HubError, HubOptions, Result};
-use crate::model::BertConfig;
+use crate::tagger::BertConfig;
 
 /// Makes sure a complete snapshot of `repo` at `revision` is in the cache and returns it.
 /// Offline: the cache only. Online: asks the hub for the revision's commit and files, downloads
@@ -207,8 +207,8 @@ impl hf_hub::api::Progress for Relay<'_> {
         self.done = 0;
         if !self.started {
             // Refuse to fill the disk: the file plus fenci's margin must fit.
-            if let Ok(free) = crate::store::available_space(self.cache) {
-                if let Err(e) = crate::store::check_free_space(self.cache, size as u64, free) {
+            if let Ok(free) = crate::fsio::available_space(self.cache) {
+                if let Err(e) = crate::fsio::check_free_space(self.cache, size as u64, free) {
                     std::panic::resume_unwind(Box::new(NoSpace(self.cache.to_path_buf(), e)));
                 }
             }
@@ -328,10 +328,10 @@ impl Job {
                 })?;
                 if cfg.has_word_features() {
                     // A model trained with dictionary features needs its word list.
-                    if !has(crate::model::WORDS_FILE) {
-                        return Err(missing(crate::model::WORDS_FILE));
+                    if !has(crate::tagger::WORDS_FILE) {
+                        return Err(missing(crate::tagger::WORDS_FILE));
                     }
-                    self.get(&arepo, &snap, crate::model::WORDS_FILE, tx, abort)?;
+                    self.get(&arepo, &snap, crate::tagger::WORDS_FILE, tx, abort)?;
                 }
             }
             ModelKind::Lm => {

@@ -23,7 +23,7 @@
 //!   next attempt resumes the `.part` with a Range request. After each download the file size is
 //!   checked against what the server announced, and a mismatching file is removed.
 //!
-//! [`ModelFiles`]: crate::model::ModelFiles
+//! [`ModelFiles`]: crate::tagger::ModelFiles
 
 mod cache;
 mod error;

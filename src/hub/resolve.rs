@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 use super::{fetch, DownloadProgress, HubError, HubOptions, ModelKind, ModelSpec, Result};
-use crate::model::ModelFiles;
+use crate::tagger::ModelFiles;
 
 /// A loaded model and where it came from.
 #[derive(Debug, Clone)]

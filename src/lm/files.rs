@@ -38,9 +38,8 @@ impl std::fmt::Debug for LmFiles {
     }
 }
 
-// dup: `read` in src/model.rs (the same, with ModelError::Io)
 fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|source| LmError::Io {
+    crate::fsio::read_file(path).map_err(|source| LmError::Io {
         path: path.to_path_buf(),
         source,
     })
@@ -55,7 +54,7 @@ pub fn tokenizer_from_bytes(bytes: &[u8], file: &str) -> Result<Tokenizer> {
     // tokenizers 0.23 panics on some malformed files (e.g. truncated inside the decoder, found
     // by the fuzz test): check the JSON first and contain any panic that remains.
     serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|e| bad(e.to_string()))?;
-    match crate::segment::quietly(|| Tokenizer::from_bytes(bytes)) {
+    match crate::text::quietly(|| Tokenizer::from_bytes(bytes)) {
         Ok(Ok(t)) => Ok(t),
         Ok(Err(e)) => Err(bad(e.to_string())),
         Err(_) => Err(bad("the tokenizers library could not read it".into())),
@@ -266,7 +265,7 @@ impl LmFiles {
             .to_string(true)
             .map_err(|e| std::io::Error::other(e.to_string()))?;
         let weights = self.weights.first().cloned().unwrap_or_default();
-        crate::store::write_dir_atomic(
+        crate::fsio::write_dir_atomic(
             dir,
             &[
                 ("config.json", self.config_json.as_bytes()),

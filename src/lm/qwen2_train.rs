@@ -84,8 +84,8 @@ pub fn qwen2_shapes(c: &qwen2::Config) -> Vec<(String, Vec<usize>)> {
 /// Random initial weights for a qwen2 model: N(0, 0.02), norms 1, biases 0; output
 /// projections scaled by 1/sqrt(2·layers) as in GPT-2.
 pub fn qwen2_init(c: &qwen2::Config, seed: u64) -> Result<Vec<(String, Tensor)>> {
+    use rand::Rng;
     use rand::SeedableRng;
-    use rand_distr_free::normal;
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let mut out = Vec::new();
     for (name, shape) in qwen2_shapes(c) {
@@ -100,23 +100,14 @@ pub fn qwen2_init(c: &qwen2::Config, seed: u64) -> Result<Vec<(String, Tensor)>>
             } else {
                 0.02
             };
-            let v: Vec<f32> = (0..n).map(|_| normal(&mut rng) * std).collect();
+            let v: Vec<f32> = (0..n)
+                .map(|_| rng.sample::<f32, _>(rand_distr::StandardNormal) * std)
+                .collect();
             Tensor::from_vec(v, shape, &Device::Cpu)?
         };
         out.push((name, t));
     }
     Ok(out)
-}
-
-// dup: the Box–Muller samples in crate::model::init_shapes (src/model.rs)
-/// A standard-normal sample without another dependency (Box–Muller).
-mod rand_distr_free {
-    use rand::Rng;
-    pub fn normal(rng: &mut impl Rng) -> f32 {
-        let u1: f32 = rng.random_range(f32::EPSILON..1.0);
-        let u2: f32 = rng.random();
-        (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
-    }
 }
 
 /// A differentiable qwen2 forward over named tensors (for training; see the module header).

@@ -98,7 +98,7 @@ impl ModelFiles {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|source| ModelError::Io {
+    crate::fsio::read_file(path).map_err(|source| ModelError::Io {
         path: path.to_path_buf(),
         source,
     })
@@ -250,7 +250,7 @@ impl ModelFiles {
         let files = self.file_bytes(f16)?;
         let mut refs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
         refs.extend_from_slice(extra);
-        crate::atomic::write_dir_atomic(dir, &refs).map_err(|source| ModelError::Io {
+        crate::fsio::write_dir_atomic(dir, &refs).map_err(|source| ModelError::Io {
             path: dir.to_path_buf(),
             source,
         })

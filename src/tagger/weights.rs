@@ -181,13 +181,8 @@ pub(super) fn init_shapes(
         } else if name.ends_with(".bias") {
             vec![0.0; n]
         } else {
-            // Box-Muller normal samples, std 0.02.
             (0..n)
-                .map(|_| {
-                    let u1: f32 = rng.random::<f32>().max(1e-7);
-                    let u2: f32 = rng.random::<f32>();
-                    0.02 * (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
-                })
+                .map(|_| 0.02 * rng.sample::<f32, _>(rand_distr::StandardNormal))
                 .collect()
         };
         out.push((name, Tensor::from_vec(data, shape, &Device::Cpu)?));

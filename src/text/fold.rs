@@ -1,6 +1,7 @@
 //! Character folding for lookups: full-width → half-width, the Han test, traditional →
 //! simplified. The text a user typed is never changed; these only pick what is looked up.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Maps full-width ASCII variants (U+FF01–FF5E) and the ideographic space to half-width, for
@@ -11,6 +12,14 @@ pub fn to_halfwidth(c: char) -> char {
         0x3000 => ' ',
         _ => c,
     }
+}
+
+/// `s` with [`to_halfwidth`] applied to every character; borrowed when nothing changes.
+pub fn to_halfwidth_str(s: &str) -> Cow<'_, str> {
+    if s.chars().all(|c| to_halfwidth(c) == c) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(s.chars().map(to_halfwidth).collect())
 }
 
 /// A Han (CJK ideograph) character, including 〇: the basic and extension blocks and the

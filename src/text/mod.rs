@@ -13,7 +13,7 @@ pub mod tokenizer;
 pub mod units;
 pub mod words;
 
-pub use fold::{is_han, to_halfwidth};
+pub use fold::{is_basic_han, is_han, to_halfwidth, to_halfwidth_str};
 pub(crate) use tokenizer::quietly;
 pub use tokenizer::{CharTokenizer, TokenizerError, VocabSource};
 pub use units::Units;

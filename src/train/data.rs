@@ -65,10 +65,6 @@ pub(crate) struct LexiconSwap {
     prob: f64,
 }
 
-pub(crate) fn all_han(w: &str) -> bool {
-    w.chars().all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
-}
-
 impl LexiconSwap {
     pub(crate) fn new(
         train: &[Vec<String>],
@@ -81,7 +77,7 @@ impl LexiconSwap {
         let seen: HashSet<&str> = train.iter().flatten().map(String::as_str).collect();
         let mut by_len: HashMap<usize, Vec<String>> = HashMap::new();
         for w in words.iter() {
-            if all_han(w) && !seen.contains(w) {
+            if w.chars().all(crate::text::is_basic_han) && !seen.contains(w) {
                 by_len
                     .entry(w.chars().count())
                     .or_default()
@@ -105,7 +101,11 @@ impl LexiconSwap {
                     .map(|w| {
                         let n = w.chars().count();
                         match self.by_len.get(&n) {
-                            Some(pool) if n >= 2 && all_han(w) && rng.random_bool(self.prob) => {
+                            Some(pool)
+                                if n >= 2
+                                    && w.chars().all(crate::text::is_basic_han)
+                                    && rng.random_bool(self.prob) =>
+                            {
                                 pool.choose(rng).cloned().unwrap_or_else(|| w.clone())
                             }
                             _ => w.clone(),

@@ -271,7 +271,7 @@ pub(crate) fn save_checkpoint<C: Serialize>(
     }
     let moments = tagger::safetensors_bytes(&moments, false)?;
     let state_json = serde_json::to_string_pretty(state).expect("state serializes");
-    crate::atomic::write_dir_atomic(
+    crate::fsio::write_dir_atomic(
         dir,
         &[
             ("model.safetensors", &weights),

@@ -11,41 +11,41 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // The bottom: no fenci module below them.
     ("text", &[]),
     ("kernels", &[]),
-    ("atomic", &[]),
+    ("fsio", &[]),
     ("eval", &[]),
     // The tagger, and what reads the text around it.
-    ("tagger", &["text", "kernels", "atomic"]),
+    ("tagger", &["text", "kernels", "fsio"]),
     ("explain", &["text"]),
-    ("lm", &["text", "atomic"]),
+    ("lm", &["text", "fsio"]),
     ("segment", &["text", "kernels", "tagger"]),
     ("generate", &["text", "lm"]),
-    ("hub", &["text", "atomic", "tagger", "lm"]),
+    ("hub", &["text", "fsio", "tagger", "lm"]),
     (
         "train",
         &[
-            "text", "kernels", "atomic", "eval", "tagger", "lm", "segment", "generate",
+            "text", "kernels", "fsio", "eval", "tagger", "lm", "segment", "generate",
         ],
     ),
     // The user's data, and the operations on it.
-    ("store", &["atomic"]),
+    ("store", &["fsio"]),
     (
         "service",
         &[
-            "text", "atomic", "tagger", "segment", "generate", "train", "store",
+            "text", "fsio", "tagger", "segment", "generate", "train", "store",
         ],
     ),
     // The front ends.
     (
         "tui",
         &[
-            "text", "kernels", "atomic", "eval", "tagger", "explain", "lm", "segment", "generate",
+            "text", "kernels", "fsio", "eval", "tagger", "explain", "lm", "segment", "generate",
             "hub", "train", "store", "service",
         ],
     ),
     (
         "cli",
         &[
-            "text", "kernels", "atomic", "eval", "tagger", "explain", "lm", "segment", "generate",
+            "text", "kernels", "fsio", "eval", "tagger", "explain", "lm", "segment", "generate",
             "hub", "train", "store", "service", "tui",
         ],
     ),

@@ -1,6 +1,7 @@
-//! Crash-safe writes of files and directories: write to a temporary sibling, fsync, rename,
-//! fsync the parent. A crash leaves either the old or the new version, never a torn one. Used
-//! for models (any layer may save one) and, through [`crate::store`], for the user's data.
+//! File-system I/O every layer shares. Crash-safe writes of files and directories: write to a
+//! temporary sibling, fsync, rename, fsync the parent; a crash leaves either the old or the new
+//! version, never a torn one. Used for models (any layer may save one) and, through
+//! [`crate::store`], for the user's data. And [`read_file`], the one way model files are read.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -15,6 +16,12 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(not(unix))]
     let _ = dir;
     Ok(())
+}
+
+/// Reads a file of a model (a tagger's or a language model's): the one place such reads happen,
+/// so checks on what a model file may be apply to every model.
+pub fn read_file(path: &Path) -> io::Result<Vec<u8>> {
+    fs::read(path)
 }
 
 pub(crate) fn temp_sibling(path: &Path, tag: &str) -> io::Result<PathBuf> {
