@@ -442,6 +442,7 @@ fn load_resolved(spec: &str) -> Result<crate::hub::ResolvedModel> {
 /// Keeps freed memory in glibc's heap: every forward pass allocates and frees tensors of a few
 /// MB, which glibc would otherwise map and unmap each time, zero-filling fresh pages (a sixth
 /// of segmenting time by `perf`). Costs a few MB of resident memory held after a peak.
+#[allow(unsafe_code)] // libc has no safe mallopt: the one unsafe call outside kernels::avx512
 fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets allocator parameters; it is called before any other thread.

@@ -20,6 +20,7 @@
 //! glosses), [`lm`] (the causal LM: qwen2/qwen3 files, a trainable qwen2), [`generate`] (example
 //! sentences with temperature), [`cli`] (the command line).
 #![deny(missing_docs)]
+#![deny(unsafe_code)]
 
 pub mod cli;
 pub mod eval;
