@@ -1,11 +1,58 @@
 //! Tests of the kernels: each fused op against candle's ops, the AVX-512 paths against the
 //! portable ones (bit for bit where the arithmetic is the same), and the BF16 rounding.
+//!
+//! A machine without AVX-512 passes the AVX-512 comparisons without running them, unless
+//! `FENCI_REQUIRE_AVX512=1`: then they fail, so a CI runner meant to test those paths cannot
+//! pass silently without them.
 
 use candle_core::{DType, Device, Tensor};
 
 use super::packed::{bf16_pair, to_bf16};
 use super::rows::{self, exp_approx};
 use super::*;
+
+/// Whether the CPU itself has AVX-512F, whatever `FENCI_NO_AVX512` says.
+#[cfg(target_arch = "x86_64")]
+fn cpu_has_avx512f() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f")
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn cpu_has_avx512f() -> bool {
+    false
+}
+
+/// Whether `FENCI_REQUIRE_AVX512=1`: this machine is meant to test the AVX-512 kernels.
+fn required() -> bool {
+    std::env::var_os("FENCI_REQUIRE_AVX512").is_some_and(|v| v == "1")
+}
+
+/// Panics when the AVX-512 kernels are [`required`] but cannot run here.
+fn assert_avx512_if_required() {
+    if required() {
+        assert!(
+            cpu_has_avx512f(),
+            "FENCI_REQUIRE_AVX512=1, but this CPU lacks avx512f: the AVX-512 kernels cannot be tested here"
+        );
+        assert!(
+            avx512::enabled(),
+            "FENCI_REQUIRE_AVX512=1, but FENCI_NO_AVX512 turns the AVX-512 kernels off"
+        );
+    }
+}
+
+/// Whether the AVX-512 kernels run here, for a test that compares them with the portable
+/// paths and would otherwise pass without running them; panics instead of answering no when
+/// they are [`required`].
+fn avx512_or_required() -> bool {
+    assert_avx512_if_required();
+    avx512::enabled()
+}
+
+#[test]
+fn avx512_is_present_when_required() {
+    assert_avx512_if_required();
+}
 
 #[test]
 fn exp_and_gelu_match_libm() {
@@ -107,9 +154,7 @@ fn packed_matmul_equals_candles() -> candle_core::Result<()> {
     let dev = Device::Cpu;
     let w = Tensor::randn(0f32, 0.1, (192, 80), &dev)?;
     let packed = MatMulT::new(&w)?;
-    if !avx512::enabled() {
-        assert!(!packed.is_packed());
-    }
+    assert_eq!(packed.is_packed(), avx512_or_required());
     let plain = MatMulT::portable(&w);
     // Row counts around the 6-row block, and one big enough for threads; 3-d inputs.
     for rows in [1usize, 5, 6, 7, 13, 500] {
@@ -138,6 +183,8 @@ fn packed_matmul_equals_candles() -> candle_core::Result<()> {
 
 #[test]
 fn row_kernels_give_the_baseline_builds_bits() {
+    // Without AVX-512 both sides run the baseline build.
+    avx512_or_required();
     let mut rng = 0x9e37_79b9_7f4a_7c15u64;
     let mut next = move || {
         rng ^= rng << 13;
@@ -178,7 +225,8 @@ fn bf16_matmul_is_close_to_f32_and_switches_back() -> candle_core::Result<()> {
     let want = MatMulT::portable(&w).forward(&x)?;
     let mut m = MatMulT::new(&w)?;
     assert!(m.set_precision(Precision::F32));
-    if !avx512::bf16_enabled() {
+    // FENCI_REQUIRE_AVX512 asks for AVX-512F only: without AVX512-BF16 this part is skipped.
+    if !avx512_or_required() || !avx512::bf16_enabled() {
         assert!(!m.set_precision(Precision::Bf16), "no AVX512-BF16 here");
         return Ok(());
     }
@@ -210,7 +258,7 @@ fn bf16_matmul_is_close_to_f32_and_switches_back() -> candle_core::Result<()> {
 
 #[test]
 fn bf16_rounding_is_the_same_in_vectors_and_scalars() {
-    if !avx512::bf16_enabled() {
+    if !avx512_or_required() || !avx512::bf16_enabled() {
         return;
     }
     let x: Vec<f32> = (0..1000)
@@ -240,9 +288,11 @@ fn bf16_rounding_is_the_same_in_vectors_and_scalars() {
 #[test]
 fn fused_attention_equals_candles_ops() -> candle_core::Result<()> {
     let dev = Device::Cpu;
-    if !FusedAttention::supported(64) {
+    if !avx512_or_required() {
+        assert!(!FusedAttention::supported(64));
         return Ok(());
     }
+    assert!(FusedAttention::supported(64) && FusedAttention::supported(128));
     assert!(!FusedAttention::supported(8) && !FusedAttention::supported(0));
     // Sequences shorter and longer than a panel of 64 keys, heads of 64 and 128, one
     // position, and enough sequences for threads.
