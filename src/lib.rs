@@ -33,7 +33,6 @@ pub mod explain;
 pub mod fsio;
 pub mod generate;
 pub mod hub;
-#[allow(unsafe_code)] // TEMP until the kernels split lands
 pub mod kernels;
 pub mod lm;
 pub mod segment;

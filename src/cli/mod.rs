@@ -161,7 +161,7 @@ pub(super) fn load_resolved(spec: &str) -> Result<crate::hub::ResolvedModel> {
 /// Keeps freed memory in glibc's heap: every forward pass allocates and frees tensors of a few
 /// MB, which glibc would otherwise map and unmap each time, zero-filling fresh pages (a sixth
 /// of segmenting time by `perf`). Costs a few MB of resident memory held after a peak.
-// The one call outside the SIMD kernels that needs `unsafe`.
+// libc has no safe mallopt: the one unsafe call outside kernels::avx512.
 #[allow(unsafe_code)]
 fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]

@@ -6,6 +6,7 @@ mod cli;
 mod corrections;
 mod default_model;
 mod e2e;
+mod fused;
 mod generate;
 mod hub;
 mod layers;
