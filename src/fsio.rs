@@ -1,7 +1,8 @@
 //! File-system I/O every layer shares. Crash-safe writes of files and directories: write to a
 //! temporary sibling, fsync, rename, fsync the parent; a crash leaves either the old or the new
 //! version, never a torn one. Used for models (any layer may save one) and, through
-//! [`crate::store`], for the user's data. And [`read_file`], the one way model files are read.
+//! [`crate::store`], for the user's data; locks and appends that roll back. And [`read_file`],
+//! the one way model files are read, with checks on what a model file can be.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -18,10 +19,119 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// The largest file of each name a model may have: generous for every real model, small enough
+/// that a wrong file (a disk image named vocab.txt, a link to /dev/zero) is refused at once
+/// instead of filling memory. Weights (any other name) have no limit of their own.
+pub fn model_file_limit(name: &str) -> u64 {
+    match name {
+        "config.json"
+        | "tokenizer_config.json"
+        | "generation_config.json"
+        | "special_tokens_map.json"
+        | "fenci.json" => 4 << 20,
+        "vocab.txt" | "lexicon.txt" | "merges.txt" => 64 << 20,
+        "tokenizer.json" | "vocab.json" => 256 << 20,
+        _ => u64::MAX,
+    }
+}
+
 /// Reads a file of a model (a tagger's or a language model's): the one place such reads happen,
-/// so checks on what a model file may be apply to every model.
+/// so every model gets the same checks. It must be a regular file (a FIFO would block the read
+/// forever, a device never ends) of at most [`model_file_limit`] bytes for its name.
 pub fn read_file(path: &Path) -> io::Result<Vec<u8>> {
-    fs::read(path)
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    read_limited(path, model_file_limit(&name))
+}
+
+/// Reads a regular file of at most `limit` bytes (checked before it is opened, and again while
+/// reading, so a file that grows meanwhile cannot exceed it).
+pub fn read_limited(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let meta = fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (a directory, FIFO or device?); a model's files are plain files",
+        ));
+    }
+    let too_big = |size: u64| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "{} is larger than any real file of this kind (limit {}); is it the right file?",
+                mb(size),
+                mb(limit)
+            ),
+        )
+    };
+    if meta.len() > limit {
+        return Err(too_big(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    File::open(path)?
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// An exclusive lock on a lock file, held until this is dropped (or the process ends, however
+/// it ends: the operating system releases it).
+#[derive(Debug)]
+pub struct Lock {
+    file: File,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = self.file.unlock();
+    }
+}
+
+fn open_lock_file(path: &Path) -> io::Result<File> {
+    if let Some(p) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(p)?;
+    }
+    fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+}
+
+/// Waits for the exclusive lock on `path` (created if missing).
+pub fn lock(path: &Path) -> io::Result<Lock> {
+    let file = open_lock_file(path)?;
+    file.lock()?;
+    Ok(Lock { file })
+}
+
+/// Takes the exclusive lock on `path` (created if missing), or `None` at once when another
+/// process holds it.
+pub fn try_lock(path: &Path) -> io::Result<Option<Lock>> {
+    let file = open_lock_file(path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(Lock { file })),
+        Err(fs::TryLockError::WouldBlock) => Ok(None),
+        Err(fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
+/// Appends `bytes` to `f` (opened for appending, `old_len` bytes long) and fsyncs; when any of
+/// it fails (a full disk, a file-size limit) the file is cut back to `old_len`, so a failed
+/// append leaves no torn record behind.
+pub fn append_all(f: &mut File, old_len: u64, bytes: &[u8]) -> io::Result<()> {
+    let res = f.write_all(bytes).and_then(|()| f.sync_all());
+    if let Err(e) = res {
+        let _ = f.set_len(old_len).and_then(|()| f.sync_all());
+        return Err(e);
+    }
+    Ok(())
 }
 
 pub(crate) fn temp_sibling(path: &Path, tag: &str) -> io::Result<PathBuf> {

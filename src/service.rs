@@ -33,6 +33,25 @@ pub enum ServiceError {
     /// The built-in language model (for generated training sentences) failed.
     #[error(transparent)]
     Generate(#[from] crate::generate::GenError),
+    /// A correction longer than [`MAX_CORRECTION_CHARS`].
+    #[error("a correction is one sentence: {chars} characters is more than the {MAX_CORRECTION_CHARS} fenci takes (split it into sentences)")]
+    TooLong {
+        /// Its length in characters.
+        chars: usize,
+    },
+    /// Another fenci process is training on this data directory.
+    #[error(
+        "training is already running on {0} (in another fenci); wait for it to finish, or stop it"
+    )]
+    TrainingRunning(PathBuf),
+    /// `fenci export` was given a directory it must not write into.
+    #[error("{path}: {reason}")]
+    ExportTarget {
+        /// The directory.
+        path: PathBuf,
+        /// Why not, and what to give instead.
+        reason: String,
+    },
     /// There is nothing to train on.
     #[error("no corrections yet: correct a sentence first (/fix in the app, or fenci correct \"词 词 词\")")]
     NoCorrections,
@@ -49,6 +68,14 @@ impl From<crate::segment::SegmentError> for ServiceError {
         ServiceError::Train(e.into())
     }
 }
+
+/// The longest correction fenci keeps, in characters: a sentence, not a document (one
+/// correction of a megabyte would cost thousands of training steps).
+pub const MAX_CORRECTION_CHARS: usize = 2_000;
+
+/// The file `fenci export` leaves in a directory it wrote: the files it wrote, so that a later
+/// export replaces exactly those and refuses a directory holding anything else.
+pub const EXPORT_MARKER: &str = "fenci-export.json";
 
 /// Result type of this module.
 pub type Result<T> = std::result::Result<T, ServiceError>;
@@ -107,17 +134,22 @@ impl Service {
         Ok((seg, name))
     }
 
-    /// Records a correction (`words`, with what model `version` said: `before`); fsynced
-    /// before it returns.
+    /// Records a correction (`words`, with what model `version` said: `before`, empty when no
+    /// model could be loaded); fsynced before it returns. Also returns warnings about lines of
+    /// the corrections file that could not be read.
     pub fn correct(
         &self,
         words: Vec<String>,
         before: Vec<String>,
         version: &str,
-    ) -> Result<Correction> {
+    ) -> Result<(Correction, Vec<String>)> {
+        let chars: usize = words.iter().map(|w| w.chars().count()).sum();
+        if chars > MAX_CORRECTION_CHARS {
+            return Err(ServiceError::TooLong { chars });
+        }
         let store = CorrectionStore::new(&self.dir);
         store
-            .append(words, before, version)
+            .append_checked(words, before, version)
             .map_err(self.io(store.path().to_path_buf()))
     }
 
@@ -193,6 +225,106 @@ impl Service {
             .map_err(self.io(self.dir.join("active")))
     }
 
+    /// Writes `files` to `dir` in the Hugging Face layout (with `extra` files such as a model
+    /// card), atomically. `dir` must be new, empty, or an earlier export holding only what
+    /// fenci wrote there; it must not be in the data directory (the user's versions live
+    /// there). A refused directory is left exactly as it was.
+    pub fn export(
+        &self,
+        files: &ModelFiles,
+        dir: &Path,
+        f16: bool,
+        extra: &[(&str, &[u8])],
+    ) -> Result<()> {
+        self.check_export_target(dir)?;
+        let mut names: Vec<String> = files
+            .file_bytes(f16)?
+            .iter()
+            .map(|(n, _)| n.to_string())
+            .collect();
+        names.extend(extra.iter().map(|(n, _)| n.to_string()));
+        let marker = serde_json::to_string_pretty(&serde_json::json!({
+            "written_by": format!("fenci {}", env!("CARGO_PKG_VERSION")),
+            "source": files.source,
+            "files": names,
+        }))
+        .expect("marker serializes");
+        let mut all: Vec<(&str, &[u8])> = extra.to_vec();
+        all.push((EXPORT_MARKER, marker.as_bytes()));
+        files.save_dir_with(dir, f16, &all)?;
+        Ok(())
+    }
+
+    /// Whether [`Service::export`] may write into `dir` (see there); an error says why not.
+    pub fn check_export_target(&self, dir: &Path) -> Result<()> {
+        let refuse = |reason: String| ServiceError::ExportTarget {
+            path: dir.to_path_buf(),
+            reason,
+        };
+        if dir.exists() && !dir.is_dir() {
+            return Err(refuse(
+                "is a file; give a directory to write the model to".into(),
+            ));
+        }
+        // Where `dir` really is (links and `..` resolved), even before it exists.
+        let resolved = match (dir.canonicalize(), dir.parent(), dir.file_name()) {
+            (Ok(p), _, _) => p,
+            (Err(_), Some(parent), Some(name)) => {
+                let parent = if parent.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    parent
+                };
+                parent
+                    .canonicalize()
+                    .map(|p| p.join(name))
+                    .unwrap_or_else(|_| dir.to_path_buf())
+            }
+            _ => dir.to_path_buf(),
+        };
+        let data = self.dir.canonicalize().unwrap_or_else(|_| self.dir.clone());
+        if resolved.starts_with(&data) || data.starts_with(&resolved) {
+            return Err(refuse(format!(
+                "is fenci's data directory or inside it ({}); export to a directory of your own",
+                data.display()
+            )));
+        }
+        if dir.is_dir() {
+            let entries: Vec<String> = std::fs::read_dir(dir)
+                .map_err(self.io(dir.to_path_buf()))?
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            if !entries.is_empty() {
+                let ours: Vec<String> = std::fs::read(dir.join(EXPORT_MARKER))
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                    .and_then(|v| {
+                        v.get("files")?.as_array().map(|a| {
+                            a.iter()
+                                .filter_map(|f| f.as_str().map(str::to_string))
+                                .collect()
+                        })
+                    })
+                    .unwrap_or_default();
+                let mut foreign: Vec<&String> = entries
+                    .iter()
+                    .filter(|e| e.as_str() != EXPORT_MARKER && !ours.contains(e))
+                    .collect();
+                if !foreign.is_empty() {
+                    foreign.sort();
+                    let shown: Vec<&str> = foreign.iter().take(5).map(|s| s.as_str()).collect();
+                    return Err(refuse(format!(
+                        "holds files fenci did not write ({}{}); give a new or empty directory",
+                        shown.join(", "),
+                        if foreign.len() > 5 { ", …" } else { "" }
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Fine-tunes the active model on every stored correction, writes the result as a new
     /// version (atomically), makes it active and prunes old versions beyond `keep`.
     pub fn train(
@@ -202,6 +334,10 @@ impl Service {
         cancel: &AtomicBool,
         progress: impl FnMut(Progress),
     ) -> Result<AdaptReport> {
+        let lock_path = self.dir.join("train.lock");
+        let _lock = crate::fsio::try_lock(&lock_path)
+            .map_err(self.io(lock_path))?
+            .ok_or_else(|| ServiceError::TrainingRunning(self.dir.clone()))?;
         train_on_corrections(&self.dir, cfg, keep, cancel, progress)
     }
 }
@@ -229,13 +365,11 @@ fn train_on_corrections(
 ) -> Result<AdaptReport> {
     let started = Instant::now();
     let store = CorrectionStore::new(dir);
-    let records = store
-        .load()
-        .map_err(|source| ServiceError::Io {
-            path: store.path().to_path_buf(),
-            source,
-        })?
-        .records;
+    let loaded = store.load().map_err(|source| ServiceError::Io {
+        path: store.path().to_path_buf(),
+        source,
+    })?;
+    let (records, warnings) = (loaded.records, loaded.warnings);
     if records.is_empty() {
         return Err(ServiceError::NoCorrections);
     }
@@ -271,6 +405,7 @@ fn train_on_corrections(
             dev_f1: (f1_before, f1_before),
             secs: started.elapsed().as_secs_f64(),
             cancelled: true,
+            warnings,
         });
     }
     let after_seg = Segmenter::new(&summary.model)?;
@@ -326,5 +461,6 @@ fn train_on_corrections(
         dev_f1: (f1_before, f1_after),
         secs: started.elapsed().as_secs_f64(),
         cancelled: false,
+        warnings,
     })
 }

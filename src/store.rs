@@ -89,6 +89,9 @@ pub struct Settings {
     pub model: String,
     /// The language model for examples (`default`, a directory or a hub id).
     pub lm: String,
+    /// Keys of a newer version of fenci, kept as they were.
+    #[serde(flatten)]
+    pub extra: toml::Table,
 }
 
 impl Default for Settings {
@@ -100,29 +103,86 @@ impl Default for Settings {
             explain: Explain::Full,
             model: "default".into(),
             lm: "default".into(),
+            extra: toml::Table::new(),
         }
     }
 }
 
 impl Settings {
-    /// Loads `settings.toml` from `dir`; a missing or unreadable file gives the defaults (and a
-    /// message saying why, for a damaged file).
+    /// Loads `settings.toml` from `dir`. Each key is read on its own: a bad value (a wrong
+    /// type, NaN, out of range) keeps that setting's default and is named in the message, every
+    /// other setting is kept, and keys this version does not know are kept for [`Settings::save`]
+    /// (a newer fenci's settings survive a run of an older one). A missing file gives the
+    /// defaults; an unreadable one the defaults and a message.
     pub fn load(dir: &Path) -> (Self, Option<String>) {
         let p = dir.join("settings.toml");
-        match fs::read_to_string(&p) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => (Self::default(), None),
-            Err(e) => (
-                Self::default(),
-                Some(format!("{}: {e}; using defaults", p.display())),
-            ),
-            Ok(s) => match toml::from_str(&s) {
-                Ok(v) => (v, None),
-                Err(e) => (
+        let text = match fs::read_to_string(&p) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return (Self::default(), None),
+            Err(e) => {
+                return (
                     Self::default(),
                     Some(format!("{}: {e}; using defaults", p.display())),
-                ),
-            },
+                )
+            }
+            Ok(t) => t,
+        };
+        let table: toml::Table = match toml::from_str(&text) {
+            Ok(t) => t,
+            Err(e) => {
+                return (
+                    Self::default(),
+                    Some(format!("{}: {e}; using defaults", p.display())),
+                )
+            }
+        };
+        let mut s = Self::default();
+        let mut bad = Vec::new();
+        let number = |v: &toml::Value| v.as_float().or_else(|| v.as_integer().map(|i| i as f64));
+        for (key, value) in table {
+            let ok = match key.as_str() {
+                "temperature" => number(&value)
+                    .filter(|t| t.is_finite() && (0.0..=2.0).contains(t))
+                    .map(|t| s.temperature = t)
+                    .ok_or("a number from 0 to 2"),
+                "top_p" => number(&value)
+                    .filter(|t| t.is_finite() && (0.0..=1.0).contains(t))
+                    .map(|t| s.top_p = t)
+                    .ok_or("a number from 0 to 1"),
+                "seed" => value
+                    .as_integer()
+                    .filter(|&n| n >= 0)
+                    .map(|n| s.seed = n as u64)
+                    .ok_or("a whole number ≥ 0"),
+                "explain" => value
+                    .as_str()
+                    .and_then(Explain::from_name)
+                    .map(|e| s.explain = e)
+                    .ok_or("\"full\", \"brief\" or \"off\""),
+                "model" | "lm" => value
+                    .as_str()
+                    .map(|v| match key.as_str() {
+                        "model" => s.model = v.to_string(),
+                        _ => s.lm = v.to_string(),
+                    })
+                    .ok_or("a name in quotes"),
+                _ => {
+                    s.extra.insert(key, value);
+                    continue;
+                }
+            };
+            if let Err(want) = ok {
+                bad.push(format!("{key} = {value} (want {want})"));
+            }
         }
+        let msg = (!bad.is_empty()).then(|| {
+            format!(
+                "{}: {}: the default is used for {}; every other setting is kept",
+                p.display(),
+                bad.join(", "),
+                if bad.len() == 1 { "it" } else { "each" }
+            )
+        });
+        (s, msg)
     }
 
     /// Saves atomically to `dir/settings.toml`.
@@ -251,6 +311,18 @@ impl CorrectionStore {
         model_output: Vec<String>,
         model_version: &str,
     ) -> io::Result<Correction> {
+        self.append_checked(words, model_output, model_version)
+            .map(|(c, _)| c)
+    }
+
+    /// [`CorrectionStore::append`], also returning the warnings about lines of the file that
+    /// could not be read. A failed write (a full disk) leaves the file as it was.
+    pub fn append_checked(
+        &self,
+        words: Vec<String>,
+        model_output: Vec<String>,
+        model_version: &str,
+    ) -> io::Result<(Correction, Vec<String>)> {
         use std::io::{Read, Seek};
         if let Some(p) = self.path.parent() {
             fs::create_dir_all(p)?;
@@ -298,32 +370,52 @@ impl CorrectionStore {
         if !existing.is_empty() && existing.last() != Some(&b'\n') {
             line.insert(0, '\n');
         }
-        f.write_all(line.as_bytes())?;
-        f.sync_all()?;
+        crate::fsio::append_all(&mut f, existing.len() as u64, line.as_bytes())?;
         f.unlock()?;
-        Ok(c)
+        Ok((c, loaded.warnings))
     }
 }
 
-/// The user dictionary (`dict.txt`, one word a line): words forced at decode time.
+/// The user dictionary (`dict.txt`, one word a line): words forced at decode time. Lines that
+/// start with `#` are the user's comments: kept as they are, never words. Every change happens
+/// under a lock (`.dict.lock`), so two fenci processes editing it at once lose nothing.
 pub struct UserDict;
 
 impl UserDict {
+    fn path(dir: &Path) -> PathBuf {
+        dir.join("dict.txt")
+    }
+
+    fn lines(dir: &Path) -> io::Result<Vec<String>> {
+        match fs::read(Self::path(dir)) {
+            Ok(b) => Ok(String::from_utf8_lossy(&b)
+                .lines()
+                .map(str::to_string)
+                .collect()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn word_of(line: &str) -> Option<&str> {
+        let w = line.trim();
+        (!w.is_empty() && !w.starts_with('#')).then_some(w)
+    }
+
     /// The words (a missing file is empty).
     pub fn load(dir: &Path) -> Vec<String> {
-        let text = fs::read(dir.join("dict.txt")).unwrap_or_default();
-        String::from_utf8_lossy(&text)
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        Self::lines(dir)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|l| Self::word_of(l))
             .map(str::to_string)
             .collect()
     }
 
-    fn save(dir: &Path, words: &[String]) -> io::Result<()> {
-        let mut s = words.join("\n");
+    fn save(dir: &Path, lines: &[String]) -> io::Result<()> {
+        let mut s = lines.join("\n");
         s.push('\n');
-        write_file_atomic(&dir.join("dict.txt"), s.as_bytes())
+        write_file_atomic(&Self::path(dir), s.as_bytes())
     }
 
     /// Adds a word; false if it was there already.
@@ -335,24 +427,35 @@ impl UserDict {
                 "a dictionary word is one word without spaces",
             ));
         }
-        let mut words = Self::load(dir);
-        if words.iter().any(|w| w == word) {
+        if word.starts_with('#') {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "{word}: a dictionary word cannot start with # (lines starting with # are comments in dict.txt)"
+                ),
+            ));
+        }
+        let _lock = crate::fsio::lock(&dir.join(".dict.lock"))?;
+        let mut lines = Self::lines(dir)?;
+        if lines.iter().any(|l| Self::word_of(l) == Some(word)) {
             return Ok(false);
         }
-        words.push(word.to_string());
-        Self::save(dir, &words)?;
+        lines.push(word.to_string());
+        Self::save(dir, &lines)?;
         Ok(true)
     }
 
-    /// Removes a word; false if it was not there.
+    /// Removes a word; false if it was not there. Comments and other lines stay as they were.
     pub fn remove(dir: &Path, word: &str) -> io::Result<bool> {
-        let mut words = Self::load(dir);
-        let n = words.len();
-        words.retain(|w| w != word.trim());
-        if words.len() == n {
+        let word = word.trim();
+        let _lock = crate::fsio::lock(&dir.join(".dict.lock"))?;
+        let mut lines = Self::lines(dir)?;
+        let n = lines.len();
+        lines.retain(|l| Self::word_of(l) != Some(word));
+        if lines.len() == n {
             return Ok(false);
         }
-        Self::save(dir, &words)?;
+        Self::save(dir, &lines)?;
         Ok(true)
     }
 }
@@ -371,6 +474,17 @@ pub struct VersionMeta {
     pub created: u64,
     /// A one-line summary of the training run.
     pub summary: String,
+}
+
+/// Whether `name` can name a version: a plain directory name under `models/` (letters, digits,
+/// `-`, `_`, `.` but not first), so an `active` file cannot point outside the data directory and
+/// a temporary directory a crash left (`.v2.dir.PID.tmp`) is never taken for a version.
+fn is_version_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 /// Model versions under `models/` in the data directory and the pointer to the active one
@@ -397,7 +511,7 @@ impl Versions {
         let name = fs::read_to_string(self.dir.join("active"))
             .map(|s| s.trim().to_string())
             .unwrap_or_default();
-        if name.is_empty() || name == "default" {
+        if name.is_empty() || name == "default" || !is_version_name(&name) {
             return "default".into();
         }
         if self.path(&name).join("config.json").is_file() {
@@ -409,7 +523,9 @@ impl Versions {
 
     /// Makes `name` the active version (atomically).
     pub fn set_active(&self, name: &str) -> io::Result<()> {
-        if name != "default" && !self.path(name).join("config.json").is_file() {
+        if name != "default"
+            && !(is_version_name(name) && self.path(name).join("config.json").is_file())
+        {
             return Err(io::Error::new(
                 io::ErrorKind::NotFound,
                 format!("no model version {name}"),
@@ -450,7 +566,10 @@ impl Versions {
             .into_iter()
             .flatten()
             .flatten()
-            .filter(|e| e.path().join("config.json").is_file())
+            .filter(|e| {
+                is_version_name(&e.file_name().to_string_lossy())
+                    && e.path().join("config.json").is_file()
+            })
             .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
             .collect();
         v.sort();

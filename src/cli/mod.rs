@@ -17,6 +17,18 @@ use crate::segment::Segmenter;
 use crate::service::Service;
 use crate::tagger::ModelFiles;
 
+/// `println!` that returns an error instead of panicking when standard output is closed (a
+/// pipe whose reader quit) or full (`> /dev/full`); [`run`] turns a closed pipe into exit 0.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        anyhow::Context::context(
+            writeln!(std::io::stdout(), $($arg)*),
+            "cannot write to standard output",
+        )?;
+    }};
+}
+
 mod examples;
 mod report;
 mod segment;
@@ -190,7 +202,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     } else if let Some(n) = cli.threads {
         std::env::set_var("RAYON_NUM_THREADS", n.to_string());
     }
-    match cli.command {
+    let result = match cli.command {
         Some(Command::Segment(a)) => segment::segment(a, threads),
         Some(Command::Eval(a)) => segment::eval(a, threads),
         Some(Command::Train(a)) => train::train_cmd(a),
@@ -210,6 +222,11 @@ pub fn run(cli: Cli) -> Result<i32> {
             crate::tui::run(cli.model)?;
             Ok(0)
         }
+    };
+    match result {
+        // The reader of our output went away (`fenci corrections | head -1`): not a failure.
+        Err(e) if is_broken_pipe(&e) => Ok(0),
+        r => r,
     }
 }
 
@@ -217,6 +234,8 @@ pub(super) fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<io::Error>()
             .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<crate::segment::StreamError>()
+                .is_some_and(|s| s.is_broken_pipe())
     })
 }
 

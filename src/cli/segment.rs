@@ -12,6 +12,7 @@ use clap::Args;
 use super::{is_broken_pipe, read_text, segmenter_for, ModelArg};
 use crate::eval::{vocabulary, Scores};
 use crate::kernels::Precision;
+use crate::segment::stream::Invalid;
 use crate::segment::{segment_stream, Segmenter};
 
 /// The arithmetic of the model's matrix products (`segment`, `eval`).
@@ -23,6 +24,22 @@ pub struct PrecisionArg {
     /// unsure of (BENCHMARKS.md has the figures); elsewhere f32 is used, with a warning.
     #[arg(long, value_enum, default_value = "f32", value_name = "P")]
     precision: Precision,
+}
+
+/// `--invalid`'s values are [`crate::segment::stream::Invalid`]'s.
+impl clap::ValueEnum for Invalid {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Invalid::Stop, Invalid::Skip, Invalid::Replace]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        use clap::builder::PossibleValue as V;
+        Some(match self {
+            Invalid::Stop => V::new("stop").help("write what came before, then stop"),
+            Invalid::Skip => V::new("skip").help("an empty line in its place"),
+            Invalid::Replace => V::new("replace").help("U+FFFD for each bad byte sequence"),
+        })
+    }
 }
 
 /// `--precision`'s values are [`crate::kernels::Precision`]'s, named and explained here (the
@@ -70,6 +87,11 @@ pub struct SegmentArgs {
     /// Separator printed between words.
     #[arg(long, default_value = " ")]
     sep: String,
+    /// A line that is not UTF-8: `stop` writes every line before it and stops with an error
+    /// naming it; `skip` writes an empty line in its place and goes on; `replace` segments it
+    /// with U+FFFD for each bad byte sequence. `skip` and `replace` warn on stderr.
+    #[arg(long, value_enum, default_value = "stop", value_name = "WHAT")]
+    invalid: Invalid,
 }
 
 /// `fenci eval`.
@@ -103,18 +125,28 @@ pub(super) fn segment(a: SegmentArgs, threads: usize) -> Result<i32> {
     a.precision.apply(&mut seg);
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
+    let what = match a.invalid {
+        Invalid::Skip => "skipped (an empty line in its place)",
+        _ => "bad bytes replaced by U+FFFD",
+    };
+    let run = |reader: &mut dyn io::BufRead, name: &str, out: &mut dyn Write| {
+        let mut warn = |line: usize, byte: usize| {
+            eprintln!("warning: {name}: line {line} is not valid UTF-8 (byte {byte}); {what}");
+        };
+        segment_stream(&seg, &a.sep, reader, name, out, a.invalid, &mut warn)
+    };
     let res = if a.files.is_empty() {
-        segment_stream(&seg, &a.sep, &mut io::stdin().lock(), "stdin", &mut out).map_err(Into::into)
+        run(&mut io::stdin().lock(), "stdin", &mut out).map_err(Into::into)
     } else {
         a.files.iter().try_for_each(|f| {
             let file =
                 std::fs::File::open(f).with_context(|| format!("cannot open {}", f.display()))?;
             let name = f.display().to_string();
-            segment_stream(&seg, &a.sep, &mut io::BufReader::new(file), &name, &mut out)
-                .map_err(Into::into)
+            run(&mut io::BufReader::new(file), &name, &mut out).map_err(Into::into)
         })
-    }
-    .and_then(|()| Ok(out.flush()?));
+    };
+    // What was segmented before a failure is written before the error is reported.
+    let res = res.and(out.flush().map_err(Into::into));
     match res {
         Err(e) if is_broken_pipe(&e) => Ok(0),
         Err(e) => Err(e),
@@ -188,14 +220,18 @@ pub(super) fn eval(a: EvalArgs, threads: usize) -> Result<i32> {
     if let Some(mut o) = out {
         o.flush()?;
     }
-    println!(
+    say!(
         "model: {}  lines: {}  gold words: {}  predicted: {}  correct: {}",
-        model_name, scores.lines, scores.gold_words, scores.pred_words, scores.correct
+        model_name,
+        scores.lines,
+        scores.gold_words,
+        scores.pred_words,
+        scores.correct
     );
     if let Some(r) = scores.oov_recall() {
-        println!("OOV words: {} (recall {:.2}%)", scores.oov_words, r * 100.0);
+        say!("OOV words: {} (recall {:.2}%)", scores.oov_words, r * 100.0);
     }
-    println!(
+    say!(
         "time: {secs:.2} s  ({:.0} chars/s, {:.1} KB/s)",
         chars as f64 / secs,
         bytes as f64 / 1024.0 / secs
@@ -204,7 +240,7 @@ pub(super) fn eval(a: EvalArgs, threads: usize) -> Result<i32> {
         .oov_recall()
         .map(|r| format!(" OOV-R={:.2}", r * 100.0))
         .unwrap_or_default();
-    println!(
+    say!(
         "P={:.2} R={:.2} F1={:.2}{oov} chars/s={:.0}",
         scores.precision() * 100.0,
         scores.recall() * 100.0,

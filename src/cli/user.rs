@@ -42,22 +42,34 @@ pub(super) fn correct_cmd(a: CorrectArgs) -> Result<i32> {
         bail!("give the corrected words separated by spaces, e.g. fenci correct \"我 爱 北京\"");
     }
     let svc = Service::new(&crate::store::data_dir()?);
-    let (seg, version) = segmenter_for(&ModelArg { model: None })?;
-    let before: Vec<String> = seg
-        .segment(&words.concat())?
-        .word_strs()
-        .into_iter()
-        .map(str::to_string)
-        .collect();
-    let c = svc
+    // Keeping the user's words does not need a model: when the active one does not load, the
+    // correction is saved without what the model said.
+    let said = segmenter_for(&ModelArg { model: None }).and_then(|(seg, version)| {
+        let s = seg.segment(&words.concat())?;
+        let said: Vec<String> = s.word_strs().into_iter().map(str::to_string).collect();
+        Ok((said, version))
+    });
+    let (before, version) = match said {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("warning: {e:#}; the correction is saved without the model's words");
+            (Vec::new(), String::new())
+        }
+    };
+    let (c, warnings) = svc
         .correct(words, before.clone(), &version)
         .context("cannot save the correction")?;
-    println!("correction #{} saved: {}", c.id, c.words.join(" "));
-    if before == c.words {
-        println!("(the model already segments it this way)");
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    say!("correction #{} saved: {}", c.id, c.words.join(" "));
+    if before.is_empty() {
+        say!("run `fenci train` to teach it once the model loads again (`fenci undo`, `fenci models`)");
+    } else if before == c.words {
+        say!("(the model already segments it this way)");
     } else {
-        println!("the model said:  {}", before.join(" "));
-        println!("run `fenci train` to teach it");
+        say!("the model said:  {}", before.join(" "));
+        say!("run `fenci train` to teach it");
     }
     Ok(0)
 }
@@ -68,18 +80,18 @@ pub(super) fn corrections_cmd() -> Result<i32> {
         eprintln!("warning: {w}");
     }
     if list.records.is_empty() {
-        println!("no corrections yet (fenci correct \"词 词 词\" adds one)");
+        say!("no corrections yet (fenci correct \"词 词 词\" adds one)");
     }
     for (c, trained) in &list.records {
         let mark = if *trained { "trained" } else { "new" };
-        println!("#{:<4} {:<8} {}", c.id, mark, c.words.join(" "));
+        say!("#{:<4} {:<8} {}", c.id, mark, c.words.join(" "));
     }
     Ok(0)
 }
 
 pub(super) fn undo_cmd() -> Result<i32> {
     let (was, now) = Service::new(&crate::store::data_dir()?).undo()?;
-    println!("active model: {now} (was {was})");
+    say!("active model: {now} (was {was})");
     Ok(0)
 }
 
@@ -88,7 +100,7 @@ pub(super) fn dict_cmd(a: DictArgs) -> Result<i32> {
     match (a.action.as_str(), a.word.as_deref()) {
         ("add", Some(w)) => {
             let added = svc.dict_add(w)?;
-            println!(
+            say!(
                 "{} {w}",
                 if added {
                     "added"
@@ -99,7 +111,7 @@ pub(super) fn dict_cmd(a: DictArgs) -> Result<i32> {
         }
         ("rm" | "remove", Some(w)) => {
             let removed = svc.dict_remove(w)?;
-            println!(
+            say!(
                 "{} {w}",
                 if removed {
                     "removed"
@@ -110,7 +122,7 @@ pub(super) fn dict_cmd(a: DictArgs) -> Result<i32> {
         }
         ("list", None) => {
             for w in svc.dict_words() {
-                println!("{w}");
+                say!("{w}");
             }
         }
         _ => bail!("usage: fenci dict add WORD | fenci dict rm WORD | fenci dict list"),
@@ -128,6 +140,9 @@ pub(super) fn train_corrections_cmd() -> Result<i32> {
             .expect("valid template")
             .progress_chars("=> "),
     );
+    // Off a terminal (a log, CI) the bar is hidden: a line every tenth of the run instead.
+    let plain = !std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut last_tenth = None;
     let report = svc.train(&AdaptConfig::default(), 5, &cancel, |p| {
         if let Progress::Step {
             step, total, loss, ..
@@ -136,19 +151,28 @@ pub(super) fn train_corrections_cmd() -> Result<i32> {
             bar.set_length(total as u64);
             bar.set_position(step as u64);
             bar.set_message(format!("loss {loss:.4}"));
+            let tenth = step * 10 / total.max(1);
+            if plain && last_tenth != Some(tenth) {
+                last_tenth = Some(tenth);
+                eprintln!("step {step}/{total}  loss {loss:.4}");
+            }
         }
     })?;
     bar.finish_and_clear();
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
     if report.cancelled {
         eprintln!("cancelled: the active model is still {}", report.parent);
         return Ok(130);
     }
     for line in report.lines() {
-        println!("{line}");
+        say!("{line}");
     }
-    println!(
+    say!(
         "active model: {} (fenci undo returns to {})",
-        report.version, report.parent
+        report.version,
+        report.parent
     );
     Ok(0)
 }
@@ -168,11 +192,11 @@ pub struct ExportArgs {
 
 pub(super) fn models_cmd() -> Result<i32> {
     let opts = crate::hub::HubOptions::from_env();
-    println!("built in:\n  default");
+    say!("built in:\n  default");
     let cached = crate::hub::cached_models(&opts.cache_dir);
-    println!("Hugging Face cache {}:", opts.cache_dir.display());
+    say!("Hugging Face cache {}:", opts.cache_dir.display());
     if cached.is_empty() {
-        println!("  (no models; `fenci segment --model owner/name` downloads one)");
+        say!("  (no models; `fenci segment --model owner/name` downloads one)");
     }
     for m in &cached {
         let refs: Vec<String> = m
@@ -195,7 +219,7 @@ pub(super) fn models_cmd() -> Result<i32> {
         } else {
             labels
         };
-        println!(
+        say!(
             "  {:<40} {:<16} {:>10}  {state}",
             m.repo,
             refs.join(" "),
@@ -207,10 +231,10 @@ pub(super) fn models_cmd() -> Result<i32> {
         let local = svc.version_dirs();
         if !local.is_empty() {
             let active = svc.active();
-            println!("fenci models {}:", dir.join("models").display());
+            say!("fenci models {}:", dir.join("models").display());
             for (name, path) in local {
                 let mark = if name == active { "  (active)" } else { "" };
-                println!("  {}{mark}", path.display());
+                say!("  {}{mark}", path.display());
             }
         }
     }
@@ -218,24 +242,9 @@ pub(super) fn models_cmd() -> Result<i32> {
 }
 
 pub(super) fn export_cmd(a: ExportArgs) -> Result<i32> {
-    if a.dir.is_file() {
-        bail!(
-            "{} is a file; give a directory to write the model to",
-            a.dir.display()
-        );
-    }
-    if a.dir.is_dir() {
-        let empty = std::fs::read_dir(&a.dir)
-            .with_context(|| format!("cannot read {}", a.dir.display()))?
-            .next()
-            .is_none();
-        if !empty && !a.dir.join("config.json").is_file() {
-            bail!(
-                "{} exists and is not a model directory; give a new or empty directory (an earlier export is replaced)",
-                a.dir.display()
-            );
-        }
-    }
+    let svc = Service::new(&crate::store::data_dir()?);
+    // Refuse a directory fenci must not write into before loading (or downloading) anything.
+    svc.check_export_target(&a.dir)?;
     let (files, license, origin) = match &a.model {
         Some(spec) => {
             let r = load_resolved(spec)?;
@@ -252,16 +261,14 @@ pub(super) fn export_cmd(a: ExportArgs) -> Result<i32> {
             (files, None, name)
         }
     };
-    files
-        .save_dir(&a.dir, a.f16)
-        .with_context(|| format!("cannot write {}", a.dir.display()))?;
-    if let Some(l) = &license {
-        let card = format!(
+    let card = license.as_ref().map(|l| {
+        format!(
             "---\nlicense: {l}\n---\n\nExported by fenci from {origin}. The model's licence ({l}) applies to this copy.\n"
-        );
-        crate::store::write_file_atomic(&a.dir.join("README.md"), card.as_bytes())
-            .with_context(|| format!("cannot write {}", a.dir.join("README.md").display()))?;
-    }
+        )
+    });
+    let extra: Vec<(&str, &[u8])> = card.iter().map(|c| ("README.md", c.as_bytes())).collect();
+    svc.export(&files, &a.dir, a.f16, &extra)
+        .with_context(|| format!("cannot write {}", a.dir.display()))?;
     eprintln!("wrote {origin} to {}", a.dir.display());
     Ok(0)
 }

@@ -162,7 +162,7 @@ impl LmFiles {
             weights,
             &dir.display().to_string(),
         )?;
-        files.chat_template = std::fs::read(dir.join("tokenizer_config.json"))
+        files.chat_template = crate::fsio::read_file(&dir.join("tokenizer_config.json"))
             .ok()
             .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
             .is_some_and(|v| v.get("chat_template").is_some_and(|t| !t.is_null()));

@@ -61,15 +61,31 @@ pub const SEGMENT_CARRY_CHARS: usize = 64;
 /// is written as it is, so memory stays bounded whatever the input.
 pub const SEGMENT_MAX_CARRY_BYTES: usize = 1 << 20;
 
+/// What to do with a line that is not UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Invalid {
+    /// Write every line before it, then stop with [`StreamError::InvalidUtf8`].
+    #[default]
+    Stop,
+    /// Write an empty line in its place (so output lines still match input lines) and go on.
+    Skip,
+    /// Segment it with each bad byte sequence replaced by U+FFFD and go on.
+    Replace,
+}
+
 /// Segments one input: short lines in batches, long lines piece by piece (see
 /// [`SEGMENT_PIECE_BYTES`]); one output line per input line, words joined by `sep`. Checks UTF-8
-/// (naming the line and byte), strips a BOM at the start and CR before LF.
+/// (naming the line and byte) and treats a bad line as `invalid` says, calling
+/// `on_invalid(line, byte)` for each one it skips or repairs; strips a BOM at the start and CR
+/// before LF. Whatever fails, every line before the failure has been written.
 pub fn segment_stream(
     seg: &Segmenter,
     sep: &str,
     reader: &mut dyn BufRead,
     name: &str,
     out: &mut dyn Write,
+    invalid: Invalid,
+    on_invalid: &mut dyn FnMut(usize, usize),
 ) -> Result<(), StreamError> {
     let mut pending: Vec<String> = Vec::new();
     let mut pending_bytes = 0usize;
@@ -89,6 +105,11 @@ pub fn segment_stream(
     let mut long = false;
     let mut wrote = false;
     let mut next_piece = SEGMENT_PIECE_BYTES;
+    // `line[..checked]` is known to be UTF-8; `skipping`: the current line was bad and is being
+    // dropped (Invalid::Skip); `reported`: on_invalid was called for the current line.
+    let mut checked = 0usize;
+    let mut skipping = false;
+    let mut reported = false;
     // Decodes `bytes` (at `offset` in line `n + 1`) up to the last complete character; a BOM
     // that opens the input is dropped (by returning where the text starts).
     let decode = |bytes: &[u8],
@@ -145,6 +166,55 @@ pub fn segment_stream(
                 line.pop();
             }
         }
+        // Check the new bytes; a bad sequence is handled as `invalid` says before anything of
+        // the line is segmented.
+        if skipping {
+            line.clear();
+        }
+        checked = checked.min(line.len());
+        while checked < line.len() {
+            let bad = match std::str::from_utf8(&line[checked..]) {
+                Ok(_) => None,
+                Err(e) => match e.error_len() {
+                    Some(len) => Some((checked + e.valid_up_to(), len)),
+                    // An incomplete character at the end: more bytes may complete it.
+                    None if !complete => {
+                        checked += e.valid_up_to();
+                        break;
+                    }
+                    None => Some((
+                        checked + e.valid_up_to(),
+                        line.len() - checked - e.valid_up_to(),
+                    )),
+                },
+            };
+            let Some((at, len)) = bad else {
+                checked = line.len();
+                break;
+            };
+            if invalid == Invalid::Stop {
+                if !long {
+                    flush(&mut pending, out)?;
+                }
+                return Err(StreamError::InvalidUtf8 {
+                    name: name.to_string(),
+                    line: n + 1,
+                    byte: offset + at + 1,
+                });
+            }
+            if !reported {
+                on_invalid(n + 1, offset + at + 1);
+                reported = true;
+            }
+            if invalid == Invalid::Skip {
+                skipping = true;
+                line.clear();
+                checked = 0;
+                break;
+            }
+            line.splice(at..at + len, "\u{fffd}".bytes());
+            checked = at + "\u{fffd}".len();
+        }
         // A long line: write what each piece settles, keep its unsettled tail. Pieces are cut at
         // fixed offsets of the line, so the output depends on the text alone, not on how reads
         // happened to split it.
@@ -186,6 +256,7 @@ pub fn segment_stream(
                     let words: Vec<&str> = s.words[..k].iter().map(|w| w.text.as_str()).collect();
                     write_words(&words, &mut wrote, out)?;
                     line.drain(..cut);
+                    checked = checked.saturating_sub(cut);
                     offset += cut;
                     next_piece = end - cut + SEGMENT_PIECE_BYTES;
                 }
@@ -209,6 +280,9 @@ pub fn segment_stream(
             }
             n += 1;
             line.clear();
+            checked = 0;
+            skipping = false;
+            reported = false;
             offset = 0;
             long = false;
             wrote = false;

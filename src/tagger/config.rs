@@ -123,9 +123,13 @@ impl BertConfig {
 
     /// Reads and checks `config.json`.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
+        let bytes = crate::fsio::read_file(path).map_err(|source| ModelError::Io {
             path: path.to_path_buf(),
             source,
+        })?;
+        let text = String::from_utf8(bytes).map_err(|_| ModelError::BadConfig {
+            path: path.to_path_buf(),
+            message: "not UTF-8 text".into(),
         })?;
         Self::from_json(&text, path)
     }
@@ -183,6 +187,15 @@ impl BertConfig {
             )));
         }
         self.activation(file)?;
+        if !(self.layer_norm_eps.is_finite()
+            && self.layer_norm_eps > 0.0
+            && self.layer_norm_eps < 1.0)
+        {
+            return Err(unsupported(format!(
+                "layer_norm_eps = {} is out of range (BERT models use about 1e-12)",
+                self.layer_norm_eps
+            )));
+        }
         self.labels(file)?;
         if let Some(v) = self.extra.get(crate::text::CONFIG_KEY) {
             if v.as_str() != Some(WORDS_FILE) {

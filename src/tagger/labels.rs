@@ -57,20 +57,22 @@ impl LabelScheme {
                 ("S", true, _) => Tag::Single,
                 _ => {
                     return Err(format!(
-                        "label set {names:?} is not a word-segmentation label set; \
-                         fenci supports BMES/BIES (4 labels) and B/I (2 labels)"
+                        "label set {} is not a word-segmentation label set; \
+                         fenci supports BMES/BIES (4 labels) and B/I (2 labels)",
+                        shown(names)
                     ))
                 }
             };
             if tags.contains(&t) {
-                return Err(format!("label set {names:?} repeats a label"));
+                return Err(format!("label set {} repeats a label", shown(names)));
             }
             tags.push(t);
         }
         if tags.is_empty() || (is_bmes && tags.len() != 4) || (is_bi && tags.len() != 2) {
             return Err(format!(
-                "label set {names:?} is not a word-segmentation label set; \
-                 fenci supports BMES/BIES (4 labels) and B/I (2 labels)"
+                "label set {} is not a word-segmentation label set; \
+                 fenci supports BMES/BIES (4 labels) and B/I (2 labels)",
+                shown(names)
             ));
         }
         Ok(Self {
@@ -154,5 +156,16 @@ impl LabelScheme {
                 self.id(t)
             })
             .collect()
+    }
+}
+
+/// A label set for an error message: whole when short, else its first labels and the count (a
+/// model with 10,000 labels must not make a message of 89 KB).
+fn shown(names: &[String]) -> String {
+    const SHOW: usize = 8;
+    if names.len() <= SHOW {
+        format!("{names:?}")
+    } else {
+        format!("{:?} … ({} labels)", &names[..SHOW], names.len())
     }
 }

@@ -285,6 +285,8 @@ pub struct AdaptReport {
     pub secs: f64,
     /// Whether it was cancelled (nothing was written then).
     pub cancelled: bool,
+    /// Lines of the corrections file that could not be read (and were not trained on).
+    pub warnings: Vec<String>,
 }
 
 impl AdaptReport {

@@ -133,7 +133,9 @@ pub const COMMANDS: &[CommandSpec] = &[
         cmd: Cmd::Save,
         args: "FILE",
         summary: "save the transcript as Markdown",
-        detail: "Writes every turn (sentence, words, pinyin, glosses) to FILE as Markdown.",
+        detail: "Writes every turn (sentence, words, pinyin, glosses) to FILE as Markdown \
+                 (~/ is your home directory). An existing file is kept: /save! FILE replaces it. \
+                 fenci never writes into its own data directory.",
         available: true,
     },
     CommandSpec {
@@ -240,6 +242,8 @@ pub struct Parsed {
     pub spec: &'static CommandSpec,
     /// Its arguments, split on whitespace.
     pub args: Vec<String>,
+    /// Typed with a `!` after the name (`/save! FILE`: overwrite).
+    pub bang: bool,
 }
 
 /// Why a slash line is not a command.
@@ -288,10 +292,16 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
         return Err(ParseError::Empty);
     };
     let lname = name.to_lowercase();
+    // `/save!` is `/save` that may overwrite; no other command takes a `!`.
+    let (lname, bang) = match lname.strip_suffix('!') {
+        Some("save") => ("save".to_string(), true),
+        _ => (lname, false),
+    };
     match find(&lname) {
         Some(spec) => Ok(Parsed {
             spec,
             args: parts.map(str::to_string).collect(),
+            bang,
         }),
         None => Err(ParseError::Unknown {
             name: name.to_string(),

@@ -22,9 +22,12 @@ use ratatui::crossterm::event::{self as cev, KeyEventKind};
 
 use crate::store::{self, History, Settings};
 
-use app::{Action, App, Event};
+use app::{Action, App, Event, WorkerMsg};
 
-pub use worker::{analyse, load_segmenter, model_summary, worker, Job, LmJob, LoadError};
+pub use worker::{
+    analyse, load_segmenter, model_summary, save_transcript, worker, Job, LmJob, LoadError,
+    SaveError,
+};
 use worker::{perform, spawn_lm_job, LmSlot};
 
 /// Restores the terminal even when the app panics.
@@ -130,10 +133,25 @@ pub fn run(model: Option<String>) -> anyhow::Result<()> {
                             let _ = History::append(d, &l);
                         }
                     }
-                    Action::WriteFile { path, contents } => {
-                        if let Err(e) = store::write_file_atomic(&path, contents.as_bytes()) {
-                            app.notice = Some(format!("could not write {}: {e}", path.display()));
-                        }
+                    Action::WriteFile {
+                        path,
+                        contents,
+                        overwrite,
+                    } => {
+                        let msg = match save_transcript(
+                            &path.to_string_lossy(),
+                            &contents,
+                            dir.as_deref(),
+                            overwrite,
+                        ) {
+                            Ok(p) => WorkerMsg::Saved(p),
+                            Err(SaveError::Exists(p)) => WorkerMsg::SaveExists(p),
+                            Err(e) => WorkerMsg::Report {
+                                lines: vec![format!("nothing was saved: {e}")],
+                                error: true,
+                            },
+                        };
+                        let _ = tx.send(Event::Worker(msg));
                     }
                     Action::CancelTrain => train_cancel.store(true, Ordering::SeqCst),
                     Action::CancelExamples => lm_cancel.store(true, Ordering::SeqCst),

@@ -78,6 +78,73 @@ pub enum LoadError {
     },
 }
 
+/// Why `/save` wrote nothing.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SaveError {
+    /// The file exists and `/save!` was not used.
+    #[error("{0} exists")]
+    Exists(PathBuf),
+    /// The file is in fenci's data directory (the user's corrections, models, settings).
+    #[error("{0} is in fenci's data directory; save the transcript somewhere of your own")]
+    InDataDir(PathBuf),
+    /// The directory to write into does not exist (it is not created).
+    #[error("{0}: no such directory (it is not created for you)")]
+    NoParent(PathBuf),
+    /// The write failed.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Writes the transcript for `/save`: `~/` expands to the home directory; an existing file is
+/// replaced only with `overwrite`; nothing is written into `data_dir`, and no directory is
+/// created. Returns the path written (atomically).
+pub fn save_transcript(
+    path: &str,
+    contents: &str,
+    data_dir: Option<&std::path::Path>,
+    overwrite: bool,
+) -> Result<PathBuf, SaveError> {
+    let path = match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) if !home.is_empty() => PathBuf::from(home).join(rest),
+        _ => PathBuf::from(path),
+    };
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let Ok(real_parent) = parent.canonicalize() else {
+        return Err(SaveError::NoParent(parent));
+    };
+    if !real_parent.is_dir() {
+        return Err(SaveError::NoParent(parent));
+    }
+    if let Some(data) = data_dir.and_then(|d| d.canonicalize().ok()) {
+        if real_parent.starts_with(&data) {
+            return Err(SaveError::InDataDir(path));
+        }
+    }
+    if path.is_dir() {
+        return Err(SaveError::Io {
+            source: std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
+            path,
+        });
+    }
+    if path.exists() && !overwrite {
+        return Err(SaveError::Exists(path));
+    }
+    match crate::fsio::write_file_atomic(&path, contents.as_bytes()) {
+        Ok(()) => Ok(path),
+        Err(source) => Err(SaveError::Io { path, source }),
+    }
+}
+
 /// Work for the language-model thread.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LmJob {
@@ -296,14 +363,15 @@ pub(super) fn perform(
             words,
             model_output,
         } => match svc.correct(words, model_output, model_name) {
-            Ok(c) => report(
-                vec![format!(
+            Ok((c, warnings)) => {
+                let mut lines = vec![format!(
                     "correction #{} saved: {} — /train teaches it to the model",
                     c.id,
                     c.words.join(" ")
-                )],
-                false,
-            ),
+                )];
+                lines.extend(warnings);
+                report(lines, false)
+            }
             Err(e) => report(vec![format!("could not save the correction: {e}")], true),
         },
         DataAction::ListCorrections => match svc.corrections() {

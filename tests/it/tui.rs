@@ -289,7 +289,7 @@ fn history_completion_and_commands() {
     // /save writes Markdown
     let acts = enter(&mut app, "/save out.md");
     assert!(
-        matches!(&acts[1], Action::WriteFile { path, contents } if path.to_str() == Some("out.md") && contents.starts_with("# fenci transcript"))
+        matches!(&acts[1], Action::WriteFile { path, contents, overwrite: false } if path.to_str() == Some("out.md") && contents.starts_with("# fenci transcript"))
     );
     let acts = enter(&mut app, "/quit");
     assert!(acts.contains(&Action::Quit));

@@ -63,6 +63,10 @@ pub enum WorkerMsg {
     ModelLoaded(ModelInfo),
     /// The model could not be loaded.
     ModelFailed(String),
+    /// The transcript was written to this file.
+    Saved(PathBuf),
+    /// `/save` was given a file that exists; nothing was written.
+    SaveExists(PathBuf),
     /// A message for the transcript (the outcome of a command the runner performed).
     Report {
         /// The lines.
@@ -142,12 +146,15 @@ pub enum Action {
     LoadLm(String),
     /// Work on the user's data directory (done through [`crate::service`]).
     Data(DataAction),
-    /// Write a file (e.g. `/save`); the runner reports failure as a notice.
+    /// Write the transcript (`/save`): the runner answers [`WorkerMsg::Saved`],
+    /// [`WorkerMsg::SaveExists`] or an error report.
     WriteFile {
-        /// Where.
+        /// Where, as typed (`~/` is expanded by the runner).
         path: PathBuf,
         /// What.
         contents: String,
+        /// Replace an existing file (`/save!`).
+        overwrite: bool,
     },
 }
 
@@ -390,6 +397,21 @@ impl App {
                 {
                     t.body = TurnBody::Error(e.clone());
                 }
+            }
+            WorkerMsg::Saved(path) => {
+                self.info(
+                    "",
+                    vec![format!("saved the transcript to {}", path.display())],
+                );
+            }
+            WorkerMsg::SaveExists(path) => {
+                let p = path.display();
+                self.info(
+                    "",
+                    vec![format!(
+                        "{p} exists and was left as it is — /save! {p} replaces it"
+                    )],
+                );
             }
             WorkerMsg::Report { lines, error } => {
                 if error {

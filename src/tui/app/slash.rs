@@ -121,16 +121,19 @@ impl App {
             },
             Cmd::Save => match arg {
                 Some(_) => {
+                    // The path is the rest of the line (it may hold spaces).
                     let path = line
                         .trim()
                         .trim_start_matches('/')
-                        .trim_start_matches("save")
+                        .trim_start_matches(|c: char| c.is_alphabetic())
+                        .trim_start_matches('!')
                         .trim();
                     let contents = self.markdown();
-                    self.info(line, vec![format!("saved the transcript to {path}")]);
+                    // "saved" is shown when the runner has written it (WorkerMsg::Saved).
                     vec![Action::WriteFile {
                         path: PathBuf::from(path),
                         contents,
+                        overwrite: parsed.bang,
                     }]
                 }
                 None => {
