@@ -4,6 +4,7 @@ mod util;
 mod bad_input;
 mod cli;
 mod corrections;
+mod data_safety;
 mod default_model;
 mod e2e;
 mod fused;
