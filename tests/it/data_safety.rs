@@ -1,11 +1,7 @@
 //! Data safety: nothing a user owns is ever lost. One or more regression tests per fault of the
 //! issue "Nothing a user owns is ever lost" (faults 1–11 and the also-seen items a–e), written
 //! against the contract of the fixes: exit codes, file contents, key words in messages.
-//!
-//! Tests that need the `/save` API of the fix (`fenci::tui::worker::save_transcript`,
-//! `SaveError`, `WorkerMsg::Saved`/`SaveExists`, `Action::WriteFile { overwrite, .. }`) are in
-//! [`app_save`], compiled only with `--cfg fenci_save_api` until that API exists.
-#![allow(unexpected_cfgs)]
+//! `/save` is checked through the app's API in [`app_save`].
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -922,10 +918,8 @@ fn save_does_not_claim_success_before_the_write() {
     );
 }
 
-/// Fault 8, through the fix's API (`save_transcript`, `SaveError`, `WorkerMsg::Saved` and
-/// `SaveExists`, `Action::WriteFile { overwrite }`). Compiled with `--cfg fenci_save_api` until
-/// that API exists; remove the cfg then.
-#[cfg(fenci_save_api)]
+/// Fault 8, through the app's API (`save_transcript`, `SaveError`, `WorkerMsg::Saved` and
+/// `SaveExists`, `Action::WriteFile { overwrite }`).
 mod app_save {
     use std::path::{Path, PathBuf};
 
