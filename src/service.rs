@@ -77,6 +77,40 @@ pub const MAX_CORRECTION_CHARS: usize = 2_000;
 /// export replaces exactly those and refuses a directory holding anything else.
 pub const EXPORT_MARKER: &str = "fenci-export.json";
 
+/// The files an export written before [`EXPORT_MARKER`] existed can hold.
+const OLDER_EXPORT_FILES: &[&str] = &[
+    "config.json",
+    "vocab.txt",
+    "tokenizer.json",
+    "model.safetensors",
+    "lexicon.txt",
+    "README.md",
+];
+
+/// `path` made absolute with links and `..` resolved, also when it (or more of it) does not
+/// exist yet: the nearest existing ancestor is resolved and the rest appended.
+fn resolve(path: &Path) -> std::io::Result<PathBuf> {
+    let abs = std::path::absolute(path)?;
+    let mut existing = abs.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            let mut out = real;
+            for part in rest.iter().rev() {
+                out.push(part);
+            }
+            return Ok(out);
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return Ok(abs),
+        }
+    }
+}
+
 /// Result type of this module.
 pub type Result<T> = std::result::Result<T, ServiceError>;
 
@@ -228,7 +262,7 @@ impl Service {
     /// Writes `files` to `dir` in the Hugging Face layout (with `extra` files such as a model
     /// card), atomically. `dir` must be new, empty, or an earlier export holding only what
     /// fenci wrote there; it must not be in the data directory (the user's versions live
-    /// there). A refused directory is left exactly as it was.
+    /// there), nor contain it. A refused directory is left exactly as it was.
     pub fn export(
         &self,
         files: &ModelFiles,
@@ -236,27 +270,25 @@ impl Service {
         f16: bool,
         extra: &[(&str, &[u8])],
     ) -> Result<()> {
-        self.check_export_target(dir)?;
-        let mut names: Vec<String> = files
-            .file_bytes(f16)?
-            .iter()
-            .map(|(n, _)| n.to_string())
-            .collect();
-        names.extend(extra.iter().map(|(n, _)| n.to_string()));
+        let target = self.check_export_target(dir)?;
+        let bytes = files.file_bytes(f16)?;
+        let mut names: Vec<&str> = bytes.iter().map(|(n, _)| *n).collect();
+        names.extend(extra.iter().map(|(n, _)| *n));
         let marker = serde_json::to_string_pretty(&serde_json::json!({
             "written_by": format!("fenci {}", env!("CARGO_PKG_VERSION")),
             "source": files.source,
             "files": names,
         }))
         .expect("marker serializes");
-        let mut all: Vec<(&str, &[u8])> = extra.to_vec();
+        let mut all: Vec<(&str, &[u8])> = bytes.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+        all.extend_from_slice(extra);
         all.push((EXPORT_MARKER, marker.as_bytes()));
-        files.save_dir_with(dir, f16, &all)?;
-        Ok(())
+        crate::fsio::write_dir_atomic(&target, &all).map_err(self.io(target.clone()))
     }
 
-    /// Whether [`Service::export`] may write into `dir` (see there); an error says why not.
-    pub fn check_export_target(&self, dir: &Path) -> Result<()> {
+    /// Whether [`Service::export`] may write into `dir` (see there): the absolute path to write,
+    /// or an error saying why not.
+    pub fn check_export_target(&self, dir: &Path) -> Result<PathBuf> {
         let refuse = |reason: String| ServiceError::ExportTarget {
             path: dir.to_path_buf(),
             reason,
@@ -266,63 +298,65 @@ impl Service {
                 "is a file; give a directory to write the model to".into(),
             ));
         }
-        // Where `dir` really is (links and `..` resolved), even before it exists.
-        let resolved = match (dir.canonicalize(), dir.parent(), dir.file_name()) {
-            (Ok(p), _, _) => p,
-            (Err(_), Some(parent), Some(name)) => {
-                let parent = if parent.as_os_str().is_empty() {
-                    Path::new(".")
-                } else {
-                    parent
-                };
-                parent
-                    .canonicalize()
-                    .map(|p| p.join(name))
-                    .unwrap_or_else(|_| dir.to_path_buf())
-            }
-            _ => dir.to_path_buf(),
-        };
-        let data = self.dir.canonicalize().unwrap_or_else(|_| self.dir.clone());
-        if resolved.starts_with(&data) || data.starts_with(&resolved) {
+        let resolved = resolve(dir).map_err(self.io(dir.to_path_buf()))?;
+        let data = resolve(&self.dir).unwrap_or_else(|_| self.dir.clone());
+        if resolved.starts_with(&data) {
             return Err(refuse(format!(
-                "is fenci's data directory or inside it ({}); export to a directory of your own",
+                "is in fenci's data directory ({}); export to a directory of your own",
                 data.display()
             )));
         }
-        if dir.is_dir() {
-            let entries: Vec<String> = std::fs::read_dir(dir)
-                .map_err(self.io(dir.to_path_buf()))?
+        if data.starts_with(&resolved) {
+            return Err(refuse(format!(
+                "contains fenci's data directory ({}); export to a directory of your own",
+                data.display()
+            )));
+        }
+        if resolved.parent().is_none() {
+            return Err(refuse("is the root directory".into()));
+        }
+        if resolved.is_dir() {
+            let entries: Vec<String> = std::fs::read_dir(&resolved)
+                .map_err(self.io(resolved.clone()))?
                 .flatten()
                 .map(|e| e.file_name().to_string_lossy().into_owned())
                 .collect();
-            if !entries.is_empty() {
-                let ours: Vec<String> = std::fs::read(dir.join(EXPORT_MARKER))
-                    .ok()
-                    .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-                    .and_then(|v| {
-                        v.get("files")?.as_array().map(|a| {
-                            a.iter()
-                                .filter_map(|f| f.as_str().map(str::to_string))
-                                .collect()
-                        })
+            let marker = crate::fsio::read_file(&resolved.join(EXPORT_MARKER)).ok();
+            let ours: Vec<String> = marker
+                .as_deref()
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+                .and_then(|v| {
+                    v.get("files")?.as_array().map(|a| {
+                        a.iter()
+                            .filter_map(|f| f.as_str().map(str::to_string))
+                            .collect()
                     })
-                    .unwrap_or_default();
-                let mut foreign: Vec<&String> = entries
+                })
+                .unwrap_or_default();
+            let mut foreign: Vec<&String> = entries
+                .iter()
+                .filter(|e| e.as_str() != EXPORT_MARKER && !ours.contains(e))
+                .collect();
+            // An export by a fenci before fenci-export.json: exactly a model's files.
+            let has = |n: &str| entries.iter().any(|e| e == n);
+            let older_export = marker.is_none()
+                && has("config.json")
+                && has("model.safetensors")
+                && (has("vocab.txt") || has("tokenizer.json"))
+                && foreign
                     .iter()
-                    .filter(|e| e.as_str() != EXPORT_MARKER && !ours.contains(e))
-                    .collect();
-                if !foreign.is_empty() {
-                    foreign.sort();
-                    let shown: Vec<&str> = foreign.iter().take(5).map(|s| s.as_str()).collect();
-                    return Err(refuse(format!(
-                        "holds files fenci did not write ({}{}); give a new or empty directory",
-                        shown.join(", "),
-                        if foreign.len() > 5 { ", …" } else { "" }
-                    )));
-                }
+                    .all(|e| OLDER_EXPORT_FILES.contains(&e.as_str()));
+            if !foreign.is_empty() && !older_export {
+                foreign.sort();
+                let shown: Vec<&str> = foreign.iter().take(5).map(|s| s.as_str()).collect();
+                return Err(refuse(format!(
+                    "holds files fenci did not write ({}{}); give a new or empty directory",
+                    shown.join(", "),
+                    if foreign.len() > 5 { ", …" } else { "" }
+                )));
             }
         }
-        Ok(())
+        Ok(resolved)
     }
 
     /// Fine-tunes the active model on every stored correction, writes the result as a new

@@ -129,10 +129,20 @@ impl Settings {
         let table: toml::Table = match toml::from_str(&text) {
             Ok(t) => t,
             Err(e) => {
+                // Nothing in it can be read: keep the file aside so the next save (of the
+                // defaults) does not destroy what the user wrote.
+                let aside = dir.join("settings.toml.bad");
+                let kept = match fs::rename(&p, &aside) {
+                    Ok(()) => format!("kept as {}", aside.display()),
+                    Err(_) => "left as it is".to_string(),
+                };
                 return (
                     Self::default(),
-                    Some(format!("{}: {e}; using defaults", p.display())),
-                )
+                    Some(format!(
+                        "{}: {e}; using defaults (the file is {kept})",
+                        p.display()
+                    )),
+                );
             }
         };
         let mut s = Self::default();
@@ -386,15 +396,32 @@ impl UserDict {
         dir.join("dict.txt")
     }
 
+    /// The file's lines as they are (a `\r` of a CRLF file stays on its line); an error for a
+    /// file that is not UTF-8, which fenci would otherwise damage by rewriting it.
     fn lines(dir: &Path) -> io::Result<Vec<String>> {
-        match fs::read(Self::path(dir)) {
-            Ok(b) => Ok(String::from_utf8_lossy(&b)
-                .lines()
-                .map(str::to_string)
-                .collect()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(e) => Err(e),
+        let bytes = match fs::read(Self::path(dir)) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1;
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "line {line} is not UTF-8; save the file as UTF-8 so fenci can edit it without damaging it"
+                ),
+            )
+        })?;
+        let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+        if text.ends_with('\n') {
+            lines.pop();
         }
+        Ok(lines)
     }
 
     fn word_of(line: &str) -> Option<&str> {
@@ -402,12 +429,12 @@ impl UserDict {
         (!w.is_empty() && !w.starts_with('#')).then_some(w)
     }
 
-    /// The words (a missing file is empty).
+    /// The words (a missing file is empty; a file that is not UTF-8 is read lossily).
     pub fn load(dir: &Path) -> Vec<String> {
-        Self::lines(dir)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|l| Self::word_of(l))
+        let text = fs::read(Self::path(dir)).unwrap_or_default();
+        String::from_utf8_lossy(&text)
+            .lines()
+            .filter_map(Self::word_of)
             .map(str::to_string)
             .collect()
     }
@@ -546,13 +573,13 @@ impl Versions {
                 if !e.path().join("config.json").is_file() {
                     return None;
                 }
-                let meta = fs::read_to_string(e.path().join("fenci.json"))
+                let mut meta: VersionMeta = crate::fsio::read_file(&e.path().join("fenci.json"))
                     .ok()
-                    .and_then(|s| serde_json::from_str(&s).ok())
-                    .unwrap_or(VersionMeta {
-                        name: name.clone(),
-                        ..Default::default()
-                    });
+                    .and_then(|b| serde_json::from_slice(&b).ok())
+                    .unwrap_or_default();
+                // The directory names the version, whatever its record says (a copied or edited
+                // fenci.json must not make prune act on another directory).
+                meta.name = name;
                 Some((n, meta))
             })
             .collect();

@@ -80,6 +80,7 @@ pub(super) fn examples_cmd(a: ExamplesArgs) -> Result<i32> {
     };
     let cancel = cancel_on_ctrl_c("stopping…");
     let stdout = io::stdout();
+    let mut write_error = None;
     let (sentences, stats) = generator.examples(
         &crate::generate::Ask::new(&a.word, a.n)
             .level(&a.level)
@@ -89,11 +90,17 @@ pub(super) fn examples_cmd(a: ExamplesArgs) -> Result<i32> {
         |ev| {
             if let crate::generate::ExampleEvent::Done { sentence, .. } = ev {
                 let mut out = stdout.lock();
-                let _ = writeln!(out, "{sentence}");
-                let _ = out.flush();
+                if let Err(e) = writeln!(out, "{sentence}").and_then(|()| out.flush()) {
+                    // Nobody reads the rest (`| head -1`) or it cannot be stored: stop writing.
+                    cancel.store(true, Ordering::SeqCst);
+                    write_error.get_or_insert(e);
+                }
             }
         },
     )?;
+    if let Some(e) = write_error {
+        return Err(super::StdoutError(e).into());
+    }
     if a.stats {
         eprintln!(
             "lm: {}  sentences: {}  tokens: {}  first token: {:.0} ms  decoding: {:.1} tokens/s  distinct-2: {:.3}",

@@ -22,12 +22,15 @@ use crate::tagger::ModelFiles;
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        anyhow::Context::context(
-            writeln!(std::io::stdout(), $($arg)*),
-            "cannot write to standard output",
-        )?;
+        writeln!(std::io::stdout(), $($arg)*).map_err($crate::cli::StdoutError)?;
     }};
 }
+
+/// Standard output could not be written: the reader went away (a closed pipe, which is not a
+/// failure: [`run`] exits 0) or the device is full.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write to standard output")]
+pub struct StdoutError(#[source] pub io::Error);
 
 mod examples;
 mod report;
@@ -230,10 +233,12 @@ pub fn run(cli: Cli) -> Result<i32> {
     }
 }
 
+/// Whether `e` is our own standard output closing under us (`fenci … | head`), and not some
+/// other broken pipe (a dropped connection is a real failure).
 pub(super) fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
-        c.downcast_ref::<io::Error>()
-            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+        c.downcast_ref::<StdoutError>()
+            .is_some_and(|s| s.0.kind() == io::ErrorKind::BrokenPipe)
             || c.downcast_ref::<crate::segment::StreamError>()
                 .is_some_and(|s| s.is_broken_pipe())
     })

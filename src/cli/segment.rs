@@ -146,7 +146,7 @@ pub(super) fn segment(a: SegmentArgs, threads: usize) -> Result<i32> {
         })
     };
     // What was segmented before a failure is written before the error is reported.
-    let res = res.and(out.flush().map_err(Into::into));
+    let res = res.and(out.flush().map_err(|e| super::StdoutError(e).into()));
     match res {
         Err(e) if is_broken_pipe(&e) => Ok(0),
         Err(e) => Err(e),

@@ -67,7 +67,8 @@ pub enum Invalid {
     /// Write every line before it, then stop with [`StreamError::InvalidUtf8`].
     #[default]
     Stop,
-    /// Write an empty line in its place (so output lines still match input lines) and go on.
+    /// Write an empty line in its place (so output lines still match input lines) and go on. (A
+    /// line longer than [`SEGMENT_PIECE_BYTES`] keeps the words written before its bad byte.)
     Skip,
     /// Segment it with each bad byte sequence replaced by U+FFFD and go on.
     Replace,
@@ -159,7 +160,7 @@ pub fn segment_stream(
         };
         line.extend_from_slice(&buf[..take]);
         reader.consume(take);
-        let complete = eol || (at_eof && (!line.is_empty() || long));
+        let complete = eol || (at_eof && (!line.is_empty() || long || skipping));
         if eol {
             line.pop();
             if line.last() == Some(&b'\r') {
@@ -193,7 +194,12 @@ pub fn segment_stream(
                 break;
             };
             if invalid == Invalid::Stop {
-                if !long {
+                if long {
+                    // Words of this (over 64 KB) line were written: end it.
+                    if wrote {
+                        out.write_all(b"\n")?;
+                    }
+                } else {
                     flush(&mut pending, out)?;
                 }
                 return Err(StreamError::InvalidUtf8 {

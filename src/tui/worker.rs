@@ -456,6 +456,7 @@ pub(super) fn perform(
                             let _ = jobs.send(Job::Reload);
                             let mut lines = rep.lines();
                             lines.push(format!("/undo returns to {}", rep.parent));
+                            lines.extend(rep.warnings.iter().map(|w| format!("warning: {w}")));
                             Ok(lines)
                         }
                         Err(e) => Err(e.to_string()),

@@ -1357,3 +1357,105 @@ fn correct_and_corrections_warn_about_a_damaged_line() {
     );
     assert!(stdout(&o).contains("学习 中文"), "{}", stdout(&o));
 }
+
+/// Review findings on the fixes themselves.
+mod review {
+    use super::*;
+
+    /// `--invalid skip` keeps one output line per input line when the bad line is the last one
+    /// and has no newline.
+    #[test]
+    fn skip_keeps_a_bad_last_line_without_newline() {
+        let home = tempdir();
+        let o = fenci(
+            &["segment", "--model", "default", "--invalid", "skip"],
+            b"\xe6\x88\x91\n\xff",
+            home.path(),
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(stdout(&o), "我\n\n");
+    }
+
+    /// A dict.txt that is not UTF-8 is not rewritten (its bytes would be lost); CRLF lines keep
+    /// their CR.
+    #[test]
+    fn dict_edits_never_damage_the_file() {
+        let home = tempdir();
+        let path = home.path().join("dict.txt");
+        let gbk = b"# \xce\xd2\xb5\xc4\xb4\xca\n\xb4\xca\xd3\xef\n".to_vec();
+        std::fs::write(&path, &gbk).unwrap();
+        let o = fenci(&["dict", "add", "新词"], b"", home.path());
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("UTF-8"), "{}", stderr(&o));
+        assert_eq!(std::fs::read(&path).unwrap(), gbk);
+
+        std::fs::write(&path, "# mine\r\n词语\r\n").unwrap();
+        let o = fenci(&["dict", "add", "新词"], b"", home.path());
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "# mine\r\n词语\r\n新词\n"
+        );
+        assert_eq!(super::dict_list(home.path()), ["词语", "新词"]);
+    }
+
+    /// A settings.toml that cannot be parsed at all is kept aside, not overwritten by the next
+    /// save of the defaults.
+    #[test]
+    fn unparsable_settings_are_kept_aside() {
+        let home = tempdir();
+        let text = "seed = 7\nthis is not toml\n";
+        std::fs::write(home.path().join("settings.toml"), text).unwrap();
+        let (s, msg) = Settings::load(home.path());
+        assert_eq!(s, Settings::default());
+        assert!(msg.unwrap().contains("settings.toml.bad"));
+        assert_eq!(
+            std::fs::read_to_string(home.path().join("settings.toml.bad")).unwrap(),
+            text
+        );
+    }
+
+    /// An export made before fenci-export.json existed (exactly a model's files) can be
+    /// replaced; `export .` writes into the current directory; a relative path into the data
+    /// directory is refused even when it does not exist yet.
+    #[test]
+    fn export_accepts_older_exports_and_resolves_paths() {
+        let home = tempdir();
+        let out = tempdir();
+        let old = out.path().join("old");
+        ModelFiles::embedded()
+            .unwrap()
+            .save_dir(&old, false)
+            .unwrap();
+        std::fs::write(old.join("README.md"), "card").unwrap();
+        let o = fenci(
+            &["export", old.to_str().unwrap(), "--model", "default"],
+            b"",
+            home.path(),
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(old.join("fenci-export.json").is_file());
+
+        let here = out.path().join("here");
+        std::fs::create_dir(&here).unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_fenci"))
+            .args(["export", ".", "--model", "default"])
+            .current_dir(&here)
+            .env("FENCI_HOME", home.path())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(here.join("config.json").is_file());
+
+        std::fs::create_dir_all(home.path().join("models")).unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_fenci"))
+            .args(["export", "new/m", "--model", "default"])
+            .current_dir(home.path())
+            .env("FENCI_HOME", home.path())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("data directory"), "{}", stderr(&o));
+        assert!(!home.path().join("new").exists());
+    }
+}

@@ -108,7 +108,11 @@ impl App {
                 self.number_setting(line, arg, "temperature", 0.0, 2.0, |s, v| s.temperature = v)
             }
             Cmd::TopP => self.number_setting(line, arg, "top-p", 0.0, 1.0, |s, v| s.top_p = v),
-            Cmd::Seed => match arg.and_then(|a| a.parse::<u64>().ok()) {
+            // At most i64::MAX: what settings.toml can hold.
+            Cmd::Seed => match arg
+                .and_then(|a| a.parse::<u64>().ok())
+                .filter(|&v| v <= i64::MAX as u64)
+            {
                 Some(v) => {
                     self.settings.seed = v;
                     self.info(line, vec![format!("seed: {v}")]);
