@@ -320,6 +320,9 @@ impl Job {
         // config.json first: refuse an unsupported model before fetching anything large.
         let kind = self.opts.kind;
         let config = self.get(&arepo, &snap, CONFIG, tx, abort)?;
+        // A model with fenci's own lookups reads vocab.txt first (a tokenizer.json beside it
+        // spells the same lookups out for other clients).
+        let mut fenci_lookup = false;
         match kind {
             ModelKind::Tagger => {
                 let cfg = BertConfig::load(&config).map_err(|source| HubError::Model {
@@ -333,6 +336,9 @@ impl Job {
                     }
                     self.get(&arepo, &snap, crate::tagger::WORDS_FILE, tx, abort)?;
                 }
+                fenci_lookup = cfg
+                    .tokenizer_settings(crate::text::BertOptions::default())
+                    .is_fenci();
             }
             ModelKind::Lm => {
                 let text = std::fs::read_to_string(&config).unwrap_or_default();
@@ -347,12 +353,21 @@ impl Job {
                 }
             }
         }
-        let vocab = kind
-            .vocabs()
+        let mut order = kind.vocabs().to_vec();
+        if fenci_lookup {
+            order.reverse();
+        }
+        let vocab = order
             .iter()
             .copied()
             .find(|f| has(f))
             .ok_or_else(|| missing(&kind.vocabs().join(" or ")))?;
+        if kind == ModelKind::Tagger && vocab == "vocab.txt" && has(crate::tagger::TOKENIZER_CONFIG)
+        {
+            // BertTokenizer's settings for the vocab.txt (do_lower_case, …); without it,
+            // transformers' defaults.
+            self.get(&arepo, &snap, crate::tagger::TOKENIZER_CONFIG, tx, abort)?;
+        }
         let weights = kind
             .weights()
             .iter()

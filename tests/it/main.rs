@@ -7,6 +7,7 @@ mod corrections;
 mod default_model;
 mod e2e;
 mod generate;
+mod hf_tokens;
 mod hub;
 mod layers;
 mod model;
