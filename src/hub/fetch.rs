@@ -320,9 +320,6 @@ impl Job {
         // config.json first: refuse an unsupported model before fetching anything large.
         let kind = self.opts.kind;
         let config = self.get(&arepo, &snap, CONFIG, tx, abort)?;
-        // A model with fenci's own lookups reads vocab.txt first (a tokenizer.json beside it
-        // spells the same lookups out for other clients).
-        let mut fenci_lookup = false;
         match kind {
             ModelKind::Tagger => {
                 let cfg = BertConfig::load(&config).map_err(|source| HubError::Model {
@@ -336,9 +333,6 @@ impl Job {
                     }
                     self.get(&arepo, &snap, crate::tagger::WORDS_FILE, tx, abort)?;
                 }
-                fenci_lookup = cfg
-                    .tokenizer_settings(crate::text::BertOptions::default())
-                    .is_fenci();
             }
             ModelKind::Lm => {
                 let text = std::fs::read_to_string(&config).unwrap_or_default();
@@ -353,11 +347,8 @@ impl Job {
                 }
             }
         }
-        let mut order = kind.vocabs().to_vec();
-        if fenci_lookup {
-            order.reverse();
-        }
-        let vocab = order
+        let vocab = kind
+            .vocabs()
             .iter()
             .copied()
             .find(|f| has(f))

@@ -188,11 +188,9 @@ impl ModelFiles {
             .len();
         let tj = dir.join("tokenizer.json");
         let vt = dir.join("vocab.txt");
-        // A model with fenci's own lookups reads its vocab.txt even where `fenci export` wrote a
-        // tokenizer.json beside it (for other clients; it spells the same lookups out).
-        let vocab = if tj.is_file()
-            && !(vt.is_file() && config.tokenizer_settings(BertOptions::default()).is_fenci())
-        {
+        // For a model with fenci's own lookups, the tokenizer.json `fenci export` writes beside
+        // vocab.txt spells the same lookups out: either file gives the same ids.
+        let vocab = if tj.is_file() {
             VocabSource::TokenizerJson(read(&tj)?)
         } else if vt.is_file() {
             VocabSource::VocabTxt(read(&vt)?)
