@@ -238,7 +238,8 @@ impl BertConfig {
     /// How the model looks its text up: fenci's own lookups (half-width folding, traditional →
     /// simplified) for a model that declares them (`fenci_lookup`, or `fenci_word_features`:
     /// every model fenci trained with dictionary features), else exactly its Hugging Face
-    /// tokenizer, with `bert` (from `tokenizer_config.json`) for a `vocab.txt`.
+    /// tokenizer, with `bert` (from `tokenizer_config.json`) for a `vocab.txt`. `fenci_lookup`
+    /// lists the lookups joined by `+`; `""` means none (a hub model fenci added features to).
     pub fn tokenizer_settings(&self, bert: BertOptions) -> TokenizerSettings {
         match self.extra.get(LOOKUP_KEY) {
             Some(v) => {

@@ -117,6 +117,14 @@ impl ModelFiles {
         };
         self.tensors.insert(name.to_string(), grown);
         self.config.type_vocab_size = n;
+        if !self.tokenizer_settings().is_fenci() {
+            // A hub model keeps its own tokens: `fenci_word_features` alone would declare
+            // fenci's lookups, so say explicitly that it has none.
+            self.config.extra.insert(
+                super::LOOKUP_KEY.to_string(),
+                serde_json::Value::String(String::new()),
+            );
+        }
         self.config.extra.insert(
             crate::text::CONFIG_KEY.to_string(),
             serde_json::Value::String(WORDS_FILE.into()),

@@ -327,3 +327,48 @@ fn exported_tokenizer_json_gives_fencis_ids() {
     );
     assert_eq!(a, b);
 }
+
+/// Without Python: a hub model's ids are its vocabulary's own (no folding, no simplified
+/// lookup, WordPiece words kept whole), fenci's models fold, and adding dictionary features to a
+/// hub model keeps its tokens.
+#[test]
+fn fencis_lookups_only_for_models_that_declare_them() {
+    let vocab = crate::util::vocab_txt();
+    let id = |t: &str| {
+        String::from_utf8_lossy(&vocab)
+            .lines()
+            .position(|l| l == t)
+            .unwrap() as u32
+    };
+    let mut hub = fenci::train::fresh_model(
+        VocabSource::VocabTxt(vocab.clone()),
+        1,
+        16,
+        2,
+        64,
+        &LabelScheme::bmes(),
+        5,
+    )
+    .unwrap();
+    let ours = hub.tokenizer().unwrap().units("你，我!a1");
+    assert_eq!(ours.ids[1], id(","), "fenci folds ， to ,");
+    hub.config.extra.remove(LOOKUP_KEY);
+    let theirs = hub.tokenizer().unwrap().units("你，我!a1");
+    assert_eq!(theirs.ids[1], id("，"));
+    assert_eq!(theirs.ids[3], id("!"));
+    // `a1` is one BERT word: `a ##1`, never cut.
+    assert_eq!(&theirs.ids[4..], &[id("a"), id("##1")]);
+    assert_eq!(theirs.joined, vec![false, false, false, false, false, true]);
+    assert!(ours.joined.iter().all(|j| !j));
+    hub.add_word_features(fenci::text::WordSet::parse("我们\n"))
+        .unwrap();
+    assert!(!hub.tokenizer_settings().is_fenci());
+    assert_eq!(hub.tokenizer().unwrap().units("你，我!a1").ids, theirs.ids);
+    // Options from tokenizer_config.json, with transformers' defaults.
+    let o = BertOptions::from_tokenizer_config(r#"{"do_lower_case": false}"#);
+    assert!(!o.lower_case && o.chinese_chars && o.strip_accents.is_none());
+    assert_eq!(
+        BertOptions::from_tokenizer_config("{}"),
+        BertOptions::default()
+    );
+}
