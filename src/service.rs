@@ -271,6 +271,21 @@ impl Service {
         extra: &[(&str, &[u8])],
     ) -> Result<()> {
         let target = self.check_export_target(dir)?;
+        // A model with fenci's own lookups gets a tokenizer.json beside its vocab.txt that
+        // spells them out, so transformers' tokenizer yields the ids fenci feeds the model.
+        let settings = files.tokenizer_settings();
+        let lookup_json = match &files.vocab {
+            crate::text::VocabSource::VocabTxt(v) if settings.is_fenci() => Some(
+                crate::text::lookup_tokenizer_json(v, &settings)
+                    .map_err(crate::segment::SegmentError::from)?,
+            ),
+            _ => None,
+        };
+        let mut extra: Vec<(&str, &[u8])> = extra.to_vec();
+        if let Some(j) = &lookup_json {
+            extra.push(("tokenizer.json", j.as_bytes()));
+        }
+        let extra = extra.as_slice();
         let bytes = files.file_bytes(f16)?;
         let mut names: Vec<&str> = bytes.iter().map(|(n, _)| *n).collect();
         names.extend(extra.iter().map(|(n, _)| *n));

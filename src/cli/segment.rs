@@ -92,6 +92,11 @@ pub struct SegmentArgs {
     /// with U+FFFD for each bad byte sequence. `skip` and `replace` warn on stderr.
     #[arg(long, value_enum, default_value = "stop", value_name = "WHAT")]
     invalid: Invalid,
+    /// Instead of words: the units the model sees, one JSON object a line
+    /// (`{"ids": [...], "offsets": [[start, end], ...], "joined": [...]}`, offsets in
+    /// characters), to compare with another tokenizer (scripts/hf_reference.py).
+    #[arg(long, hide = true)]
+    units: bool,
 }
 
 /// `fenci eval`.
@@ -125,6 +130,28 @@ pub(super) fn segment(a: SegmentArgs, threads: usize) -> Result<i32> {
     a.precision.apply(&mut seg);
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
+    if a.units {
+        let text = match a.files.as_slice() {
+            [] => {
+                let mut t = String::new();
+                io::Read::read_to_string(&mut io::stdin().lock(), &mut t)?;
+                t
+            }
+            files => files
+                .iter()
+                .map(|f| read_text(f))
+                .collect::<Result<Vec<_>>>()?
+                .concat(),
+        };
+        for line in text.lines() {
+            let u = seg.tokenizer().units(line);
+            let offsets: Vec<[usize; 2]> = u.spans.iter().map(|r| [r.start, r.end]).collect();
+            let j = serde_json::json!({"ids": u.ids, "offsets": offsets, "joined": u.joined});
+            writeln!(out, "{j}")?;
+        }
+        out.flush()?;
+        return Ok(0);
+    }
     let what = match a.invalid {
         Invalid::Skip => "skipped (an empty line in its place)",
         _ => "bad bytes replaced by U+FFFD",

@@ -261,11 +261,22 @@ pub(super) fn export_cmd(a: ExportArgs) -> Result<i32> {
             (files, None, name)
         }
     };
-    let card = license.as_ref().map(|l| {
+    let mut card = license.as_ref().map(|l| {
         format!(
             "---\nlicense: {l}\n---\n\nExported by fenci from {origin}. The model's licence ({l}) applies to this copy.\n"
         )
     });
+    if files.tokenizer_settings().is_fenci() {
+        let c = card.get_or_insert_with(|| format!("Exported by fenci from {origin}.\n"));
+        c.push_str(
+            "\n## Tokenizer\n\nThe model was trained on fenci's lookups: full-width ASCII read as half-width, and a traditional character its vocabulary lacks read as a simplified form. `tokenizer.json` spells them out (`Replace` normalizers before the `BertNormalizer`), so `transformers` gives the token ids fenci feeds the model; `vocab.txt` alone does not.\n",
+        );
+        if files.features.is_some() {
+            c.push_str(
+                "\n## Dictionary features\n\nThe model also reads `token_type_ids` computed from `lexicon.txt`: for each token, how the words of the list (matched on token edges, never across whitespace, full-width folded) meet it: the longest word starting there, the longest ending there, inside a word or not (fenci's `src/text/words.rs`, `WordFeatures::types`). A client must compute them the same way and pass them as `token_type_ids`; with all zeros the model runs but segments worse.\n",
+            );
+        }
+    }
     let extra: Vec<(&str, &[u8])> = card.iter().map(|c| ("README.md", c.as_bytes())).collect();
     svc.export(&files, &a.dir, a.f16, &extra)
         .with_context(|| format!("cannot write {}", a.dir.display()))?;

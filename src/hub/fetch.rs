@@ -353,6 +353,12 @@ impl Job {
             .copied()
             .find(|f| has(f))
             .ok_or_else(|| missing(&kind.vocabs().join(" or ")))?;
+        if kind == ModelKind::Tagger && vocab == "vocab.txt" && has(crate::tagger::TOKENIZER_CONFIG)
+        {
+            // BertTokenizer's settings for the vocab.txt (do_lower_case, …); without it,
+            // transformers' defaults.
+            self.get(&arepo, &snap, crate::tagger::TOKENIZER_CONFIG, tx, abort)?;
+        }
         let weights = kind
             .weights()
             .iter()

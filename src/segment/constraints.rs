@@ -57,11 +57,25 @@ pub struct Constraints {
 }
 
 impl Constraints {
-    /// No constraints beyond whitespace gaps for `units`.
+    /// No constraints beyond whitespace gaps and whole WordPiece words ([`Units::joined`]) for
+    /// `units`.
     pub fn from_gaps(units: &Units) -> Self {
-        Self {
+        let mut c = Self {
             forced: units.gap.clone(),
             forbidden: vec![false; units.len()],
+        };
+        c.keep_joined(units);
+        c
+    }
+
+    /// No boundary inside a WordPiece word: units marked [`Units::joined`] continue the word
+    /// before them, whatever else asked for a boundary there.
+    fn keep_joined(&mut self, units: &Units) {
+        for (i, &j) in units.joined.iter().enumerate().take(self.forced.len()) {
+            if j && i > 0 {
+                self.forbidden[i] = true;
+                self.forced[i] = false;
+            }
         }
     }
 
@@ -93,6 +107,7 @@ impl Constraints {
             }
             c.mark_word(a, b);
         }
+        c.keep_joined(units);
         c
     }
 
@@ -145,5 +160,6 @@ impl Constraints {
             }
             pos += matched.max(1);
         }
+        self.keep_joined(units);
     }
 }

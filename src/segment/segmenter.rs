@@ -27,9 +27,9 @@ impl Segmenter {
     /// Builds a segmenter from loaded model files.
     pub fn new(files: &ModelFiles) -> Result<Self> {
         // Name the model the vocabulary belongs to: "DIR/tokenizer.json: …".
-        let tok = CharTokenizer::new(&files.vocab)
-            .map_err(|TokenizerError(m)| TokenizerError(format!("{}/{m}", files.source)))?
-            .with_features(files.features.clone());
+        let tok = files
+            .tokenizer()
+            .map_err(|TokenizerError(m)| TokenizerError(format!("{}/{m}", files.source)))?;
         if tok.id_bound() > files.config.vocab_size {
             return Err(SegmentError::Model(ModelError::BadWeights {
                 file: files.source.clone(),

@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::{LabelScheme, ModelError, Result, WORDS_FILE};
+use crate::text::{BertOptions, TokenizerSettings};
 
 fn default_act() -> String {
     "gelu".into()
@@ -71,6 +72,14 @@ pub struct BertConfig {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+/// The config.json key by which a model declares fenci's own lookups (see
+/// [`BertConfig::tokenizer_settings`]); fenci writes it into every config it creates.
+pub const LOOKUP_KEY: &str = "fenci_lookup";
+
+/// The value of [`LOOKUP_KEY`] fenci writes: full-width ASCII folded to half-width, traditional
+/// characters the vocabulary lacks looked up by a simplified form.
+pub const FENCI_LOOKUP: &str = "halfwidth+t2s";
+
 impl BertConfig {
     /// A fresh config for a tagger trained by fenci.
     pub fn new_tagger(
@@ -107,7 +116,12 @@ impl BertConfig {
                 .enumerate()
                 .map(|(i, n)| (n.to_string(), i))
                 .collect(),
-            extra: Default::default(),
+            extra: [(
+                LOOKUP_KEY.to_string(),
+                serde_json::Value::String(FENCI_LOOKUP.into()),
+            )]
+            .into_iter()
+            .collect(),
         }
     }
 
@@ -219,6 +233,26 @@ impl BertConfig {
     /// [`crate::text::WordFeatures`] over the word list in [`WORDS_FILE`]).
     pub fn has_word_features(&self) -> bool {
         self.extra.contains_key(crate::text::CONFIG_KEY)
+    }
+
+    /// How the model looks its text up: fenci's own lookups (half-width folding, traditional →
+    /// simplified) for a model that declares them (`fenci_lookup`, or `fenci_word_features`:
+    /// every model fenci trained with dictionary features), else exactly its Hugging Face
+    /// tokenizer, with `bert` (from `tokenizer_config.json`) for a `vocab.txt`. `fenci_lookup`
+    /// lists the lookups joined by `+`; `""` means none (a hub model fenci added features to).
+    pub fn tokenizer_settings(&self, bert: BertOptions) -> TokenizerSettings {
+        match self.extra.get(LOOKUP_KEY) {
+            Some(v) => {
+                let parts: Vec<&str> = v.as_str().unwrap_or("").split('+').collect();
+                TokenizerSettings {
+                    halfwidth: parts.contains(&"halfwidth"),
+                    t2s: parts.contains(&"t2s"),
+                    bert,
+                }
+            }
+            None if self.has_word_features() => TokenizerSettings::fenci(),
+            None => TokenizerSettings::hub(bert),
+        }
     }
 
     /// The activation `hidden_act` names; `file` names the config in errors.

@@ -8,10 +8,16 @@ use std::sync::Arc;
 use candle_core::Tensor;
 
 use super::{parse_safetensors, safetensors_bytes, select_tensors, BertConfig, ModelError, Result};
-use crate::text::{VocabSource, WordFeatures, WordSet};
+use crate::text::{
+    BertOptions, CharTokenizer, TokenizerError, TokenizerSettings, VocabSource, WordFeatures,
+    WordSet,
+};
 
 /// The word list of a model trained with dictionary features, beside its config.json.
 pub const WORDS_FILE: &str = "lexicon.txt";
+
+/// `BertTokenizer`'s settings beside a `vocab.txt` (`do_lower_case`, …), for a hub model.
+pub const TOKENIZER_CONFIG: &str = "tokenizer_config.json";
 
 /// A model in memory: config, tensors (F32) and vocabulary, plus where it came from.
 #[derive(Debug, Clone)]
@@ -26,6 +32,9 @@ pub struct ModelFiles {
     pub source: String,
     /// The word list behind the dictionary features, for a model trained with them.
     pub features: Option<Arc<WordFeatures>>,
+    /// `tokenizer_config.json`, where the model has one: how `BertTokenizer` reads its
+    /// `vocab.txt` (see [`ModelFiles::tokenizer_settings`]).
+    pub tokenizer_config: Option<String>,
 }
 
 /// The default model compiled into the binary.
@@ -62,6 +71,26 @@ fn word_features(
 }
 
 impl ModelFiles {
+    /// How this model looks its text up in its vocabulary ([`BertConfig::tokenizer_settings`]
+    /// with the `BertTokenizer` settings of its `tokenizer_config.json`).
+    pub fn tokenizer_settings(&self) -> TokenizerSettings {
+        let bert = self
+            .tokenizer_config
+            .as_deref()
+            .map(BertOptions::from_tokenizer_config)
+            .unwrap_or_default();
+        self.config.tokenizer_settings(bert)
+    }
+
+    /// The model's tokenizer, as it was trained ([`ModelFiles::tokenizer_settings`]), with its
+    /// dictionary features.
+    pub fn tokenizer(&self) -> std::result::Result<CharTokenizer, TokenizerError> {
+        Ok(
+            CharTokenizer::with_settings(&self.vocab, &self.tokenizer_settings())?
+                .with_features(self.features.clone()),
+        )
+    }
+
     /// Turns on dictionary features for a model without them (before training it with them):
     /// the token-type table grows to [`crate::text::FEATURE_TYPES`] rows, each a copy of row
     /// 0, so the model computes exactly what it did until training moves them apart.
@@ -88,6 +117,14 @@ impl ModelFiles {
         };
         self.tensors.insert(name.to_string(), grown);
         self.config.type_vocab_size = n;
+        if !self.tokenizer_settings().is_fenci() {
+            // A hub model keeps its own tokens: `fenci_word_features` alone would declare
+            // fenci's lookups, so say explicitly that it has none.
+            self.config.extra.insert(
+                super::LOOKUP_KEY.to_string(),
+                serde_json::Value::String(String::new()),
+            );
+        }
         self.config.extra.insert(
             crate::text::CONFIG_KEY.to_string(),
             serde_json::Value::String(WORDS_FILE.into()),
@@ -137,6 +174,7 @@ impl ModelFiles {
             vocab,
             source: source.to_string(),
             features,
+            tokenizer_config: None,
         })
     }
 
@@ -158,6 +196,8 @@ impl ModelFiles {
             .len();
         let tj = dir.join("tokenizer.json");
         let vt = dir.join("vocab.txt");
+        // For a model with fenci's own lookups, the tokenizer.json `fenci export` writes beside
+        // vocab.txt spells the same lookups out: either file gives the same ids.
         let vocab = if tj.is_file() {
             VocabSource::TokenizerJson(read(&tj)?)
         } else if vt.is_file() {
@@ -205,12 +245,19 @@ impl ModelFiles {
             None
         };
         let features = word_features(&config, words.as_deref(), &words_path)?;
+        let tc = dir.join(TOKENIZER_CONFIG);
+        let tokenizer_config = if tc.is_file() {
+            Some(String::from_utf8_lossy(&read(&tc)?).into_owned())
+        } else {
+            None
+        };
         Ok(Self {
             config,
             tensors,
             vocab,
             source: dir.display().to_string(),
             features,
+            tokenizer_config,
         })
     }
 
@@ -239,6 +286,9 @@ impl ModelFiles {
         ];
         if let Some(f) = &self.features {
             files.push((WORDS_FILE, f.words().to_text().into_bytes()));
+        }
+        if let Some(t) = &self.tokenizer_config {
+            files.push((TOKENIZER_CONFIG, t.clone().into_bytes()));
         }
         Ok(files)
     }

@@ -15,6 +15,9 @@ pub mod words;
 
 pub use fold::{is_basic_han, is_han, to_halfwidth, to_halfwidth_str};
 pub(crate) use tokenizer::quietly;
-pub use tokenizer::{CharTokenizer, TokenizerError, VocabSource};
+pub use tokenizer::{
+    lookup_tokenizer_json, BertOptions, CharTokenizer, TokenizerError, TokenizerSettings,
+    VocabSource,
+};
 pub use units::Units;
 pub use words::{WordFeatures, WordSet, CONFIG_KEY, FEATURE_TYPES};

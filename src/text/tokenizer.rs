@@ -25,6 +25,91 @@ pub enum VocabSource {
     TokenizerJson(Vec<u8>),
 }
 
+/// How a model looks its text up in its vocabulary.
+///
+/// fenci's own models were trained with two lookups of their own (full-width ASCII folded to
+/// half-width, a traditional character the vocabulary lacks looked up by its simplified form);
+/// every other model sees exactly the tokens its Hugging Face tokenizer gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenizerSettings {
+    /// Fold full-width ASCII (U+FF01–FF5E) and the ideographic space to half-width first.
+    pub halfwidth: bool,
+    /// Look a traditional character the vocabulary lacks up by its simplified form.
+    pub t2s: bool,
+    /// For a `vocab.txt` model: `BertTokenizer`'s settings (`tokenizer_config.json`).
+    pub bert: BertOptions,
+}
+
+/// `BertTokenizer`'s settings from `tokenizer_config.json`, with transformers' defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BertOptions {
+    /// `do_lower_case` (default true).
+    pub lower_case: bool,
+    /// `tokenize_chinese_chars` (default true): each CJK character is a word of its own.
+    pub chinese_chars: bool,
+    /// `strip_accents` (default None: strip when lower-casing).
+    pub strip_accents: Option<bool>,
+}
+
+impl Default for BertOptions {
+    fn default() -> Self {
+        Self {
+            lower_case: true,
+            chinese_chars: true,
+            strip_accents: None,
+        }
+    }
+}
+
+impl BertOptions {
+    /// The settings a `tokenizer_config.json` gives (transformers' defaults for keys it lacks
+    /// or cannot be read).
+    pub fn from_tokenizer_config(json: &str) -> Self {
+        let mut o = Self::default();
+        let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(json)
+        else {
+            return o;
+        };
+        if let Some(b) = m.get("do_lower_case").and_then(|v| v.as_bool()) {
+            o.lower_case = b;
+        }
+        if let Some(b) = m.get("tokenize_chinese_chars").and_then(|v| v.as_bool()) {
+            o.chinese_chars = b;
+        }
+        if let Some(v) = m.get("strip_accents") {
+            o.strip_accents = v.as_bool();
+        }
+        o
+    }
+}
+
+impl TokenizerSettings {
+    /// fenci's own lookups (half-width folding and traditional → simplified) over
+    /// `BertTokenizer`'s defaults: what fenci's models were trained with.
+    pub fn fenci() -> Self {
+        Self {
+            halfwidth: true,
+            t2s: true,
+            bert: BertOptions::default(),
+        }
+    }
+
+    /// Exactly the model's own tokenizer, with these `BertTokenizer` settings for a `vocab.txt`.
+    pub fn hub(bert: BertOptions) -> Self {
+        Self {
+            halfwidth: false,
+            t2s: false,
+            bert,
+        }
+    }
+
+    /// Whether any of fenci's own lookups is on.
+    pub fn is_fenci(&self) -> bool {
+        self.halfwidth || self.t2s
+    }
+}
+
+/// Runs `f` with panic messages silenced on this thread (other threads still print theirs; a
 /// thread meanwhile): for library code that panics on malformed input instead of failing.
 pub(crate) fn quietly<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
     use std::cell::Cell;
@@ -80,8 +165,14 @@ pub struct CharTokenizer {
     pub unk: u32,
     /// Dictionary features computed for every line (models trained with them).
     features: Option<Arc<WordFeatures>>,
-    /// Traditional characters outside the vocabulary → a simplified form inside it.
+    /// Traditional characters outside the vocabulary → a simplified form inside it (empty
+    /// unless the model declares fenci's lookups).
     simplified: Arc<HashMap<char, char>>,
+    /// Fold full-width ASCII to half-width before the lookup.
+    halfwidth: bool,
+    /// Keep WordPiece words whole: a unit continuing the word of the unit before it (same word
+    /// id in the encoding) is marked [`Units::joined`]. On for every model but fenci's own.
+    whole_words: bool,
 }
 
 impl std::fmt::Debug for CharTokenizer {
@@ -93,8 +184,16 @@ impl std::fmt::Debug for CharTokenizer {
 }
 
 impl CharTokenizer {
-    /// Builds the tokenizer from a model's vocabulary files.
+    /// Builds the tokenizer from a model's vocabulary files with fenci's own lookups
+    /// ([`TokenizerSettings::fenci`]).
     pub fn new(src: &VocabSource) -> Result<Self> {
+        Self::with_settings(src, &TokenizerSettings::fenci())
+    }
+
+    /// Builds the tokenizer from a model's vocabulary files and how the model looks text up:
+    /// a `tokenizer.json` is used as it is; a `vocab.txt` follows `BertTokenizer` with
+    /// `settings.bert`.
+    pub fn with_settings(src: &VocabSource, settings: &TokenizerSettings) -> Result<Self> {
         let tok = match src {
             VocabSource::TokenizerJson(bytes) => {
                 // The tokenizers library panics on some malformed files (found by fuzzing: a
@@ -126,8 +225,14 @@ impl CharTokenizer {
                     .build()
                     .map_err(|e| TokenizerError(format!("vocab.txt: {e}")))?;
                 let mut tok = tokenizers::Tokenizer::new(wp);
-                tok.with_normalizer(Some(BertNormalizer::new(true, true, None, true)))
-                    .map_err(|e| TokenizerError(format!("vocab.txt: {e}")))?;
+                let b = settings.bert;
+                tok.with_normalizer(Some(BertNormalizer::new(
+                    true,
+                    b.chinese_chars,
+                    b.strip_accents,
+                    b.lower_case,
+                )))
+                .map_err(|e| TokenizerError(format!("vocab.txt: {e}")))?;
                 tok.with_pre_tokenizer(Some(BertPreTokenizer));
                 tok
             }
@@ -147,12 +252,18 @@ impl CharTokenizer {
                     ))
                 })
         };
-        let simplified = simplified_forms(|c| {
-            let mut buf = [0u8; 4];
-            tok.token_to_id(c.encode_utf8(&mut buf)).is_some()
-        });
+        let simplified = if settings.t2s {
+            simplified_forms(|c| {
+                let mut buf = [0u8; 4];
+                tok.token_to_id(c.encode_utf8(&mut buf)).is_some()
+            })
+        } else {
+            HashMap::new()
+        };
         Ok(Self {
             simplified: Arc::new(simplified),
+            halfwidth: settings.halfwidth,
+            whole_words: !settings.is_fenci(),
             cls: id(&["[CLS]", "<s>"])?,
             sep: id(&["[SEP]", "</s>"])?,
             pad: id(&["[PAD]", "<pad>"])?,
@@ -188,10 +299,11 @@ impl CharTokenizer {
             .map_or(0, |&m| m as usize + 1)
     }
 
-    /// The character the vocabulary is asked for in place of `c`: half-width for full-width
-    /// ASCII, a simplified form for a traditional character the vocabulary lacks.
+    /// The character the vocabulary is asked for in place of `c`. For a model with fenci's
+    /// lookups: half-width for full-width ASCII, a simplified form for a traditional character
+    /// the vocabulary lacks; for any other model `c` itself.
     pub fn lookup_char(&self, c: char) -> char {
-        let h = to_halfwidth(c);
+        let h = if self.halfwidth { to_halfwidth(c) } else { c };
         self.simplified.get(&h).copied().unwrap_or(h)
     }
 
@@ -201,26 +313,32 @@ impl CharTokenizer {
         let chars: Vec<char> = text.chars().collect();
         // One character for one: offsets into `lookup` are offsets into `text`.
         let lookup: String = chars.iter().map(|&c| self.lookup_char(c)).collect();
-        let mut toks: Vec<(Range<usize>, u32)> = Vec::new();
+        // (chars, id, word id)
+        let mut toks: Vec<(Range<usize>, u32, Option<u32>)> = Vec::new();
         // Should a tokenizer.json with odd settings make the library panic mid-encode, every
         // character becomes a unit of its own, as for an encoding error.
         let enc = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             self.tok.encode_char_offsets(lookup.as_str(), false)
         }));
         if let Ok(Ok(enc)) = enc {
-            for (&id, &(s, e)) in enc.get_ids().iter().zip(enc.get_offsets()) {
+            for ((&id, &(s, e)), &w) in enc
+                .get_ids()
+                .iter()
+                .zip(enc.get_offsets())
+                .zip(enc.get_word_ids())
+            {
                 if s < e && e <= chars.len() {
-                    toks.push((s..e, id));
+                    toks.push((s..e, id, w));
                 }
             }
         }
-        toks.sort_by_key(|(r, _)| (r.start, r.end));
+        toks.sort_by_key(|(r, _, _)| (r.start, r.end));
         // Merge overlapping tokens (a normalizer that expands one character into several tokens).
-        let mut merged: Vec<(Range<usize>, u32)> = Vec::with_capacity(toks.len());
-        for (r, id) in toks {
+        let mut merged: Vec<(Range<usize>, u32, Option<u32>)> = Vec::with_capacity(toks.len());
+        for (r, id, w) in toks {
             match merged.last_mut() {
-                Some((last, _)) if r.start < last.end => last.end = last.end.max(r.end),
-                _ => merged.push((r, id)),
+                Some((last, _, _)) if r.start < last.end => last.end = last.end.max(r.end),
+                _ => merged.push((r, id, w)),
             }
         }
         // Walk the characters: covered ranges become units, uncovered non-whitespace characters
@@ -230,14 +348,23 @@ impl CharTokenizer {
             spans: Vec::with_capacity(merged.len()),
             gap: Vec::with_capacity(merged.len()),
             types: Vec::new(),
+            joined: Vec::with_capacity(merged.len()),
         };
+        let mut prev_word: Option<u32> = None;
         let mut pending_gap = false;
         let mut next = merged.into_iter().peekable();
         let mut i = 0;
         while i < chars.len() {
-            if let Some((r, _)) = next.peek() {
+            if let Some((r, _, _)) = next.peek() {
                 if r.start == i {
-                    let (r, id) = next.next().expect("peeked");
+                    let (r, id, w) = next.next().expect("peeked");
+                    let joined = self.whole_words
+                        && !pending_gap
+                        && !units.ids.is_empty()
+                        && w.is_some()
+                        && w == prev_word;
+                    units.joined.push(joined);
+                    prev_word = w;
                     units.gap.push(pending_gap);
                     pending_gap = false;
                     i = r.end;
@@ -246,9 +373,11 @@ impl CharTokenizer {
                     continue;
                 }
             }
+            prev_word = None;
             if chars[i].is_whitespace() {
                 pending_gap = true;
             } else {
+                units.joined.push(false);
                 units.gap.push(pending_gap);
                 pending_gap = false;
                 units.spans.push(i..i + 1);
@@ -262,4 +391,56 @@ impl CharTokenizer {
         };
         units
     }
+}
+
+/// A `tokenizer.json` that spells out how a model with fenci's own lookups reads its
+/// `vocab.txt`, for clients such as transformers: `Replace` normalizers for the half-width
+/// folding (U+FF01–FF5E, U+3000) and for each traditional character the vocabulary lacks
+/// (→ the simplified form fenci looks up), then the `BertNormalizer`, `BertPreTokenizer`,
+/// WordPiece and the [CLS]/[SEP] post-processor. Its ids are the ids fenci feeds the model.
+pub fn lookup_tokenizer_json(vocab_txt: &[u8], settings: &TokenizerSettings) -> Result<String> {
+    use tokenizers::normalizers::{BertNormalizer, Replace, Sequence};
+    use tokenizers::processors::bert::BertProcessing;
+    use tokenizers::NormalizerWrapper;
+    let base = CharTokenizer::with_settings(&VocabSource::VocabTxt(vocab_txt.to_vec()), settings)?;
+    let mut tok = base.tok.clone();
+    let err = |e: tokenizers::Error| TokenizerError(format!("tokenizer.json: {e}"));
+    let mut steps: Vec<NormalizerWrapper> = Vec::new();
+    let mut replace = |from: char, to: char| -> Result<()> {
+        steps.push(
+            Replace::new(from.to_string(), to.to_string())
+                .map_err(err)?
+                .into(),
+        );
+        Ok(())
+    };
+    if settings.halfwidth {
+        for c in (0xFF01..=0xFF5E).chain([0x3000]).filter_map(char::from_u32) {
+            replace(c, to_halfwidth(c))?;
+        }
+    }
+    let mut t2s: Vec<(char, char)> = base.simplified.iter().map(|(&t, &s)| (t, s)).collect();
+    t2s.sort_unstable();
+    for (t, s) in t2s {
+        replace(t, s)?;
+    }
+    let b = settings.bert;
+    steps.push(BertNormalizer::new(true, b.chinese_chars, b.strip_accents, b.lower_case).into());
+    tok.with_normalizer(Some(Sequence::new(steps)))
+        .map_err(err)?;
+    let name = |id: u32| base.tok.id_to_token(id).unwrap_or_default();
+    let (cls, sep) = (name(base.cls), name(base.sep));
+    tok.with_post_processor(Some(BertProcessing::new(
+        (sep.clone(), base.sep),
+        (cls.clone(), base.cls),
+    )));
+    let specials: Vec<tokenizers::AddedToken> = [base.pad, base.unk, base.cls, base.sep]
+        .into_iter()
+        .map(name)
+        .chain(base.token_id("[MASK]").map(|_| "[MASK]".to_string()))
+        .map(|t| tokenizers::AddedToken::from(t, true))
+        .collect();
+    tok.add_special_tokens(specials).map_err(err)?;
+    tok.with_decoder(Some(tokenizers::decoders::wordpiece::WordPiece::default()));
+    tok.to_string(false).map_err(err)
 }

@@ -15,6 +15,10 @@ pub struct Units {
     /// Token-type id of each unit: dictionary features ([`crate::text::WordFeatures`]) for a model trained
     /// with them, else 0.
     pub types: Vec<u32>,
+    /// `joined[i]`: unit `i` continues the WordPiece word of unit `i-1` (the encoding gives
+    /// both the same word id), so no word boundary may fall between them. Set for hub models
+    /// only; fenci's own models were trained to cut anywhere. `joined[0]` is false.
+    pub joined: Vec<bool>,
 }
 
 impl Units {

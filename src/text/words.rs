@@ -169,6 +169,7 @@ mod tests {
             spans: vec![],
             gap: vec![],
             types: vec![],
+            joined: vec![],
         };
         let mut gap = false;
         for (i, c) in text.chars().enumerate() {

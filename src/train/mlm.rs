@@ -111,7 +111,7 @@ impl Pretrainer<'_> {
     pub fn run(self, cancel: &AtomicBool, mut progress: impl FnMut(Progress)) -> Result<Summary> {
         let cfg = self.cfg.clone();
         let mcfg = self.init.config.clone();
-        let tok = CharTokenizer::new(&self.init.vocab)?.with_features(self.init.features.clone());
+        let tok = self.init.tokenizer()?;
         let mask_id = tok
             .token_id("[MASK]")
             .ok_or_else(|| TrainError::Data("the vocabulary has no [MASK] token".into()))?;

@@ -138,6 +138,7 @@ pub(crate) fn model_files(init: &ModelFiles, vm: &VarMap, source: &str) -> Resul
         vocab: init.vocab.clone(),
         source: source.to_string(),
         features: init.features.clone(),
+        tokenizer_config: init.tokenizer_config.clone(),
     })
 }
 
@@ -147,7 +148,7 @@ impl Trainer<'_> {
         let cfg = self.cfg.clone();
         let mcfg = self.init.config.clone();
         let scheme = mcfg.labels("config.json")?;
-        let tok = CharTokenizer::new(&self.init.vocab)?.with_features(self.init.features.clone());
+        let tok = self.init.tokenizer()?;
         if self.train.is_empty() {
             return Err(TrainError::Data("no training sentences".into()));
         }
@@ -332,6 +333,7 @@ pub fn fresh_model(
         vocab,
         source: "fresh".into(),
         features: None,
+        tokenizer_config: None,
     })
 }
 

@@ -1645,3 +1645,19 @@ fn a_tiny_qwen2_lm_loads_through_the_hub_and_generates() {
         "{e}"
     );
 }
+
+#[test]
+fn a_vocab_txt_model_downloads_its_tokenizer_config() {
+    let hub = MockHub::start();
+    let mut model = bmes_model();
+    model.config.extra.remove(fenci::tagger::LOOKUP_KEY);
+    let mut files = repo_files(&model, Some("mit"));
+    let tc = r#"{"do_lower_case": false, "tokenizer_class": "BertTokenizer"}"#;
+    files.push(("tokenizer_config.json", tc.as_bytes().to_vec()));
+    hub.add("owner/cased", files, Some("mit"));
+    let cache = tempdir();
+    let r = resolve("owner/cased", &opts(&hub, cache.path())).unwrap();
+    assert_eq!(r.files.tokenizer_config.as_deref(), Some(tc));
+    let s = r.files.tokenizer_settings();
+    assert!(!s.is_fenci() && !s.bert.lower_case, "{s:?}");
+}

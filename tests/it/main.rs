@@ -9,6 +9,7 @@ mod default_model;
 mod e2e;
 mod fused;
 mod generate;
+mod hf_tokens;
 mod hub;
 mod layers;
 mod model;
