@@ -20,7 +20,7 @@ pub const REPLAY: &str = include_str!("../../data/replay/pku1998-train-sample.tx
 pub const MINI_DEV: &str = include_str!("../../data/replay/pku1998-dev-mini.txt");
 
 /// How fine-tuning on corrections runs (defaults measured with the adaptation benchmark,
-/// `scripts/adapt-bench.sh`).
+/// `cargo run --release --example adapt_bench`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AdaptConfig {
     /// Passes over the mixed data.
