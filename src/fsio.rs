@@ -19,6 +19,20 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// `~` and a leading `~/` as the user's home directory (paths typed by the user: a model
+/// directory, a `/save` file); anything else as it is.
+pub fn expand_tilde(s: &str) -> PathBuf {
+    if s == "~" || s.starts_with("~/") {
+        if let Some(home) = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf()) {
+            return match s.strip_prefix("~/") {
+                Some(rest) => home.join(rest),
+                None => home,
+            };
+        }
+    }
+    PathBuf::from(s)
+}
+
 /// The largest file of each name a model may have: generous for every real model, small enough
 /// that a wrong file (a disk image named vocab.txt, a link to /dev/zero) is refused at once
 /// instead of filling memory. Weights (any other name) have no limit of their own.

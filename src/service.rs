@@ -137,15 +137,6 @@ impl Service {
         }
     }
 
-    /// The data directory (`$FENCI_HOME`, else the platform's).
-    pub fn open() -> Result<Self> {
-        let dir = crate::store::data_dir().map_err(|source| ServiceError::Io {
-            path: PathBuf::from("$FENCI_HOME"),
-            source,
-        })?;
-        Ok(Self::new(&dir))
-    }
-
     /// The data directory.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -390,6 +381,7 @@ impl Service {
         train_on_corrections(&self.dir, cfg, keep, cancel, progress)
     }
 }
+
 /// Loads the active model of data directory `dir`: its name and files.
 fn load_active(dir: &Path) -> std::result::Result<(String, ModelFiles), TrainError> {
     let versions = Versions::new(dir);

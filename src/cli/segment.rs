@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use super::{is_broken_pipe, read_text, segmenter_for, ModelArg};
+use super::{read_text, segmenter_for, ModelArg, StdoutError};
 use crate::eval::{vocabulary, Scores};
 use crate::kernels::Precision;
 use crate::segment::stream::Invalid;
@@ -147,9 +147,9 @@ pub(super) fn segment(a: SegmentArgs, threads: usize) -> Result<i32> {
             let u = seg.tokenizer().units(line);
             let offsets: Vec<[usize; 2]> = u.spans.iter().map(|r| [r.start, r.end]).collect();
             let j = serde_json::json!({"ids": u.ids, "offsets": offsets, "joined": u.joined});
-            writeln!(out, "{j}")?;
+            writeln!(out, "{j}").map_err(StdoutError)?;
         }
-        out.flush()?;
+        out.flush().map_err(StdoutError)?;
         return Ok(0);
     }
     let what = match a.invalid {
@@ -173,12 +173,9 @@ pub(super) fn segment(a: SegmentArgs, threads: usize) -> Result<i32> {
         })
     };
     // What was segmented before a failure is written before the error is reported.
-    let res = res.and(out.flush().map_err(|e| super::StdoutError(e).into()));
-    match res {
-        Err(e) if is_broken_pipe(&e) => Ok(0),
-        Err(e) => Err(e),
-        Ok(()) => Ok(0),
-    }
+    // (A closed pipe is not a failure: `run` turns it into exit 0.)
+    res.and(out.flush().map_err(|e| StdoutError(e).into()))
+        .map(|()| 0)
 }
 
 pub(super) fn eval(a: EvalArgs, threads: usize) -> Result<i32> {

@@ -78,7 +78,7 @@ impl ModelSpec {
         if s == "default" {
             return Ok(Self::Default);
         }
-        let path = expand_tilde(s);
+        let path = crate::fsio::expand_tilde(s);
         let looks_like_path = s.starts_with('.')
             || s.starts_with('/')
             || s.starts_with('~')
@@ -120,18 +120,6 @@ impl std::fmt::Display for ModelSpec {
             Self::Hub { repo, revision } => write!(f, "{repo}@{revision}"),
         }
     }
-}
-
-fn expand_tilde(s: &str) -> PathBuf {
-    if s == "~" || s.starts_with("~/") {
-        if let Some(home) = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf()) {
-            return match s.strip_prefix("~/") {
-                Some(rest) => home.join(rest),
-                None => home,
-            };
-        }
-    }
-    PathBuf::from(s)
 }
 
 /// Checks a hub repo id `owner/name` (the hub's own rules: letters, digits, `-`, `_`, `.`).

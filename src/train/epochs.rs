@@ -32,13 +32,19 @@ pub(crate) struct CkptState<C = TrainConfig> {
 }
 
 impl<C> CkptState<C> {
-    /// Records a language model's dev perplexity; true when it is the best so far.
-    pub(crate) fn record_ppl(&mut self, ppl: f64) -> bool {
-        let better = self.best.is_none_or(|b| -ppl > b);
+    /// Records a dev score (higher is better); true when it is the best so far.
+    pub(crate) fn record(&mut self, score: f64) -> bool {
+        let better = self.best.is_none_or(|b| score > b);
         if better {
-            self.best = Some(-ppl);
+            self.best = Some(score);
         }
         better
+    }
+
+    /// Records a language model's dev perplexity (as its negation); true when it is the best
+    /// so far.
+    pub(crate) fn record_ppl(&mut self, ppl: f64) -> bool {
+        self.record(-ppl)
     }
 
     /// The best dev perplexity recorded by [`CkptState::record_ppl`].

@@ -267,15 +267,12 @@ impl Trainer<'_> {
                 } else {
                     let seg = Segmenter::new(&files)?;
                     let f1 = evaluate(&seg, self.dev, None)?.f1();
-                    let is_best = state.best.is_none_or(|b| f1 > b);
+                    let is_best = state.record(f1);
                     progress(Progress::Eval {
                         epoch,
                         f1,
                         best: is_best,
                     });
-                    if is_best {
-                        state.best = Some(f1);
-                    }
                     is_best
                 };
                 if is_best {

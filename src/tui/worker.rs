@@ -111,10 +111,7 @@ pub fn save_transcript(
     data_dir: Option<&std::path::Path>,
     overwrite: bool,
 ) -> Result<PathBuf, SaveError> {
-    let path = match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
-        (Some(rest), Some(home)) if !home.is_empty() => PathBuf::from(home).join(rest),
-        _ => PathBuf::from(path),
-    };
+    let path = crate::fsio::expand_tilde(path);
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
