@@ -122,9 +122,8 @@ fn explain_prints_the_turn_and_each_word() {
         "{s}"
     );
     assert!(
-        s.lines().any(|l| l.trim()
-            == "北京  Běijīng  Beijing, capital of the People's Republic of China"
-            || l.trim_start().starts_with("北京  Běijīng")),
+        s.lines()
+            .any(|l| l.trim_start().starts_with("北京  Běijīng  Beijing")),
         "{s}"
     );
     assert!(s.lines().all(|l| !l.contains('\u{1b}')), "no colour codes");
