@@ -20,6 +20,8 @@
 //! * [`segment`] (constraints, decoding, batching, the segmenter, streaming), [`generate`]
 //!   (example sentences with temperature), [`hub`] (models by name: built in, a directory, or
 //!   a Hugging Face hub repo, downloaded with progress and cached);
+//! * [`annotate`] (a sentence with everything a learner is shown: explanations in context,
+//!   confidence, alternatives);
 //! * [`train`] (training, pretraining, adaptation to corrections, the LM);
 //! * [`store`] (the user's data directory) and [`service`] (the user's operations on it,
 //!   one implementation for both front ends);
@@ -27,6 +29,7 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod annotate;
 pub mod cli;
 pub mod eval;
 pub mod explain;

@@ -2,7 +2,7 @@
 //! parses its flags, calls the library (the user's data through [`crate::service`]), prints.
 //!
 //! * this file: [`Cli`], [`Command`], [`run`], and model loading shared by the commands;
-//! * `segment`: `segment` and `eval`; `train`: `train`, pretraining and `train-lm`;
+//! * `segment`: `segment` and `eval`; `explain`: `explain` and `segment --format jsonl`; `train`: `train`, pretraining and `train-lm`;
 //! * `user`: corrections, dictionary, undo, models, export; `examples`: example sentences;
 //! * `report`: progress and summaries of long runs, Ctrl-C.
 
@@ -33,12 +33,14 @@ macro_rules! say {
 pub struct StdoutError(#[source] pub io::Error);
 
 mod examples;
+mod explain;
 mod report;
 mod segment;
 mod train;
 mod user;
 
 pub use examples::{load_lm, ExamplesArgs};
+pub use explain::{plain_turn, ExplainArgs, Format, JsonSink};
 pub use segment::{EvalArgs, PrecisionArg, SegmentArgs};
 pub use train::{TrainArgs, TrainLmArgs};
 pub use user::{CorrectArgs, DictArgs, ExportArgs};
@@ -75,6 +77,11 @@ pub enum Command {
     /// Reads the files given, or standard input. Empty lines stay empty; whitespace in the input
     /// always separates words; Latin words and web or e-mail addresses are never cut.
     Segment(SegmentArgs),
+    /// Explain sentences as the app does, in plain text: words, pinyin, glosses, confidence.
+    ///
+    /// Example: fenci explain 我觉得很累，想睡觉。 Each argument is one sentence; without any,
+    /// one sentence per line of standard input. For scripts: fenci segment --format jsonl.
+    Explain(ExplainArgs),
     /// Score a model on a gold file (one sentence a line, words separated by spaces).
     ///
     /// Prints SIGHAN-style precision, recall and F1, OOV recall with --train, and speed; the last
@@ -208,6 +215,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     let result = match cli.command {
         Some(Command::Segment(a)) => segment::segment(a, threads),
         Some(Command::Eval(a)) => segment::eval(a, threads),
+        Some(Command::Explain(a)) => explain::explain_cmd(a, threads),
         Some(Command::Train(a)) => train::train_cmd(a),
         Some(Command::Correct(a)) => user::correct_cmd(a),
         Some(Command::Corrections) => user::corrections_cmd(),

@@ -9,11 +9,12 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
+use super::explain::{Format, JsonSink};
 use super::{read_text, segmenter_for, ModelArg, StdoutError};
 use crate::eval::{vocabulary, Scores};
 use crate::kernels::Precision;
-use crate::segment::stream::Invalid;
-use crate::segment::{segment_stream, Segmenter};
+use crate::segment::stream::{segment_stream_to, Invalid, LineSink, PlainSink};
+use crate::segment::Segmenter;
 
 /// The arithmetic of the model's matrix products (`segment`, `eval`).
 #[derive(Debug, Args, Clone, Copy)]
@@ -87,6 +88,10 @@ pub struct SegmentArgs {
     /// Separator printed between words.
     #[arg(long, default_value = " ")]
     sep: String,
+    /// `text`: words separated by --sep. `jsonl`: one JSON object per input line with each
+    /// word's offsets, pinyin, gloss and boundary probability (schema: README, "JSON lines").
+    #[arg(long, value_enum, default_value = "text", value_name = "FORMAT")]
+    format: Format,
     /// A line that is not UTF-8: `stop` writes every line before it and stops with an error
     /// naming it; `skip` writes an empty line in its place and goes on; `replace` segments it
     /// with U+FFFD for each bad byte sequence. `skip` and `replace` warn on stderr.
@@ -156,11 +161,18 @@ pub(super) fn segment(a: SegmentArgs, threads: usize) -> Result<i32> {
         Invalid::Skip => "skipped (an empty line in its place)",
         _ => "bad bytes replaced by U+FFFD",
     };
-    let run = |reader: &mut dyn io::BufRead, name: &str, out: &mut dyn Write| {
+    let dict = crate::explain::Dictionary::embedded();
+    let mut plain = PlainSink::new(&a.sep);
+    let mut json = JsonSink::new(dict, seg.model().labels());
+    let sink: &mut dyn LineSink = match a.format {
+        Format::Text => &mut plain,
+        Format::Jsonl => &mut json,
+    };
+    let mut run = |reader: &mut dyn io::BufRead, name: &str, out: &mut dyn Write| {
         let mut warn = |line: usize, byte: usize| {
             eprintln!("warning: {name}: line {line} is not valid UTF-8 (byte {byte}); {what}");
         };
-        segment_stream(&seg, &a.sep, reader, name, out, a.invalid, &mut warn)
+        segment_stream_to(&seg, &mut *sink, reader, name, out, a.invalid, &mut warn)
     };
     let res = if a.files.is_empty() {
         run(&mut io::stdin().lock(), "stdin", &mut out).map_err(Into::into)

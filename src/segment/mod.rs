@@ -31,7 +31,7 @@ pub use decode::{decode, kbest, Alternative, Decoded};
 pub use lexicon::Lexicon;
 pub use segmentation::{gold_labels, Boundary, Segmentation, Word};
 pub use segmenter::Segmenter;
-pub use stream::{segment_stream, StreamError};
+pub use stream::{segment_stream, segment_stream_to, LineSink, PlainSink, StreamError};
 
 /// Errors while segmenting.
 #[derive(Debug, thiserror::Error)]

@@ -6,7 +6,64 @@
 
 use std::io::{BufRead, Write};
 
-use super::{SegmentError, Segmenter};
+use super::{SegmentError, Segmentation, Segmenter};
+
+/// What [`segment_stream_to`] writes for each line: words as they are settled, then the line's
+/// end. A long line arrives in several calls of [`LineSink::words`].
+pub trait LineSink {
+    /// Writes words `s.words[..take]` of the current line; `s` is the segmentation of the piece
+    /// of the line that starts `char_offset` characters into it (0 for a whole line). `whole`:
+    /// `s` is the whole line (so sentence-level facts such as alternatives apply).
+    fn words(
+        &mut self,
+        s: &Segmentation,
+        take: usize,
+        char_offset: usize,
+        whole: bool,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()>;
+    /// Ends the current line (also one with no words).
+    fn end_line(&mut self, out: &mut dyn Write) -> std::io::Result<()>;
+}
+
+/// Words joined by a separator, one line per input line: `fenci segment`'s plain output.
+#[derive(Debug)]
+pub struct PlainSink<'a> {
+    sep: &'a str,
+    wrote: bool,
+}
+
+impl<'a> PlainSink<'a> {
+    /// Words separated by `sep`.
+    pub fn new(sep: &'a str) -> Self {
+        Self { sep, wrote: false }
+    }
+}
+
+impl LineSink for PlainSink<'_> {
+    fn words(
+        &mut self,
+        s: &Segmentation,
+        take: usize,
+        _char_offset: usize,
+        _whole: bool,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        for w in s.words.iter().take(take) {
+            if self.wrote {
+                out.write_all(self.sep.as_bytes())?;
+            }
+            out.write_all(w.text.as_bytes())?;
+            self.wrote = true;
+        }
+        Ok(())
+    }
+
+    fn end_line(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
+        self.wrote = false;
+        out.write_all(b"\n")
+    }
+}
 
 /// Why a stream could not be segmented.
 #[derive(Debug, thiserror::Error)]
@@ -88,11 +145,29 @@ pub fn segment_stream(
     invalid: Invalid,
     on_invalid: &mut dyn FnMut(usize, usize),
 ) -> Result<(), StreamError> {
+    let mut sink = PlainSink::new(sep);
+    segment_stream_to(seg, &mut sink, reader, name, out, invalid, on_invalid)
+}
+
+/// [`segment_stream`] with each line written by `sink` (e.g. as JSON) instead of joined words.
+pub fn segment_stream_to(
+    seg: &Segmenter,
+    sink: &mut dyn LineSink,
+    reader: &mut dyn BufRead,
+    name: &str,
+    out: &mut dyn Write,
+    invalid: Invalid,
+    on_invalid: &mut dyn FnMut(usize, usize),
+) -> Result<(), StreamError> {
     let mut pending: Vec<String> = Vec::new();
     let mut pending_bytes = 0usize;
-    let flush = |pending: &mut Vec<String>, out: &mut dyn Write| -> Result<(), StreamError> {
+    let flush = |pending: &mut Vec<String>,
+                 sink: &mut dyn LineSink,
+                 out: &mut dyn Write|
+     -> Result<(), StreamError> {
         for s in seg.segment_batch(pending)? {
-            writeln!(out, "{}", s.word_strs().join(sep))?;
+            sink.words(&s, s.words.len(), 0, true, out)?;
+            sink.end_line(out)?;
         }
         pending.clear();
         Ok(())
@@ -100,6 +175,8 @@ pub fn segment_stream(
     // The current line's bytes not yet written, and where they start in the line.
     let mut line: Vec<u8> = Vec::new();
     let mut offset = 0usize;
+    // Characters of the current line already written (where the next piece starts).
+    let mut char_offset = 0usize;
     // Lines finished so far; whether the current line is being written piece by piece (and
     // whether words of it were written); the length at which the next piece is cut.
     let mut n = 0usize;
@@ -137,17 +214,6 @@ pub fn segment_stream(
         };
         Ok((start, valid))
     };
-    let write_words =
-        |words: &[&str], wrote: &mut bool, out: &mut dyn Write| -> Result<(), StreamError> {
-            for w in words {
-                if *wrote {
-                    out.write_all(sep.as_bytes())?;
-                }
-                out.write_all(w.as_bytes())?;
-                *wrote = true;
-            }
-            Ok(())
-        };
     loop {
         let buf = reader.fill_buf().map_err(|source| StreamError::Read {
             name: name.to_string(),
@@ -197,10 +263,10 @@ pub fn segment_stream(
                 if long {
                     // Words of this (over 64 KB) line were written: end it.
                     if wrote {
-                        out.write_all(b"\n")?;
+                        sink.end_line(out)?;
                     }
                 } else {
-                    flush(&mut pending, out)?;
+                    flush(&mut pending, sink, out)?;
                 }
                 return Err(StreamError::InvalidUtf8 {
                     name: name.to_string(),
@@ -226,7 +292,7 @@ pub fn segment_stream(
         // happened to split it.
         while line.len() > next_piece {
             if !long {
-                flush(&mut pending, out)?;
+                flush(&mut pending, sink, out)?;
                 pending_bytes = 0;
                 long = true;
             }
@@ -259,8 +325,9 @@ pub fn segment_stream(
                         .iter()
                         .take_while(|w| start + w.bytes.start < cut)
                         .count();
-                    let words: Vec<&str> = s.words[..k].iter().map(|w| w.text.as_str()).collect();
-                    write_words(&words, &mut wrote, out)?;
+                    sink.words(&s, k, char_offset, false, out)?;
+                    wrote |= k > 0;
+                    char_offset += String::from_utf8_lossy(&line[start..cut]).chars().count();
                     line.drain(..cut);
                     checked = checked.saturating_sub(cut);
                     offset += cut;
@@ -274,13 +341,13 @@ pub fn segment_stream(
             let text = std::str::from_utf8(&line[start..]).expect("checked");
             if long {
                 let s = seg.segment(text)?;
-                write_words(&s.word_strs(), &mut wrote, out)?;
-                out.write_all(b"\n")?;
+                sink.words(&s, s.words.len(), char_offset, false, out)?;
+                sink.end_line(out)?;
             } else {
                 pending_bytes += text.len();
                 pending.push(text.to_string());
                 if pending.len() >= 256 || pending_bytes > SEGMENT_PIECE_BYTES {
-                    flush(&mut pending, out)?;
+                    flush(&mut pending, sink, out)?;
                     pending_bytes = 0;
                 }
             }
@@ -290,6 +357,7 @@ pub fn segment_stream(
             skipping = false;
             reported = false;
             offset = 0;
+            char_offset = 0;
             long = false;
             wrote = false;
             next_piece = SEGMENT_PIECE_BYTES;
@@ -298,6 +366,6 @@ pub fn segment_stream(
             break;
         }
     }
-    flush(&mut pending, out)?;
+    flush(&mut pending, sink, out)?;
     Ok(())
 }

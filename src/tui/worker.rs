@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 
-use crate::explain::{self, Dictionary};
+use crate::explain::Dictionary;
 use crate::segment::Segmenter;
 use crate::tagger::ModelFiles;
 
@@ -166,20 +166,7 @@ pub fn analyse(
     dict: &Dictionary,
     text: &str,
 ) -> Result<TurnData, crate::segment::SegmentError> {
-    let s = seg.segment(text)?;
-    let explanations = s
-        .words
-        .iter()
-        .map(|w| explain::explain(dict, &w.text))
-        .collect();
-    let alternatives = s.alternatives(seg.model().labels(), 2);
-    let names = explain::names_across(dict, &s.word_strs());
-    Ok(TurnData {
-        seg: s,
-        explanations,
-        alternatives,
-        names,
-    })
+    crate::annotate::annotate(seg, dict, text)
 }
 
 /// One line describing a model.

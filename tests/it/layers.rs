@@ -20,6 +20,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("segment", &["text", "kernels", "tagger"]),
     ("generate", &["text", "lm"]),
     ("hub", &["text", "fsio", "tagger", "lm"]),
+    ("annotate", &["text", "tagger", "explain", "segment"]),
     (
         "train",
         &[
@@ -39,14 +40,14 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "tui",
         &[
             "text", "kernels", "fsio", "eval", "tagger", "explain", "lm", "segment", "generate",
-            "hub", "train", "store", "service",
+            "hub", "annotate", "train", "store", "service",
         ],
     ),
     (
         "cli",
         &[
             "text", "kernels", "fsio", "eval", "tagger", "explain", "lm", "segment", "generate",
-            "hub", "train", "store", "service", "tui",
+            "hub", "annotate", "train", "store", "service", "tui",
         ],
     ),
 ];

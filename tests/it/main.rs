@@ -11,6 +11,7 @@ mod fused;
 mod generate;
 mod hf_tokens;
 mod hub;
+mod jsonl;
 mod layers;
 mod model;
 mod reliability;

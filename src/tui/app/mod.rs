@@ -6,8 +6,6 @@ use std::path::PathBuf;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::explain::Explanation;
-use crate::segment::Segmentation;
 use crate::store::{Explain, Settings};
 use crate::tagger::LabelScheme;
 
@@ -42,19 +40,8 @@ pub struct ModelInfo {
     pub scheme: LabelScheme,
 }
 
-/// A segmented and explained sentence.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TurnData {
-    /// The segmentation.
-    pub seg: Segmentation,
-    /// One explanation per word.
-    pub explanations: Vec<Explanation>,
-    /// The next-best segmentations with their probability.
-    pub alternatives: Vec<(Vec<String>, f32)>,
-    /// Adjacent words that together are a listed personal name (习 近平 → 习近平), with the
-    /// name's explanation (see [`crate::explain::names_across`]).
-    pub names: Vec<(std::ops::Range<usize>, Explanation)>,
-}
+/// A segmented and explained sentence (see [`crate::annotate::Annotated`]).
+pub type TurnData = crate::annotate::Annotated;
 
 /// What workers send back.
 #[derive(Debug, Clone)]

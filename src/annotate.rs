@@ -1,0 +1,180 @@
+//! A sentence with everything a learner is shown about it, in one place for every front end:
+//! its segmentation, each word's explanation (the reading and sense that fit, part of speech,
+//! HSK level), the model's confidence, the next-best segmentations and names split across
+//! words. The app draws an [`Annotated`], `fenci explain` prints it, and
+//! `fenci segment --format jsonl` writes it as JSON ([`Annotated::json_words`], schema in the
+//! README).
+
+use std::ops::Range;
+
+use crate::explain::{self, Dictionary, Explanation};
+use crate::segment::{SegmentError, Segmentation, Segmenter};
+use crate::tagger::LabelScheme;
+
+/// How many next-best segmentations an [`Annotated`] keeps.
+pub const ALTERNATIVES: usize = 2;
+
+/// A segmented and explained sentence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Annotated {
+    /// The segmentation.
+    pub seg: Segmentation,
+    /// One explanation per word.
+    pub explanations: Vec<Explanation>,
+    /// The next-best segmentations with their probability.
+    pub alternatives: Vec<(Vec<String>, f32)>,
+    /// Adjacent words that together are a listed personal name (习 近平 → 习近平), with the
+    /// name's explanation (see [`crate::explain::names_across`]).
+    pub names: Vec<(Range<usize>, Explanation)>,
+}
+
+/// Segments and explains one sentence.
+pub fn annotate(seg: &Segmenter, dict: &Dictionary, text: &str) -> Result<Annotated, SegmentError> {
+    let s = seg.segment(text)?;
+    Ok(annotate_segmentation(
+        s,
+        dict,
+        seg.model().labels(),
+        ALTERNATIVES,
+    ))
+}
+
+/// Explains an existing segmentation; `k` next-best segmentations (0: none).
+pub fn annotate_segmentation(
+    s: Segmentation,
+    dict: &Dictionary,
+    scheme: &LabelScheme,
+    k: usize,
+) -> Annotated {
+    let words = s.word_strs();
+    let explanations = words.iter().map(|w| explain::explain(dict, w)).collect();
+    let names = explain::names_across(dict, &words);
+    let alternatives = if k > 0 {
+        s.alternatives(scheme, k)
+    } else {
+        Vec::new()
+    };
+    Annotated {
+        seg: s,
+        explanations,
+        alternatives,
+        names,
+    }
+}
+
+impl Annotated {
+    /// The probability of a word boundary right after word `i` (`None` after the last word).
+    pub fn split_after(&self, i: usize) -> Option<f32> {
+        let at = self.seg.words.get(i + 1)?.chars.start;
+        self.seg
+            .boundaries
+            .iter()
+            .find(|b| b.at == at)
+            .map(|b| b.prob)
+    }
+
+    /// Words `range` as JSON records (the `words` of a `--format jsonl` line), their character
+    /// offsets shifted by `offset` (where this segmentation starts in the input line).
+    pub fn json_words(&self, range: Range<usize>, offset: usize) -> Vec<WordJson<'_>> {
+        range
+            .filter_map(|i| {
+                let w = self.seg.words.get(i)?;
+                let e = self.explanations.get(i)?;
+                Some(WordJson {
+                    text: &w.text,
+                    start: w.chars.start + offset,
+                    end: w.chars.end + offset,
+                    pinyin: &e.pinyin,
+                    gloss: &e.gloss,
+                    from_chars: e.from_chars,
+                    split_after: self.split_after(i).map(round4),
+                })
+            })
+            .collect()
+    }
+
+    /// The next-best segmentations as JSON records.
+    pub fn json_alternatives(&self) -> Vec<AlternativeJson<'_>> {
+        self.alternatives
+            .iter()
+            .map(|(w, p)| AlternativeJson {
+                words: w,
+                prob: round4(*p),
+            })
+            .collect()
+    }
+}
+
+/// One word in `fenci segment --format jsonl` (fields in this order; README: "JSON lines").
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct WordJson<'a> {
+    /// The word as typed.
+    pub text: &'a str,
+    /// First character's offset in the input line (Unicode scalar values, from 0).
+    pub start: usize,
+    /// One past the last character.
+    pub end: usize,
+    /// Pinyin with tone marks (`""` for punctuation, numbers, symbols).
+    pub pinyin: &'a str,
+    /// A short English gloss (`""` if none).
+    pub gloss: &'a str,
+    /// The word is not in the dictionary: pinyin and gloss come from its characters.
+    pub from_chars: bool,
+    /// Probability of a word boundary right after this word; `null` after the last word.
+    pub split_after: Option<f64>,
+}
+
+/// A next-best segmentation of the line.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AlternativeJson<'a> {
+    /// Its words.
+    pub words: &'a [String],
+    /// Its probability under the model.
+    pub prob: f64,
+}
+
+/// A probability with four decimals, so JSON lines stay short and stable.
+fn round4(p: f32) -> f64 {
+    (f64::from(p) * 1e4).round() / 1e4
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tagger::ModelFiles;
+
+    fn setup() -> (Segmenter, &'static Dictionary) {
+        let seg = Segmenter::new(&ModelFiles::embedded().expect("model")).expect("segmenter");
+        (seg, Dictionary::embedded())
+    }
+
+    #[test]
+    fn json_words_cover_the_line_with_shifted_offsets() {
+        let (seg, dict) = setup();
+        let a = annotate(&seg, dict, "我爱北京。").expect("segments");
+        let words = a.json_words(0..a.seg.words.len(), 10);
+        let text: String = words.iter().map(|w| w.text).collect();
+        assert_eq!(text, "我爱北京。");
+        assert_eq!(words[0].start, 10);
+        assert_eq!(words.last().unwrap().end, 15);
+        assert_eq!(words.last().unwrap().split_after, None);
+        let p = words[0].split_after.expect("a probability");
+        assert!((0.0..=1.0).contains(&p));
+        assert_eq!(words[2].pinyin, "Běijīng");
+        let line = serde_json::to_string(&words[0]).expect("serialises");
+        assert!(
+            line.starts_with(r#"{"text":"我","start":10,"end":11,"pinyin":"wǒ""#),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn empty_and_odd_input_annotate_without_panic() {
+        let (seg, dict) = setup();
+        for text in ["", "   ", "🙂🙂", "\u{7}\u{1b}[31m", "ｉＰｈｏｎｅ拍照"] {
+            let a = annotate(&seg, dict, text).expect("segments");
+            assert_eq!(a.explanations.len(), a.seg.words.len(), "{text:?}");
+            let _ = a.json_words(0..a.seg.words.len(), 0);
+        }
+    }
+}
