@@ -92,7 +92,7 @@ pub fn segment_stream(
     let mut pending_bytes = 0usize;
     let flush = |pending: &mut Vec<String>, out: &mut dyn Write| -> Result<(), StreamError> {
         for s in seg.segment_batch(pending)? {
-            writeln!(out, "{}", s.word_strs().join(sep))?;
+            writeln!(out, "{}", s.display_words().join(sep))?;
         }
         pending.clear();
         Ok(())
@@ -137,17 +137,19 @@ pub fn segment_stream(
         };
         Ok((start, valid))
     };
-    let write_words =
-        |words: &[&str], wrote: &mut bool, out: &mut dyn Write| -> Result<(), StreamError> {
-            for w in words {
-                if *wrote {
-                    out.write_all(sep.as_bytes())?;
-                }
-                out.write_all(w.as_bytes())?;
-                *wrote = true;
+    let write_words = |words: &[std::borrow::Cow<'_, str>],
+                       wrote: &mut bool,
+                       out: &mut dyn Write|
+     -> Result<(), StreamError> {
+        for w in words {
+            if *wrote {
+                out.write_all(sep.as_bytes())?;
             }
-            Ok(())
-        };
+            out.write_all(w.as_bytes())?;
+            *wrote = true;
+        }
+        Ok(())
+    };
     loop {
         let buf = reader.fill_buf().map_err(|source| StreamError::Read {
             name: name.to_string(),
@@ -259,8 +261,8 @@ pub fn segment_stream(
                         .iter()
                         .take_while(|w| start + w.bytes.start < cut)
                         .count();
-                    let words: Vec<&str> = s.words[..k].iter().map(|w| w.text.as_str()).collect();
-                    write_words(&words, &mut wrote, out)?;
+                    let words = s.display_words();
+                    write_words(&words[..k], &mut wrote, out)?;
                     line.drain(..cut);
                     checked = checked.saturating_sub(cut);
                     offset += cut;
@@ -274,7 +276,7 @@ pub fn segment_stream(
             let text = std::str::from_utf8(&line[start..]).expect("checked");
             if long {
                 let s = seg.segment(text)?;
-                write_words(&s.word_strs(), &mut wrote, out)?;
+                write_words(&s.display_words(), &mut wrote, out)?;
                 out.write_all(b"\n")?;
             } else {
                 pending_bytes += text.len();

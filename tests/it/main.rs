@@ -13,6 +13,7 @@ mod hf_tokens;
 mod hub;
 mod layers;
 mod model;
+mod pos;
 mod reliability;
 mod segment_props;
 mod train;
