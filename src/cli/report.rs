@@ -78,6 +78,18 @@ impl TrainReport {
                 f1 * 100.0,
                 best(b)
             )),
+            Progress::PosEval {
+                epoch,
+                accuracy,
+                joint_f1,
+                best: b,
+            } => self.line(format!(
+                "epoch {}: dev POS accuracy {:.2} (joint seg+POS F1 {:.2}){}",
+                epoch + 1,
+                accuracy * 100.0,
+                joint_f1 * 100.0,
+                best(b)
+            )),
             Progress::Perplexity {
                 epoch,
                 ppl,

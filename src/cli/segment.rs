@@ -11,7 +11,7 @@ use clap::Args;
 
 use super::explain::{Format, JsonSink};
 use super::{read_text, segmenter_for, ModelArg, StdoutError};
-use crate::eval::{vocabulary, Scores};
+use crate::eval::{is_tagged, parse_tagged, vocabulary, PosScores, Scores};
 use crate::kernels::Precision;
 use crate::segment::stream::{segment_stream_to, Invalid, LineSink, PlainSink};
 use crate::segment::Segmenter;
@@ -102,6 +102,11 @@ pub struct SegmentArgs {
     /// characters), to compare with another tokenizer (scripts/hf_reference.py).
     #[arg(long, hide = true)]
     units: bool,
+    /// Tag each word with its part of speech, printed `word/tag` (the PKU format: 迈向/v
+    /// 充满/v 希望/n). Needs a model with a POS head (the built-in one has one; see
+    /// `fenci train --pos`); the words are the same as without it.
+    #[arg(long)]
+    pos: bool,
 }
 
 /// `fenci eval`.
@@ -111,7 +116,10 @@ pub struct EvalArgs {
     model: ModelArg,
     #[command(flatten)]
     precision: PrecisionArg,
-    /// Gold file: one sentence a line, words separated by spaces.
+    /// Gold file: one sentence a line, words separated by spaces. In the `word/tag` format
+    /// (PKU: `迈向/v 充满/v`), detected from its first line, the model's POS head is scored
+    /// too: joint segmentation + POS F1 (a word counts when its span and tag are right) and
+    /// POS accuracy on the words segmented right.
     #[arg(long)]
     gold: PathBuf,
     /// Training file whose words define OOV (out-of-vocabulary) recall.
@@ -130,9 +138,15 @@ pub struct EvalArgs {
 }
 
 pub(super) fn segment(a: SegmentArgs, threads: usize) -> Result<i32> {
-    let (mut seg, _) = segmenter_for(&a.model)?;
+    let (mut seg, name) = segmenter_for(&a.model)?;
     seg.set_workers(threads);
     a.precision.apply(&mut seg);
+    if a.pos {
+        if !seg.has_pos() {
+            bail!("--pos: the model {name} has no part-of-speech head (train one with `fenci train --pos`)");
+        }
+        seg.set_pos(true);
+    }
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     if a.units {
@@ -221,10 +235,27 @@ pub(super) fn eval(a: EvalArgs, threads: usize) -> Result<i32> {
         seg.set_lexicon(Some(std::sync::Arc::new(lex)));
     }
     let gold_text = read_text(&a.gold)?;
-    let gold: Vec<Vec<String>> = gold_text
-        .lines()
-        .map(|l| l.split_whitespace().map(str::to_string).collect())
-        .collect();
+    let tagged_gold: Option<Vec<Vec<(String, String)>>> =
+        is_tagged(&gold_text).then(|| gold_text.lines().map(parse_tagged).collect());
+    let gold: Vec<Vec<String>> = match &tagged_gold {
+        Some(t) => t
+            .iter()
+            .map(|l| l.iter().map(|w| w.0.clone()).collect())
+            .collect(),
+        None => gold_text
+            .lines()
+            .map(|l| l.split_whitespace().map(str::to_string).collect())
+            .collect(),
+    };
+    let mut pos_scores = tagged_gold.as_ref().map(|_| PosScores::default());
+    if pos_scores.is_some() {
+        if seg.has_pos() {
+            seg.set_pos(true);
+        } else {
+            eprintln!("note: the gold file has parts of speech but the model {model_name} has no POS head; scoring segmentation only");
+            pos_scores = None;
+        }
+    }
     let vocab: Option<HashSet<String>> = match &a.train {
         Some(t) => Some(vocabulary(&read_text(t)?)),
         None => None,
@@ -239,16 +270,24 @@ pub(super) fn eval(a: EvalArgs, threads: usize) -> Result<i32> {
     let mut chars = 0usize;
     let mut bytes = 0usize;
     let started = Instant::now();
-    for chunk in gold.chunks(256) {
+    for (ci, chunk) in gold.chunks(256).enumerate() {
         let lines: Vec<String> = chunk.iter().map(|w| w.concat()).collect();
         chars += lines.iter().map(|l| l.chars().count()).sum::<usize>();
         bytes += lines.iter().map(|l| l.len() + 1).sum::<usize>();
         let segs = seg.segment_batch(&lines)?;
-        for (g, s) in chunk.iter().zip(&segs) {
+        for (i, (g, s)) in chunk.iter().zip(&segs).enumerate() {
             let words = s.word_strs();
             scores.add(g, &words, vocab.as_ref());
+            if let (Some(ps), Some(tg)) = (pos_scores.as_mut(), tagged_gold.as_ref()) {
+                let pred: Vec<(&str, &str)> = words
+                    .iter()
+                    .zip(&s.pos)
+                    .map(|(w, p)| (*w, p.tag.as_str()))
+                    .collect();
+                ps.add(&tg[ci * 256 + i], &pred);
+            }
             if let Some(o) = out.as_mut() {
-                writeln!(o, "{}", words.join(" "))?;
+                writeln!(o, "{}", s.display_words().join(" "))?;
             }
         }
     }
@@ -276,6 +315,17 @@ pub(super) fn eval(a: EvalArgs, threads: usize) -> Result<i32> {
         .oov_recall()
         .map(|r| format!(" OOV-R={:.2}", r * 100.0))
         .unwrap_or_default();
+    if let Some(ps) = &pos_scores {
+        say!(
+            "POS: joint seg+POS P={:.2} R={:.2} F1={:.2}  accuracy on correctly segmented words {:.2}% ({} of {})",
+            ps.precision() * 100.0,
+            ps.recall() * 100.0,
+            ps.f1() * 100.0,
+            ps.accuracy() * 100.0,
+            ps.joint_correct,
+            ps.seg_correct
+        );
+    }
     say!(
         "P={:.2} R={:.2} F1={:.2}{oov} chars/s={:.0}",
         scores.precision() * 100.0,

@@ -86,8 +86,22 @@ pub struct TrainArgs {
     /// classifier is untouched: fine-tune it with `fenci train --init OUT --data GOLD`.
     #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "data")]
     mlm_text: Vec<PathBuf>,
+    /// Train a part-of-speech head instead of the segmenter. --data and --dev are then
+    /// `word/tag` gold text (the PKU format: `迈向/v 充满/v 希望/n`), --init the model whose
+    /// encoder the head reads (default: the built-in model). The encoder stays frozen, so the
+    /// model segments exactly as before; the head (--pos-layers new encoder layers and a
+    /// classifier over the encoder's last hidden states) learns each character's word tag, and
+    /// a word's tag is the best sum of its characters' log-probabilities. The epoch with the
+    /// best dev POS accuracy is kept; the output is the whole model with the head added
+    /// (`fenci segment --pos`, `fenci eval --gold X.pos.txt`). Example:
+    /// fenci train --pos --init default --data train.pos.txt --dev dev.pos.txt --out my-pos
+    #[arg(long, conflicts_with = "mlm_text", verbatim_doc_comment)]
+    pos: bool,
+    /// With --pos: encoder layers of the POS head.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pos_layers: usize,
     /// Dev file, checked after each epoch to keep the best model: gold F1 when tagging, masked
-    /// perplexity (as raw text) with --mlm-text.
+    /// perplexity (as raw text) with --mlm-text, POS accuracy with --pos.
     #[arg(long)]
     dev: Option<PathBuf>,
     /// Output directory (Hugging Face layout); the checkpoint goes to OUT.ckpt beside it.
@@ -173,6 +187,9 @@ pub(super) fn train_cmd(a: TrainArgs) -> Result<i32> {
     if !a.mlm_text.is_empty() {
         return pretrain_cmd(a);
     }
+    if a.pos {
+        return pos_cmd(a);
+    }
     let Some(data) = &a.data else {
         return train_corrections_cmd();
     };
@@ -220,6 +237,71 @@ pub(super) fn train_cmd(a: TrainArgs) -> Result<i32> {
         summary
             .best_dev_f1
             .map(|f| format!(", best dev F1 {:.2}", f * 100.0))
+            .unwrap_or_default(),
+        saved_where(&a.out)
+    );
+    Ok(0)
+}
+
+/// `fenci train --pos`: a part-of-speech head over the frozen encoder.
+fn pos_cmd(a: TrainArgs) -> Result<i32> {
+    let Some(data) = &a.data else {
+        bail!("--pos needs --data: word/tag gold text (PKU format)");
+    };
+    let mut train_sents =
+        train::read_pos_gold(&read_text(data)?).with_context(|| data.display().to_string())?;
+    if let Some(n) = a.max_sentences {
+        train_sents.truncate(n);
+    }
+    if train_sents.is_empty() {
+        bail!("{}: no sentences to train on", data.display());
+    }
+    let dev = match &a.dev {
+        Some(p) => train::read_pos_gold(&read_text(p)?).with_context(|| p.display().to_string())?,
+        None => vec![],
+    };
+    let init = load_model(a.init.as_deref().unwrap_or("default"))?;
+    let cfg = train::PosTrainConfig {
+        epochs: a.epochs,
+        lr: a.lr,
+        batch_tokens: a.batch_tokens,
+        dropout: a.dropout,
+        seed: a.seed,
+        checkpoint_every: a.checkpoint_every,
+        num_layers: a.pos_layers,
+        ..Default::default()
+    };
+    eprintln!(
+        "training a {}-layer POS head over {} (frozen), on {} sentences ({} dev), {} epochs",
+        cfg.num_layers,
+        shape(&init),
+        train_sents.len(),
+        dev.len(),
+        cfg.epochs
+    );
+    let (summary, report) = run_reported("chars", |cancel, progress| {
+        train::PosTrainer {
+            init,
+            train: &train_sents,
+            dev: &dev,
+            cfg,
+            out: a.out.clone(),
+            f16: a.f16,
+            resume: a.resume,
+        }
+        .run(cancel, progress)
+    })?;
+    if summary.cancelled {
+        return Ok(report.stopped(summary.steps));
+    }
+    eprintln!(
+        "done: {} steps in {:.0} s, last loss {:.4}{}; model in {}",
+        summary.steps,
+        report.secs(),
+        summary.last_loss,
+        summary
+            .best_dev_accuracy
+            .map(|f| format!(", best dev POS accuracy {:.2}", f * 100.0))
             .unwrap_or_default(),
         saved_where(&a.out)
     );

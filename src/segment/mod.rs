@@ -29,7 +29,7 @@ pub use batch::PaddedBatch;
 pub use constraints::Constraints;
 pub use decode::{decode, kbest, Alternative, Decoded};
 pub use lexicon::Lexicon;
-pub use segmentation::{gold_labels, Boundary, Segmentation, Word};
+pub use segmentation::{gold_labels, word_tags, Boundary, PosTag, Segmentation, Word};
 pub use segmenter::Segmenter;
 pub use stream::{segment_stream, segment_stream_to, LineSink, PlainSink, StreamError};
 

@@ -31,6 +31,17 @@ pub struct Boundary {
     pub forced: bool,
 }
 
+/// The part of speech of one word ([`Segmentation::pos`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PosTag {
+    /// The tag (PKU tag set for the default model: `n`, `v`, `nr`, …).
+    pub tag: String,
+    /// The model's probability of this tag for the word: the softmax over tags of the word's
+    /// summed per-character log-probabilities (the score the tag was chosen by, see
+    /// [`word_tags`]).
+    pub prob: f32,
+}
+
 /// The one value every consumer reads: a line, its words, and the belief in every boundary.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Segmentation {
@@ -44,6 +55,9 @@ pub struct Segmentation {
     pub log_probs: Vec<f32>,
     /// The units the model saw.
     pub units: Units,
+    /// One part of speech per word, in order; empty when POS tagging is off
+    /// ([`super::Segmenter::set_pos`]) or the model has no POS head.
+    pub pos: Vec<PosTag>,
 }
 
 impl Segmentation {
@@ -153,8 +167,69 @@ impl Segmentation {
             boundaries,
             log_probs,
             units,
+            pos: Vec::new(),
         }
     }
+
+    /// The words as written by `fenci segment`: `word`, or `word/tag` (the PKU format) when the
+    /// segmentation has parts of speech.
+    pub fn display_words(&self) -> Vec<std::borrow::Cow<'_, str>> {
+        use std::borrow::Cow;
+        if self.pos.len() != self.words.len() {
+            return self
+                .words
+                .iter()
+                .map(|w| Cow::Borrowed(w.text.as_str()))
+                .collect();
+        }
+        self.words
+            .iter()
+            .zip(&self.pos)
+            .map(|(w, p)| Cow::Owned(format!("{}/{}", w.text, p.tag)))
+            .collect()
+    }
+}
+
+/// The part of speech of each word from per-unit POS log-probabilities `pos_lp`
+/// (`units × tags`, row-major): the tag maximising the sum over the word's units of their
+/// log-probabilities (each character is evidence for its word's tag), with as probability the
+/// softmax over tags of those sums, so the reported tag is always the most probable one. A word
+/// no unit covers (none in practice) gets the first tag with probability 1/tags.
+pub fn word_tags(units: &Units, words: &[Word], pos_lp: &[f32], tags: &[String]) -> Vec<PosTag> {
+    let nt = tags.len();
+    if nt == 0 {
+        return Vec::new();
+    }
+    let mut out = Vec::with_capacity(words.len());
+    let mut u = 0;
+    let mut sum = vec![0f32; nt];
+    for w in words {
+        sum.iter_mut().for_each(|x| *x = 0.0);
+        while u < units.spans.len() && units.spans[u].end <= w.chars.start {
+            u += 1;
+        }
+        while u < units.spans.len() && units.spans[u].start < w.chars.end {
+            if let Some(row) = pos_lp.get(u * nt..(u + 1) * nt) {
+                sum.iter_mut().zip(row).for_each(|(s, x)| *s += x);
+            }
+            u += 1;
+        }
+        let (best, &top) =
+            sum.iter().enumerate().fold(
+                (0, &f32::NEG_INFINITY),
+                |a, b| if b.1 > a.1 { b } else { a },
+            );
+        let z: f32 = sum.iter().map(|x| (x - top).exp()).sum();
+        out.push(PosTag {
+            tag: tags[best].clone(),
+            prob: if top.is_finite() {
+                1.0 / z
+            } else {
+                1.0 / nt as f32
+            },
+        });
+    }
+    out
 }
 
 /// The tags of `words` over `units` of their joined text: each unit is tagged by whether a word
@@ -181,4 +256,81 @@ pub fn gold_labels(units: &Units, words: &[&str], scheme: &LabelScheme) -> Vec<u
             scheme.id(t)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn units(spans: &[std::ops::Range<usize>]) -> Units {
+        let n = spans.len();
+        Units {
+            ids: vec![0; n],
+            spans: spans.to_vec(),
+            gap: vec![false; n],
+            types: vec![0; n],
+            joined: vec![false; n],
+        }
+    }
+
+    fn word(text: &str, chars: std::ops::Range<usize>) -> Word {
+        Word {
+            text: text.into(),
+            bytes: 0..0,
+            chars,
+        }
+    }
+
+    #[test]
+    fn a_word_gets_the_tag_of_its_summed_character_scores() {
+        let tags: Vec<String> = ["n", "v"].iter().map(|s| s.to_string()).collect();
+        // Units: 喜 欢 | ABC (one unit of three characters) | 书.
+        let u = units(&[0..1, 1..2, 2..5, 5..6]);
+        let words = [word("喜欢", 0..2), word("ABC", 2..5), word("书", 5..6)];
+        let ln = |p: f32| p.ln();
+        let lp = vec![
+            // 喜: n 0.6, v 0.4; 欢: n 0.1, v 0.9 → sums favour v although 喜 alone says n.
+            ln(0.6),
+            ln(0.4),
+            ln(0.1),
+            ln(0.9),
+            // ABC: n 0.7.
+            ln(0.7),
+            ln(0.3),
+            // 书: n 0.5, v 0.5 (a tie keeps the first tag).
+            ln(0.5),
+            ln(0.5),
+        ];
+        let t = word_tags(&u, &words, &lp, &tags);
+        let got: Vec<&str> = t.iter().map(|p| p.tag.as_str()).collect();
+        assert_eq!(got, ["v", "n", "n"]);
+        // P(v) = 0.4·0.9 / (0.4·0.9 + 0.6·0.1) = 0.36 / 0.42.
+        assert!((t[0].prob - 0.36 / 0.42).abs() < 1e-5, "{}", t[0].prob);
+        assert!((t[1].prob - 0.7).abs() < 1e-5);
+        assert!((t[2].prob - 0.5).abs() < 1e-5);
+    }
+
+    #[test]
+    fn display_words_add_tags_only_when_every_word_has_one() {
+        let mut s = Segmentation {
+            text: "喜欢书".into(),
+            words: vec![word("喜欢", 0..2), word("书", 2..3)],
+            boundaries: vec![],
+            log_probs: vec![],
+            units: units(&[0..1, 1..2, 2..3]),
+            pos: vec![],
+        };
+        assert_eq!(s.display_words().join(" "), "喜欢 书");
+        s.pos = vec![
+            PosTag {
+                tag: "v".into(),
+                prob: 0.9,
+            },
+            PosTag {
+                tag: "n".into(),
+                prob: 0.8,
+            },
+        ];
+        assert_eq!(s.display_words().join(" "), "喜欢/v 书/n");
+    }
 }

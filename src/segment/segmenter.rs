@@ -1,7 +1,7 @@
 //! [`Segmenter`]: a tagger plus its tokenizer; lines in, [`Segmentation`]s out.
 
 use super::{Constraints, Lexicon, PaddedBatch, Result, SegmentError, Segmentation};
-use crate::tagger::{BertTagger, ModelError, ModelFiles};
+use crate::tagger::{BertTagger, ModelError, ModelFiles, PosHead};
 use crate::text::{CharTokenizer, TokenizerError, Units};
 
 /// A tagger plus its tokenizer: lines in, [`Segmentation`]s out.
@@ -21,7 +21,14 @@ pub struct Segmenter {
     lexicon: Option<std::sync::Arc<Lexicon>>,
     /// Batches run at once, each on its own thread.
     workers: usize,
+    /// The model's part-of-speech head, if it has one.
+    pos_head: Option<std::sync::Arc<PosHead>>,
+    /// Whether to tag parts of speech ([`Segmenter::set_pos`]).
+    pos: bool,
 }
+
+/// One batch's per-token label log-probabilities and, with POS on, POS log-probabilities.
+type BatchScores = (Vec<f32>, Option<Vec<f32>>);
 
 impl Segmenter {
     /// Builds a segmenter from loaded model files.
@@ -41,7 +48,32 @@ impl Segmenter {
             }));
         }
         let model = BertTagger::from_tensors(&files.config, &files.tensors, true)?;
-        Ok(Self::from_parts(model, tok))
+        let pos = PosHead::from_tensors(&files.config, &files.tensors, true)?;
+        Ok(Self::from_parts(model, tok).with_pos_head(pos))
+    }
+
+    /// Replaces the part-of-speech head (`None`: none; POS tagging then stays off).
+    pub fn with_pos_head(mut self, head: Option<PosHead>) -> Self {
+        self.pos_head = head.map(std::sync::Arc::new);
+        self.pos &= self.pos_head.is_some();
+        self
+    }
+
+    /// Turns part-of-speech tagging on or off (off by default). On, each [`Segmentation`] gets
+    /// one [`super::PosTag`] per word, computed in the same forward passes as the segmentation
+    /// (the words do not change); a model without a POS head ignores it ([`Segmenter::has_pos`]).
+    pub fn set_pos(&mut self, on: bool) {
+        self.pos = on && self.pos_head.is_some();
+    }
+
+    /// Whether the model has a part-of-speech head.
+    pub fn has_pos(&self) -> bool {
+        self.pos_head.is_some()
+    }
+
+    /// The part-of-speech head, if the model has one.
+    pub fn pos_head(&self) -> Option<&PosHead> {
+        self.pos_head.as_deref()
     }
 
     /// Builds a segmenter around an existing tagger (e.g. one being trained).
@@ -60,6 +92,8 @@ impl Segmenter {
             dict: Vec::new(),
             lexicon: None,
             workers: 1,
+            pos_head: None,
+            pos: false,
         }
     }
 
@@ -74,7 +108,18 @@ impl Segmenter {
     /// Sets the arithmetic of the tagger's matrix products; false (F32 kept) where this CPU or
     /// model cannot run `p`. See [`crate::kernels::Precision`].
     pub fn set_precision(&mut self, p: crate::kernels::Precision) -> bool {
-        self.model.set_precision(p)
+        let ok = self.model.set_precision(p);
+        if let Some(h) = self.pos_head.as_mut() {
+            let mut head = (**h).clone();
+            let pos_ok = head.set_precision(if ok {
+                p
+            } else {
+                crate::kernels::Precision::F32
+            });
+            *h = std::sync::Arc::new(head);
+            return ok && pos_ok;
+        }
+        ok
     }
 
     /// Sets (or clears) the soft word prior applied at decode time.
@@ -117,7 +162,8 @@ impl Segmenter {
     /// Segments many lines at once (faster: they share forward passes).
     pub fn segment_batch<S: AsRef<str>>(&self, lines: &[S]) -> Result<Vec<Segmentation>> {
         let units: Vec<Units> = lines.iter().map(|l| self.tok.units(l.as_ref())).collect();
-        let log_probs = self.label_log_probs(&units)?;
+        let (log_probs, pos_lp) = self.scores(&units)?;
+        let mut pos_lp = pos_lp.map(Vec::into_iter);
         let scheme = self.model.labels();
         Ok(lines
             .iter()
@@ -129,14 +175,44 @@ impl Segmenter {
                 }
                 let mut c = Constraints::for_line(line.as_ref(), &u);
                 c.force_words(line.as_ref(), &u, &self.dict);
-                Segmentation::from_scores(line.as_ref(), u, lp, scheme, &c)
+                let mut s = Segmentation::from_scores(line.as_ref(), u, lp, scheme, &c);
+                if let (Some(plp), Some(head)) =
+                    (pos_lp.as_mut().and_then(Iterator::next), &self.pos_head)
+                {
+                    s.pos = super::word_tags(&s.units, &s.words, &plp, head.tags());
+                }
+                s
             })
             .collect())
     }
 
+    /// Part-of-speech log-probabilities per unit for each line (`units × tags`, row-major), or
+    /// `None` for a model without a POS head. Runs the encoder once for both heads.
+    pub fn pos_log_probs(&self, lines: &[Units]) -> Result<Option<Vec<Vec<f32>>>> {
+        if self.pos_head.is_none() {
+            return Ok(None);
+        }
+        let mut me = self.clone();
+        me.pos = true;
+        Ok(me.scores(lines)?.1)
+    }
+
     /// Label log-probabilities per unit for each line (`units × labels`, row-major).
     pub fn label_log_probs(&self, lines: &[Units]) -> Result<Vec<Vec<f32>>> {
+        if self.pos {
+            let mut me = self.clone();
+            me.pos = false;
+            return Ok(me.scores(lines)?.0);
+        }
+        Ok(self.scores(lines)?.0)
+    }
+
+    /// [`Segmenter::label_log_probs`] and, with POS on, the POS log-probabilities per unit
+    /// (`units × tags`), from the same forward passes.
+    fn scores(&self, lines: &[Units]) -> Result<(Vec<Vec<f32>>, Option<Vec<Vec<f32>>>)> {
         let nl = self.model.labels().len();
+        let head = self.pos_head.as_deref().filter(|_| self.pos);
+        let np = head.map_or(0, |h| h.tags().len());
         // Cut every line into windows: (line, start, len, own_start, own_end).
         let mut windows = Vec::new();
         for (li, u) in lines.iter().enumerate() {
@@ -166,6 +242,8 @@ impl Segmenter {
             }
         }
         let mut out: Vec<Vec<f32>> = lines.iter().map(|u| vec![0.0; u.len() * nl]).collect();
+        let mut pos_out: Option<Vec<Vec<f32>>> =
+            head.map(|_| lines.iter().map(|u| vec![0.0; u.len() * np]).collect());
         // Longest first, so each batch pads little.
         windows.sort_by_key(|w| std::cmp::Reverse(w.2));
         let mut batches = Vec::new();
@@ -178,10 +256,10 @@ impl Segmenter {
         }
         // Whole batches run side by side, one per worker thread (see `set_workers`).
         let workers = self.workers.clamp(1, batches.len().max(1));
-        let results: Vec<Result<Vec<f32>>> = if workers > 1 {
+        let results: Vec<Result<BatchScores>> = if workers > 1 {
             // Each worker takes the next batch until none is left and returns what it did.
             let next = std::sync::atomic::AtomicUsize::new(0);
-            let mut done: Vec<(usize, Result<Vec<f32>>)> = std::thread::scope(|sc| {
+            let mut done: Vec<(usize, Result<BatchScores>)> = std::thread::scope(|sc| {
                 let handles: Vec<_> = (0..workers)
                     .map(|_| {
                         sc.spawn(|| {
@@ -210,16 +288,22 @@ impl Segmenter {
                 .collect()
         };
         for (batch, lp) in batches.iter().zip(results) {
-            let lp = lp?;
+            let (lp, plp) = lp?;
             let t = batch[0].2 + 2;
             for (r, &(li, s, _, own_s, own_e)) in batch.iter().enumerate() {
                 for u in own_s..own_e {
                     let src = (r * t + 1 + (u - s)) * nl;
                     out[li][u * nl..(u + 1) * nl].copy_from_slice(&lp[src..src + nl]);
                 }
+                if let (Some(po), Some(plp)) = (pos_out.as_mut(), plp.as_ref()) {
+                    for u in own_s..own_e {
+                        let src = (r * t + 1 + (u - s)) * np;
+                        po[li][u * np..(u + 1) * np].copy_from_slice(&plp[src..src + np]);
+                    }
+                }
             }
         }
-        Ok(out)
+        Ok((out, pos_out))
     }
 
     /// Log-probabilities (`rows × (longest + 2) × labels`, flat) of one batch of windows
@@ -228,14 +312,28 @@ impl Segmenter {
         &self,
         lines: &[Units],
         batch: &[(usize, usize, usize, usize, usize)],
-    ) -> Result<Vec<f32>> {
+    ) -> Result<BatchScores> {
         let rows: Vec<(&[u32], &[u32])> = batch
             .iter()
             .map(|&(li, s, len, _, _)| (&lines[li].ids[s..s + len], &lines[li].types[s..s + len]))
             .collect();
         let (ids, types, mask) = PaddedBatch::build(&rows, &self.tok, |_, _, id| id).tensors()?;
-        let logits = self.model.forward(&ids, &types, &mask, None)?;
-        let lp = candle_nn::ops::log_softmax(&logits, candle_core::D::Minus1)?;
-        Ok(lp.flatten_all()?.to_vec1()?)
+        let log_softmax = |x: &candle_core::Tensor| -> Result<Vec<f32>> {
+            let lp = candle_nn::ops::log_softmax(x, candle_core::D::Minus1)?;
+            Ok(lp.flatten_all()?.to_vec1()?)
+        };
+        match self.pos_head.as_deref().filter(|_| self.pos) {
+            None => {
+                let logits = self.model.forward(&ids, &types, &mask, None)?;
+                Ok((log_softmax(&logits)?, None))
+            }
+            Some(head) => {
+                // One encoder pass for both heads (`forward` is `encode` + `classify`).
+                let x = self.model.encode(&ids, &types, &mask, None)?;
+                let logits = self.model.classify(&x)?;
+                let pos = head.forward(&x, &mask, None)?;
+                Ok((log_softmax(&logits)?, Some(log_softmax(&pos)?)))
+            }
+        }
     }
 }

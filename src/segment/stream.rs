@@ -49,11 +49,12 @@ impl LineSink for PlainSink<'_> {
         _whole: bool,
         out: &mut dyn Write,
     ) -> std::io::Result<()> {
-        for w in s.words.iter().take(take) {
+        // `word/tag` where the segmenter tagged parts of speech (`fenci segment --pos`).
+        for w in s.display_words().iter().take(take) {
             if self.wrote {
                 out.write_all(self.sep.as_bytes())?;
             }
-            out.write_all(w.text.as_bytes())?;
+            out.write_all(w.as_bytes())?;
             self.wrote = true;
         }
         Ok(())

@@ -40,8 +40,9 @@ impl Linear {
     }
 }
 
+/// One encoder layer (shared by the tagger and the POS head of [`super::pos`]).
 #[derive(Clone)]
-struct Layer {
+pub(super) struct Layer {
     q: Linear,
     k: Linear,
     v: Linear,
@@ -55,6 +56,188 @@ struct Layer {
     inter: Linear,
     out: Linear,
     ln2: LayerNorm,
+}
+
+impl Layer {
+    /// Builds the layer whose tensors are named `{prefix}.attention.self.query.weight` … as in
+    /// HF; `fuse` prepares the inference-only fused QKV projection and kernels.
+    pub(super) fn from_tensors(
+        get: &dyn Fn(&str) -> Result<Tensor>,
+        p: &str,
+        fuse: bool,
+        act: Activation,
+        eps: f32,
+    ) -> Result<Self> {
+        let ln = |p: &str| -> Result<LayerNorm> {
+            Ok(LayerNorm {
+                w: get(&format!("{p}.weight"))?,
+                b: get(&format!("{p}.bias"))?,
+                eps,
+            })
+        };
+        let lin = |p: &str| -> Result<Linear> {
+            Ok(Linear {
+                w: get(&format!("{p}.weight"))?,
+                b: get(&format!("{p}.bias"))?,
+            })
+        };
+        let q = lin(&format!("{p}.attention.self.query"))?;
+        let k = lin(&format!("{p}.attention.self.key"))?;
+        let v = lin(&format!("{p}.attention.self.value"))?;
+        let qkv = if fuse {
+            Some(Linear {
+                w: Tensor::cat(&[&q.w, &k.w, &v.w], 0)?.contiguous()?,
+                b: Tensor::cat(&[&q.b, &k.b, &v.b], 0)?.contiguous()?,
+            })
+        } else {
+            None
+        };
+        let attn_out = lin(&format!("{p}.attention.output.dense"))?;
+        let ln1 = ln(&format!("{p}.attention.output.LayerNorm"))?;
+        let inter = lin(&format!("{p}.intermediate.dense"))?;
+        let out = lin(&format!("{p}.output.dense"))?;
+        let ln2 = ln(&format!("{p}.output.LayerNorm"))?;
+        // The fused kernels compute tanh-GELU in F32 on the CPU.
+        let fused = match &qkv {
+            Some(qkv)
+                if act == Activation::GeluTanh
+                    && q.w.dtype() == DType::F32
+                    && q.w.device().is_cpu() =>
+            {
+                use crate::kernels::{BiasGelu, BiasResidualNorm};
+                Some(Fused {
+                    qkv_w: MatMulT::new(&qkv.w)?,
+                    qkv_b: qkv.b.to_vec1()?,
+                    attn_out_w: MatMulT::new(&attn_out.w)?,
+                    attn_norm: BiasResidualNorm::new(&attn_out.b, &ln1.w, &ln1.b, eps)?,
+                    inter_w: MatMulT::new(&inter.w)?,
+                    gelu: BiasGelu::new(&inter.b)?,
+                    out_w: MatMulT::new(&out.w)?,
+                    out_norm: BiasResidualNorm::new(&out.b, &ln2.w, &ln2.b, eps)?,
+                })
+            }
+            _ => None,
+        };
+        Ok(Layer {
+            q,
+            k,
+            v,
+            qkv,
+            fused,
+            attn_out,
+            ln1,
+            inter,
+            out,
+            ln2,
+        })
+    }
+
+    /// The layer on `x` `[b·t, h]`; `mask` `[b, t]` (1 attended, 0 padding, the model's dtype),
+    /// `add_mask` its additive form `[b, 1, 1, t]`; `drop` is training mode when `Some`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn forward(
+        &self,
+        x: &Tensor,
+        mask: &Tensor,
+        add_mask: &Tensor,
+        (b, t, nh): (usize, usize, usize),
+        act: Activation,
+        drop: Option<&Dropout>,
+    ) -> candle_core::Result<Tensor> {
+        let training = drop.is_some();
+        let drop = |x: Tensor| match drop {
+            Some(d) => d.apply(x),
+            None => Ok(x),
+        };
+        if let (Some(f), false) = (&self.fused, training) {
+            return f.forward(x, mask, nh);
+        }
+        let h = x.dim(1)?;
+        let hd = h / nh;
+        let scale = 1.0 / (hd as f64).sqrt();
+        let (q, k, v) = match &self.qkv {
+            Some(qkv) if !training => {
+                let y = qkv.forward(x)?;
+                (
+                    y.narrow(1, 0, h)?,
+                    y.narrow(1, h, h)?,
+                    y.narrow(1, 2 * h, h)?,
+                )
+            }
+            _ => (self.q.forward(x)?, self.k.forward(x)?, self.v.forward(x)?),
+        };
+        let heads = |y: Tensor| -> candle_core::Result<Tensor> {
+            y.reshape((b, t, nh, hd))?.transpose(1, 2)?.contiguous()
+        };
+        let q = (heads(q)? * scale)?;
+        let k = heads(k)?;
+        let v = heads(v)?;
+        let scores = q.matmul(&k.t()?)?.broadcast_add(add_mask)?;
+        let probs = if training {
+            candle_nn::ops::softmax(&scores, D::Minus1)?
+        } else {
+            candle_nn::ops::softmax_last_dim(&scores)?
+        };
+        let probs = drop(probs)?;
+        let ctx = probs
+            .matmul(&v)?
+            .transpose(1, 2)?
+            .contiguous()?
+            .reshape((b * t, h))?;
+        let a = drop(self.attn_out.forward(&ctx)?)?;
+        let x1 = self.ln1.forward(&(a + x)?, training)?;
+        let i = self.inter.forward(&x1)?;
+        let i = act.apply(&i)?;
+        let o = drop(self.out.forward(&i)?)?;
+        self.ln2.forward(&(o + x1)?, training)
+    }
+
+    /// The layer's fused kernels, if it has them.
+    pub(super) fn fused_mut(&mut self) -> Option<&mut Fused> {
+        self.fused.as_mut()
+    }
+}
+
+/// fenci's seeded dropout (candle's CPU dropout cannot be seeded, so runs would not repeat):
+/// each call draws a fresh mask from one generator.
+pub(super) struct Dropout {
+    p: f32,
+    rng: std::cell::RefCell<rand::rngs::StdRng>,
+}
+
+impl Dropout {
+    /// Dropout with probability `p`, masks drawn from `seed`.
+    pub(super) fn new(p: f32, seed: u64) -> Self {
+        Self {
+            p,
+            rng: std::cell::RefCell::new(<rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(
+                seed,
+            )),
+        }
+    }
+
+    /// `x` with each element zeroed with probability `p`, the rest scaled by 1/(1-p).
+    pub(super) fn apply(&self, x: Tensor) -> candle_core::Result<Tensor> {
+        if self.p <= 0.0 {
+            return Ok(x);
+        }
+        use rand::Rng;
+        let p = self.p;
+        let keep = 1.0 / (1.0 - p);
+        let mut r = self.rng.borrow_mut();
+        let m: Vec<f32> = (0..x.elem_count())
+            .map(|_| if r.random::<f32>() < p { 0.0 } else { keep })
+            .collect();
+        let m = Tensor::from_vec(m, x.shape(), x.device())?;
+        x * m
+    }
+}
+
+/// The additive attention mask `[b, 1, 1, t]` (0 where attended, -1e4 on padding) of a 0/1
+/// mask `[b, t]` already in the model's dtype.
+pub(super) fn additive_mask(mask: &Tensor) -> candle_core::Result<Tensor> {
+    let (b, t) = mask.dims2()?;
+    ((mask - 1.0)? * 1e4)?.reshape((b, 1, 1, t))
 }
 
 /// A BERT encoder with a token-classification head.
@@ -110,56 +293,13 @@ impl BertTagger {
         };
         let mut layers = Vec::new();
         for i in 0..cfg.num_hidden_layers {
-            let p = format!("bert.encoder.layer.{i}");
-            let q = lin(&format!("{p}.attention.self.query"))?;
-            let k = lin(&format!("{p}.attention.self.key"))?;
-            let v = lin(&format!("{p}.attention.self.value"))?;
-            let qkv = if fuse {
-                Some(Linear {
-                    w: Tensor::cat(&[&q.w, &k.w, &v.w], 0)?.contiguous()?,
-                    b: Tensor::cat(&[&q.b, &k.b, &v.b], 0)?.contiguous()?,
-                })
-            } else {
-                None
-            };
-            let attn_out = lin(&format!("{p}.attention.output.dense"))?;
-            let ln1 = ln(&format!("{p}.attention.output.LayerNorm"))?;
-            let inter = lin(&format!("{p}.intermediate.dense"))?;
-            let out = lin(&format!("{p}.output.dense"))?;
-            let ln2 = ln(&format!("{p}.output.LayerNorm"))?;
-            // The fused kernels compute tanh-GELU in F32 on the CPU.
-            let fused = match &qkv {
-                Some(qkv)
-                    if act == Activation::GeluTanh
-                        && q.w.dtype() == DType::F32
-                        && q.w.device().is_cpu() =>
-                {
-                    use crate::kernels::{BiasGelu, BiasResidualNorm};
-                    Some(Fused {
-                        qkv_w: MatMulT::new(&qkv.w)?,
-                        qkv_b: qkv.b.to_vec1()?,
-                        attn_out_w: MatMulT::new(&attn_out.w)?,
-                        attn_norm: BiasResidualNorm::new(&attn_out.b, &ln1.w, &ln1.b, eps)?,
-                        inter_w: MatMulT::new(&inter.w)?,
-                        gelu: BiasGelu::new(&inter.b)?,
-                        out_w: MatMulT::new(&out.w)?,
-                        out_norm: BiasResidualNorm::new(&out.b, &ln2.w, &ln2.b, eps)?,
-                    })
-                }
-                _ => None,
-            };
-            layers.push(Layer {
-                q,
-                k,
-                v,
-                qkv,
-                fused,
-                attn_out,
-                ln1,
-                inter,
-                out,
-                ln2,
-            });
+            layers.push(Layer::from_tensors(
+                &get,
+                &format!("bert.encoder.layer.{i}"),
+                fuse,
+                act,
+                eps,
+            )?);
         }
         Ok(Self {
             labels,
@@ -193,7 +333,7 @@ impl BertTagger {
         let mut fused: Vec<&mut Fused> = self
             .layers
             .iter_mut()
-            .filter_map(|l| l.fused.as_mut())
+            .filter_map(|l| l.fused_mut())
             .collect();
         if fused.is_empty() || fused.len() < self.cfg.num_hidden_layers {
             return p == crate::kernels::Precision::F32;
@@ -254,28 +394,14 @@ impl BertTagger {
                 self.cfg.max_position_embeddings
             );
         }
-        let training = train.is_some();
-        let rng = std::cell::RefCell::new(
-            <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(train.map_or(0, |t| t.1)),
-        );
-        let drop = |x: Tensor| -> candle_core::Result<Tensor> {
-            match train {
-                Some((p, _)) if p > 0.0 => {
-                    use rand::Rng;
-                    let keep = 1.0 / (1.0 - p);
-                    let mut r = rng.borrow_mut();
-                    let m: Vec<f32> = (0..x.elem_count())
-                        .map(|_| if r.random::<f32>() < p { 0.0 } else { keep })
-                        .collect();
-                    let m = Tensor::from_vec(m, x.shape(), x.device())?;
-                    x * m
-                }
-                _ => Ok(x),
-            }
+        let drop = train.map(|(p, seed)| Dropout::new(p, seed));
+        let dropout = |x: Tensor| match &drop {
+            Some(d) => d.apply(x),
+            None => Ok(x),
         };
+        let training = drop.is_some();
         let h = self.cfg.hidden_size;
         let nh = self.cfg.num_attention_heads;
-        let hd = h / nh;
         let flat_ids = ids.flatten_all()?;
         let we = self.word.embedding(&flat_ids)?.reshape((b, t, h))?;
         let pe = self.pos.narrow(0, 0, t)?;
@@ -289,58 +415,20 @@ impl BertTagger {
             we.broadcast_add(&pe)?.broadcast_add(&self.token_types)?
         };
         let x = self.emb_ln.forward(&x, training)?;
-        let x = drop(x)?;
-        // Additive mask [b, 1, 1, t]: 0 where attended, -1e4 on padding.
+        let x = dropout(x)?;
         let mask = mask.to_dtype(self.word.dtype())?.contiguous()?;
-        let add_mask = ((&mask - 1.0)? * 1e4)?.reshape((b, 1, 1, t))?;
-        let scale = 1.0 / (hd as f64).sqrt();
+        let add_mask = additive_mask(&mask)?;
         let mut x = x.reshape((b * t, h))?;
         for layer in &self.layers {
-            if let (Some(f), false) = (&layer.fused, training) {
-                x = f.forward(&x, &mask, nh)?;
-                continue;
-            }
-            let (q, k, v) = match &layer.qkv {
-                Some(qkv) if !training => {
-                    let y = qkv.forward(&x)?;
-                    (
-                        y.narrow(1, 0, h)?,
-                        y.narrow(1, h, h)?,
-                        y.narrow(1, 2 * h, h)?,
-                    )
-                }
-                _ => (
-                    layer.q.forward(&x)?,
-                    layer.k.forward(&x)?,
-                    layer.v.forward(&x)?,
-                ),
-            };
-            let heads = |y: Tensor| -> candle_core::Result<Tensor> {
-                y.reshape((b, t, nh, hd))?.transpose(1, 2)?.contiguous()
-            };
-            let q = (heads(q)? * scale)?;
-            let k = heads(k)?;
-            let v = heads(v)?;
-            let scores = q.matmul(&k.t()?)?.broadcast_add(&add_mask)?;
-            let probs = if training {
-                candle_nn::ops::softmax(&scores, D::Minus1)?
-            } else {
-                candle_nn::ops::softmax_last_dim(&scores)?
-            };
-            let probs = drop(probs)?;
-            let ctx = probs
-                .matmul(&v)?
-                .transpose(1, 2)?
-                .contiguous()?
-                .reshape((b * t, h))?;
-            let a = drop(layer.attn_out.forward(&ctx)?)?;
-            let x1 = layer.ln1.forward(&(a + &x)?, training)?;
-            let i = layer.inter.forward(&x1)?;
-            let i = self.act.apply(&i)?;
-            let o = drop(layer.out.forward(&i)?)?;
-            x = layer.ln2.forward(&(o + x1)?, training)?;
+            x = layer.forward(&x, &mask, &add_mask, (b, t, nh), self.act, drop.as_ref())?;
         }
         Ok(x)
+    }
+
+    /// The classifier's logits `[rows, labels]` for hidden states `[rows, hidden]` (from
+    /// [`BertTagger::encode`]).
+    pub fn classify(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        self.classifier.forward(x)
     }
 
     /// The word-embedding table `[vocab, hidden]` (an MLM head's tied decoder).

@@ -72,6 +72,66 @@ pub struct BertConfig {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+/// The config.json key of a model's part-of-speech head ([`PosConfig`]): `{"id2label": {"0":
+/// "n", …}, "num_layers": 1}`. Its tensors are `fenci_pos.*` in the same weights file.
+pub const POS_KEY: &str = "fenci_pos";
+
+/// The part-of-speech head a config declares under [`POS_KEY`]: its tags by id and how many
+/// encoder layers it adds over the tagger's last hidden states.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PosConfig {
+    /// Tag names by id.
+    pub tags: Vec<String>,
+    /// New encoder layers between the tagger's encoder and the POS classifier.
+    pub num_layers: usize,
+}
+
+impl PosConfig {
+    /// The config.json value of this head.
+    pub fn to_json(&self) -> serde_json::Value {
+        let id2label: serde_json::Map<String, serde_json::Value> = self
+            .tags
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (i.to_string(), serde_json::Value::String(t.clone())))
+            .collect();
+        serde_json::json!({"id2label": id2label, "num_layers": self.num_layers})
+    }
+
+    /// Reads the config.json value of a head; the error says what is wrong.
+    pub fn from_json(v: &serde_json::Value) -> std::result::Result<Self, String> {
+        let obj = v
+            .as_object()
+            .ok_or("must be an object {\"id2label\": {...}, \"num_layers\": N}")?;
+        let num_layers = obj
+            .get("num_layers")
+            .and_then(serde_json::Value::as_u64)
+            .ok_or("needs \"num_layers\", a whole number")? as usize;
+        if num_layers > 64 {
+            return Err(format!("num_layers = {num_layers} is out of range"));
+        }
+        let map = obj
+            .get("id2label")
+            .and_then(serde_json::Value::as_object)
+            .ok_or("needs \"id2label\", an object {\"0\": \"n\", ...}")?;
+        if map.is_empty() || map.len() > 4096 {
+            return Err(format!("id2label has {} tags", map.len()));
+        }
+        let mut tags = Vec::with_capacity(map.len());
+        for i in 0..map.len() {
+            let t = map
+                .get(&i.to_string())
+                .and_then(serde_json::Value::as_str)
+                .ok_or_else(|| format!("id2label has no tag for id {i}"))?;
+            if t.is_empty() || tags.iter().any(|x: &String| x == t) {
+                return Err(format!("id2label: tag \"{t}\" is empty or repeated"));
+            }
+            tags.push(t.to_string());
+        }
+        Ok(Self { tags, num_layers })
+    }
+}
+
 /// The config.json key by which a model declares fenci's own lookups (see
 /// [`BertConfig::tokenizer_settings`]); fenci writes it into every config it creates.
 pub const LOOKUP_KEY: &str = "fenci_lookup";
@@ -211,6 +271,7 @@ impl BertConfig {
             )));
         }
         self.labels(file)?;
+        self.pos_head(file)?;
         if let Some(v) = self.extra.get(crate::text::CONFIG_KEY) {
             if v.as_str() != Some(WORDS_FILE) {
                 return Err(unsupported(format!(
@@ -227,6 +288,32 @@ impl BertConfig {
             }
         }
         Ok(())
+    }
+
+    /// The part-of-speech head the config declares ([`POS_KEY`]), if any; `file` names the
+    /// config in errors.
+    pub fn pos_head(&self, file: &str) -> Result<Option<PosConfig>> {
+        match self.extra.get(POS_KEY) {
+            None => Ok(None),
+            Some(v) => PosConfig::from_json(v)
+                .map(Some)
+                .map_err(|m| ModelError::Unsupported {
+                    file: file.to_string(),
+                    message: format!("\"{POS_KEY}\" {m}"),
+                }),
+        }
+    }
+
+    /// Declares (`Some`) or removes (`None`) the part-of-speech head.
+    pub fn set_pos_head(&mut self, pos: Option<&PosConfig>) {
+        match pos {
+            Some(p) => {
+                self.extra.insert(POS_KEY.to_string(), p.to_json());
+            }
+            None => {
+                self.extra.remove(POS_KEY);
+            }
+        }
     }
 
     /// Whether the model was trained with dictionary features (its token-type ids come from

@@ -24,7 +24,8 @@ pub const TOKENIZER_CONFIG: &str = "tokenizer_config.json";
 pub struct ModelFiles {
     /// `config.json`.
     pub config: BertConfig,
-    /// Every tensor the tagger needs, by HF name.
+    /// Every tensor the tagger needs, by HF name, and those of its part-of-speech head
+    /// (`fenci_pos.*`) where config.json declares one.
     pub tensors: HashMap<String, Tensor>,
     /// The vocabulary.
     pub vocab: VocabSource,
@@ -71,6 +72,57 @@ fn word_features(
 }
 
 impl ModelFiles {
+    /// The part-of-speech head config.json declares, if any.
+    pub fn pos_config(&self) -> Option<super::PosConfig> {
+        self.config.pos_head("config.json").ok().flatten()
+    }
+
+    /// The same model without a part-of-speech head (config key and tensors dropped): what a
+    /// trainer that changes the encoder starts from and writes, since a head trained on the
+    /// old encoder's hidden states no longer matches the new ones.
+    pub fn without_pos(&self) -> Self {
+        let mut m = self.clone();
+        m.config.set_pos_head(None);
+        m.tensors.retain(|k, _| !super::is_pos_tensor(k));
+        m
+    }
+
+    /// Gives the model a part-of-speech head (replacing any it had): its config and its
+    /// `fenci_pos.*` tensors (see [`super::pos_tensor_shapes`]), checked against the config.
+    pub fn set_pos_head(
+        &mut self,
+        pos: &super::PosConfig,
+        tensors: impl IntoIterator<Item = (String, Tensor)>,
+    ) -> Result<()> {
+        let given: HashMap<String, Tensor> = tensors
+            .into_iter()
+            .filter(|(k, _)| super::is_pos_tensor(k))
+            .collect();
+        let mut config = self.config.clone();
+        config.set_pos_head(Some(pos));
+        let mut checked = HashMap::new();
+        for (name, shape) in super::pos_tensor_shapes(&config, pos) {
+            let t = given.get(&name).ok_or_else(|| ModelError::BadWeights {
+                file: self.source.clone(),
+                message: format!("tensor `{name}` of the part-of-speech head is missing"),
+            })?;
+            if t.dims() != shape.as_slice() {
+                return Err(ModelError::BadWeights {
+                    file: self.source.clone(),
+                    message: format!(
+                        "tensor `{name}` has shape {:?}, expected {shape:?}",
+                        t.dims()
+                    ),
+                });
+            }
+            checked.insert(name, t.to_dtype(candle_core::DType::F32)?);
+        }
+        self.tensors.retain(|k, _| !super::is_pos_tensor(k));
+        self.tensors.extend(checked);
+        self.config = config;
+        Ok(())
+    }
+
     /// How this model looks its text up in its vocabulary ([`BertConfig::tokenizer_settings`]
     /// with the `BertTokenizer` settings of its `tokenizer_config.json`).
     pub fn tokenizer_settings(&self) -> TokenizerSettings {

@@ -5,7 +5,8 @@
 //! * [`labels`]: the label set from `id2label` ([`LabelScheme`]: BMES/BIES or B/I).
 //! * [`weights`]: tensor names and shapes as in transformers, checks, init, safetensors.
 //! * [`bert`]: [`BertTagger`], the encoder plus a linear `classifier`; [`fused`]: its inference
-//!   layers through fenci's kernels; [`mlm`]: the masked-LM head used for pretraining.
+//!   layers through fenci's kernels; [`mlm`]: the masked-LM head used for pretraining;
+//!   [`pos`]: [`PosHead`], the optional part-of-speech head over the frozen encoder.
 //! * [`files`]: [`ModelFiles`], a model in memory, loaded from and saved to a directory.
 //!
 //! Two things differ from candle-transformers' BERT on purpose: in training mode the encoder uses a
@@ -20,17 +21,19 @@ pub mod files;
 mod fused;
 pub mod labels;
 pub mod mlm;
+pub mod pos;
 pub mod weights;
 
 pub use crate::text::VocabSource;
 pub use bert::BertTagger;
-pub use config::{Activation, BertConfig, FENCI_LOOKUP, LOOKUP_KEY};
+pub use config::{Activation, BertConfig, PosConfig, FENCI_LOOKUP, LOOKUP_KEY, POS_KEY};
 pub use files::{embedded, ModelFiles, TOKENIZER_CONFIG, WORDS_FILE};
 pub use labels::{LabelScheme, Tag};
 pub use mlm::MlmHead;
+pub use pos::{init_pos_tensors, is_pos_tensor, PosHead};
 pub use weights::{
-    init_tensors, parse_safetensors, safetensors_bytes, select_tensors, tensor_shapes, varmap_from,
-    varmap_map, varmap_tensors,
+    init_tensors, parse_safetensors, pos_tensor_shapes, safetensors_bytes, select_tensors,
+    tensor_shapes, varmap_from, varmap_map, varmap_tensors,
 };
 
 /// Errors from loading, checking or running a model. Each names the file or tensor at fault.

@@ -28,25 +28,48 @@ pub fn tensor_shapes(cfg: &BertConfig, n_labels: usize) -> Vec<(String, Vec<usiz
         ("bert.embeddings.LayerNorm.bias".into(), vec![h]),
     ];
     for i in 0..cfg.num_hidden_layers {
-        let p = format!("bert.encoder.layer.{i}");
-        for (name, out, inp) in [
-            ("attention.self.query", h, h),
-            ("attention.self.key", h, h),
-            ("attention.self.value", h, h),
-            ("attention.output.dense", h, h),
-            ("intermediate.dense", cfg.intermediate_size, h),
-            ("output.dense", h, cfg.intermediate_size),
-        ] {
-            v.push((format!("{p}.{name}.weight"), vec![out, inp]));
-            v.push((format!("{p}.{name}.bias"), vec![out]));
-        }
-        for name in ["attention.output.LayerNorm", "output.LayerNorm"] {
-            v.push((format!("{p}.{name}.weight"), vec![h]));
-            v.push((format!("{p}.{name}.bias"), vec![h]));
-        }
+        v.extend(layer_shapes(cfg, &format!("bert.encoder.layer.{i}")));
     }
     v.push(("classifier.weight".into(), vec![n_labels, h]));
     v.push(("classifier.bias".into(), vec![n_labels]));
+    v
+}
+
+/// The tensors of one encoder layer named `{prefix}.attention.self.query.weight` … with shapes.
+fn layer_shapes(cfg: &BertConfig, p: &str) -> Vec<(String, Vec<usize>)> {
+    let h = cfg.hidden_size;
+    let mut v = Vec::new();
+    for (name, out, inp) in [
+        ("attention.self.query", h, h),
+        ("attention.self.key", h, h),
+        ("attention.self.value", h, h),
+        ("attention.output.dense", h, h),
+        ("intermediate.dense", cfg.intermediate_size, h),
+        ("output.dense", h, cfg.intermediate_size),
+    ] {
+        v.push((format!("{p}.{name}.weight"), vec![out, inp]));
+        v.push((format!("{p}.{name}.bias"), vec![out]));
+    }
+    for name in ["attention.output.LayerNorm", "output.LayerNorm"] {
+        v.push((format!("{p}.{name}.weight"), vec![h]));
+        v.push((format!("{p}.{name}.bias"), vec![h]));
+    }
+    v
+}
+
+/// The tensors of a part-of-speech head ([`super::pos`]): `fenci_pos.layer.{i}.…` (encoder
+/// layers shaped like the tagger's) and `fenci_pos.classifier.{weight,bias}`.
+pub fn pos_tensor_shapes(cfg: &BertConfig, pos: &super::PosConfig) -> Vec<(String, Vec<usize>)> {
+    let mut v = Vec::new();
+    for i in 0..pos.num_layers {
+        v.extend(layer_shapes(cfg, &format!("{}.layer.{i}", super::POS_KEY)));
+    }
+    let p = super::POS_KEY;
+    v.push((
+        format!("{p}.classifier.weight"),
+        vec![pos.tags.len(), cfg.hidden_size],
+    ));
+    v.push((format!("{p}.classifier.bias"), vec![pos.tags.len()]));
     v
 }
 
@@ -89,26 +112,8 @@ pub fn select_tensors(
         });
     }
     let mut out = HashMap::new();
-    for (name, shape) in tensor_shapes(cfg, n_labels) {
-        let mut candidates = vec![name.clone()];
-        if let Some(rest) = name.strip_prefix("bert.") {
-            candidates.push(format!("roberta.{rest}"));
-            candidates.push(rest.to_string());
-        }
-        let extra: Vec<String> = candidates.iter().filter_map(|c| legacy_name(c)).collect();
-        candidates.extend(extra);
-        let t = candidates.iter().find_map(|c| raw.get(c)).ok_or_else(|| {
-            let hint = if name.starts_with("classifier") {
-                " (is this a token-classification checkpoint? a bare encoder has no classifier)"
-            } else {
-                ""
-            };
-            ModelError::BadWeights {
-                file: file.to_string(),
-                message: format!("tensor `{name}` is missing{hint}"),
-            }
-        })?;
-        if t.dims() != shape.as_slice() {
+    let check = |name: &str, shape: &[usize], t: &Tensor| -> Result<Tensor> {
+        if t.dims() != shape {
             return Err(ModelError::BadWeights {
                 file: file.to_string(),
                 message: format!(
@@ -143,7 +148,42 @@ pub fn select_tensors(
                 message: format!("tensor `{name}` holds NaN or infinite values (corrupt file?)"),
             });
         }
+        Ok(t)
+    };
+    for (name, shape) in tensor_shapes(cfg, n_labels) {
+        let mut candidates = vec![name.clone()];
+        if let Some(rest) = name.strip_prefix("bert.") {
+            candidates.push(format!("roberta.{rest}"));
+            candidates.push(rest.to_string());
+        }
+        let extra: Vec<String> = candidates.iter().filter_map(|c| legacy_name(c)).collect();
+        candidates.extend(extra);
+        let t = candidates.iter().find_map(|c| raw.get(c)).ok_or_else(|| {
+            let hint = if name.starts_with("classifier") {
+                " (is this a token-classification checkpoint? a bare encoder has no classifier)"
+            } else {
+                ""
+            };
+            ModelError::BadWeights {
+                file: file.to_string(),
+                message: format!("tensor `{name}` is missing{hint}"),
+            }
+        })?;
+        let t = check(&name, &shape, t)?;
         out.insert(name, t);
+    }
+    if let Some(pos) = cfg.pos_head(file)? {
+        for (name, shape) in pos_tensor_shapes(cfg, &pos) {
+            let t = raw.get(&name).ok_or_else(|| ModelError::BadWeights {
+                file: file.to_string(),
+                message: format!(
+                    "tensor `{name}` is missing: config.json declares a part-of-speech head (\"{}\") whose tensors are not all in the file; remove that key to use the model without POS",
+                    super::POS_KEY
+                ),
+            })?;
+            let t = check(&name, &shape, t)?;
+            out.insert(name, t);
+        }
     }
     Ok(out)
 }

@@ -108,7 +108,12 @@ pub(crate) fn mlm_batch(
 
 impl Pretrainer<'_> {
     /// Runs pretraining; `cancel` stops it between steps (a checkpoint is written first).
-    pub fn run(self, cancel: &AtomicBool, mut progress: impl FnMut(Progress)) -> Result<Summary> {
+    pub fn run(
+        mut self,
+        cancel: &AtomicBool,
+        mut progress: impl FnMut(Progress),
+    ) -> Result<Summary> {
+        self.init = self.init.without_pos();
         let cfg = self.cfg.clone();
         let mcfg = self.init.config.clone();
         let tok = self.init.tokenizer()?;

@@ -12,7 +12,12 @@
 //!   and resuming, shared by every trainer.
 //! * [`tagger`]: [`Trainer`], the tagger's training; [`mlm`]: [`Pretrainer`], masked-LM
 //!   pretraining; [`adapt`]: fine-tuning on corrections without forgetting; [`lm`]:
-//!   [`LmTrainer`], the causal LM.
+//!   [`LmTrainer`], the causal LM; [`pos`]: [`PosTrainer`], a part-of-speech head over the
+//!   frozen encoder.
+//!
+//! Trainers that change the encoder (tagging, pretraining, adaptation) drop any POS head of the
+//! model they start from: it was trained on the old encoder's hidden states, so it would no
+//! longer match; `fenci train --pos` trains a new one.
 
 use std::path::PathBuf;
 
@@ -26,6 +31,7 @@ mod epochs;
 pub mod lm;
 pub mod mlm;
 mod optim;
+pub mod pos;
 pub mod tagger;
 
 pub use adapt::{
@@ -36,6 +42,7 @@ pub use data::{read_gold, samples, Sample};
 pub use epochs::checkpoint_dir;
 pub use lm::{fresh_lm, lm_sentences, perplexity, LmSummary, LmTrainConfig, LmTrainer};
 pub use mlm::{Pretrainer, MLM_PREDICT};
+pub use pos::{evaluate_pos, read_pos_gold, PosSummary, PosTrainConfig, PosTrainer};
 pub use tagger::{evaluate, fresh_model, trainable, trim_vocab, TrainConfig, Trainer};
 
 /// Errors while training.
@@ -94,6 +101,17 @@ pub enum Progress {
         epoch: usize,
         /// Dev F1 in [0, 1].
         f1: f64,
+        /// Whether it is the best so far (and so was saved).
+        best: bool,
+    },
+    /// A POS head's dev scores after an epoch.
+    PosEval {
+        /// Epoch (0-based).
+        epoch: usize,
+        /// Tagging accuracy on the words segmented right, in [0, 1] (what selects the epoch).
+        accuracy: f64,
+        /// Joint segmentation + POS F1 in [0, 1].
+        joint_f1: f64,
         /// Whether it is the best so far (and so was saved).
         best: bool,
     },

@@ -131,9 +131,14 @@ pub struct Trainer<'a> {
 
 /// The model files of `init`'s kind holding the weights in `vm`.
 pub(crate) fn model_files(init: &ModelFiles, vm: &VarMap, source: &str) -> Result<ModelFiles> {
-    let tensors: HashMap<String, Tensor> = tagger::varmap_tensors(vm)?.into_iter().collect();
+    let tensors: HashMap<String, Tensor> = tagger::varmap_tensors(vm)?
+        .into_iter()
+        .filter(|(k, _)| !tagger::is_pos_tensor(k))
+        .collect();
+    let mut config = init.config.clone();
+    config.set_pos_head(None);
     Ok(ModelFiles {
-        config: init.config.clone(),
+        config,
         tensors,
         vocab: init.vocab.clone(),
         source: source.to_string(),
@@ -144,7 +149,13 @@ pub(crate) fn model_files(init: &ModelFiles, vm: &VarMap, source: &str) -> Resul
 
 impl Trainer<'_> {
     /// Runs training; `cancel` stops it between steps (a checkpoint is written first).
-    pub fn run(self, cancel: &AtomicBool, mut progress: impl FnMut(Progress)) -> Result<Summary> {
+    pub fn run(
+        mut self,
+        cancel: &AtomicBool,
+        mut progress: impl FnMut(Progress),
+    ) -> Result<Summary> {
+        // The encoder changes: a POS head trained on it would no longer match (see the module).
+        self.init = self.init.without_pos();
         let cfg = self.cfg.clone();
         let mcfg = self.init.config.clone();
         let scheme = mcfg.labels("config.json")?;

@@ -14,6 +14,7 @@ mod hub;
 mod jsonl;
 mod layers;
 mod model;
+mod pos;
 mod reliability;
 mod segment_props;
 mod train;

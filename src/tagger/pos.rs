@@ -1,0 +1,145 @@
+//! [`PosHead`]: a part-of-speech tagger over the segmentation encoder's last hidden states —
+//! `num_layers` new encoder layers (shaped like the tagger's, same attention mask) and a linear
+//! classifier to the POS tags, one distribution per character. The segmentation encoder stays
+//! frozen, so segmentation is the same with or without the head. Its tensors are `fenci_pos.*`
+//! in the model's weights file and its config the `fenci_pos` key of `config.json`
+//! ([`super::PosConfig`]); a `BertForTokenClassification` in transformers ignores both.
+
+use std::collections::HashMap;
+
+use candle_core::Tensor;
+
+use super::bert::{additive_mask, Dropout, Layer, Linear};
+use super::{Activation, BertConfig, ModelError, PosConfig, Result, POS_KEY};
+
+/// The part-of-speech head of a model (see the module documentation).
+#[derive(Clone)]
+pub struct PosHead {
+    cfg: PosConfig,
+    layers: Vec<Layer>,
+    classifier: Linear,
+    act: Activation,
+    heads: usize,
+}
+
+impl std::fmt::Debug for PosHead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PosHead")
+            .field("layers", &self.cfg.num_layers)
+            .field("tags", &self.cfg.tags.len())
+            .finish()
+    }
+}
+
+impl PosHead {
+    /// The head a config declares, built from `t` (HF-named tensors, the head's `fenci_pos.*`
+    /// among them); `None` for a model without one. `fuse` prepares the inference kernels
+    /// (leave it off for training).
+    pub fn from_tensors(
+        cfg: &BertConfig,
+        t: &HashMap<String, Tensor>,
+        fuse: bool,
+    ) -> Result<Option<Self>> {
+        let Some(pos) = cfg.pos_head("config.json")? else {
+            return Ok(None);
+        };
+        let act = cfg.activation("config.json")?;
+        let get = |name: &str| -> Result<Tensor> {
+            t.get(name).cloned().ok_or_else(|| ModelError::BadWeights {
+                file: "model".into(),
+                message: format!("tensor `{name}` of the part-of-speech head is missing"),
+            })
+        };
+        let eps = cfg.layer_norm_eps as f32;
+        let layers = (0..pos.num_layers)
+            .map(|i| Layer::from_tensors(&get, &format!("{POS_KEY}.layer.{i}"), fuse, act, eps))
+            .collect::<Result<Vec<_>>>()?;
+        let classifier = Linear {
+            w: get(&format!("{POS_KEY}.classifier.weight"))?,
+            b: get(&format!("{POS_KEY}.classifier.bias"))?,
+        };
+        Ok(Some(Self {
+            cfg: pos,
+            layers,
+            classifier,
+            act,
+            heads: cfg.num_attention_heads,
+        }))
+    }
+
+    /// The head's config (tags, layers).
+    pub fn config(&self) -> &PosConfig {
+        &self.cfg
+    }
+
+    /// Tag names by id.
+    pub fn tags(&self) -> &[String] {
+        &self.cfg.tags
+    }
+
+    /// POS logits `[batch · seq, tags]` for the encoder's last hidden states `x`
+    /// `[batch · seq, hidden]` ([`super::BertTagger::encode`]) under the same 0/1 attention mask
+    /// `[batch, seq]`. `train = Some((p, seed))`: training mode (differentiable LayerNorm and
+    /// softmax, fenci's seeded dropout with probability `p`).
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        mask: &Tensor,
+        train: Option<(f32, u64)>,
+    ) -> candle_core::Result<Tensor> {
+        let (b, t) = mask.dims2()?;
+        let drop = train.map(|(p, seed)| Dropout::new(p, seed));
+        let mask = mask.to_dtype(x.dtype())?.contiguous()?;
+        let add_mask = additive_mask(&mask)?;
+        let mut x = x.clone();
+        for layer in &self.layers {
+            x = layer.forward(
+                &x,
+                &mask,
+                &add_mask,
+                (b, t, self.heads),
+                self.act,
+                drop.as_ref(),
+            )?;
+        }
+        self.classifier.forward(&x)
+    }
+
+    /// Sets the arithmetic of the fused layers' matrix products (as
+    /// [`super::BertTagger::set_precision`]); false, F32 kept, where that fails.
+    pub fn set_precision(&mut self, p: crate::kernels::Precision) -> bool {
+        let n = self.layers.len();
+        let mut fused: Vec<_> = self
+            .layers
+            .iter_mut()
+            .filter_map(|l| l.fused_mut())
+            .collect();
+        if fused.len() < n {
+            return p == crate::kernels::Precision::F32;
+        }
+        let mut ok = true;
+        for m in fused.iter_mut().flat_map(|f| f.matmuls()) {
+            ok &= m.set_precision(p);
+        }
+        if !ok {
+            for m in fused.iter_mut().flat_map(|f| f.matmuls()) {
+                m.set_precision(crate::kernels::Precision::F32);
+            }
+        }
+        ok
+    }
+}
+
+/// Random initial tensors of a POS head for `cfg`'s encoder (BERT's init, from `seed`).
+pub fn init_pos_tensors(
+    cfg: &BertConfig,
+    pos: &PosConfig,
+    seed: u64,
+) -> Result<Vec<(String, Tensor)>> {
+    super::weights::init_shapes(super::weights::pos_tensor_shapes(cfg, pos), seed)
+}
+
+/// Whether a tensor name belongs to a POS head.
+pub fn is_pos_tensor(name: &str) -> bool {
+    name.starts_with(POS_KEY) && name[POS_KEY.len()..].starts_with('.')
+}
