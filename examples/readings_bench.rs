@@ -161,7 +161,9 @@ fn main() -> anyhow::Result<()> {
                 .filter(|e| !e.pinyin_numbered.starts_with(|c: char| c.is_uppercase()))
                 .filter(|e| {
                     !e.senses.iter().all(|s| {
-                        s.contains("variant of") || s.starts_with("used in") || s.starts_with("see ")
+                        s.contains("variant of")
+                            || s.starts_with("used in")
+                            || s.starts_with("see ")
                     })
                 })
                 .map(|e| norm(&e.pinyin_numbered))

@@ -87,18 +87,75 @@ enum Kind {
 }
 
 const PREPOSITION_WORDS: &[&str] = &[
-    "at", "in", "on", "from", "to", "towards", "toward", "with", "for", "by", "than", "via",
-    "through", "along", "concerning", "regarding", "compared", "according", "since", "until",
-    "about", "into", "onto",
+    "at",
+    "in",
+    "on",
+    "from",
+    "to",
+    "towards",
+    "toward",
+    "with",
+    "for",
+    "by",
+    "than",
+    "via",
+    "through",
+    "along",
+    "concerning",
+    "regarding",
+    "compared",
+    "according",
+    "since",
+    "until",
+    "about",
+    "into",
+    "onto",
 ];
 const CONJUNCTION_WORDS: &[&str] = &[
-    "and", "or", "but", "if", "because", "although", "though", "so", "however", "therefore",
+    "and",
+    "or",
+    "but",
+    "if",
+    "because",
+    "although",
+    "though",
+    "so",
+    "however",
+    "therefore",
     "whether",
 ];
 const ADVERB_WORDS: &[&str] = &[
-    "too", "very", "still", "also", "all", "only", "just", "already", "again", "even", "then",
-    "extremely", "not", "never", "quite", "rather", "fairly", "more", "most", "less", "how",
-    "always", "often", "once", "soon", "almost", "really", "yet", "ever", "no", "merely",
+    "too",
+    "very",
+    "still",
+    "also",
+    "all",
+    "only",
+    "just",
+    "already",
+    "again",
+    "even",
+    "then",
+    "extremely",
+    "not",
+    "never",
+    "quite",
+    "rather",
+    "fairly",
+    "more",
+    "most",
+    "less",
+    "how",
+    "always",
+    "often",
+    "once",
+    "soon",
+    "almost",
+    "really",
+    "yet",
+    "ever",
+    "no",
+    "merely",
 ];
 
 /// The kind of one sense.
@@ -122,8 +179,7 @@ fn sense_kind(sense: &str) -> Kind {
     {
         return Kind::Weak;
     }
-    if s.starts_with("classifier") || s.starts_with("(classifier") || s.contains("classifier for")
-    {
+    if s.starts_with("classifier") || s.starts_with("(classifier") || s.contains("classifier for") {
         return Kind::Classifier;
     }
     if s.contains("particle") || s.contains("marker") {
@@ -147,7 +203,8 @@ fn sense_kind(sense: &str) -> Kind {
     if core.starts_with("(used before a verb") || s.starts_with("(used before a verb") {
         return Kind::Particle;
     }
-    if core.starts_with("to ") {
+    // "to …", or a modal listed with its verb gloss ("can; to have the skill").
+    if core.starts_with("to ") || core.split("; ").any(|part| part.starts_with("to ")) {
         return Kind::Verb;
     }
     let first = core
@@ -214,8 +271,7 @@ fn is_person_entry(e: &Entry) -> bool {
                 .to_lowercase()
         })
         .collect();
-    if !(2..=3).contains(&syl.len()) || !e.pinyin_numbered.starts_with(|c: char| c.is_uppercase())
-    {
+    if !(2..=3).contains(&syl.len()) || !e.pinyin_numbered.starts_with(|c: char| c.is_uppercase()) {
         return false;
     }
     let name = format!("{} {}", syl[0], syl[1..].concat());
@@ -230,17 +286,109 @@ fn is_person_entry(e: &Entry) -> bool {
 /// else its best entry's first sense.
 fn guess_class(dict: &Dictionary, word: &str) -> &'static str {
     const R: &[&str] = &[
-        "我", "你", "您", "他", "她", "它", "我们", "你们", "他们", "她们", "它们", "咱们", "咱",
-        "自己", "大家", "别人", "这", "那", "哪", "这个", "那个", "哪个", "这些", "那些", "哪些",
-        "这里", "那里", "哪里", "这儿", "那儿", "哪儿", "什么", "谁", "怎么", "怎么样", "这样",
-        "那样", "这么", "那么", "多少", "人家", "每", "各",
+        "我",
+        "你",
+        "您",
+        "他",
+        "她",
+        "它",
+        "我们",
+        "你们",
+        "他们",
+        "她们",
+        "它们",
+        "咱们",
+        "咱",
+        "自己",
+        "大家",
+        "别人",
+        "这",
+        "那",
+        "哪",
+        "这个",
+        "那个",
+        "哪个",
+        "这些",
+        "那些",
+        "哪些",
+        "这里",
+        "那里",
+        "哪里",
+        "这儿",
+        "那儿",
+        "哪儿",
+        "什么",
+        "谁",
+        "怎么",
+        "怎么样",
+        "这样",
+        "那样",
+        "这么",
+        "那么",
+        "多少",
+        "人家",
+        "每",
+        "各",
     ];
     const D: &[&str] = &[
-        "很", "也", "都", "还", "就", "才", "不", "没", "已经", "真", "太", "非常", "特别", "比较",
-        "最", "更", "又", "再", "常", "常常", "经常", "一直", "一起", "一定", "马上", "刚", "刚才",
-        "正", "正在", "只", "总", "总是", "先", "大概", "也许", "突然", "终于", "其实", "当然",
-        "别", "挺", "有点", "有点儿", "十分", "越", "赶快", "互相", "一共", "几乎", "往往",
-        "永远", "还是", "多", "好好", "慢慢", "快", "不要", "要",
+        "很",
+        "也",
+        "都",
+        "还",
+        "就",
+        "才",
+        "不",
+        "没",
+        "已经",
+        "真",
+        "太",
+        "非常",
+        "特别",
+        "比较",
+        "最",
+        "更",
+        "又",
+        "再",
+        "常",
+        "常常",
+        "经常",
+        "一直",
+        "一起",
+        "一定",
+        "马上",
+        "刚",
+        "刚才",
+        "正",
+        "正在",
+        "只",
+        "总",
+        "总是",
+        "先",
+        "大概",
+        "也许",
+        "突然",
+        "终于",
+        "其实",
+        "当然",
+        "别",
+        "挺",
+        "有点",
+        "有点儿",
+        "十分",
+        "越",
+        "赶快",
+        "互相",
+        "一共",
+        "几乎",
+        "往往",
+        "永远",
+        "还是",
+        "多",
+        "好好",
+        "慢慢",
+        "快",
+        "不要",
+        "要",
     ];
     const P: &[&str] = &[
         "在", "把", "被", "从", "对", "向", "跟", "比", "给", "让", "往", "离", "为", "为了",
@@ -268,9 +416,8 @@ fn guess_class(dict: &Dictionary, word: &str) -> &'static str {
     const A: &[&str] = &[
         "好", "大", "小", "高", "矮", "长", "短", "快", "慢", "热", "冷", "累", "忙", "远", "近",
         "新", "旧", "贵", "便宜", "漂亮", "好看", "难", "容易", "高兴", "干净", "清楚", "舒服",
-        "重要", "认真", "开心", "难过", "早", "晚", "对", "错", "重", "轻", "胖", "瘦", "红",
-        "白", "黑", "饿", "渴", "饱", "困", "好吃", "好听", "聪明", "少", "多", "干", "空",
-        "差", "对",
+        "重要", "认真", "开心", "难过", "早", "晚", "对", "错", "重", "轻", "胖", "瘦", "红", "白",
+        "黑", "饿", "渴", "饱", "困", "好吃", "好听", "聪明", "少", "多", "干", "空", "差", "对",
     ];
     let lists: [(&[&str], &'static str); 10] = [
         (R, "r"),
@@ -443,9 +590,11 @@ fn simplify(dict: &Dictionary, c: char) -> Option<char> {
 
 /// The entry whose reading is `reading` (CC-CEDICT numbered): a lower-case one first.
 fn entry_with_reading(entries: &[Entry], reading: &str) -> Option<usize> {
-    first_index(entries, |e| e.pinyin_numbered == reading && !is_weak_entry(e))
-        .or_else(|| first_index(entries, |e| e.pinyin_numbered == reading))
-        .or_else(|| first_index(entries, |e| e.pinyin_numbered.eq_ignore_ascii_case(reading)))
+    first_index(entries, |e| {
+        e.pinyin_numbered == reading && !is_weak_entry(e)
+    })
+    .or_else(|| first_index(entries, |e| e.pinyin_numbered == reading))
+    .or_else(|| first_index(entries, |e| e.pinyin_numbered.eq_ignore_ascii_case(reading)))
 }
 
 /// The index of the sense of `e` that is `cue`, else starts with it, else contains it.
@@ -561,7 +710,10 @@ fn numeral_classifier(dict: &Dictionary, ex: &Explanation, a: &Around<'_>) -> Op
     let measure_syllable = measure.pinyin_numbered.clone();
     // The dictionary's word already reads the measure word so (这个 zhe4 ge5: a neutral tone
     // counts as the same reading).
-    let toneless = |s: &str| s.trim_end_matches(|c: char| c.is_ascii_digit()).to_lowercase();
+    let toneless = |s: &str| {
+        s.trim_end_matches(|c: char| c.is_ascii_digit())
+            .to_lowercase()
+    };
     let same = ex.entries.first().is_some_and(|e| {
         e.pinyin_numbered
             .split_whitespace()
@@ -575,27 +727,28 @@ fn numeral_classifier(dict: &Dictionary, ex: &Explanation, a: &Around<'_>) -> Op
     if same || !context {
         return None;
     }
-    let (prefix_pinyin, prefix_gloss) = match dict.lookup(&prefix_str).iter().find(|e| !is_name_entry(e)) {
-        Some(e) => (e.pinyin_numbered.clone(), first_sense(e)),
-        None => {
-            let parts: Vec<(String, String)> = prefix
-                .iter()
-                .filter_map(|&c| {
-                    let mut b = [0u8; 4];
-                    dict.lookup(c.encode_utf8(&mut b))
-                        .iter()
-                        .find(|e| !is_name_entry(e))
-                        .map(|e| (e.pinyin_numbered.clone(), first_sense(e)))
-                })
-                .collect();
-            if parts.len() != prefix.len() {
-                return None;
+    let (prefix_pinyin, prefix_gloss) =
+        match dict.lookup(&prefix_str).iter().find(|e| !is_name_entry(e)) {
+            Some(e) => (e.pinyin_numbered.clone(), first_sense(e)),
+            None => {
+                let parts: Vec<(String, String)> = prefix
+                    .iter()
+                    .filter_map(|&c| {
+                        let mut b = [0u8; 4];
+                        dict.lookup(c.encode_utf8(&mut b))
+                            .iter()
+                            .find(|e| !is_name_entry(e))
+                            .map(|e| (e.pinyin_numbered.clone(), first_sense(e)))
+                    })
+                    .collect();
+                if parts.len() != prefix.len() {
+                    return None;
+                }
+                let p: Vec<&str> = parts.iter().map(|x| x.0.as_str()).collect();
+                let g: Vec<&str> = parts.iter().map(|x| x.1.as_str()).collect();
+                (p.join(" "), g.join(" "))
             }
-            let p: Vec<&str> = parts.iter().map(|x| x.0.as_str()).collect();
-            let g: Vec<&str> = parts.iter().map(|x| x.1.as_str()).collect();
-            (p.join(" "), g.join(" "))
-        }
-    };
+        };
     let classifier = measure
         .senses
         .iter()
@@ -650,7 +803,11 @@ fn from_characters(dict: &Dictionary, word: &str, name: &Entry) -> Option<Entry>
         let e = entries
             .iter()
             .find(|e| e.pinyin_numbered == *s && !is_weak_entry(e))
-            .or_else(|| entries.iter().find(|e| !is_name_entry(e) && !is_weak_entry(e)))?;
+            .or_else(|| {
+                entries
+                    .iter()
+                    .find(|e| !is_name_entry(e) && !is_weak_entry(e))
+            })?;
         glosses.push(first_sense(e));
     }
     Some(Entry {

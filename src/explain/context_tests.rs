@@ -56,7 +56,11 @@ fn dei_before_a_verb() {
     let ex = tagged("大夫/n 说/v 我/r 得/v 多/d 休息/v 。/w");
     let e = of(&ex, "得", 0);
     assert_eq!(e.pinyin, "děi");
-    assert!(e.gloss.contains("must") || e.gloss.contains("have to"), "{}", e.gloss);
+    assert!(
+        e.gloss.contains("must") || e.gloss.contains("have to"),
+        "{}",
+        e.gloss
+    );
     assert!(e.other_readings.is_empty());
     // Untagged: a pronoun before, an adverb after.
     let ex = tagged("大夫/- 说/- 我/- 得/- 多/- 休息/-");
@@ -73,7 +77,9 @@ fn huan_before_an_object() {
     let ex = tagged("我/r 还/d 没/d 还/v 你/r 钱/n 。/w");
     assert_eq!(of(&ex, "还", 0).pinyin, "hái");
     assert_eq!(of(&ex, "还", 1).pinyin, "huán");
-    assert!(of(&ex, "还", 1).gloss.contains("pay back") || of(&ex, "还", 1).gloss.contains("return"));
+    assert!(
+        of(&ex, "还", 1).gloss.contains("pay back") || of(&ex, "还", 1).gloss.contains("return")
+    );
     // Untagged: after 没, before a pronoun.
     let ex = tagged("我/- 还/- 没/- 还/- 你/- 钱/-");
     assert_eq!(of(&ex, "还", 0).pinyin, "hái");
@@ -84,7 +90,11 @@ fn huan_before_an_object() {
 fn zhang_grow_and_shu_count() {
     let ex = tagged("你/r 长/v 得/u 真/d 好看/a 。/w");
     assert_eq!(of(&ex, "长", 0).pinyin, "zhǎng");
-    assert!(of(&ex, "长", 0).gloss.contains("grow"), "{}", of(&ex, "长", 0).gloss);
+    assert!(
+        of(&ex, "长", 0).gloss.contains("grow"),
+        "{}",
+        of(&ex, "长", 0).gloss
+    );
     assert_eq!(of(&ex, "得", 0).pinyin, "de");
     let ex = tagged("这/r 条/q 路/n 很/d 长/a");
     assert_eq!(of(&ex, "长", 0).pinyin, "cháng");
@@ -237,7 +247,15 @@ fn fewer_tags_than_words_and_odd_input() {
     let ex = explain_in_context(
         dict(),
         &["", "😀", "\u{0}", "abc", "１２３", "\t", "还"],
-        &[Some("zz"), Some(""), Some("q"), Some("v"), None, Some("w"), Some("Vg")],
+        &[
+            Some("zz"),
+            Some(""),
+            Some("q"),
+            Some("v"),
+            None,
+            Some("w"),
+            Some("Vg"),
+        ],
     );
     assert_eq!(ex.len(), 7);
     assert_eq!(ex[1].pinyin, "");

@@ -50,11 +50,7 @@ fn levels() -> &'static Levels {
             }
         };
         let t2s = simplified_forms(known);
-        Levels {
-            words,
-            chars,
-            t2s,
-        }
+        Levels { words, chars, t2s }
     })
 }
 

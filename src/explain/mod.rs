@@ -12,6 +12,8 @@
 
 mod cedict;
 mod context;
+#[cfg(test)]
+mod context_tests;
 mod dictionary;
 mod explanation;
 mod gloss;
@@ -21,8 +23,6 @@ mod polyphones;
 mod pos_tags;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod context_tests;
 
 pub use cedict::{parse_line, Entry, ParseError};
 pub use context::explain_in_context;
