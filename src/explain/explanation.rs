@@ -4,6 +4,7 @@
 use super::cedict::Entry;
 use super::dictionary::Dictionary;
 use super::gloss::join_cut;
+use super::hsk::hsk_word;
 use super::pinyin::{numbered_to_marks, syllable_to_marks};
 use crate::text::{is_han, to_halfwidth as half_width_char, to_halfwidth_str as to_half_width};
 
@@ -11,7 +12,7 @@ use crate::text::{is_han, to_halfwidth as half_width_char, to_halfwidth_str as t
 pub const GLOSS_MAX: usize = 40;
 
 /// Target length, in characters, of [`CharReading::gloss`].
-const CHAR_GLOSS_MAX: usize = 30;
+pub(super) const CHAR_GLOSS_MAX: usize = 30;
 
 /// One character of a word with its own reading.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +48,18 @@ pub struct Explanation {
     pub from_chars: bool,
     /// Each character's own reading.
     pub chars: Vec<CharReading>,
+    /// The part-of-speech tag (PKU) the reading and sense were chosen with; `None` from
+    /// [`explain`] and where the model gives no POS.
+    pub pos: Option<String>,
+    /// Index into `entries` of the entry shown (`pinyin`, `gloss` and `chars` follow it); 0
+    /// from [`explain`]. [`explain_in_context`](super::explain_in_context) may append an
+    /// entry it composed (a numeral and a measure word, 一行 yī háng) and choose it.
+    pub chosen: usize,
+    /// Other readings that stay plausible in this sentence, tone-marked (`huán`); empty when
+    /// the choice is sure, and always from [`explain`].
+    pub other_readings: Vec<String>,
+    /// The word's HSK 3.0 level (1–6, or 7 for the band 7–9), see [`super::hsk_word`].
+    pub hsk: Option<u8>,
 }
 
 /// Explains `word`: its dictionary entries, pinyin and a short gloss, and each character's
@@ -90,6 +103,10 @@ pub fn explain(dict: &Dictionary, word: &str) -> Explanation {
             entries,
             from_chars: false,
             chars,
+            pos: None,
+            chosen: 0,
+            other_readings: Vec::new(),
+            hsk: hsk_word(word),
         };
     }
 
@@ -115,6 +132,10 @@ pub fn explain(dict: &Dictionary, word: &str) -> Explanation {
             entries,
             from_chars: true,
             chars: readings,
+            pos: None,
+            chosen: 0,
+            other_readings: Vec::new(),
+            hsk: hsk_word(word),
         };
     }
 
@@ -130,6 +151,10 @@ pub fn explain(dict: &Dictionary, word: &str) -> Explanation {
         entries,
         from_chars: false,
         chars: readings,
+        pos: None,
+        chosen: 0,
+        other_readings: Vec::new(),
+        hsk: hsk_word(word),
     }
 }
 
@@ -175,7 +200,7 @@ impl Dictionary {
 }
 
 /// The reading of `c`; `syllable` is its syllable in the word's entry when they align.
-fn char_reading(dict: &Dictionary, c: char, syllable: Option<&str>) -> CharReading {
+pub(super) fn char_reading(dict: &Dictionary, c: char, syllable: Option<&str>) -> CharReading {
     if !is_han(c) {
         let h = half_width_char(c);
         let pinyin = match syllable {

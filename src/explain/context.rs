@@ -1,0 +1,819 @@
+//! The reading and the sense that fit the sentence: [`explain_in_context`] chooses each word's
+//! CC-CEDICT entry and sense from its part of speech (PKU tag, when the model gives one) and
+//! its neighbours.
+//!
+//! Three layers, in order:
+//! 1. **Numeral + measure word** written as one word (一行, 两张): read as numeral plus the
+//!    measure word's classifier reading when the tag (`m`, `q`) or the next word (a noun) says so.
+//! 2. **The polyphone table** (`data/polyphones/`) for frequent polyphonic characters standing
+//!    alone: rules on the tag and the neighbours pick the reading (得/v before a verb → děi,
+//!    还 before a pronoun → huán) and, for function words, the sense (在 → "located at").
+//! 3. **POS → entry and sense** for every other word: CC-CEDICT senses carry cues ("to …" is a
+//!    verb, "classifier for …", "(particle)", "surname …", "variant of …", "used in …") and
+//!    proper names are capitalised; the first entry with a sense of the tag's kind wins, and
+//!    that sense leads the gloss. Proper-name and surname entries count only under `nr ns nt
+//!    nz` (otherwise they are a last resort), and a word whose only entry is a person's name
+//!    (大桥 "Da Qiao") is read from its characters under any other tag.
+//!
+//! Without a tag, neighbours are classed by a small closed list (pronouns, adverbs, particles …)
+//! or by their best entry's first sense. Where plausible readings remain, they are listed in
+//! [`Explanation::other_readings`].
+
+use super::cedict::Entry;
+use super::dictionary::Dictionary;
+use super::explanation::{char_reading, explain, Explanation, CHAR_GLOSS_MAX, GLOSS_MAX};
+use super::gloss::{clean_sense, is_note_sense};
+use super::pinyin::numbered_to_marks;
+use super::polyphones::{table, Around, Rule, QUANTITY};
+use super::pos_tags::{coarse, is_name_tag};
+use crate::text::is_han;
+
+/// Explains each of `words` (one sentence, in order) with the reading and sense that fit its
+/// tag (`tags[i]`, PKU; `None` when the model has no POS, or when `tags` is shorter) and its
+/// neighbours. [`Explanation::pos`] is the tag used, [`Explanation::chosen`] the entry chosen,
+/// and `pinyin`, `gloss` and `chars` follow it. Never panics.
+pub fn explain_in_context(
+    dict: &Dictionary,
+    words: &[&str],
+    tags: &[Option<&str>],
+) -> Vec<Explanation> {
+    let tag_at = |i: usize| tags.get(i).copied().flatten();
+    let classes: Vec<String> = words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| match tag_at(i) {
+            Some(t) => coarse(t).to_string(),
+            None => guess_class(dict, w).to_string(),
+        })
+        .collect();
+    (0..words.len())
+        .map(|i| {
+            let prev = i.checked_sub(1).and_then(|j| words.get(j)).copied();
+            let next = words.get(i + 1).copied();
+            let class = |j: Option<usize>| {
+                j.and_then(|j| classes.get(j))
+                    .map_or("none", String::as_str)
+            };
+            let tag = tag_at(i);
+            let around = Around {
+                tag,
+                coarse: tag.map(coarse),
+                prev,
+                next,
+                prev_class: class(i.checked_sub(1)),
+                next_class: class(Some(i + 1)),
+            };
+            explain_one(dict, words[i], &around)
+        })
+        .collect()
+}
+
+/// What kind of meaning a CC-CEDICT sense gives, from its wording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Verb,
+    Classifier,
+    Particle,
+    Preposition,
+    Conjunction,
+    Adverb,
+    Name,
+    /// Variant, "used in", "see", bound form, archaic: points elsewhere.
+    Weak,
+    /// Classifier lists and pronunciation notes.
+    Note,
+    /// Anything else: nouns, adjectives, numbers, pronouns.
+    Other,
+}
+
+const PREPOSITION_WORDS: &[&str] = &[
+    "at",
+    "in",
+    "on",
+    "from",
+    "to",
+    "towards",
+    "toward",
+    "with",
+    "for",
+    "by",
+    "than",
+    "via",
+    "through",
+    "along",
+    "concerning",
+    "regarding",
+    "compared",
+    "according",
+    "since",
+    "until",
+    "about",
+    "into",
+    "onto",
+];
+const CONJUNCTION_WORDS: &[&str] = &[
+    "and",
+    "or",
+    "but",
+    "if",
+    "because",
+    "although",
+    "though",
+    "so",
+    "however",
+    "therefore",
+    "whether",
+];
+const ADVERB_WORDS: &[&str] = &[
+    "too",
+    "very",
+    "still",
+    "also",
+    "all",
+    "only",
+    "just",
+    "already",
+    "again",
+    "even",
+    "then",
+    "extremely",
+    "not",
+    "never",
+    "quite",
+    "rather",
+    "fairly",
+    "more",
+    "most",
+    "less",
+    "how",
+    "always",
+    "often",
+    "once",
+    "soon",
+    "almost",
+    "really",
+    "yet",
+    "ever",
+    "no",
+    "merely",
+];
+
+/// The kind of one sense.
+fn sense_kind(sense: &str) -> Kind {
+    if is_note_sense(sense) {
+        return Kind::Note;
+    }
+    let s = sense.trim().to_lowercase();
+    if s.starts_with("surname ") {
+        return Kind::Name;
+    }
+    if s.contains("variant of")
+        || s.starts_with("used in ")
+        || s.starts_with("see ")
+        || s.starts_with("(bound form)")
+        || s.starts_with("(archaic)")
+        || s.starts_with("archaic ")
+        || s.starts_with("(old)")
+        || s.starts_with("old form")
+        || s.starts_with("(obsolete)")
+    {
+        return Kind::Weak;
+    }
+    if s.starts_with("classifier") || s.starts_with("(classifier") || s.contains("classifier for") {
+        return Kind::Classifier;
+    }
+    if s.contains("particle") || s.contains("marker") {
+        return Kind::Particle;
+    }
+    if s.contains("used to put the object")
+        || s.contains("passive voice")
+        || s.contains("indicates the agent")
+        || s.contains("more {adj.} than")
+    {
+        return Kind::Preposition;
+    }
+    // Leading parentheticals, "(of sb or sth) to be (located) at" → "to be (located) at".
+    let mut core = s.as_str();
+    while let Some(rest) = core.strip_prefix('(') {
+        match rest.find(')') {
+            Some(end) => core = rest[end + 1..].trim_start(),
+            None => break,
+        }
+    }
+    if core.starts_with("(used before a verb") || s.starts_with("(used before a verb") {
+        return Kind::Particle;
+    }
+    // "to …", or a modal listed with its verb gloss ("can; to have the skill").
+    if core.starts_with("to ") || core.split("; ").any(|part| part.starts_with("to ")) {
+        return Kind::Verb;
+    }
+    let first = core
+        .split(|c: char| !c.is_alphanumeric())
+        .find(|w| !w.is_empty())
+        .unwrap_or("");
+    if s.starts_with("(joining") || CONJUNCTION_WORDS.contains(&first) {
+        return Kind::Conjunction;
+    }
+    if PREPOSITION_WORDS.contains(&first) {
+        return Kind::Preposition;
+    }
+    let one_word = !core.contains(' ');
+    if ADVERB_WORDS.contains(&first) || (one_word && first.len() > 4 && first.ends_with("ly")) {
+        return Kind::Adverb;
+    }
+    Kind::Other
+}
+
+/// The sense kinds a tag asks for, best first; empty when any will do.
+fn wanted_kinds(coarse: &str) -> &'static [Kind] {
+    match coarse {
+        "v" => &[Kind::Verb],
+        "q" => &[Kind::Classifier],
+        "p" => &[Kind::Preposition, Kind::Verb],
+        "c" => &[Kind::Conjunction, Kind::Preposition],
+        "u" | "y" | "e" | "o" => &[Kind::Particle],
+        "d" => &[Kind::Adverb, Kind::Particle],
+        "a" | "b" | "z" | "n" | "s" | "t" | "f" | "m" | "r" | "i" | "k" | "h" => &[Kind::Other],
+        "nr" | "ns" | "nt" | "nz" => &[Kind::Name, Kind::Other],
+        _ => &[],
+    }
+}
+
+/// A proper-name entry: capitalised pinyin, or a first sense "surname …".
+fn is_name_entry(e: &Entry) -> bool {
+    e.pinyin_numbered
+        .starts_with(|c: char| c.is_ascii_uppercase())
+        || e.senses
+            .first()
+            .is_some_and(|s| s.to_lowercase().starts_with("surname "))
+}
+
+/// An entry whose senses all point elsewhere (variants, "used in", bound forms).
+fn is_weak_entry(e: &Entry) -> bool {
+    e.senses
+        .iter()
+        .all(|s| matches!(sense_kind(s), Kind::Weak | Kind::Note))
+}
+
+/// Whether an entry is a person (its first sense starts with the name romanised from its own
+/// pinyin, family and given name apart: 大桥 `[Da4 Qiao2]` "Da Qiao, one of …").
+fn is_person_entry(e: &Entry) -> bool {
+    if e.is_personal_name() {
+        return true;
+    }
+    let syl: Vec<String> = e
+        .pinyin_numbered
+        .split_whitespace()
+        .map(|s| {
+            s.chars()
+                .filter(|c| c.is_ascii_alphabetic())
+                .collect::<String>()
+                .to_lowercase()
+        })
+        .collect();
+    if !(2..=3).contains(&syl.len()) || !e.pinyin_numbered.starts_with(|c: char| c.is_uppercase()) {
+        return false;
+    }
+    let name = format!("{} {}", syl[0], syl[1..].concat());
+    e.senses.first().is_some_and(|s| {
+        let s = s.to_lowercase();
+        s.strip_prefix(&name)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([',', ' ', ';']))
+    })
+}
+
+/// A guessed coarse class for a neighbour without a tag: closed lists for function words,
+/// else its best entry's first sense.
+fn guess_class(dict: &Dictionary, word: &str) -> &'static str {
+    const R: &[&str] = &[
+        "我",
+        "你",
+        "您",
+        "他",
+        "她",
+        "它",
+        "我们",
+        "你们",
+        "他们",
+        "她们",
+        "它们",
+        "咱们",
+        "咱",
+        "自己",
+        "大家",
+        "别人",
+        "这",
+        "那",
+        "哪",
+        "这个",
+        "那个",
+        "哪个",
+        "这些",
+        "那些",
+        "哪些",
+        "这里",
+        "那里",
+        "哪里",
+        "这儿",
+        "那儿",
+        "哪儿",
+        "什么",
+        "谁",
+        "怎么",
+        "怎么样",
+        "这样",
+        "那样",
+        "这么",
+        "那么",
+        "多少",
+        "人家",
+        "每",
+        "各",
+    ];
+    const D: &[&str] = &[
+        "很",
+        "也",
+        "都",
+        "还",
+        "就",
+        "才",
+        "不",
+        "没",
+        "已经",
+        "真",
+        "太",
+        "非常",
+        "特别",
+        "比较",
+        "最",
+        "更",
+        "又",
+        "再",
+        "常",
+        "常常",
+        "经常",
+        "一直",
+        "一起",
+        "一定",
+        "马上",
+        "刚",
+        "刚才",
+        "正",
+        "正在",
+        "只",
+        "总",
+        "总是",
+        "先",
+        "大概",
+        "也许",
+        "突然",
+        "终于",
+        "其实",
+        "当然",
+        "别",
+        "挺",
+        "有点",
+        "有点儿",
+        "十分",
+        "越",
+        "赶快",
+        "互相",
+        "一共",
+        "几乎",
+        "往往",
+        "永远",
+        "还是",
+        "多",
+        "好好",
+        "慢慢",
+        "快",
+        "不要",
+        "要",
+    ];
+    const P: &[&str] = &[
+        "在", "把", "被", "从", "对", "向", "跟", "比", "给", "让", "往", "离", "为", "为了",
+        "关于", "按照", "通过", "除了", "由", "朝", "替",
+    ];
+    const C: &[&str] = &[
+        "和", "但是", "可是", "因为", "所以", "如果", "虽然", "而且", "或者", "然后", "不过",
+        "要是", "只要", "而", "并且", "于是", "但",
+    ];
+    const U: &[&str] = &["的", "地", "得", "了", "着", "过", "之", "所", "等"];
+    const Y: &[&str] = &["吗", "呢", "吧", "啊", "呀", "嘛", "啦"];
+    const Q: &[&str] = &[
+        "个", "本", "张", "只", "条", "件", "位", "杯", "次", "块", "斤", "岁", "元", "毛", "口",
+        "辆", "双", "台", "支", "瓶", "碗", "节", "层", "封", "首", "场", "座", "间", "趟", "遍",
+        "些", "点儿", "种", "家",
+    ];
+    const T: &[&str] = &[
+        "今天", "明天", "昨天", "现在", "以前", "以后", "早上", "晚上", "上午", "下午", "中午",
+        "去年", "明年", "今年", "周末", "后天", "前天",
+    ];
+    const F: &[&str] = &[
+        "上", "下", "里", "外", "前", "后", "中", "旁边", "里面", "外面", "上面", "下面", "前面",
+        "后面", "左", "右",
+    ];
+    const A: &[&str] = &[
+        "好", "大", "小", "高", "矮", "长", "短", "快", "慢", "热", "冷", "累", "忙", "远", "近",
+        "新", "旧", "贵", "便宜", "漂亮", "好看", "难", "容易", "高兴", "干净", "清楚", "舒服",
+        "重要", "认真", "开心", "难过", "早", "晚", "对", "错", "重", "轻", "胖", "瘦", "红", "白",
+        "黑", "饿", "渴", "饱", "困", "好吃", "好听", "聪明", "少", "多", "干", "空", "差", "对",
+    ];
+    let lists: [(&[&str], &'static str); 10] = [
+        (R, "r"),
+        (D, "d"),
+        (P, "p"),
+        (C, "c"),
+        (U, "u"),
+        (Y, "y"),
+        (T, "t"),
+        (F, "f"),
+        (A, "a"),
+        (Q, "q"),
+    ];
+    if let Some((_, c)) = lists.iter().find(|(l, _)| l.contains(&word)) {
+        return c;
+    }
+    if word.is_empty() {
+        return "none";
+    }
+    if !word.chars().any(is_han) {
+        let half = crate::text::to_halfwidth_str(word);
+        return if half.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            "m"
+        } else if half.chars().any(char::is_alphabetic) {
+            "nx"
+        } else {
+            "w"
+        };
+    }
+    if word.chars().all(|c| QUANTITY.contains(c)) {
+        return "m";
+    }
+    let entries = dict.lookup(word);
+    let Some(best) = entries
+        .iter()
+        .find(|e| !is_name_entry(e) && !is_weak_entry(e))
+    else {
+        return if entries.is_empty() { "n" } else { "nz" };
+    };
+    match best
+        .senses
+        .iter()
+        .map(|s| sense_kind(s))
+        .find(|k| *k != Kind::Note)
+    {
+        Some(Kind::Verb) => "v",
+        Some(Kind::Classifier) => "q",
+        Some(Kind::Particle) => "u",
+        Some(Kind::Preposition) => "p",
+        Some(Kind::Conjunction) => "c",
+        Some(Kind::Adverb) => "d",
+        _ => "n",
+    }
+}
+
+/// The first of `entries` (by index) that `ok` accepts.
+fn first_index(entries: &[Entry], ok: impl Fn(&Entry) -> bool) -> Option<usize> {
+    entries.iter().position(ok)
+}
+
+/// Explains one word in its context.
+fn explain_one(dict: &Dictionary, word: &str, a: &Around<'_>) -> Explanation {
+    let mut ex = explain(dict, word);
+    ex.pos = a.tag.map(str::to_string);
+    let name_tag = a.tag.is_some_and(is_name_tag);
+
+    if let Some(done) = numeral_classifier(dict, &ex, a) {
+        return done;
+    }
+    if ex.entries.is_empty() {
+        return ex;
+    }
+
+    // 2. The polyphone table, for one character alone (not under a name tag).
+    let mut chars = word.chars();
+    let single = match (chars.next(), chars.next()) {
+        (Some(c), None) => Some(c),
+        _ => None,
+    };
+    let rules = single
+        .filter(|_| !name_tag)
+        .and_then(|c| table().get(&c).or_else(|| table().get(&simplify(dict, c)?)));
+    if let Some(rules) = rules {
+        if let Some(rule) = rules.iter().find(|r| r.holds(a)) {
+            if let Some(i) = entry_with_reading(&ex.entries, &rule.reading) {
+                let sense = rule
+                    .sense
+                    .as_deref()
+                    .and_then(|cue| find_sense(&ex.entries[i], cue))
+                    .or_else(|| a.coarse.and_then(|t| sense_of_kinds(&ex.entries[i], t)));
+                let others = if rule.sure {
+                    Vec::new()
+                } else {
+                    table_alternatives(&ex.entries, rules, &rule.reading)
+                };
+                apply(dict, &mut ex, i, sense, others);
+                return ex;
+            }
+        }
+    }
+
+    // 3. POS → entry and sense.
+    let allowed = |e: &Entry| name_tag || !is_name_entry(e);
+    let usable = |e: &Entry| allowed(e) && !is_weak_entry(e);
+    let wanted: &[Kind] = a.coarse.map_or(&[], wanted_kinds);
+
+    // Only a person's name, under a tag that is not a name: read it from the characters.
+    if a.tag.is_some()
+        && !name_tag
+        && ex.entries.iter().all(is_name_entry)
+        && ex.entries.iter().any(is_person_entry)
+    {
+        if let Some(e) = from_characters(dict, word, &ex.entries[0]) {
+            ex.entries.push(e);
+            let i = ex.entries.len() - 1;
+            apply(dict, &mut ex, i, None, Vec::new());
+            return ex;
+        }
+    }
+
+    let has_wanted = |e: &Entry| {
+        e.senses
+            .iter()
+            .any(|s| wanted.contains(&sense_kind(s)) && sense_kind(s) != Kind::Note)
+    };
+    let chosen = if name_tag {
+        first_index(&ex.entries, is_name_entry)
+    } else {
+        None
+    }
+    .or_else(|| {
+        (!wanted.is_empty())
+            .then(|| first_index(&ex.entries, |e| usable(e) && has_wanted(e)))
+            .flatten()
+    })
+    .or_else(|| first_index(&ex.entries, usable))
+    .or_else(|| first_index(&ex.entries, allowed))
+    .unwrap_or(0);
+    let sense = a
+        .coarse
+        .filter(|_| !name_tag)
+        .and_then(|t| sense_of_kinds(&ex.entries[chosen], t));
+    // Other readings: usable entries with another pinyin, of the wanted kind if tagged.
+    let mine = ex.entries[chosen].pinyin_numbered.to_lowercase();
+    let mut others: Vec<String> = Vec::new();
+    for e in &ex.entries {
+        let p = e.pinyin_numbered.to_lowercase();
+        if p == mine || !usable(e) || (!wanted.is_empty() && !has_wanted(e)) {
+            continue;
+        }
+        let marks = numbered_to_marks(&p);
+        if !others.contains(&marks) {
+            others.push(marks);
+        }
+    }
+    apply(dict, &mut ex, chosen, sense, others);
+    ex
+}
+
+/// The simplified form of a traditional character, through the dictionary (還 → 还).
+fn simplify(dict: &Dictionary, c: char) -> Option<char> {
+    let mut buf = [0u8; 4];
+    let e = dict.lookup(c.encode_utf8(&mut buf)).first()?;
+    let mut s = e.simplified.chars();
+    match (s.next(), s.next()) {
+        (Some(s), None) if s != c => Some(s),
+        _ => None,
+    }
+}
+
+/// The entry whose reading is `reading` (CC-CEDICT numbered): a lower-case one first.
+fn entry_with_reading(entries: &[Entry], reading: &str) -> Option<usize> {
+    first_index(entries, |e| {
+        e.pinyin_numbered == reading && !is_weak_entry(e)
+    })
+    .or_else(|| first_index(entries, |e| e.pinyin_numbered == reading))
+    .or_else(|| first_index(entries, |e| e.pinyin_numbered.eq_ignore_ascii_case(reading)))
+}
+
+/// The index of the sense of `e` that is `cue`, else starts with it, else contains it.
+fn find_sense(e: &Entry, cue: &str) -> Option<usize> {
+    e.senses
+        .iter()
+        .position(|s| s == cue)
+        .or_else(|| e.senses.iter().position(|s| s.starts_with(cue)))
+        .or_else(|| e.senses.iter().position(|s| s.contains(cue)))
+}
+
+/// The first sense of `e` of a kind the coarse tag asks for.
+fn sense_of_kinds(e: &Entry, coarse: &str) -> Option<usize> {
+    let wanted = wanted_kinds(coarse);
+    e.senses
+        .iter()
+        .position(|s| wanted.contains(&sense_kind(s)))
+}
+
+/// The table's other readings of a character that the dictionary has, tone-marked.
+fn table_alternatives(entries: &[Entry], rules: &[Rule], chosen: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in rules {
+        if r.reading != chosen && entry_with_reading(entries, &r.reading).is_some() {
+            let m = numbered_to_marks(&r.reading);
+            if !out.contains(&m) {
+                out.push(m);
+            }
+        }
+    }
+    out
+}
+
+/// Sets `ex` to entry `i` and sense `sense` (the gloss starts with that sense and goes on with
+/// later senses of its kind), with `others` as the other readings.
+fn apply(
+    dict: &Dictionary,
+    ex: &mut Explanation,
+    i: usize,
+    sense: Option<usize>,
+    others: Vec<String>,
+) {
+    let Some(entry) = ex.entries.get(i) else {
+        return;
+    };
+    ex.chosen = i;
+    ex.other_readings = others;
+    ex.pinyin = entry.pinyin();
+    let shown = match sense.filter(|&s| s < entry.senses.len()) {
+        Some(s) if s > 0 => {
+            let kind = sense_kind(&entry.senses[s]);
+            let mut senses = vec![entry.senses[s].clone()];
+            senses.extend(
+                entry
+                    .senses
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, t)| j > s && sense_kind(t) == kind)
+                    .map(|(_, t)| t.clone()),
+            );
+            Entry {
+                senses,
+                ..entry.clone()
+            }
+        }
+        _ => entry.clone(),
+    };
+    ex.gloss = shown.short_gloss(GLOSS_MAX);
+    let chars: Vec<char> = ex.word.chars().collect();
+    let syllables: Vec<&str> = shown.pinyin_numbered.split_whitespace().collect();
+    let aligned = syllables.len() == chars.len();
+    ex.chars = chars
+        .iter()
+        .enumerate()
+        .map(|(k, &c)| char_reading(dict, c, syllables.get(k).copied().filter(|_| aligned)))
+        .collect();
+    if let ([c], true) = (ex.chars.as_mut_slice(), aligned) {
+        if is_han(c.ch) {
+            c.gloss = Some(shown.short_gloss(CHAR_GLOSS_MAX));
+        }
+    }
+}
+
+/// A numeral (or demonstrative) and a measure word written as one word, read as such when the
+/// tag says so (`m`, `q`), when the dictionary lacks the word, or, untagged, when a noun
+/// follows (写了一行字 → yì háng, not 一行 "delegation"). `None` when that does not apply.
+fn numeral_classifier(dict: &Dictionary, ex: &Explanation, a: &Around<'_>) -> Option<Explanation> {
+    let chars: Vec<char> = ex.word.chars().collect();
+    let (&last, prefix) = chars.split_last()?;
+    if prefix.is_empty() || !prefix.iter().all(|&c| QUANTITY.contains(c)) {
+        return None;
+    }
+    let prefix_str: String = prefix.iter().collect();
+    let mut buf = [0u8; 4];
+    let last_entries = dict.lookup(last.encode_utf8(&mut buf));
+    // The measure word's reading: an entry with a classifier sense, else what the polyphone
+    // table says for it as a measure word (行 → háng "row").
+    let measure = last_entries
+        .iter()
+        .find(|e| !is_name_entry(e) && e.senses.iter().any(|s| sense_kind(s) == Kind::Classifier))
+        .or_else(|| {
+            let as_measure = Around {
+                tag: Some("q"),
+                coarse: Some("q"),
+                prev: Some(&prefix_str),
+                next: a.next,
+                prev_class: "m",
+                next_class: a.next_class,
+            };
+            let rule = table().get(&last)?.iter().find(|r| r.holds(&as_measure))?;
+            last_entries.get(entry_with_reading(last_entries, &rule.reading)?)
+        })?;
+    let measure_syllable = measure.pinyin_numbered.clone();
+    // The dictionary's word already reads the measure word so (这个 zhe4 ge5: a neutral tone
+    // counts as the same reading).
+    let toneless = |s: &str| {
+        s.trim_end_matches(|c: char| c.is_ascii_digit())
+            .to_lowercase()
+    };
+    let same = ex.entries.first().is_some_and(|e| {
+        e.pinyin_numbered
+            .split_whitespace()
+            .last()
+            .is_some_and(|s| toneless(s) == toneless(&measure_syllable))
+    });
+    let context = match a.coarse {
+        Some(t) => matches!(t, "m" | "q"),
+        None => ex.entries.is_empty() || matches!(a.next_class, "n" | "a" | "nx"),
+    };
+    if same || !context {
+        return None;
+    }
+    let (prefix_pinyin, prefix_gloss) =
+        match dict.lookup(&prefix_str).iter().find(|e| !is_name_entry(e)) {
+            Some(e) => (e.pinyin_numbered.clone(), first_sense(e)),
+            None => {
+                let parts: Vec<(String, String)> = prefix
+                    .iter()
+                    .filter_map(|&c| {
+                        let mut b = [0u8; 4];
+                        dict.lookup(c.encode_utf8(&mut b))
+                            .iter()
+                            .find(|e| !is_name_entry(e))
+                            .map(|e| (e.pinyin_numbered.clone(), first_sense(e)))
+                    })
+                    .collect();
+                if parts.len() != prefix.len() {
+                    return None;
+                }
+                let p: Vec<&str> = parts.iter().map(|x| x.0.as_str()).collect();
+                let g: Vec<&str> = parts.iter().map(|x| x.1.as_str()).collect();
+                (p.join(" "), g.join(" "))
+            }
+        };
+    let classifier = measure
+        .senses
+        .iter()
+        .find(|s| sense_kind(s) == Kind::Classifier)
+        .map(|s| clean_sense(s))
+        .unwrap_or_else(|| first_sense(measure));
+    let entry = Entry {
+        traditional: ex.word.clone(),
+        simplified: ex.word.clone(),
+        pinyin_numbered: format!("{prefix_pinyin} {measure_syllable}"),
+        senses: vec![format!("{prefix_gloss} + {classifier}")],
+    };
+    let mut out = ex.clone();
+    let others = match ex.entries.first() {
+        Some(e) if a.tag.is_none() => vec![e.pinyin()],
+        _ => Vec::new(),
+    };
+    out.entries.push(entry);
+    let i = out.entries.len() - 1;
+    apply(dict, &mut out, i, None, others);
+    Some(out)
+}
+
+/// A word's first sense, cleaned, without notes.
+fn first_sense(e: &Entry) -> String {
+    e.senses
+        .iter()
+        .find(|s| !is_note_sense(s))
+        .map(|s| {
+            let s = clean_sense(s);
+            s.split("; ").next().unwrap_or(&s).to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// An entry reading `word` from its characters, for a word whose entry `name` is a person's
+/// name: the name's syllables in lower case, the characters' first senses joined with ` + `.
+fn from_characters(dict: &Dictionary, word: &str, name: &Entry) -> Option<Entry> {
+    let syllables: Vec<String> = name
+        .pinyin_numbered
+        .split_whitespace()
+        .map(str::to_lowercase)
+        .collect();
+    let chars: Vec<char> = word.chars().collect();
+    if syllables.len() != chars.len() {
+        return None;
+    }
+    let mut glosses = Vec::new();
+    for (&c, s) in chars.iter().zip(&syllables) {
+        let mut b = [0u8; 4];
+        let entries = dict.lookup(c.encode_utf8(&mut b));
+        let e = entries
+            .iter()
+            .find(|e| e.pinyin_numbered == *s && !is_weak_entry(e))
+            .or_else(|| {
+                entries
+                    .iter()
+                    .find(|e| !is_name_entry(e) && !is_weak_entry(e))
+            })?;
+        glosses.push(first_sense(e));
+    }
+    Some(Entry {
+        traditional: name.traditional.clone(),
+        simplified: name.simplified.clone(),
+        pinyin_numbered: syllables.join(" "),
+        senses: vec![glosses.join(" + ")],
+    })
+}

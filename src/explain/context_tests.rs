@@ -1,0 +1,377 @@
+//! Unit tests of the reading and sense in context ([`explain_in_context`]), the polyphone
+//! table, HSK levels and POS labels, on the embedded CC-CEDICT.
+
+use super::polyphones::{parse_table, table, table_text};
+use super::pos_tags::coarse;
+use super::*;
+use proptest::prelude::*;
+
+fn dict() -> &'static Dictionary {
+    Dictionary::embedded()
+}
+
+/// Explains a sentence given as `word/tag` pairs (`word/-` for no tag).
+fn tagged(sentence: &str) -> Vec<Explanation> {
+    let pairs: Vec<(&str, Option<&str>)> = sentence
+        .split(' ')
+        .map(|wt| match wt.rsplit_once('/') {
+            Some((w, "-")) => (w, None),
+            Some((w, t)) => (w, Some(t)),
+            None => (wt, None),
+        })
+        .collect();
+    let words: Vec<&str> = pairs.iter().map(|p| p.0).collect();
+    let tags: Vec<Option<&str>> = pairs.iter().map(|p| p.1).collect();
+    explain_in_context(dict(), &words, &tags)
+}
+
+/// The explanation of the `n`-th occurrence (0-based) of `word`.
+fn of<'a>(ex: &'a [Explanation], word: &str, n: usize) -> &'a Explanation {
+    ex.iter()
+        .filter(|e| e.word == word)
+        .nth(n)
+        .unwrap_or_else(|| panic!("no {word} #{n}"))
+}
+
+// ---- the issue's table ----------------------------------------------------------------
+
+#[test]
+fn lei_tagged_adjective_is_tired() {
+    let ex = tagged("我/r 觉得/v 很/d 累/a ，/w 想/v 睡觉/v 。/w");
+    let e = of(&ex, "累", 0);
+    assert_eq!(e.pinyin, "lèi");
+    assert!(e.gloss.contains("tired"), "{}", e.gloss);
+    assert_eq!(e.pos.as_deref(), Some("a"));
+    assert_eq!(e.entries[e.chosen].pinyin_numbered, "lei4");
+    assert_eq!(e.chars[0].pinyin, "lèi");
+    // Untagged too: lěi is for compounds (积累), which are their own words.
+    let ex = tagged("我/- 觉得/- 很/- 累/-");
+    assert_eq!(of(&ex, "累", 0).pinyin, "lèi");
+    // The old explanation is the dictionary's first entry.
+    assert_eq!(explain(dict(), "累").pinyin, "lěi");
+}
+
+#[test]
+fn dei_before_a_verb() {
+    let ex = tagged("大夫/n 说/v 我/r 得/v 多/d 休息/v 。/w");
+    let e = of(&ex, "得", 0);
+    assert_eq!(e.pinyin, "děi");
+    assert!(
+        e.gloss.contains("must") || e.gloss.contains("have to"),
+        "{}",
+        e.gloss
+    );
+    assert!(e.other_readings.is_empty());
+    // Untagged: a pronoun before, an adverb after.
+    let ex = tagged("大夫/- 说/- 我/- 得/- 多/- 休息/-");
+    assert_eq!(of(&ex, "得", 0).pinyin, "děi");
+    // After a verb it is the complement marker.
+    let ex = tagged("他/r 跑/v 得/u 很/d 快/a");
+    assert_eq!(of(&ex, "得", 0).pinyin, "de");
+    let ex = tagged("他/- 跑/- 得/- 很/- 快/-");
+    assert_eq!(of(&ex, "得", 0).pinyin, "de");
+}
+
+#[test]
+fn huan_before_an_object() {
+    let ex = tagged("我/r 还/d 没/d 还/v 你/r 钱/n 。/w");
+    assert_eq!(of(&ex, "还", 0).pinyin, "hái");
+    assert_eq!(of(&ex, "还", 1).pinyin, "huán");
+    assert!(
+        of(&ex, "还", 1).gloss.contains("pay back") || of(&ex, "还", 1).gloss.contains("return")
+    );
+    // Untagged: after 没, before a pronoun.
+    let ex = tagged("我/- 还/- 没/- 还/- 你/- 钱/-");
+    assert_eq!(of(&ex, "还", 0).pinyin, "hái");
+    assert_eq!(of(&ex, "还", 1).pinyin, "huán");
+}
+
+#[test]
+fn zhang_grow_and_shu_count() {
+    let ex = tagged("你/r 长/v 得/u 真/d 好看/a 。/w");
+    assert_eq!(of(&ex, "长", 0).pinyin, "zhǎng");
+    assert!(
+        of(&ex, "长", 0).gloss.contains("grow"),
+        "{}",
+        of(&ex, "长", 0).gloss
+    );
+    assert_eq!(of(&ex, "得", 0).pinyin, "de");
+    let ex = tagged("这/r 条/q 路/n 很/d 长/a");
+    assert_eq!(of(&ex, "长", 0).pinyin, "cháng");
+    let ex = tagged("你/r 数/v 一/m 数/v 有/v 多少/r 人/n 。/w");
+    assert_eq!(of(&ex, "数", 0).pinyin, "shǔ");
+    assert_eq!(of(&ex, "数", 1).pinyin, "shǔ");
+    assert!(of(&ex, "数", 0).gloss.contains("count"));
+    let ex = tagged("你/- 数/- 一/- 数/-");
+    assert_eq!(of(&ex, "数", 0).pinyin, "shǔ");
+}
+
+#[test]
+fn yi_hang_is_one_line() {
+    // As one word tagged numeral, or untagged before a noun.
+    for s in ["写/v 了/u 一行/m 字/n", "写/- 了/- 一行/- 字/-"] {
+        let ex = tagged(s);
+        let e = of(&ex, "一行", 0);
+        assert_eq!(e.pinyin, "yīháng", "{s}");
+        assert!(!e.gloss.contains("delegation"), "{}", e.gloss);
+        assert_eq!(e.entries[e.chosen].pinyin_numbered, "yi1 hang2");
+        assert_eq!(e.chars[1].pinyin, "háng");
+    }
+    // Split, with the measure word tagged.
+    let ex = tagged("写/v 了/u 一/m 行/q 字/n");
+    assert_eq!(of(&ex, "行", 0).pinyin, "háng");
+    // "The delegation" stays a delegation.
+    let ex = tagged("代表团/n 一行/n 到达/v 北京/ns");
+    assert_eq!(of(&ex, "一行", 0).pinyin, "yīxíng");
+}
+
+#[test]
+fn da_qiao_is_a_big_bridge_unless_a_name() {
+    let ex = tagged("南京市/ns 长江/ns 大桥/n");
+    let e = of(&ex, "大桥", 0);
+    assert_eq!(e.pinyin, "dàqiáo");
+    assert!(e.gloss.contains("bridge"), "{}", e.gloss);
+    assert!(!e.gloss.contains("Qiao"), "{}", e.gloss);
+    let ex = tagged("大桥/nr 是/v 美人/n");
+    assert_eq!(of(&ex, "大桥", 0).pinyin, "Dà Qiáo");
+}
+
+#[test]
+fn function_words_get_their_function_sense() {
+    let ex = tagged("我/r 在/p 家/n");
+    let zai = of(&ex, "在", 0);
+    assert!(zai.gloss.contains("at"), "{}", zai.gloss);
+    assert!(!zai.gloss.starts_with("to exist"), "{}", zai.gloss);
+    let ex = tagged("我/- 在/- 家/-");
+    assert!(of(&ex, "在", 0).gloss.contains("at"));
+    let ex = tagged("我/r 不/d 太/d 会/v");
+    let tai = of(&ex, "太", 0);
+    assert!(tai.gloss.starts_with("too"), "{}", tai.gloss);
+    assert!(!tai.gloss.contains("highest"), "{}", tai.gloss);
+    let ex = tagged("把/p 门/n 关上/v");
+    let ba = of(&ex, "把", 0);
+    assert!(ba.gloss.contains("object"), "{}", ba.gloss);
+    assert!(!ba.gloss.starts_with("to hold"), "{}", ba.gloss);
+    let ex = tagged("一/m 张/q 纸/n");
+    let zhang = of(&ex, "张", 0);
+    assert!(zhang.gloss.starts_with("classifier"), "{}", zhang.gloss);
+    let ex = tagged("一/- 张/- 纸/-");
+    assert!(of(&ex, "张", 0).gloss.starts_with("classifier"));
+}
+
+#[test]
+fn tag_kinds_pick_senses_generally() {
+    // Not in the table: the tag's kind picks the sense (会/n meeting, 会/v can).
+    let ex = tagged("明天/t 有/v 一个/m 会/n");
+    assert!(of(&ex, "会", 0).gloss.contains("meeting"));
+    let ex = tagged("他/r 会/v 游泳/v");
+    assert!(of(&ex, "会", 0).gloss.contains("can"));
+    // 过/u is the experiential marker, neutral tone.
+    let ex = tagged("你/r 去/v 过/u 中国/ns 吗/y");
+    assert_eq!(of(&ex, "过", 0).pinyin, "guo");
+    // 着/u zhe, 着 in 着火 zháo.
+    let ex = tagged("门/n 开/v 着/u 呢/y");
+    assert_eq!(of(&ex, "着", 0).pinyin, "zhe");
+}
+
+#[test]
+fn proper_names_only_under_name_tags() {
+    let ex = tagged("他/r 姓/v 张/nr");
+    let e = of(&ex, "张", 0);
+    assert_eq!(e.pinyin, "Zhāng");
+    assert!(e.gloss.starts_with("surname"), "{}", e.gloss);
+    // 比 is also "Belgium" (Bi3) in CC-CEDICT: never without a name tag.
+    for s in ["他/r 比/p 我/r 高/a", "他/- 比/- 我/- 高/-"] {
+        let ex = tagged(s);
+        let e = of(&ex, "比", 0);
+        assert_eq!(e.pinyin, "bǐ", "{s}");
+        assert!(!e.gloss.contains("Belgi"), "{}", e.gloss);
+    }
+    // A place name keeps its capital under ns.
+    let ex = tagged("我/r 在/p 北京/ns");
+    assert_eq!(of(&ex, "北京", 0).pinyin, "Běijīng");
+}
+
+#[test]
+fn ambiguity_is_said() {
+    // Untagged 还 with nothing to decide by: hái, but huán stays plausible.
+    let ex = tagged("他/- 还/- 在/- 睡觉/-");
+    let e = of(&ex, "还", 0);
+    assert_eq!(e.pinyin, "hái");
+    assert_eq!(e.other_readings, ["huán"]);
+    // With the adverb tag the choice is sure.
+    let ex = tagged("他/r 还/d 在/d 睡觉/v");
+    assert!(of(&ex, "还", 0).other_readings.is_empty());
+    // A word with two readings in the dictionary and no rule: both said.
+    let ex = tagged("我/- 买/- 东西/-");
+    let e = of(&ex, "东西", 0);
+    assert_eq!(e.other_readings.len(), 1, "{:?}", e.other_readings);
+    assert_ne!(e.other_readings[0], e.pinyin);
+    // The old explanation never claims ambiguity.
+    assert!(explain(dict(), "还").other_readings.is_empty());
+}
+
+#[test]
+fn neutral_tones_as_cedict_writes_them() {
+    let ex = tagged("我/r 很/d 高兴/a 认识/v 你/r");
+    assert_eq!(of(&ex, "认识", 0).pinyin, "rènshi");
+    let ex = tagged("我/- 很/- 高兴/- 认识/- 你/-");
+    assert_eq!(of(&ex, "认识", 0).pinyin, "rènshi");
+    assert_eq!(of(&ex, "认识", 0).chars[1].pinyin, "shi");
+}
+
+#[test]
+fn context_free_explain_is_unchanged_in_shape() {
+    let e = explain(dict(), "累");
+    assert_eq!((e.pos.clone(), e.chosen), (None, 0));
+    assert!(e.other_readings.is_empty());
+    assert_eq!(e.hsk, Some(1));
+    // Without tags, explain_in_context of a word with one plausible reading agrees with it.
+    let ex = tagged("学习/-");
+    assert_eq!(ex[0].pinyin, explain(dict(), "学习").pinyin);
+    assert_eq!(ex[0].gloss, explain(dict(), "学习").gloss);
+}
+
+#[test]
+fn traditional_words_use_the_table_too() {
+    let ex = tagged("我/- 還/- 沒/- 還/- 你/- 錢/-");
+    assert_eq!(of(&ex, "還", 1).pinyin, "huán");
+}
+
+#[test]
+fn fewer_tags_than_words_and_odd_input() {
+    let ex = explain_in_context(dict(), &["我", "累", "了"], &[Some("r")]);
+    assert_eq!(ex.len(), 3);
+    assert_eq!(ex[1].pos, None);
+    assert!(explain_in_context(dict(), &[], &[]).is_empty());
+    let ex = explain_in_context(
+        dict(),
+        &["", "😀", "\u{0}", "abc", "１２３", "\t", "还"],
+        &[
+            Some("zz"),
+            Some(""),
+            Some("q"),
+            Some("v"),
+            None,
+            Some("w"),
+            Some("Vg"),
+        ],
+    );
+    assert_eq!(ex.len(), 7);
+    assert_eq!(ex[1].pinyin, "");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    #[test]
+    fn never_panics(words in proptest::collection::vec("\\PC{0,4}", 0..6),
+                    tags in proptest::collection::vec(proptest::option::of("[a-zA-Z]{0,3}"), 0..8)) {
+        let w: Vec<&str> = words.iter().map(String::as_str).collect();
+        let t: Vec<Option<&str>> = tags.iter().map(|t| t.as_deref()).collect();
+        let ex = explain_in_context(dict(), &w, &t);
+        prop_assert_eq!(ex.len(), w.len());
+        for e in &ex {
+            prop_assert!(e.chosen == 0 || e.chosen < e.entries.len());
+        }
+    }
+
+    #[test]
+    fn never_panics_on_han(words in proptest::collection::vec("[还得长数行一两张只把在了着]{1,3}", 0..6),
+                           tags in proptest::collection::vec(proptest::option::of("(n|v|a|d|p|q|u|m|nr|y)"), 0..6)) {
+        let w: Vec<&str> = words.iter().map(String::as_str).collect();
+        let t: Vec<Option<&str>> = tags.iter().map(|t| t.as_deref()).collect();
+        let ex = explain_in_context(dict(), &w, &t);
+        for e in &ex {
+            prop_assert!(!e.pinyin.is_empty());
+            prop_assert!(e.chosen < e.entries.len() || e.entries.is_empty());
+        }
+    }
+}
+
+// ---- the polyphone table --------------------------------------------------------------
+
+#[test]
+fn table_parses_and_fits_the_dictionary() {
+    let rows = parse_table(table_text());
+    let errors: Vec<_> = rows.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(table().len() >= 60, "{} characters", table().len());
+    for (c, rules) in table() {
+        let entries = dict().lookup(&c.to_string());
+        for r in rules {
+            let e = entries
+                .iter()
+                .find(|e| e.pinyin_numbered == r.reading)
+                .unwrap_or_else(|| panic!("{c} has no entry read {}", r.reading));
+            if let Some(cue) = &r.sense {
+                assert!(
+                    e.senses.iter().any(|s| s.contains(cue.as_str())),
+                    "{c} {}: no sense with {cue:?}",
+                    r.reading
+                );
+            }
+        }
+        // Every character ends with a rule that always holds.
+        let last = rules.last().map(|r| r.when.clone());
+        assert_eq!(
+            last,
+            Some(vec![super::polyphones::Clause::Any]),
+            "{c} has no default row"
+        );
+    }
+}
+
+#[test]
+fn table_rows_are_checked() {
+    use super::polyphones::parse_row;
+    assert!(parse_row("得\tdei3\ttag=v next=v\tsure").is_ok());
+    assert!(parse_row("得\tdei3\ttag=v\tmaybe").is_err());
+    assert!(parse_row("得得\tdei3\t*\tsure").is_err());
+    assert!(parse_row("得\tDei3\t*\tsure").is_err());
+    assert!(parse_row("得\tdei\t*\tsure").is_err());
+    assert!(parse_row("得\tdei3\tfoo=v\tsure").is_err());
+    assert!(parse_row("得\tdei3\tprevend=ab\tsure").is_err());
+    assert!(parse_row("得\tdei3\t*").is_err());
+}
+
+// ---- HSK ------------------------------------------------------------------------------
+
+#[test]
+fn hsk_levels() {
+    assert_eq!(hsk_word("学习"), Some(1));
+    assert_eq!(hsk_word("學習"), Some(1), "traditional via simplified");
+    assert_eq!(hsk_word("积累"), Some(4));
+    assert_eq!(hsk_word("一不小心"), Some(7), "7 is the band 7–9");
+    assert_eq!(hsk_word("龘龘"), None);
+    assert_eq!(hsk_word(""), None);
+    assert_eq!(hsk_word("abc"), None);
+    assert_eq!(hsk_char('学'), Some(1));
+    assert_eq!(hsk_char('學'), Some(1));
+    assert_eq!(hsk_char('龘'), None);
+    assert_eq!(hsk_char('a'), None);
+    assert_eq!(hsk_char('😀'), None);
+    let ex = tagged("我/r 学习/v 中文/nz");
+    assert_eq!(of(&ex, "学习", 0).hsk, Some(1));
+}
+
+// ---- POS labels -----------------------------------------------------------------------
+
+#[test]
+fn every_pku_tag_has_a_label_and_meaning() {
+    let all = "n v w u d vn m p nr a r ns c q t f j b ad l i Ng s nz nt an y Vg z k vd nx Tg Ag \
+               Dg o h e Rg Bg Mg";
+    for t in all.split_whitespace() {
+        assert!(pos_label(t).is_some(), "{t}");
+        assert!(pos_meaning(t).is_some_and(|m| m.len() > 5), "{t}");
+    }
+    assert_eq!(pos_tags().count(), all.split_whitespace().count());
+    assert_eq!(pos_label("q"), Some("measure word"));
+    assert_eq!(pos_label("vn"), Some("verbal noun"));
+    assert_eq!(pos_label("xx"), None);
+    assert_eq!(pos_label(""), None);
+    assert_eq!(coarse("vn"), "v");
+    assert_eq!(coarse("Ng"), "n");
+    assert_eq!(coarse("nr"), "nr");
+    assert_eq!(coarse("j"), "n");
+    assert_eq!(coarse(""), "");
+}

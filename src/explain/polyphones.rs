@@ -1,0 +1,208 @@
+//! The table of frequent polyphonic characters (`data/polyphones/polyphones.tsv`, written for
+//! fenci; see its README): for a character standing alone as a word, which reading (and
+//! optionally which sense) its part of speech and neighbours call for.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// The table, compiled in.
+const TABLE: &str = include_str!("../../data/polyphones/polyphones.tsv");
+
+/// One condition of a rule (see the table's header).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Clause {
+    /// Always holds (`*`).
+    Any,
+    /// The word's own tag, exact or coarse, is one of these.
+    Tag(Vec<String>),
+    /// The previous word's class is one of these.
+    Prev(Vec<String>),
+    /// The next word's class is one of these.
+    Next(Vec<String>),
+    /// The previous word is one of these.
+    PrevWord(Vec<String>),
+    /// The next word is one of these.
+    NextWord(Vec<String>),
+    /// The previous word ends with one of these characters.
+    PrevEnd(Vec<char>),
+    /// The next word starts with one of these characters.
+    NextStart(Vec<char>),
+    /// The previous word ends with a numeral or demonstrative.
+    PrevQuantity,
+}
+
+/// One row of the table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Rule {
+    /// The reading, CC-CEDICT numbered (`dei3`).
+    pub(super) reading: String,
+    /// All must hold.
+    pub(super) when: Vec<Clause>,
+    /// False when other readings of the character stay plausible.
+    pub(super) sure: bool,
+    /// Text the sense to show contains, if the row names one.
+    pub(super) sense: Option<String>,
+}
+
+/// What a rule sees of the sentence around a word.
+pub(super) struct Around<'a> {
+    /// The word's own tag, if the model gave one.
+    pub(super) tag: Option<&'a str>,
+    /// The coarse class of the word's tag.
+    pub(super) coarse: Option<&'a str>,
+    /// The previous and next words, if any.
+    pub(super) prev: Option<&'a str>,
+    pub(super) next: Option<&'a str>,
+    /// Their classes: coarse tag, or a guess; `none` without a word.
+    pub(super) prev_class: &'a str,
+    pub(super) next_class: &'a str,
+}
+
+/// Characters that make the next character a measure word: numerals and demonstratives.
+pub(super) const QUANTITY: &str = "一二三四五六七八九十零〇两百千万亿几半每这那哪各某整";
+
+impl Clause {
+    fn holds(&self, a: &Around<'_>) -> bool {
+        let any = |list: &[String], s: Option<&str>| s.is_some_and(|s| list.iter().any(|x| x == s));
+        match self {
+            Clause::Any => true,
+            Clause::Tag(list) => any(list, a.tag) || any(list, a.coarse),
+            Clause::Prev(list) => any(list, Some(a.prev_class)),
+            Clause::Next(list) => any(list, Some(a.next_class)),
+            Clause::PrevWord(list) => any(list, a.prev),
+            Clause::NextWord(list) => any(list, a.next),
+            Clause::PrevEnd(cs) => a
+                .prev
+                .and_then(|w| w.chars().last())
+                .is_some_and(|c| cs.contains(&c)),
+            Clause::NextStart(cs) => a
+                .next
+                .and_then(|w| w.chars().next())
+                .is_some_and(|c| cs.contains(&c)),
+            Clause::PrevQuantity => a
+                .prev
+                .and_then(|w| w.chars().last())
+                .is_some_and(|c| QUANTITY.contains(c)),
+        }
+    }
+}
+
+impl Rule {
+    pub(super) fn holds(&self, a: &Around<'_>) -> bool {
+        self.when.iter().all(|c| c.holds(a))
+    }
+}
+
+/// Parses one clause; `None` if malformed.
+fn parse_clause(s: &str) -> Option<Clause> {
+    if s == "*" {
+        return Some(Clause::Any);
+    }
+    if s == "prevq" {
+        return Some(Clause::PrevQuantity);
+    }
+    let (key, value) = s.split_once('=')?;
+    let list: Vec<String> = value
+        .split(',')
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+        .collect();
+    if list.is_empty() {
+        return None;
+    }
+    let chars = || -> Option<Vec<char>> {
+        list.iter()
+            .map(|v| {
+                let mut cs = v.chars();
+                match (cs.next(), cs.next()) {
+                    (Some(c), None) => Some(c),
+                    _ => None,
+                }
+            })
+            .collect()
+    };
+    Some(match key {
+        "tag" => Clause::Tag(list),
+        "prev" => Clause::Prev(list),
+        "next" => Clause::Next(list),
+        "prevw" => Clause::PrevWord(list),
+        "nextw" => Clause::NextWord(list),
+        "prevend" => Clause::PrevEnd(chars()?),
+        "nextstart" => Clause::NextStart(chars()?),
+        _ => return None,
+    })
+}
+
+/// Parses one row: `char reading when confidence [sense]`; `Err` with the reason if malformed.
+pub(super) fn parse_row(line: &str) -> Result<(char, Rule), String> {
+    let cols: Vec<&str> = line.split('\t').collect();
+    if !(4..=5).contains(&cols.len()) {
+        return Err(format!("{} columns, want 4 or 5", cols.len()));
+    }
+    let mut cs = cols[0].chars();
+    let c = match (cs.next(), cs.next()) {
+        (Some(c), None) => c,
+        _ => return Err("first column is not one character".into()),
+    };
+    let reading = cols[1].trim();
+    let ok_reading = reading.len() >= 2
+        && reading.ends_with(|d: char| ('1'..='5').contains(&d))
+        && reading[..reading.len() - 1]
+            .chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch == ':');
+    if !ok_reading {
+        return Err(format!("bad reading {reading:?}"));
+    }
+    let when: Option<Vec<Clause>> = cols[2].split_whitespace().map(parse_clause).collect();
+    let when = match when {
+        Some(w) if !w.is_empty() => w,
+        _ => return Err(format!("bad condition {:?}", cols[2])),
+    };
+    let sure = match cols[3].trim() {
+        "sure" => true,
+        "guess" => false,
+        other => return Err(format!("bad confidence {other:?}")),
+    };
+    let sense = cols
+        .get(4)
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    Ok((
+        c,
+        Rule {
+            reading: reading.to_string(),
+            when,
+            sure,
+            sense,
+        },
+    ))
+}
+
+/// Every row of `text` that is not blank or a comment, parsed (errors with their line number).
+pub(super) fn parse_table(text: &str) -> Vec<Result<(char, Rule), (usize, String)>> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|(i, l)| parse_row(l.trim_end_matches('\r')).map_err(|e| (i + 1, e)))
+        .collect()
+}
+
+/// The compiled-in table: character → its rules, in order. Malformed rows are left out (a
+/// unit test checks there are none).
+pub(super) fn table() -> &'static HashMap<char, Vec<Rule>> {
+    static T: OnceLock<HashMap<char, Vec<Rule>>> = OnceLock::new();
+    T.get_or_init(|| {
+        let mut map: HashMap<char, Vec<Rule>> = HashMap::new();
+        for (c, rule) in parse_table(TABLE).into_iter().flatten() {
+            map.entry(c).or_default().push(rule);
+        }
+        map
+    })
+}
+
+/// The raw table text, for tests.
+#[cfg(test)]
+pub(super) fn table_text() -> &'static str {
+    TABLE
+}
