@@ -28,7 +28,8 @@ pub struct Annotated {
     pub names: Vec<(Range<usize>, Explanation)>,
 }
 
-/// Segments and explains one sentence.
+/// Segments and explains one sentence (with parts of speech where `seg` tags them: see
+/// [`Segmenter::set_pos`]).
 pub fn annotate(seg: &Segmenter, dict: &Dictionary, text: &str) -> Result<Annotated, SegmentError> {
     let s = seg.segment(text)?;
     Ok(annotate_segmentation(
@@ -47,7 +48,12 @@ pub fn annotate_segmentation(
     k: usize,
 ) -> Annotated {
     let words = s.word_strs();
-    let explanations = words.iter().map(|w| explain::explain(dict, w)).collect();
+    let tags: Vec<Option<&str>> = if s.pos.len() == words.len() {
+        s.pos.iter().map(|p| Some(p.tag.as_str())).collect()
+    } else {
+        vec![None; words.len()]
+    };
+    let explanations = explain::explain_in_context(dict, &words, &tags);
     let names = explain::names_across(dict, &words);
     let alternatives = if k > 0 {
         s.alternatives(scheme, k)
@@ -80,13 +86,19 @@ impl Annotated {
             .filter_map(|i| {
                 let w = self.seg.words.get(i)?;
                 let e = self.explanations.get(i)?;
+                let pos = self.seg.pos.get(i);
                 Some(WordJson {
                     text: &w.text,
                     start: w.chars.start + offset,
                     end: w.chars.end + offset,
+                    pos: pos.map(|p| p.tag.as_str()),
+                    pos_label: pos.and_then(|p| explain::pos_label(&p.tag)),
+                    pos_prob: pos.map(|p| round4(p.prob)),
                     pinyin: &e.pinyin,
+                    other_readings: &e.other_readings,
                     gloss: &e.gloss,
                     from_chars: e.from_chars,
+                    hsk: e.hsk,
                     split_after: self.split_after(i).map(round4),
                 })
             })
@@ -114,12 +126,23 @@ pub struct WordJson<'a> {
     pub start: usize,
     /// One past the last character.
     pub end: usize,
-    /// Pinyin with tone marks (`""` for punctuation, numbers, symbols).
+    /// Part of speech, a PKU tag (`v`, `n`, `q` …); `null` for a model without a POS head.
+    pub pos: Option<&'a str>,
+    /// The tag in words for a learner (`verb`, `measure word` …).
+    pub pos_label: Option<&'static str>,
+    /// The model's probability of that tag.
+    pub pos_prob: Option<f64>,
+    /// Pinyin with tone marks of the reading that fits the sentence (`""` for punctuation,
+    /// numbers, symbols).
     pub pinyin: &'a str,
+    /// Other readings that stay plausible here (empty when the choice is sure).
+    pub other_readings: &'a [String],
     /// A short English gloss (`""` if none).
     pub gloss: &'a str,
     /// The word is not in the dictionary: pinyin and gloss come from its characters.
     pub from_chars: bool,
+    /// HSK 3.0 level of the word, 1–6, or 7 for the advanced band 7–9; `null` if not listed.
+    pub hsk: Option<u8>,
     /// Probability of a word boundary right after this word; `null` after the last word.
     pub split_after: Option<f64>,
 }
@@ -144,7 +167,8 @@ mod tests {
     use crate::tagger::ModelFiles;
 
     fn setup() -> (Segmenter, &'static Dictionary) {
-        let seg = Segmenter::new(&ModelFiles::embedded().expect("model")).expect("segmenter");
+        let mut seg = Segmenter::new(&ModelFiles::embedded().expect("model")).expect("segmenter");
+        seg.set_pos(true);
         (seg, Dictionary::embedded())
     }
 

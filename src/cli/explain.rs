@@ -110,6 +110,7 @@ pub struct ExplainArgs {
 pub(super) fn explain_cmd(a: ExplainArgs, threads: usize) -> Result<i32> {
     let (mut seg, _) = segmenter_for(&a.model)?;
     seg.set_workers(threads);
+    seg.set_pos(true);
     let dict = Dictionary::embedded();
     let cols = a
         .width

@@ -141,6 +141,10 @@ pub(super) fn segment(a: SegmentArgs, threads: usize) -> Result<i32> {
     let (mut seg, name) = segmenter_for(&a.model)?;
     seg.set_workers(threads);
     a.precision.apply(&mut seg);
+    if a.format == Format::Jsonl {
+        // Parts of speech choose the readings and senses (a model without a POS head: none).
+        seg.set_pos(true);
+    }
     if a.pos {
         if !seg.has_pos() {
             bail!("--pos: the model {name} has no part-of-speech head (train one with `fenci train --pos`)");

@@ -238,6 +238,8 @@ pub fn load_segmenter(
         Err(source) => return Err(LoadError::Segmenter { name, source }),
     };
     seg.set_dict(dict);
+    // Parts of speech choose readings and senses; a model without a POS head goes without.
+    seg.set_pos(true);
     let info = ModelInfo {
         name,
         summary: model_summary(&files),
