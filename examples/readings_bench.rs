@@ -19,8 +19,11 @@ use fenci::text::is_han;
 
 /// The POS tags the segmenter predicts, one per word (`None` where the model has none).
 fn predicted_tags(seg: &Segmentation) -> Vec<Option<String>> {
-    // LEAD: wire seg.pos here (e.g. `seg.pos.iter().map(|p| Some(p.tag.clone())).collect()`).
-    vec![None; seg.words.len()]
+    if seg.pos.len() == seg.words.len() {
+        seg.pos.iter().map(|p| Some(p.tag.clone())).collect()
+    } else {
+        vec![None; seg.words.len()]
+    }
 }
 
 /// A numbered syllable, normalised: lower case, `u:`/`ü` → `v`.
@@ -173,7 +176,16 @@ fn main() -> anyhow::Result<()> {
             readings.len() > 1
         })
     };
-    let seg = Segmenter::new(&ModelFiles::embedded()?)?;
+    let mut seg = Segmenter::new(&ModelFiles::embedded()?)?;
+    seg.set_pos(true);
+    eprintln!(
+        "POS tags: {}",
+        if seg.has_pos() {
+            "the model's"
+        } else {
+            "none (the model has no POS head)"
+        }
+    );
     let lines: Vec<&str> = gold.iter().map(|g| g.0.as_str()).collect();
     let segs = seg.segment_batch(&lines)?;
     let (mut before, mut after) = (Score::default(), Score::default());
