@@ -10,6 +10,12 @@
 //! neutral = 5, citation tones: no sandhi). "Polyphonic" characters have two or more readings
 //! among their CC-CEDICT entries (proper names, variants and "used in" entries not counted).
 //! `--errors` lists the words the context method gets wrong.
+//!
+//!   cargo run --release --example readings_bench -- --pku ../shared/data/pku1998/dev.pos.txt [N]
+//!
+//! With `--pku`, the first N (default 300) gold-tagged dev sentences (`word/TAG`, no gold
+//! pinyin) are explained with their gold tags, and every word whose reading or gloss changes
+//! from `explain` is printed with its tag, for checking the rules by eye (never the test split).
 use std::collections::HashMap;
 
 use fenci::explain::{explain, explain_in_context, Dictionary, Explanation};
@@ -110,6 +116,52 @@ fn shown_syllables(e: &Explanation) -> Vec<String> {
     }
 }
 
+/// Explains gold-tagged sentences with their tags; prints the words whose reading or gloss
+/// changes from the context-free explanation, and counts.
+fn gold_pos_changes(dict: &Dictionary, file: &str, n: usize) -> anyhow::Result<()> {
+    let (mut words_seen, mut reading, mut gloss) = (0usize, 0usize, 0usize);
+    for line in std::fs::read_to_string(file)?.lines().take(n) {
+        let pairs: Vec<(&str, Option<&str>)> = line
+            .split_whitespace()
+            .map(|wt| match wt.rsplit_once('/') {
+                Some((w, t)) => (w, Some(t)),
+                None => (wt, None),
+            })
+            .collect();
+        let words: Vec<&str> = pairs.iter().map(|p| p.0).collect();
+        let tags: Vec<Option<&str>> = pairs.iter().map(|p| p.1).collect();
+        for (e, t) in explain_in_context(dict, &words, &tags).iter().zip(&tags) {
+            if !e.word.chars().any(is_han) {
+                continue;
+            }
+            words_seen += 1;
+            let old = explain(dict, &e.word);
+            if old.pinyin != e.pinyin {
+                reading += 1;
+                println!(
+                    "READING {}/{}\t{} -> {}\t{}",
+                    e.word,
+                    t.unwrap_or("-"),
+                    old.pinyin,
+                    e.pinyin,
+                    e.gloss
+                );
+            } else if old.gloss != e.gloss {
+                gloss += 1;
+                println!(
+                    "GLOSS {}/{}\t{} -> {}",
+                    e.word,
+                    t.unwrap_or("-"),
+                    old.gloss,
+                    e.gloss
+                );
+            }
+        }
+    }
+    println!("{words_seen} words: reading changed {reading}, gloss only {gloss}");
+    Ok(())
+}
+
 #[derive(Default)]
 struct Score {
     chars: (usize, usize),
@@ -134,6 +186,11 @@ fn main() -> anyhow::Result<()> {
         .unwrap_or("benchmarks/readings/dev.tsv");
     let show_errors = args.iter().any(|a| a == "--errors");
     let dict = Dictionary::embedded();
+    if let Some(i) = args.iter().position(|a| a == "--pku") {
+        let file = args.get(i + 1).map(String::as_str).unwrap_or("");
+        let n: usize = args.get(i + 2).and_then(|s| s.parse().ok()).unwrap_or(300);
+        return gold_pos_changes(dict, file, n);
+    }
     let mut gold: Vec<(String, Vec<String>)> = Vec::new();
     for (n, line) in std::fs::read_to_string(path)?.lines().enumerate() {
         let line = line.trim_end_matches('\r');

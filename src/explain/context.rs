@@ -110,6 +110,7 @@ const PREPOSITION_WORDS: &[&str] = &[
     "about",
     "into",
     "onto",
+    "together",
 ];
 const CONJUNCTION_WORDS: &[&str] = &[
     "and",
@@ -156,7 +157,11 @@ const ADVERB_WORDS: &[&str] = &[
     "ever",
     "no",
     "merely",
+    "will",
+    "shall",
 ];
+/// Modal verbs glossed without "to" ("can; may").
+const MODAL_WORDS: &[&str] = &["can", "may", "must", "should", "ought"];
 
 /// The kind of one sense.
 fn sense_kind(sense: &str) -> Kind {
@@ -170,7 +175,6 @@ fn sense_kind(sense: &str) -> Kind {
     if s.contains("variant of")
         || s.starts_with("used in ")
         || s.starts_with("see ")
-        || s.starts_with("(bound form)")
         || s.starts_with("(archaic)")
         || s.starts_with("archaic ")
         || s.starts_with("(old)")
@@ -211,6 +215,9 @@ fn sense_kind(sense: &str) -> Kind {
         .split(|c: char| !c.is_alphanumeric())
         .find(|w| !w.is_empty())
         .unwrap_or("");
+    if MODAL_WORDS.contains(&first) {
+        return Kind::Verb;
+    }
     if s.starts_with("(joining") || CONJUNCTION_WORDS.contains(&first) {
         return Kind::Conjunction;
     }
@@ -229,7 +236,7 @@ fn wanted_kinds(coarse: &str) -> &'static [Kind] {
     match coarse {
         "v" => &[Kind::Verb],
         "q" => &[Kind::Classifier],
-        "p" => &[Kind::Preposition, Kind::Verb],
+        "p" => &[Kind::Preposition, Kind::Conjunction, Kind::Verb],
         "c" => &[Kind::Conjunction, Kind::Preposition],
         "u" | "y" | "e" | "o" => &[Kind::Particle],
         "d" => &[Kind::Adverb, Kind::Particle],
@@ -248,11 +255,12 @@ fn is_name_entry(e: &Entry) -> bool {
             .is_some_and(|s| s.to_lowercase().starts_with("surname "))
 }
 
-/// An entry whose senses all point elsewhere (variants, "used in", bound forms).
+/// An entry whose senses all point elsewhere (variants, "used in") or are bound forms only
+/// (的 di4 "(bound form) bull's-eye").
 fn is_weak_entry(e: &Entry) -> bool {
     e.senses
         .iter()
-        .all(|s| matches!(sense_kind(s), Kind::Weak | Kind::Note))
+        .all(|s| matches!(sense_kind(s), Kind::Weak | Kind::Note) || s.starts_with("(bound form)"))
 }
 
 /// Whether an entry is a person (its first sense starts with the name romanised from its own

@@ -38,8 +38,9 @@ pub struct Explanation {
     /// an entry is itself (half-width).
     pub pinyin: String,
     /// A short English gloss (the first senses of the best entry, cut at a sense boundary near
-    /// [`GLOSS_MAX`] characters); for a fallback, the characters' glosses joined with ` + `;
-    /// `""` if none.
+    /// [`GLOSS_MAX`] characters; from [`explain_in_context`](super::explain_in_context): the
+    /// chosen entry's chosen sense, then its later senses of the same kind); for a fallback,
+    /// the characters' glosses joined with ` + `; `""` if none.
     pub gloss: String,
     /// Every dictionary entry for the word, best first (see [`Dictionary::lookup`]).
     pub entries: Vec<Entry>,
