@@ -187,9 +187,10 @@ mod tests {
         assert_eq!(words[2].pinyin, "Běijīng");
         let line = serde_json::to_string(&words[0]).expect("serialises");
         assert!(
-            line.starts_with(r#"{"text":"我","start":10,"end":11,"pinyin":"wǒ""#),
+            line.starts_with(r#"{"text":"我","start":10,"end":11,"pos":"#),
             "{line}"
         );
+        assert_eq!(words[0].hsk, Some(1));
     }
 
     #[test]
