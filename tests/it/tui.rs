@@ -865,6 +865,16 @@ fn commands_answer_under_themselves() {
     }
     let s = screen(&app, 80, 24);
     assert!(!s.lines().any(|l| l.trim_matches('"').trim() == "›"), "{s}");
+    // A report no command asked for has no › line on screen, and no empty quote in /save.
+    app.update(Event::Worker(WorkerMsg::Report {
+        lines: vec!["the model's licence is apache-2.0".into()],
+        error: false,
+    }));
+    assert_eq!(app.turns.last().unwrap().input, "");
+    assert!(!app.markdown().contains(">  \n") && !app.markdown().contains("> \n"));
+    assert!(app
+        .markdown()
+        .contains("    the model's licence is apache-2.0"));
     insta::assert_snapshot!("command_reports_80x24", s);
     // /model v9: the worker's answer replaces "switching…" with the error.
     enter(&mut app, "/model v9");

@@ -175,7 +175,7 @@ impl App {
             }
         }
         let pick = if up {
-            spots.iter().filter(on_screen).next_back()
+            spots.iter().rfind(on_screen)
         } else {
             spots.iter().find(on_screen)
         };

@@ -473,7 +473,11 @@ impl App {
             }
             WorkerMsg::ModelLoaded(info) => {
                 self.download = None;
-                if self.reply_to.is_some() {
+                let asked = self
+                    .reply_to
+                    .and_then(|id| self.turns.iter().find(|t| t.id == id))
+                    .is_some_and(|t| t.input.starts_with("/model"));
+                if asked {
                     // The answer to `/model ID`.
                     self.reply(
                         vec![format!("active model: {} · {}", info.name, info.summary)],
@@ -727,11 +731,17 @@ impl App {
                     out.push('\n');
                 }
                 TurnBody::Info(lines) => {
-                    out.push_str(&format!("> {}\n\n", t.input));
+                    // A report nobody typed a command for has no quoted input.
+                    if !t.input.is_empty() {
+                        out.push_str(&format!("> {}\n\n", t.input));
+                    }
                     for l in lines {
                         out.push_str(&format!("    {l}\n"));
                     }
                     out.push('\n');
+                }
+                TurnBody::Error(e) if t.input.is_empty() => {
+                    out.push_str(&format!("*error: {e}*\n\n"))
                 }
                 TurnBody::Error(e) => out.push_str(&format!("> {}\n\n*error: {e}*\n\n", t.input)),
                 TurnBody::Pending | TurnBody::Cancelled | TurnBody::Streaming => {}
