@@ -52,6 +52,24 @@ pub enum ServiceError {
         /// Why not, and what to give instead.
         reason: String,
     },
+    /// `fenci dict add` / `/dict add` of one-character words without being forced: each
+    /// would split every longer word that contains it. Nothing was added.
+    #[error("{} {} a single character: your dictionary keeps its words whole and apart from their neighbours, so every longer word containing {} would be split around it everywhere (nothing was added)", .words.join(" "), if .words.len() == 1 { "is" } else { "are each" }, if .words.len() == 1 { "it" } else { "one" })]
+    SingleCharWord {
+        /// The one-character words asked for.
+        words: Vec<String>,
+    },
+    /// `/model vN` for a version that does not exist.
+    #[error("no version {name}: {}", if .existing.is_empty() { "no version has been trained yet (/train or fenci train makes v1; default is the built-in model)".to_string() } else { format!("the versions are {} (and default, the built-in model)", .existing.join(", ")) })]
+    NoSuchVersion {
+        /// What was asked for.
+        name: String,
+        /// The versions there are.
+        existing: Vec<String>,
+    },
+    /// A correction whose characters are not the sentence's.
+    #[error("{0}")]
+    FixMismatch(String),
     /// There is nothing to train on.
     #[error("no corrections yet: correct a sentence first (/fix in the app, or fenci correct \"词 词 词\")")]
     NoCorrections,
@@ -206,6 +224,30 @@ impl Service {
         UserDict::add(&self.dir, word).map_err(self.io(self.dir.join("dict.txt")))
     }
 
+    /// Adds every word to the user dictionary, or none: the one rule of `fenci dict add` and
+    /// `/dict add`. A one-character word is refused ([`ServiceError::SingleCharWord`]) unless
+    /// `force`: forced as a word it splits every longer word containing it (一 breaks 一起,
+    /// 一定, 一直). Returns each word (once) and whether it was new.
+    pub fn dict_add_words(&self, words: &[String], force: bool) -> Result<Vec<(String, bool)>> {
+        let mut unique: Vec<&str> = Vec::new();
+        for w in words.iter().map(|w| w.trim()) {
+            if !unique.contains(&w) {
+                unique.push(w);
+            }
+        }
+        let single: Vec<String> = unique
+            .iter()
+            .filter(|w| is_single_char(w))
+            .map(|w| w.to_string())
+            .collect();
+        if !single.is_empty() && !force {
+            return Err(ServiceError::SingleCharWord { words: single });
+        }
+        let added =
+            UserDict::add_all(&self.dir, &unique).map_err(self.io(self.dir.join("dict.txt")))?;
+        Ok(unique.into_iter().map(str::to_string).zip(added).collect())
+    }
+
     /// Removes a word from the user dictionary; false when it was not there.
     pub fn dict_remove(&self, word: &str) -> Result<bool> {
         UserDict::remove(&self.dir, word).map_err(self.io(self.dir.join("dict.txt")))
@@ -243,8 +285,15 @@ impl Service {
                     .is_file())
     }
 
-    /// Makes version `name` (or `default`) active.
+    /// Makes version `name` (or `default`) active; [`ServiceError::NoSuchVersion`] when there is
+    /// no such version.
     pub fn switch(&self, name: &str) -> Result<()> {
+        if !self.is_version(name) {
+            return Err(ServiceError::NoSuchVersion {
+                name: name.to_string(),
+                existing: self.version_dirs().into_iter().map(|(n, _)| n).collect(),
+            });
+        }
         Versions::new(&self.dir)
             .set_active(name)
             .map_err(self.io(self.dir.join("active")))
@@ -380,6 +429,114 @@ impl Service {
             .ok_or_else(|| ServiceError::TrainingRunning(self.dir.clone()))?;
         train_on_corrections(&self.dir, cfg, keep, cancel, progress)
     }
+}
+
+/// Whether `word` is one character (what [`Service::dict_add_words`] asks to be forced).
+pub fn is_single_char(word: &str) -> bool {
+    word.trim().chars().count() == 1
+}
+
+/// Whether `name` looks like the name of a trained version (`v` and a number, as `/model v3`
+/// and `fenci` name them) rather than a hub id or a directory.
+pub fn looks_like_version(name: &str) -> bool {
+    name.strip_prefix('v')
+        .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// Checks corrected `words` against `sentence` (whitespace ignored) and returns the words to
+/// save: the same words, plus the sentence's punctuation the words leave out, each run of it a
+/// word of its own (`/fix 这 本 书 我 已经 看 完 了` for 这本书我已经看完了。 saves
+/// `这 本 书 我 已经 看 完 了 。`). Left-out punctuation must fall between words (or at either
+/// end). Anything else that differs is refused, saying where.
+pub fn fix_words(sentence: &str, words: &[String]) -> Result<Vec<String>> {
+    let sent: Vec<char> = sentence.chars().filter(|c| !c.is_whitespace()).collect();
+    let fix: Vec<char> = words
+        .concat()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    // Character offsets in `fix` where a word of the fix ends.
+    let mut ends = std::collections::BTreeSet::new();
+    let mut acc = 0;
+    for w in words {
+        acc += w.chars().filter(|c| !c.is_whitespace()).count();
+        ends.insert(acc);
+    }
+    let mut out: Vec<String> = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    // Index into `words` and chars taken of it.
+    let mut wi = 0;
+    let mut taken = 0;
+    let mut aligned = true;
+    while i < sent.len() {
+        if j < fix.len() && sent[i] == fix[j] {
+            if taken == 0 {
+                out.push(String::new());
+            }
+            if let Some(last) = out.last_mut() {
+                last.push(sent[i]);
+            }
+            taken += 1;
+            while wi < words.len()
+                && taken >= words[wi].chars().filter(|c| !c.is_whitespace()).count()
+            {
+                wi += 1;
+                taken = 0;
+            }
+            i += 1;
+            j += 1;
+        } else if is_punctuation(sent[i]) && (j == 0 || ends.contains(&j)) && taken == 0 {
+            // A run of the same mark (…… ——) is one word; different marks are words each.
+            let c = sent[i];
+            let mut run = String::new();
+            while i < sent.len() && sent[i] == c && !(j < fix.len() && fix[j] == c) {
+                run.push(c);
+                i += 1;
+            }
+            out.push(run);
+        } else {
+            aligned = false;
+            break;
+        }
+    }
+    if aligned && j == fix.len() {
+        return Ok(out);
+    }
+    let joined: String = fix.iter().collect();
+    let sentence: String = sent.iter().collect();
+    let at = sent.iter().zip(&fix).take_while(|(x, y)| x == y).count();
+    let what = match (sent.get(at), fix.get(at)) {
+        (Some(x), Some(y)) => format!(
+            "character {} is {x} in the sentence but {y} in the fix",
+            at + 1
+        ),
+        (Some(_), None) => format!(
+            "the fix stops after {} of {} characters",
+            fix.len(),
+            sent.len()
+        ),
+        (None, Some(_)) => format!(
+            "the fix has {} characters, the sentence {}",
+            fix.len(),
+            sent.len()
+        ),
+        (None, None) => "punctuation left out must fall between words".to_string(),
+    };
+    Err(ServiceError::FixMismatch(format!(
+        "refused: the words spell {joined} but the sentence is {sentence} — {what}"
+    )))
+}
+
+/// Punctuation (Unicode categories P and the CJK symbols a sentence ends or is broken with).
+fn is_punctuation(c: char) -> bool {
+    c.is_ascii_punctuation()
+        || matches!(c,
+            '\u{3000}'..='\u{3004}' | '\u{3008}'..='\u{3020}' | '\u{3030}' | '\u{303D}'..='\u{303F}'
+            // CJK symbols and punctuation: 。、「」《》 (not 々 〆 〇, which are words)
+            | '\u{FF01}'..='\u{FF0F}' | '\u{FF1A}'..='\u{FF20}' | '\u{FF3B}'..='\u{FF40}'
+            | '\u{FF5B}'..='\u{FF65}' // full-width ！，．：；？ and brackets
+            | '\u{2010}'..='\u{2027}' | '\u{2030}'..='\u{205E}' // — … “ ” ‘ ’ ·
+            | '\u{00B7}' | '\u{FE10}'..='\u{FE1F}' | '\u{FE30}'..='\u{FE4F}')
 }
 
 /// Loads the active model of data directory `dir`: its name and files.

@@ -89,6 +89,8 @@ pub struct Settings {
     pub model: String,
     /// The language model for examples (`default`, a directory or a hub id).
     pub lm: String,
+    /// Pinyin syllables in their tone's colour (`/tones on|off`; never under `NO_COLOR`).
+    pub tone_colours: bool,
     /// Keys of a newer version of fenci, kept as they were.
     #[serde(flatten)]
     pub extra: toml::Table,
@@ -103,6 +105,7 @@ impl Default for Settings {
             explain: Explain::Full,
             model: "default".into(),
             lm: "default".into(),
+            tone_colours: true,
             extra: toml::Table::new(),
         }
     }
@@ -168,6 +171,10 @@ impl Settings {
                     .and_then(Explain::from_name)
                     .map(|e| s.explain = e)
                     .ok_or("\"full\", \"brief\" or \"off\""),
+                "tone_colours" => value
+                    .as_bool()
+                    .map(|b| s.tone_colours = b)
+                    .ok_or("true or false"),
                 "model" | "lm" => value
                     .as_str()
                     .map(|v| match key.as_str() {
@@ -447,29 +454,46 @@ impl UserDict {
 
     /// Adds a word; false if it was there already.
     pub fn add(dir: &Path, word: &str) -> io::Result<bool> {
-        let word = word.trim();
-        if word.is_empty() || word.chars().any(char::is_whitespace) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "a dictionary word is one word without spaces",
-            ));
-        }
-        if word.starts_with('#') {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "{word}: a dictionary word cannot start with # (lines starting with # are comments in dict.txt)"
-                ),
-            ));
+        Ok(Self::add_all(dir, &[word])?
+            .first()
+            .copied()
+            .unwrap_or(false))
+    }
+
+    /// Adds every word, in one write: all of them or (a word that cannot be one, an error)
+    /// none. For each, false if it was there already.
+    pub fn add_all(dir: &Path, words: &[&str]) -> io::Result<Vec<bool>> {
+        let words: Vec<&str> = words.iter().map(|w| w.trim()).collect();
+        for word in &words {
+            if word.is_empty() || word.chars().any(char::is_whitespace) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "a dictionary word is one word without spaces",
+                ));
+            }
+            if word.starts_with('#') {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "{word}: a dictionary word cannot start with # (lines starting with # are comments in dict.txt)"
+                    ),
+                ));
+            }
         }
         let _lock = crate::fsio::lock(&dir.join(".dict.lock"))?;
         let mut lines = Self::lines(dir)?;
-        if lines.iter().any(|l| Self::word_of(l) == Some(word)) {
-            return Ok(false);
+        let mut added = Vec::with_capacity(words.len());
+        for word in words {
+            let new = !lines.iter().any(|l| Self::word_of(l) == Some(word));
+            if new {
+                lines.push(word.to_string());
+            }
+            added.push(new);
         }
-        lines.push(word.to_string());
-        Self::save(dir, &lines)?;
-        Ok(true)
+        if added.contains(&true) {
+            Self::save(dir, &lines)?;
+        }
+        Ok(added)
     }
 
     /// Removes a word; false if it was not there. Comments and other lines stay as they were.

@@ -14,14 +14,16 @@ use super::report::cancel_on_ctrl_c;
 pub struct ExamplesArgs {
     /// The word the sentences must contain.
     word: String,
-    /// How many sentences.
-    #[arg(short, default_value_t = 5)]
+    /// How many sentences (1 to 20).
+    #[arg(short, default_value_t = 5, value_parser = crate::generate::parse_examples)]
     n: usize,
-    /// Sampling temperature: 0 is greedy (the same sentence every time), higher is more varied.
-    #[arg(long, short)]
+    /// Sampling temperature, 0 to 2: 0 is greedy (the same sentence every time), higher is more
+    /// varied.
+    #[arg(long, short, value_parser = crate::generate::parse_temperature, allow_negative_numbers = true)]
     temperature: Option<f64>,
-    /// Nucleus sampling: sample from the likeliest tokens up to this probability (1 = off).
-    #[arg(long)]
+    /// Nucleus sampling: sample from the likeliest tokens up to this probability (above 0, at
+    /// most 1; 1 = off).
+    #[arg(long, value_parser = crate::generate::parse_top_p, allow_negative_numbers = true)]
     top_p: Option<f64>,
     /// Sample from the k likeliest tokens only (0 = off).
     #[arg(long, default_value_t = 0)]

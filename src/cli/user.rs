@@ -23,11 +23,15 @@ pub struct CorrectArgs {
 /// `fenci dict`.
 #[derive(Debug, Args)]
 pub struct DictArgs {
-    /// `add WORD`, `rm WORD` or `list` (default).
+    /// `add WORD …`, `rm WORD …` or `list` (default).
     #[arg(default_value = "list")]
     action: String,
-    /// The word.
-    word: Option<String>,
+    /// The words: each is added (or removed); with one that cannot be added, none is.
+    words: Vec<String>,
+    /// Add one-character words too. A single character in your dictionary is always a word of
+    /// its own, so every longer word that contains it is split (一 breaks 一起, 一定, 一直).
+    #[arg(long)]
+    force: bool,
 }
 
 /// Records a correction: `fenci correct "词 词 词"`.
@@ -97,35 +101,49 @@ pub(super) fn undo_cmd() -> Result<i32> {
 
 pub(super) fn dict_cmd(a: DictArgs) -> Result<i32> {
     let svc = Service::new(&crate::store::data_dir()?);
-    match (a.action.as_str(), a.word.as_deref()) {
-        ("add", Some(w)) => {
-            let added = svc.dict_add(w)?;
-            say!(
-                "{} {w}",
-                if added {
-                    "added"
-                } else {
-                    "already in the dictionary:"
+    match (a.action.as_str(), a.words.is_empty()) {
+        ("add", false) => {
+            let added = match svc.dict_add_words(&a.words, a.force) {
+                Err(e @ crate::service::ServiceError::SingleCharWord { .. }) => {
+                    bail!(
+                        "{e}; `fenci dict add --force {}` adds it anyway",
+                        a.words.join(" ")
+                    )
                 }
-            );
+                r => r?,
+            };
+            for (w, new) in added {
+                say!(
+                    "{} {w}",
+                    if new {
+                        "added"
+                    } else {
+                        "already in the dictionary:"
+                    }
+                );
+            }
         }
-        ("rm" | "remove", Some(w)) => {
-            let removed = svc.dict_remove(w)?;
-            say!(
-                "{} {w}",
-                if removed {
-                    "removed"
-                } else {
-                    "not in the dictionary:"
-                }
-            );
+        ("rm" | "remove", false) => {
+            for w in &a.words {
+                let removed = svc.dict_remove(w)?;
+                say!(
+                    "{} {w}",
+                    if removed {
+                        "removed"
+                    } else {
+                        "not in the dictionary:"
+                    }
+                );
+            }
         }
-        ("list", None) => {
+        ("list", true) => {
             for w in svc.dict_words() {
                 say!("{w}");
             }
         }
-        _ => bail!("usage: fenci dict add WORD | fenci dict rm WORD | fenci dict list"),
+        _ => {
+            bail!("usage: fenci dict add WORD … [--force] | fenci dict rm WORD … | fenci dict list")
+        }
     }
     Ok(0)
 }

@@ -19,7 +19,10 @@ mod sampling;
 
 pub use examples::{clean_line, distinct_n, Ask, ExampleEvent};
 pub use generator::{Generated, Generator};
-pub use sampling::{Sampling, Stats};
+pub use sampling::{
+    check_examples, check_temperature, check_top_p, parse_examples, parse_temperature, parse_top_p,
+    Sampling, Stats, MAX_EXAMPLES, MAX_TEMPERATURE,
+};
 
 use crate::lm::LmError;
 use prompt::PromptError;

@@ -41,21 +41,80 @@ impl Default for Sampling {
     }
 }
 
+/// The most example sentences one request asks for (`fenci examples -n`, `/examples WORD N`).
+pub const MAX_EXAMPLES: usize = 20;
+
+/// The highest sampling temperature fenci accepts (0 is greedy).
+pub const MAX_TEMPERATURE: f64 = 2.0;
+
+/// Checks a sampling temperature: 0 (greedy) to [`MAX_TEMPERATURE`]. The one check of the
+/// command line (`--temperature`), the app (`/temp`) and [`Sampling::check`]; the error is the
+/// message both front ends show.
+pub fn check_temperature(t: f64) -> std::result::Result<f64, String> {
+    if t.is_finite() && (0.0..=MAX_TEMPERATURE).contains(&t) {
+        Ok(t)
+    } else {
+        Err(format!(
+            "temperature {t} is out of range: give a number from 0 to {MAX_TEMPERATURE} (0 is greedy)"
+        ))
+    }
+}
+
+/// Checks a nucleus-sampling threshold: above 0, at most 1 (`--top-p`, `/top-p`).
+pub fn check_top_p(p: f64) -> std::result::Result<f64, String> {
+    if p.is_finite() && p > 0.0 && p <= 1.0 {
+        Ok(p)
+    } else {
+        Err(format!(
+            "top-p {p} is out of range: give a number above 0 and at most 1 (1 is off)"
+        ))
+    }
+}
+
+/// Checks how many example sentences are asked for: 1 to [`MAX_EXAMPLES`] (`-n`,
+/// `/examples WORD N`).
+pub fn check_examples(n: usize) -> std::result::Result<usize, String> {
+    if (1..=MAX_EXAMPLES).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!(
+            "{n} examples is out of range: ask for 1 to {MAX_EXAMPLES}"
+        ))
+    }
+}
+
+/// Parses and checks a temperature as typed (a clap value parser, and `/temp`).
+pub fn parse_temperature(s: &str) -> std::result::Result<f64, String> {
+    let t: f64 = s.trim().parse().map_err(|_| {
+        format!(
+            "temperature {s:?} is not a number: give one from 0 to {MAX_TEMPERATURE} (0 is greedy)"
+        )
+    })?;
+    check_temperature(t)
+}
+
+/// Parses and checks a top-p as typed (a clap value parser, and `/top-p`).
+pub fn parse_top_p(s: &str) -> std::result::Result<f64, String> {
+    let p: f64 = s.trim().parse().map_err(|_| {
+        format!("top-p {s:?} is not a number: give one above 0 and at most 1 (1 is off)")
+    })?;
+    check_top_p(p)
+}
+
+/// Parses and checks a number of examples as typed (a clap value parser, and `/examples`).
+pub fn parse_examples(s: &str) -> std::result::Result<usize, String> {
+    let n: usize = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of examples: ask for 1 to {MAX_EXAMPLES}"))?;
+    check_examples(n)
+}
+
 impl Sampling {
     /// Checks the settings' ranges.
     pub fn check(&self) -> Result<()> {
-        if !(self.temperature.is_finite() && (0.0..=5.0).contains(&self.temperature)) {
-            return Err(GenError::Invalid(format!(
-                "temperature {} is out of range (0 to 5; 0 is greedy)",
-                self.temperature
-            )));
-        }
-        if !(self.top_p > 0.0 && self.top_p <= 1.0) {
-            return Err(GenError::Invalid(format!(
-                "top-p {} is out of range (above 0, at most 1)",
-                self.top_p
-            )));
-        }
+        check_temperature(self.temperature).map_err(GenError::Invalid)?;
+        check_top_p(self.top_p).map_err(GenError::Invalid)?;
         if !(self.repeat_penalty.is_finite() && self.repeat_penalty >= 1.0) {
             return Err(GenError::Invalid(format!(
                 "repeat penalty {} must be at least 1",

@@ -43,6 +43,8 @@ pub enum Cmd {
     Examples,
     /// `/lm [ID]`
     Lm,
+    /// `/tones on|off`
+    Tones,
 }
 
 /// One slash command.
@@ -103,6 +105,17 @@ pub const COMMANDS: &[CommandSpec] = &[
         available: true,
     },
     CommandSpec {
+        name: "tones",
+        cmd: Cmd::Tones,
+        args: "on|off",
+        summary: "colour each pinyin syllable by its tone",
+        detail: "Colours each pinyin syllable by its tone in the words, the dictionary entry \
+                 and teaching mode, with Pleco's default tone colours: 1st tone red, 2nd green, \
+                 3rd blue, 4th purple, neutral grey. Never with NO_COLOR set. Saved across \
+                 sessions (tone_colours in settings.toml).",
+        available: true,
+    },
+    CommandSpec {
         name: "temp",
         cmd: Cmd::Temp,
         args: "T",
@@ -159,7 +172,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         cmd: Cmd::Fix,
         args: "WORD WORD …",
         summary: "correct the last sentence: /fix 迈向 充满 希望",
-        detail: "Gives the right words of the last sentence, separated by spaces: /fix 迈向 充满 希望 的 新 世纪. The characters must match the sentence (you are told where they differ). Corrections are saved at once and never lost; /train teaches them to the model. Press e to correct with the boundary editor instead.",
+        detail: "Gives the right words of the last sentence, separated by spaces: /fix 迈向 充满 希望 的 新 世纪. The characters must match the sentence (you are told where they differ); punctuation you leave out between words or at the end (。) is kept as words of its own. Corrections are saved at once and never lost; /train teaches them to the model. Press e to correct with the boundary editor instead.",
         available: true,
     },
     CommandSpec {
@@ -181,9 +194,9 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "dict",
         cmd: Cmd::Dict,
-        args: "[add|rm WORD]",
+        args: "[add|rm WORD …]",
         summary: "your dictionary: words always kept whole",
-        detail: "/dict lists your words; /dict add WORD adds one (it is never split or merged with neighbours from now on); /dict rm WORD removes it. Saved across sessions.",
+        detail: "/dict lists your words; /dict add WORD … adds each (it is never split or merged with neighbours from now on; with one that cannot be added, none is); /dict rm WORD … removes them. A single character is asked for with /dict add! 一: in your dictionary it splits every longer word containing it (一 breaks 一起, 一定, 一直). Saved across sessions.",
         available: true,
     },
     CommandSpec {
@@ -292,9 +305,10 @@ pub fn parse(line: &str) -> Result<Parsed, ParseError> {
         return Err(ParseError::Empty);
     };
     let lname = name.to_lowercase();
-    // `/save!` is `/save` that may overwrite; no other command takes a `!`.
+    // `/save!` is `/save` that may overwrite, `/dict! add 一` (also `/dict add! 一`) adds a
+    // one-character word; no other command takes a `!`.
     let (lname, bang) = match lname.strip_suffix('!') {
-        Some("save") => ("save".to_string(), true),
+        Some(n @ ("save" | "dict")) => (n.to_string(), true),
         _ => (lname, false),
     };
     match find(&lname) {
@@ -411,7 +425,7 @@ mod tests {
         // /t → temp, top-p, train: no longer common prefix
         let (c, cands) = complete("/t");
         assert_eq!(c, None);
-        assert_eq!(cands, vec!["temp", "top-p", "train"]);
+        assert_eq!(cands, vec!["tones", "temp", "top-p", "train"]);
         assert_eq!(complete("/e"), (None, vec!["explain", "edit", "examples"]));
         assert_eq!(complete("/exa").0.as_deref(), Some("/examples "));
         assert_eq!(complete("/help mo").0.as_deref(), Some("/help model "));

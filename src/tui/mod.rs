@@ -8,6 +8,7 @@
 pub mod app;
 pub mod commands;
 pub mod input;
+pub mod tones;
 pub mod view;
 
 pub mod worker;
@@ -91,7 +92,7 @@ pub fn run(model: Option<String>) -> anyhow::Result<()> {
                 let ev = match cev::read() {
                     Ok(cev::Event::Key(k)) if k.kind != KeyEventKind::Release => Event::Key(k),
                     Ok(cev::Event::Paste(s)) => Event::Paste(s),
-                    Ok(cev::Event::Resize(..)) => Event::Resize,
+                    Ok(cev::Event::Resize(w, h)) => Event::Resize(w, h),
                     Ok(_) => continue,
                     Err(_) => return,
                 };
@@ -101,6 +102,9 @@ pub fn run(model: Option<String>) -> anyhow::Result<()> {
             })?;
     }
     let theme = view::Theme::from_env();
+    if let Ok(size) = terminal.size() {
+        app.update(Event::Resize(size.width, size.height));
+    }
     loop {
         terminal.draw(|f| view::render(&app, f, &theme))?;
         let first = match rx.recv_timeout(Duration::from_millis(120)) {
@@ -121,6 +125,9 @@ pub fn run(model: Option<String>) -> anyhow::Result<()> {
                         }
                     }
                     Action::Cancel => cancel.store(true, Ordering::SeqCst),
+                    Action::Explain { id, words } => {
+                        let _ = job_tx.send(Job::Explain { id, words });
+                    }
                     Action::SaveSettings(s) => {
                         if let Some(d) = &dir {
                             if let Err(e) = s.save(d) {

@@ -51,6 +51,20 @@ impl Theme {
     fn pinyin(&self) -> Style {
         self.fg(Color::Cyan)
     }
+    /// Pinyin as spans: each syllable in its tone's colour ([`super::tones`]) when `tones`
+    /// and colours are on, else all in the pinyin style.
+    fn pinyin_spans(&self, p: &str, tones: bool) -> Vec<Span<'static>> {
+        if !(self.color && tones) {
+            return vec![Span::styled(p.to_string(), self.pinyin())];
+        }
+        super::tones::syllables(p)
+            .into_iter()
+            .map(|piece| match piece.tone {
+                Some(t) => Span::styled(piece.text, self.fg(super::tones::tone_colour(t))),
+                None => Span::styled(piece.text, self.pinyin()),
+            })
+            .collect()
+    }
     fn gloss(&self) -> Style {
         self.fg(Color::Gray)
     }
@@ -129,6 +143,32 @@ pub fn wrap(s: &str, max: usize) -> Vec<String> {
     lines
 }
 
+/// Wraps `s` to `max` columns with continuation lines indented like its second column: the
+/// text after the first run of two or more spaces (`/help`'s summaries), else its own indent.
+pub fn wrap_hanging(s: &str, max: usize) -> Vec<String> {
+    let lead = s.len() - s.trim_start_matches(' ').len();
+    let body = &s[lead..];
+    let indent = match body.find("  ") {
+        Some(p) if !body[p..].trim().is_empty() => {
+            let rest = &body[p..];
+            lead + width(&body[..p]) + (rest.len() - rest.trim_start_matches(' ').len())
+        }
+        _ => lead,
+    };
+    let first = wrap(s, max);
+    if first.len() <= 1 || indent == 0 || indent * 2 > max {
+        return first;
+    }
+    // The first line as `wrap` cuts it, the rest re-wrapped to the narrower column.
+    let head = first[0].clone();
+    let rest = s[head.len().min(s.len())..].trim_start();
+    let mut out = vec![head];
+    for l in wrap(rest, max - indent) {
+        out.push(format!("{}{l}", " ".repeat(indent)));
+    }
+    out
+}
+
 fn pad(s: &str, w: usize) -> String {
     let n = w.saturating_sub(width(s));
     format!("{s}{}", " ".repeat(n))
@@ -144,6 +184,37 @@ pub fn turn_lines(
     cols: usize,
     th: &Theme,
 ) -> Vec<Line<'static>> {
+    let look = Look {
+        explain,
+        demo,
+        tones: true,
+    };
+    turn_lines_at(d, look, revealed, selected, cols, th, &mut Vec::new())
+}
+
+/// How turns are drawn: the settings that change a chip.
+#[derive(Debug, Clone, Copy)]
+struct Look {
+    explain: Explain,
+    demo: bool,
+    tones: bool,
+}
+
+/// [`turn_lines`], also noting for each word drawn (word index, its first line, its rows).
+fn turn_lines_at(
+    d: &TurnData,
+    look: Look,
+    revealed: Option<usize>,
+    selected: Option<usize>,
+    cols: usize,
+    th: &Theme,
+    spots: &mut Vec<(usize, usize, usize)>,
+) -> Vec<Line<'static>> {
+    let Look {
+        explain,
+        demo,
+        tones,
+    } = look;
     let words = &d.seg.words;
     let shown = revealed.unwrap_or(words.len()).min(words.len());
     let full = explain == Explain::Full || demo;
@@ -158,16 +229,22 @@ pub fn turn_lines(
     let mut out: Vec<Line<'static>> = Vec::new();
     let mut rows: [Vec<Span<'static>>; 4] = Default::default();
     let mut used = 2;
-    let flush = |rows: &mut [Vec<Span<'static>>; 4], out: &mut Vec<Line<'static>>| {
-        let n_rows = if full {
-            4
-        } else if brief {
-            2
-        } else {
-            1
-        };
+    let n_rows = if full {
+        4
+    } else if brief {
+        2
+    } else {
+        1
+    };
+    let mut group: Vec<usize> = Vec::new();
+    let mut flush = |rows: &mut [Vec<Span<'static>>; 4],
+                     out: &mut Vec<Line<'static>>,
+                     group: &mut Vec<usize>| {
         if rows[0].is_empty() {
             return;
+        }
+        for w in group.drain(..) {
+            spots.push((w, out.len(), n_rows));
         }
         for r in rows.iter_mut().take(n_rows) {
             let mut spans = vec![Span::raw("  ")];
@@ -183,7 +260,13 @@ pub fn turn_lines(
     };
     for (i, w) in words.iter().enumerate().take(shown) {
         let e = d.explanations.get(i);
-        let pinyin = e.map(|e| e.pinyin.clone()).unwrap_or_default();
+        // A word without Chinese characters (hello, 2024) has no pinyin: a Latin word's
+        // "pinyin" would only repeat it.
+        let pinyin = if w.text.chars().any(crate::text::is_han) {
+            e.map(|e| e.pinyin.clone()).unwrap_or_default()
+        } else {
+            String::new()
+        };
         let mut gloss = e.map(|e| e.gloss.clone()).unwrap_or_default();
         if e.is_some_and(|e| e.from_chars) && !gloss.is_empty() {
             gloss = format!("≈{gloss}");
@@ -198,9 +281,10 @@ pub fn turn_lines(
         };
         let need = cw + if i > 0 { sep_w } else { 0 };
         if i > 0 && used + need > cols {
-            flush(&mut rows, &mut out);
+            flush(&mut rows, &mut out, &mut group);
             used = 2;
         }
+        group.push(i);
         if i > 0 {
             let p = split_prob(i).unwrap_or(1.0);
             let low = p < LOW_CONFIDENCE;
@@ -227,12 +311,15 @@ pub fn turn_lines(
             ws = ws.patch(th.selected());
         }
         rows[0].push(Span::styled(pad(&w.text, cw), ws));
-        rows[1].push(Span::styled(pad(&pinyin, cw), th.pinyin()));
+        rows[1].extend(th.pinyin_spans(&pinyin, tones));
+        if cw > width(&pinyin) {
+            rows[1].push(Span::styled(" ".repeat(cw - width(&pinyin)), th.pinyin()));
+        }
         rows[2].push(Span::styled(pad(&gloss, cw), th.gloss()));
         rows[3].push(Span::raw(" ".repeat(cw)));
         used += cw;
     }
-    flush(&mut rows, &mut out);
+    flush(&mut rows, &mut out, &mut group);
     if shown < words.len() {
         out.push(Line::from(Span::styled(
             format!(
@@ -339,14 +426,25 @@ pub fn differing_part(best: &[&str], alt: &[String]) -> String {
     out
 }
 
-fn turn_block(app: &App, ti: usize, t: &Turn, cols: usize, th: &Theme) -> Vec<Line<'static>> {
+fn turn_block(
+    app: &App,
+    ti: usize,
+    t: &Turn,
+    cols: usize,
+    th: &Theme,
+    spots: &mut Vec<(usize, usize, usize)>,
+) -> Vec<Line<'static>> {
     let mut out = Vec::new();
-    for (k, l) in wrap(&t.input, cols.saturating_sub(2))
-        .into_iter()
-        .enumerate()
-    {
-        let p = if k == 0 { "› " } else { "  " };
-        out.push(Line::from(vec![Span::styled(p, th.prompt()), Span::raw(l)]));
+    // A report nobody typed a command for (a download's licence, a finished training) has no
+    // `›` line.
+    if !t.input.is_empty() {
+        for (k, l) in wrap(&t.input, cols.saturating_sub(2))
+            .into_iter()
+            .enumerate()
+        {
+            let p = if k == 0 { "› " } else { "  " };
+            out.push(Line::from(vec![Span::styled(p, th.prompt()), Span::raw(l)]));
+        }
     }
     match &t.body {
         TurnBody::Pending => {
@@ -362,7 +460,7 @@ fn turn_block(app: &App, ti: usize, t: &Turn, cols: usize, th: &Theme) -> Vec<Li
         }
         TurnBody::Info(lines) => {
             for l in lines {
-                for w in wrap(l, cols.saturating_sub(2)) {
+                for w in wrap_hanging(l, cols.saturating_sub(2)) {
                     out.push(Line::from(format!("  {w}")));
                 }
             }
@@ -372,15 +470,16 @@ fn turn_block(app: &App, ti: usize, t: &Turn, cols: usize, th: &Theme) -> Vec<Li
                 Mode::Inspect(i, w) | Mode::Detail(i, w) if i == ti => Some(w),
                 _ => None,
             };
-            out.extend(turn_lines(
-                d,
-                app.settings.explain,
-                app.demo,
-                t.revealed,
-                sel,
-                cols,
-                th,
-            ));
+            let look = Look {
+                explain: app.settings.explain,
+                demo: app.demo,
+                tones: app.settings.tone_colours,
+            };
+            let mut at = Vec::new();
+            let lines = turn_lines_at(d, look, t.revealed, sel, cols, th, &mut at);
+            let base = out.len();
+            spots.extend(at.into_iter().map(|(w, l, n)| (w, base + l, n)));
+            out.extend(lines);
             if let Mode::Edit(i, cursor) = app.mode {
                 if i == ti {
                     out.extend(editor_lines(app, &d.seg.text, cursor, cols, th));
@@ -457,6 +556,49 @@ fn welcome(cols: usize) -> Vec<Line<'static>> {
         .collect()
 }
 
+/// Where a word's chip is in the transcript.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WordSpot {
+    /// The turn's index.
+    pub turn: usize,
+    /// The word's index in the turn.
+    pub word: usize,
+    /// The chip's first line in the transcript.
+    pub line: usize,
+    /// How many lines the chip has.
+    pub rows: usize,
+}
+
+/// The transcript's lines at `cols` columns and where each word's chip is: what [`render`]
+/// draws (bottom-aligned and scrolled) and what the App keeps the inspected word visible with.
+pub fn transcript(app: &App, cols: usize, th: &Theme) -> (Vec<Line<'static>>, Vec<WordSpot>) {
+    let mut lines: Vec<Line<'static>> = if app.turns.is_empty() {
+        welcome(cols)
+    } else {
+        Vec::new()
+    };
+    let mut spots = Vec::new();
+    for (i, t) in app.turns.iter().enumerate() {
+        let mut at = Vec::new();
+        let block = turn_block(app, i, t, cols, th, &mut at);
+        let base = lines.len();
+        spots.extend(at.into_iter().map(|(w, l, rows)| WordSpot {
+            turn: i,
+            word: w,
+            line: base + l,
+            rows,
+        }));
+        lines.extend(block);
+    }
+    (lines, spots)
+}
+
+/// The transcript's height on a terminal of `rows` rows (the rule, input and status lines take
+/// three).
+pub fn transcript_height(rows: u16) -> usize {
+    (rows as usize).saturating_sub(3).max(1)
+}
+
 /// Draws the whole screen.
 pub fn render(app: &App, f: &mut Frame, th: &Theme) {
     let area = f.area();
@@ -470,14 +612,7 @@ pub fn render(app: &App, f: &mut Frame, th: &Theme) {
     let cols = main.width as usize;
 
     // Transcript: all lines, bottom-aligned, scrolled up by `app.scroll`.
-    let mut lines: Vec<Line<'static>> = if app.turns.is_empty() {
-        welcome(cols)
-    } else {
-        Vec::new()
-    };
-    for (i, t) in app.turns.iter().enumerate() {
-        lines.extend(turn_block(app, i, t, cols, th));
-    }
+    let (lines, _) = transcript(app, cols, th);
     let h = main.height as usize;
     let max_scroll = lines.len().saturating_sub(h);
     let scroll = app.scroll.min(max_scroll);
@@ -602,17 +737,51 @@ pub fn render(app: &App, f: &mut Frame, th: &Theme) {
         "T {} · top-p {} · seed {}",
         app.settings.temperature, app.settings.top_p, app.settings.seed
     );
+    let explain = format!("explain {}", app.settings.explain);
+    // The model, shorter and shorter: with its summary, the summary's first part, the name.
+    // One still loading (or failed) is news: it goes with the urgent parts.
+    let mut models = Vec::new();
+    match &app.model {
+        Some(m) => {
+            models.push(model);
+            if let Some((first, _)) = m.summary.split_once(" · ") {
+                models.push(format!("{} · {first}", m.name));
+            }
+            models.push(m.name.clone());
+        }
+        None => parts.push(model),
+    }
+    if models.is_empty() {
+        models.push(String::new());
+    }
+    // What to show after the urgent parts, fullest first: the model is shortened, then the
+    // explain level dropped, before the sampling settings (the seed) are cut.
+    let mut tails: Vec<Vec<String>> = Vec::new();
+    for m in &models {
+        tails.push(vec![m.clone(), explain.clone(), sampling.clone()]);
+    }
+    let shortest = models.last().cloned().unwrap_or_default();
+    tails.push(vec![shortest.clone(), sampling.clone()]);
+    tails.push(vec![sampling.clone()]);
+    for t in &mut tails {
+        t.retain(|p| !p.is_empty());
+    }
     if app.generating.is_some() {
         // While examples are written, their sampling settings matter more than the model.
-        parts.push(sampling);
-        parts.push(model);
-        parts.push(format!("explain {}", app.settings.explain));
-    } else {
-        parts.push(model);
-        parts.push(format!("explain {}", app.settings.explain));
-        parts.push(sampling);
+        for t in &mut tails {
+            t.rotate_right(1);
+        }
     }
-    let status_text = truncate(&parts.join(" │ "), status.width as usize);
+    let fits = |tail: &Vec<String>| {
+        let mut all = parts.clone();
+        all.extend(tail.iter().cloned());
+        all.join(" │ ")
+    };
+    let status_text = tails
+        .iter()
+        .map(fits)
+        .find(|s| width(s) <= status.width as usize)
+        .unwrap_or_else(|| truncate(&fits(&tails[0]), status.width as usize));
     let status_style = if th.color {
         Style::default().bg(Color::Blue).fg(Color::White)
     } else {
@@ -626,13 +795,13 @@ pub fn render(app: &App, f: &mut Frame, th: &Theme) {
     if let Mode::Detail(t, w) = app.mode {
         if let Some(TurnBody::Done(d)) = app.turns.get(t).map(|t| &t.body) {
             if let Some(e) = d.explanations.get(w) {
-                detail(f, main, e, th);
+                detail(f, main, e, th, app.settings.tone_colours);
             }
         }
     }
 }
 
-fn detail(f: &mut Frame, area: Rect, e: &crate::explain::Explanation, th: &Theme) {
+fn detail(f: &mut Frame, area: Rect, e: &crate::explain::Explanation, th: &Theme, tones: bool) {
     let w = (area.width.saturating_sub(4)).clamp(20, 90);
     let h = area.height.saturating_sub(2).max(5);
     let x = area.x + (area.width.saturating_sub(w)) / 2;
@@ -649,11 +818,12 @@ fn detail(f: &mut Frame, area: Rect, e: &crate::explain::Explanation, th: &Theme
         lines.push(Line::from(Span::styled(why, th.low())));
     }
     for en in &e.entries {
-        lines.push(Line::from(vec![
+        let mut head = vec![
             Span::styled(en.simplified.clone(), th.word(0)),
             Span::raw(format!("  traditional {}  ", en.traditional)),
-            Span::styled(en.pinyin(), th.pinyin()),
-        ]));
+        ];
+        head.extend(th.pinyin_spans(&en.pinyin(), tones));
+        lines.push(Line::from(head));
         for (i, s) in en.senses.iter().enumerate() {
             for (k, l) in wrap(s, inner_w.saturating_sub(5)).into_iter().enumerate() {
                 let p = if k == 0 {
@@ -670,6 +840,7 @@ fn detail(f: &mut Frame, area: Rect, e: &crate::explain::Explanation, th: &Theme
         lines.push(Line::from(Span::styled("characters:", th.sep())));
         for c in &e.chars {
             let g = c.gloss.clone().unwrap_or_default();
+            let head = format!("{} {}", c.ch, c.pinyin);
             for (k, l) in wrap(
                 &format!("{} {} {g}", c.ch, c.pinyin),
                 inner_w.saturating_sub(2),
@@ -677,10 +848,19 @@ fn detail(f: &mut Frame, area: Rect, e: &crate::explain::Explanation, th: &Theme
             .into_iter()
             .enumerate()
             {
-                lines.push(Line::from(format!(
-                    "{}{l}",
-                    if k == 0 { "  " } else { "    " }
-                )));
+                match l.strip_prefix(&head) {
+                    // The character's reading in its tone's colour.
+                    Some(rest) if k == 0 => {
+                        let mut spans = vec![Span::raw(format!("  {} ", c.ch))];
+                        spans.extend(th.pinyin_spans(&c.pinyin, tones));
+                        spans.push(Span::raw(rest.to_string()));
+                        lines.push(Line::from(spans));
+                    }
+                    _ => lines.push(Line::from(format!(
+                        "{}{l}",
+                        if k == 0 { "  " } else { "    " }
+                    ))),
+                }
             }
         }
     }

@@ -27,6 +27,13 @@ pub enum Job {
     Load(String),
     /// Replace the user dictionary's forced words.
     SetDict(Vec<String>),
+    /// Explain the words of a corrected turn (answered with [`WorkerMsg::Explained`]).
+    Explain {
+        /// The turn.
+        id: u64,
+        /// Its words.
+        words: Vec<String>,
+    },
 }
 
 /// Why the app could not load a model or a language model; each keeps its cause. The worker
@@ -169,6 +176,32 @@ pub fn analyse(
     crate::annotate::annotate(seg, dict, text)
 }
 
+/// The explanations of `words` and the names across them: what a corrected turn shows.
+pub fn explain_words(
+    dict: &Dictionary,
+    words: &[String],
+) -> (
+    Vec<explain::Explanation>,
+    Vec<(std::ops::Range<usize>, explain::Explanation)>,
+) {
+    let strs: Vec<&str> = words.iter().map(String::as_str).collect();
+    (
+        words.iter().map(|w| explain::explain(dict, w)).collect(),
+        explain::names_across(dict, &strs),
+    )
+}
+
+/// A failed `/examples` in the app's words: what the library says, with the app's command
+/// where it names the command line's flag (`--lm` → `/lm`).
+pub fn examples_error(e: &crate::generate::GenError) -> String {
+    match e {
+        crate::generate::GenError::UnknownChars { word, chars } => format!(
+            "the language model does not know {chars} in {word:?}; try another word, or another language model: /lm Qwen/Qwen2.5-0.5B-Instruct"
+        ),
+        e => e.to_string(),
+    }
+}
+
 /// One line describing a model.
 pub fn model_summary(files: &ModelFiles) -> String {
     let c = &files.config;
@@ -298,6 +331,14 @@ pub fn worker(
                     s.set_dict(words);
                 }
             }
+            Job::Explain { id, words } => {
+                let (explanations, names) = explain_words(dict, &words);
+                let _ = tx.send(Event::Worker(WorkerMsg::Explained {
+                    id,
+                    explanations,
+                    names,
+                }));
+            }
             Job::Segment(lines) => {
                 for (id, text) in lines {
                     let result = match &seg {
@@ -379,30 +420,47 @@ pub(super) fn perform(
             Err(e) => report(vec![format!("cannot read the corrections: {e}")], true),
         },
         DataAction::Dict(op) => {
-            let res = match &op {
-                DictOp::List => Ok(String::new()),
-                DictOp::Add(w) => svc.dict_add(w).map(|new| {
-                    if new {
-                        format!("added {w}")
-                    } else {
-                        format!("{w} is already in your dictionary")
-                    }
+            let res: Result<Vec<String>, crate::service::ServiceError> = match &op {
+                DictOp::List => Ok(vec![]),
+                DictOp::Add { words, force } => svc.dict_add_words(words, *force).map(|added| {
+                    added
+                        .into_iter()
+                        .map(|(w, new)| {
+                            if new {
+                                format!("added {w}")
+                            } else {
+                                format!("{w} is already in your dictionary")
+                            }
+                        })
+                        .collect()
                 }),
-                DictOp::Remove(w) => svc.dict_remove(w).map(|had| {
-                    if had {
-                        format!("removed {w}")
-                    } else {
-                        format!("{w} is not in your dictionary")
-                    }
-                }),
+                DictOp::Remove(words) => words
+                    .iter()
+                    .map(|w| {
+                        svc.dict_remove(w).map(|had| {
+                            if had {
+                                format!("removed {w}")
+                            } else {
+                                format!("{w} is not in your dictionary")
+                            }
+                        })
+                    })
+                    .collect(),
             };
             match res {
-                Ok(msg) => {
+                Err(crate::service::ServiceError::SingleCharWord { words }) => {
+                    let e = crate::service::ServiceError::SingleCharWord {
+                        words: words.clone(),
+                    };
+                    let all = match &op {
+                        DictOp::Add { words, .. } => words.join(" "),
+                        _ => words.join(" "),
+                    };
+                    report(vec![format!("{e} — /dict add! {all} adds it anyway")], true);
+                }
+                Ok(msgs) => {
                     let words = svc.dict_words();
-                    let mut lines = Vec::new();
-                    if !msg.is_empty() {
-                        lines.push(msg);
-                    }
+                    let mut lines = msgs;
                     lines.push(if words.is_empty() {
                         "your dictionary is empty (/dict add WORD)".into()
                     } else {
@@ -434,10 +492,10 @@ pub(super) fn perform(
                         }
                     });
                     let msg = match r {
-                        Ok(rep) if rep.cancelled => Err(format!(
-                            "training cancelled: the active model is still {}",
-                            rep.parent
-                        )),
+                        Ok(rep) if rep.cancelled => {
+                            let _ = ttx.send(Event::Worker(WorkerMsg::TrainCancelled(rep.parent)));
+                            return;
+                        }
                         Ok(rep) => {
                             let _ = jobs.send(Job::Reload);
                             let mut lines = rep.lines();
@@ -479,11 +537,15 @@ pub(super) fn perform(
             report(lines, false);
         }
         DataAction::SwitchModel(name) => {
-            if svc.is_version(&name) {
+            // `v9` is a version's name: say there is no such version (not "not a hub id").
+            if svc.is_version(&name) || crate::service::looks_like_version(&name) {
                 match svc.switch(&name) {
                     Ok(()) => {
                         report(vec![format!("active model: {name}")], false);
                         let _ = jobs.send(Job::Reload);
+                    }
+                    Err(e @ crate::service::ServiceError::NoSuchVersion { .. }) => {
+                        report(vec![e.to_string()], true)
                     }
                     Err(e) => report(vec![format!("{e} (/model lists the versions)")], true),
                 }
@@ -568,14 +630,20 @@ pub(super) fn spawn_lm_job(
                     let r = ensure_lm(&mut guard, &lm, &tx, &cancel)
                         .map_err(|e| e.to_string())
                         .and_then(|()| {
-                        let (_, g) = guard.as_mut().expect("loaded");
-                        let ex_tx = tx.clone();
-                        g.examples(&crate::generate::Ask::new(&word, n).prompts(dir.as_deref()), &sampling, &cancel, |ev| {
-                                let _ = ex_tx.send(Event::Worker(WorkerMsg::Example(ev)));
-                            },
-                        )
-                        .map_err(|e| e.to_string())
-                    });
+                            let Some((_, g)) = guard.as_mut() else {
+                                return Err("the language model is not loaded".to_string());
+                            };
+                            let ex_tx = tx.clone();
+                            g.examples(
+                                &crate::generate::Ask::new(&word, n).prompts(dir.as_deref()),
+                                &sampling,
+                                &cancel,
+                                |ev| {
+                                    let _ = ex_tx.send(Event::Worker(WorkerMsg::Example(ev)));
+                                },
+                            )
+                            .map_err(|e| examples_error(&e))
+                        });
                     let msg = r.map(|(sentences, st)| {
                         let stopped = if cancel.load(Ordering::Relaxed) {
                             " (stopped)"

@@ -420,3 +420,55 @@ fn examples_errors_say_what_to_do() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// `fenci examples` refuses what the app refuses (`/temp 5`, `/examples W 21`), in the same
+/// words, before loading any model.
+#[test]
+fn examples_limits_are_the_apps() {
+    let home = tempdir();
+    for (args, msg) in [
+        (
+            &["examples", "学习", "--temperature", "3"][..],
+            fenci::generate::parse_temperature("3").unwrap_err(),
+        ),
+        (
+            &["examples", "学习", "-n", "50"][..],
+            fenci::generate::parse_examples("50").unwrap_err(),
+        ),
+        (
+            &["examples", "学习", "--top-p", "0"][..],
+            fenci::generate::parse_top_p("0").unwrap_err(),
+        ),
+    ] {
+        let o = fenci(args, b"", home.path());
+        assert!(!o.status.success(), "{args:?} was accepted");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.contains(&msg), "{args:?}: {e}");
+    }
+}
+
+/// `fenci dict add` adds every word, and a single character only with --force (the rule the
+/// app's `/dict add` follows).
+#[test]
+fn dict_add_adds_every_word_and_asks_for_single_characters() {
+    let home = tempdir();
+    let o = fenci(&["dict", "add", "一起", "一"], b"", home.path());
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("single character") && e.contains("--force"),
+        "{e}"
+    );
+    let o = fenci(&["dict", "list"], b"", home.path());
+    assert_eq!(stdout(&o), "", "nothing added");
+    let o = fenci(&["dict", "add", "一起", "一定"], b"", home.path());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = fenci(&["dict", "add", "--force", "一"], b"", home.path());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = fenci(&["dict", "list"], b"", home.path());
+    assert_eq!(stdout(&o), "一起\n一定\n一\n");
+    let o = fenci(&["dict", "rm", "一", "一定"], b"", home.path());
+    assert!(o.status.success());
+    let o = fenci(&["dict", "list"], b"", home.path());
+    assert_eq!(stdout(&o), "一起\n");
+}

@@ -34,6 +34,13 @@ const CEDICT: &str = "\
 習近平 习近平 [Xi2 Jin4 ping2] /Xi Jinping (1953-), PRC politician, General Secretary of the CCP from 2012, president of the PRC from 2013/
 近 近 [jin4] /near/close to/approximately/
 平 平 [ping2] /flat/level/equal/to tie (make the same score)/peaceful/
+這 这 [zhe4] /this/these/
+本 本 [ben3] /root/origin/classifier for books/
+書 书 [shu1] /book/letter/
+已經 已经 [yi3 jing1] /already/
+看 看 [kan4] /to see/to look at/to read/
+完 完 [wan2] /to finish/to be over/whole/
+了 了 [le5] /(completed action marker)/
 ";
 
 fn dict() -> Dictionary {
@@ -261,7 +268,7 @@ fn history_completion_and_commands() {
     app.update(ctrl('u'));
     typed(&mut app, "/t");
     app.update(key(KeyCode::Tab));
-    assert_eq!(app.completions, vec!["temp", "top-p", "train"]);
+    assert_eq!(app.completions, vec!["tones", "temp", "top-p", "train"]);
     app.update(ctrl('u'));
     // settings commands validate and persist
     let acts = enter(&mut app, "/explain brief");
@@ -270,7 +277,7 @@ fn history_completion_and_commands() {
     );
     enter(&mut app, "/top-p 1.5");
     assert!(
-        matches!(&app.turns.last().unwrap().body, TurnBody::Error(e) if e.contains("0 < P ≤ 1"))
+        matches!(&app.turns.last().unwrap().body, TurnBody::Error(e) if e.contains("above 0 and at most 1"))
     );
     enter(&mut app, "/seed 7");
     assert_eq!(app.settings.seed, 7);
@@ -286,6 +293,17 @@ fn history_completion_and_commands() {
     );
     enter(&mut app, "/examples 学习 99");
     assert!(matches!(&app.turns.last().unwrap().body, TurnBody::Error(e) if e.contains("1 to 20")));
+    // /temp and /examples N refuse what the command line refuses, in the same words.
+    enter(&mut app, "/temp 5");
+    assert_eq!(
+        app.turns.last().unwrap().body,
+        TurnBody::Error(fenci::generate::parse_temperature("5").unwrap_err())
+    );
+    enter(&mut app, "/examples 学习 21");
+    assert_eq!(
+        app.turns.last().unwrap().body,
+        TurnBody::Error(fenci::generate::parse_examples("21").unwrap_err())
+    );
     // /save writes Markdown
     let acts = enter(&mut app, "/save out.md");
     assert!(
@@ -547,4 +565,479 @@ fn examples_stream_then_are_explained() {
         "the language model does not know '鑫'".into(),
     ))));
     assert!(matches!(&app.turns.last().unwrap().body, TurnBody::Error(e) if e.contains("鑫")));
+}
+
+// ---- What a new user hit in the app (issue #19), and tone colours ----
+
+/// The transcript's coloured text: for each line with colour, its runs of cells of one
+/// foreground colour as `Colour«text»` (runs of spaces left out). With `color` off (NO_COLOR)
+/// nothing has a colour.
+fn colours(app: &App, w: u16, h: u16, color: bool) -> String {
+    use unicode_width::UnicodeWidthStr;
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| render(app, f, &Theme { color })).unwrap();
+    let buf = t.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h.saturating_sub(3) {
+        let mut runs: Vec<(ratatui::style::Color, String)> = Vec::new();
+        let mut x = 0;
+        while x < w {
+            let cell = &buf[(x, y)];
+            let sym = cell.symbol().to_string();
+            x += UnicodeWidthStr::width(sym.as_str()).max(1) as u16;
+            match runs.last_mut() {
+                Some((c, text)) if *c == cell.fg => text.push_str(&sym),
+                _ => runs.push((cell.fg, sym)),
+            }
+        }
+        let shown: Vec<String> = runs
+            .into_iter()
+            .filter(|(c, t)| *c != ratatui::style::Color::Reset && !t.trim().is_empty())
+            .map(|(c, t)| format!("{c:?}«{}»", t.trim()))
+            .collect();
+        if !shown.is_empty() {
+            out.push_str(&format!("{y:>2}: {}\n", shown.join(" ")));
+        }
+    }
+    out
+}
+
+fn last_body(app: &App) -> &TurnBody {
+    &app.turns.last().unwrap().body
+}
+
+/// A paragraph of 36 words: at 80×24 its chips take more lines than the screen has.
+const PARAGRAPH: [&str; 12] = [
+    "我",
+    "爱",
+    "北京",
+    "天安门",
+    "我",
+    "学习",
+    "中文",
+    "我",
+    "爱",
+    "北京",
+    "天安门",
+    "学习",
+];
+
+#[test]
+fn inspect_mode_keeps_the_selected_word_on_screen() {
+    let mut app = ready_app();
+    app.update(Event::Resize(80, 24));
+    ask(&mut app, &["我", "爱", "北京"], &[]);
+    let words: Vec<&str> = PARAGRAPH
+        .iter()
+        .chain(&PARAGRAPH)
+        .chain(&PARAGRAPH)
+        .copied()
+        .collect();
+    ask(&mut app, &words, &[]);
+    let t = app.turns.len() - 1;
+    // Tab selects the paragraph's first word: the view scrolls up to it.
+    app.update(key(KeyCode::Tab));
+    assert_eq!(app.mode, Mode::Inspect(t, 0));
+    assert!(app.scroll > 0, "nothing scrolled");
+    assert!(app.word_visible(t, 0));
+    insta::assert_snapshot!("inspect_follows_80x24", screen(&app, 80, 24));
+    // ← wraps to the last word, far below: the view follows.
+    let top = app.scroll;
+    app.update(key(KeyCode::Left));
+    assert_eq!(app.mode, Mode::Inspect(t, words.len() - 1));
+    assert!(app.word_visible(t, words.len() - 1));
+    assert!(app.scroll + 10 < top, "{} → {}", top, app.scroll);
+    // PgUp scrolls in inspect mode, and the selection moves onto the page.
+    app.update(key(KeyCode::PageUp));
+    assert!(app.scroll > 0, "PgUp did nothing");
+    let Mode::Inspect(t2, w2) = app.mode else {
+        panic!("{:?}", app.mode)
+    };
+    assert!(app.word_visible(t2, w2));
+    assert_ne!((t2, w2), (t, words.len() - 1));
+    let up = app.scroll;
+    app.update(key(KeyCode::PageDown));
+    assert!(app.scroll < up, "PgDn did nothing");
+    // Enter opens only a word on screen: an off-screen selection is brought back first.
+    app.mode = Mode::Inspect(t, 0);
+    app.scroll = 0;
+    assert!(!app.word_visible(t, 0));
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.mode, Mode::Inspect(t, 0));
+    assert!(app.word_visible(t, 0));
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.mode, Mode::Detail(t, 0));
+}
+
+#[test]
+fn boundary_editor_starts_at_the_selected_word() {
+    let mut app = ready_app();
+    ask(&mut app, &["我", "爱", "北京", "天安门"], &[]);
+    app.update(key(KeyCode::Tab));
+    app.update(key(KeyCode::Right));
+    app.update(key(KeyCode::Right));
+    app.update(key(KeyCode::Right));
+    app.update(key(KeyCode::Char('e')));
+    // 天安门 starts at character 4.
+    assert_eq!(app.mode, Mode::Edit(0, 4));
+    // The cursor is drawn on 天.
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    term.draw(|f| render(&app, f, &Theme { color: false }))
+        .unwrap();
+    let buf = term.backend().buffer().clone();
+    let cursor: Vec<String> = (0..24)
+        .flat_map(|y| (0..80).map(move |x| (x, y)))
+        .filter(|&(x, y)| {
+            buf[(x, y)]
+                .modifier
+                .contains(ratatui::style::Modifier::REVERSED)
+                && y < 21
+        })
+        .map(|(x, y)| buf[(x, y)].symbol().to_string())
+        .collect();
+    assert_eq!(cursor.concat().trim(), "天");
+    // /edit (no selection) starts at the first character.
+    app.update(key(KeyCode::Esc));
+    enter(&mut app, "/edit");
+    assert_eq!(app.mode, Mode::Edit(0, 0));
+}
+
+#[test]
+fn dict_add_takes_every_word_and_asks_before_a_single_character() {
+    use fenci::tui::app::DictOp;
+    let mut app = ready_app();
+    let acts = enter(&mut app, "/dict add 一 二");
+    assert!(
+        acts.contains(&Action::Data(DataAction::Dict(DictOp::Add {
+            words: vec!["一".into(), "二".into()],
+            force: false
+        }))),
+        "{acts:?}"
+    );
+    for cmd in ["/dict add! 一", "/dict! add 一"] {
+        let acts = enter(&mut app, cmd);
+        assert!(
+            acts.contains(&Action::Data(DataAction::Dict(DictOp::Add {
+                words: vec!["一".into()],
+                force: true
+            }))),
+            "{cmd}: {acts:?}"
+        );
+    }
+    // The rule is the service's, the same for the command line.
+    let home = tempfile::tempdir().unwrap();
+    let svc = fenci::service::Service::new(home.path());
+    let e = svc
+        .dict_add_words(&["一起".into(), "一".into()], false)
+        .unwrap_err();
+    assert!(
+        matches!(&e, fenci::service::ServiceError::SingleCharWord { words } if words == &["一"]),
+        "{e}"
+    );
+    assert!(e.to_string().contains("nothing was added"), "{e}");
+    assert!(svc.dict_words().is_empty(), "refused means none added");
+    let added = svc
+        .dict_add_words(&["一起".into(), "一定".into(), "一起".into()], false)
+        .unwrap();
+    assert_eq!(
+        added,
+        [("一起".to_string(), true), ("一定".to_string(), true)]
+    );
+    svc.dict_add_words(&["一".into()], true).unwrap();
+    assert_eq!(svc.dict_words(), ["一起", "一定", "一"]);
+}
+
+#[test]
+fn fix_accepts_left_out_punctuation_and_redraws_the_turn() {
+    let mut app = ready_app();
+    ask(
+        &mut app,
+        &["这", "本书", "我", "已经", "看完", "了", "。"],
+        &[],
+    );
+    let acts = enter(&mut app, "/fix 这 本 书 我 已经 看 完 了");
+    let words = acts
+        .iter()
+        .find_map(|a| match a {
+            Action::Data(DataAction::SaveCorrection { words, .. }) => Some(words.clone()),
+            _ => None,
+        })
+        .expect("the fix is saved");
+    assert_eq!(
+        words,
+        ["这", "本", "书", "我", "已经", "看", "完", "了", "。"]
+    );
+    // Saved: the command shows its outcome (no empty › line) and the turn its new words.
+    let acts = app.update(Event::Worker(WorkerMsg::Report {
+        lines: vec![
+            "correction #1 saved: 这 本 书 我 已经 看 完 了 。 — /train teaches it to the model"
+                .into(),
+        ],
+        error: false,
+    }));
+    let explain = match &acts[..] {
+        [Action::Explain { id, words: w }] => {
+            assert_eq!(w, &words);
+            *id
+        }
+        other => panic!("{other:?}"),
+    };
+    let d = dict();
+    let (explanations, names) = fenci::tui::worker::explain_words(&d, &words);
+    app.update(Event::Worker(WorkerMsg::Explained {
+        id: explain,
+        explanations,
+        names,
+    }));
+    let s = screen(&app, 80, 24);
+    assert!(!s.contains("\"›  "), "an empty › line:\n{s}");
+    insta::assert_snapshot!("fixed_80x24", s);
+    // A fix that differs by more than punctuation is still refused, saying where.
+    enter(&mut app, "/fix 这 本 书 我 已经 看 完");
+    assert!(
+        matches!(last_body(&app), TurnBody::Error(e) if e.contains("stops after")),
+        "{:?}",
+        last_body(&app)
+    );
+}
+
+#[test]
+fn fix_words_rule() {
+    use fenci::service::fix_words;
+    let w = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+    assert_eq!(
+        fix_words("这本书我已经看完了。", &w("这 本 书 我 已经 看 完 了")).unwrap(),
+        w("这 本 书 我 已经 看 完 了 。")
+    );
+    assert_eq!(
+        fix_words("“你好！”他说……", &w("你好 他 说")).unwrap(),
+        w("“ 你好 ！ ” 他 说 ……")
+    );
+    // Punctuation the fix writes itself is kept where it is.
+    assert_eq!(fix_words("好。", &w("好 。")).unwrap(), w("好 。"));
+    // Left out inside a word: refused.
+    assert!(fix_words("我，你", &w("我你")).is_err());
+    // Other characters: refused.
+    assert!(fix_words("我爱北京", &w("我 爱 北平")).is_err());
+    assert!(fix_words("我爱北京。", &w("我 爱 北京 天")).is_err());
+}
+
+#[test]
+fn sampling_limits_are_one_rule() {
+    use fenci::generate::{parse_examples, parse_temperature, parse_top_p};
+    assert_eq!(parse_temperature("2"), Ok(2.0));
+    assert_eq!(parse_temperature("0"), Ok(0.0));
+    assert!(parse_temperature("3").unwrap_err().contains("0 to 2"));
+    assert!(parse_temperature("NaN").is_err());
+    assert!(parse_top_p("0").is_err());
+    assert_eq!(parse_top_p("1"), Ok(1.0));
+    assert_eq!(parse_examples("20"), Ok(20));
+    assert!(parse_examples("21").unwrap_err().contains("1 to 20"));
+    assert!(parse_examples("0").is_err());
+    let s = fenci::generate::Sampling {
+        temperature: 3.0,
+        ..Default::default()
+    };
+    assert!(s.check().is_err());
+}
+
+#[test]
+fn commands_answer_under_themselves() {
+    let mut app = ready_app();
+    // /corrections, /dict, /model: the report goes under the command, no empty › line.
+    for (cmd, report) in [
+        ("/corrections", "#1   new     我 爱 北京"),
+        ("/dict add 北京", "added 北京"),
+        ("/model", "* default — the built-in model"),
+    ] {
+        enter(&mut app, cmd);
+        app.update(Event::Worker(WorkerMsg::Report {
+            lines: vec![report.into()],
+            error: false,
+        }));
+        let t = app.turns.last().unwrap();
+        assert_eq!(t.input, cmd);
+        assert!(
+            matches!(&t.body, TurnBody::Info(l) if l.last().map(String::as_str) == Some(report)),
+            "{cmd}: {:?}",
+            t.body
+        );
+    }
+    let s = screen(&app, 80, 24);
+    assert!(!s.lines().any(|l| l.trim_matches('"').trim() == "›"), "{s}");
+    // A report no command asked for has no › line on screen, and no empty quote in /save.
+    app.update(Event::Worker(WorkerMsg::Report {
+        lines: vec!["the model's licence is apache-2.0".into()],
+        error: false,
+    }));
+    assert_eq!(app.turns.last().unwrap().input, "");
+    assert!(!app.markdown().contains(">  \n") && !app.markdown().contains("> \n"));
+    assert!(app
+        .markdown()
+        .contains("    the model's licence is apache-2.0"));
+    insta::assert_snapshot!("command_reports_80x24", s);
+    // /model v9: the worker's answer replaces "switching…" with the error.
+    enter(&mut app, "/model v9");
+    app.update(Event::Worker(WorkerMsg::Report {
+        lines: vec!["no version v9: no version has been trained yet".into()],
+        error: true,
+    }));
+    assert_eq!(app.turns.last().unwrap().input, "/model v9");
+    assert!(matches!(last_body(&app), TurnBody::Error(e) if e.starts_with("no version v9")));
+}
+
+#[test]
+fn model_v9_is_no_such_version() {
+    let home = tempfile::tempdir().unwrap();
+    let svc = fenci::service::Service::new(home.path());
+    assert!(fenci::service::looks_like_version("v9"));
+    assert!(!fenci::service::looks_like_version("vocab"));
+    assert!(!fenci::service::looks_like_version("owner/v9"));
+    let e = svc.switch("v9").unwrap_err().to_string();
+    assert!(e.starts_with("no version v9"), "{e}");
+    assert!(!e.contains("hub"), "{e}");
+}
+
+#[test]
+fn training_is_reported_once_and_cancel_is_no_error() {
+    let mut app = ready_app();
+    enter(&mut app, "/train");
+    app.update(Event::Worker(WorkerMsg::TrainDone(Ok(vec![
+        "trained v1 on 1 correction in 2.0 s — 1/1 now come out as corrected (before: 0)".into(),
+    ]))));
+    let s = screen(&app, 80, 24);
+    assert_eq!(s.matches("› /train").count(), 1, "{s}");
+    assert!(s.contains("trained v1"), "{s}");
+    // Esc during training: a plain notice.
+    enter(&mut app, "/train");
+    assert_eq!(app.update(key(KeyCode::Esc)), vec![Action::CancelTrain]);
+    app.update(Event::Worker(WorkerMsg::TrainCancelled("v1".into())));
+    assert_eq!(app.training, None);
+    let s = screen(&app, 80, 24);
+    assert_eq!(s.matches("› /train").count(), 2, "{s}");
+    assert!(
+        s.contains("training cancelled; nothing changed (the active model is still v1)"),
+        "{s}"
+    );
+    assert!(!s.contains("error"), "{s}");
+}
+
+#[test]
+fn help_aligns_and_indents_wrapped_lines() {
+    let mut app = ready_app();
+    enter(&mut app, "/help");
+    let Some(TurnBody::Info(lines)) = app.turns.last().map(|t| &t.body) else {
+        panic!()
+    };
+    // Every summary starts in one column.
+    let col = |l: &str| {
+        l.find("  ")
+            .map(|p| p + l[p..].len() - l[p..].trim_start().len())
+    };
+    let cols: Vec<usize> = lines
+        .iter()
+        .filter(|l| l.starts_with('/'))
+        .filter_map(|l| col(l).map(|c| fenci::tui::view::width(&l[..c])))
+        .collect();
+    assert!(cols.windows(2).all(|w| w[0] == w[1]), "{cols:?}");
+    insta::assert_snapshot!("help_60x40", screen(&app, 60, 40));
+}
+
+#[test]
+fn status_bar_keeps_the_seed_at_80_columns() {
+    let app = ready_app();
+    let s = screen(&app, 80, 24);
+    let status = s.lines().last().unwrap();
+    assert!(status.contains("seed 42"), "{status}");
+    assert!(status.contains("default"), "{status}");
+}
+
+#[test]
+fn examples_error_names_the_apps_command() {
+    let e = fenci::generate::GenError::UnknownChars {
+        word: "龘".into(),
+        chars: "'龘'".into(),
+    };
+    let msg = fenci::tui::worker::examples_error(&e);
+    assert!(msg.contains("/lm") && !msg.contains("--lm"), "{msg}");
+    assert!(
+        e.to_string().contains("--lm"),
+        "the command line keeps its flag"
+    );
+}
+
+#[test]
+fn latin_words_are_not_repeated_as_pinyin() {
+    let mut app = ready_app();
+    ask(&mut app, &["hello", "world", "我", "爱", "北京"], &[]);
+    let s = screen(&app, 80, 24);
+    assert_eq!(
+        s.matches("hello").count(),
+        2,
+        "the input and the word only:\n{s}"
+    );
+    insta::assert_snapshot!("latin_80x24", s);
+}
+
+#[test]
+fn tone_colours_on_chips_card_and_demo() {
+    let mut app = ready_app();
+    ask(&mut app, &["我", "爱", "北京", "天安门"], &[]);
+    insta::assert_snapshot!("tones_turn_80x24", colours(&app, 80, 24, true));
+    // NO_COLOR: no colour at all.
+    let plain = colours(&app, 80, 24, false);
+    assert_eq!(plain, "", "{plain}");
+    // The card.
+    app.update(key(KeyCode::Tab));
+    app.update(key(KeyCode::Right));
+    app.update(key(KeyCode::Right));
+    app.update(key(KeyCode::Enter));
+    insta::assert_snapshot!("tones_card_80x24", colours(&app, 80, 24, true));
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Esc));
+    // Teaching mode.
+    enter(&mut app, "/demo");
+    ask(
+        &mut app,
+        &["这", "本", "书", "我", "已经", "看", "完", "了"],
+        &[],
+    );
+    for _ in 0..8 {
+        app.update(key(KeyCode::Char(' ')));
+    }
+    insta::assert_snapshot!("tones_demo_80x24", colours(&app, 80, 24, true));
+    // /tones off: the pinyin in one colour again, and the setting is saved.
+    let acts = enter(&mut app, "/tones off");
+    assert!(acts
+        .iter()
+        .any(|a| matches!(a, Action::SaveSettings(s) if !s.tone_colours)));
+    let off = colours(&app, 80, 24, true);
+    for c in ["LightRed«", "LightMagenta«"] {
+        assert!(!off.contains(c), "{c} with tones off:\n{off}");
+    }
+}
+
+#[test]
+fn tone_colours_setting_survives_a_round_trip() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("settings.toml"),
+        "tone_colours = false\nfuture_key = \"kept\"\n",
+    )
+    .unwrap();
+    let (s, warning) = Settings::load(home.path());
+    assert_eq!(warning, None);
+    assert!(!s.tone_colours);
+    s.save(home.path()).unwrap();
+    let text = std::fs::read_to_string(home.path().join("settings.toml")).unwrap();
+    assert!(
+        text.contains("tone_colours = false") && text.contains("future_key"),
+        "{text}"
+    );
+    assert!(Settings::default().tone_colours);
+    let (bad, warning) = {
+        std::fs::write(home.path().join("settings.toml"), "tone_colours = 3\n").unwrap();
+        Settings::load(home.path())
+    };
+    assert!(bad.tone_colours && warning.is_some_and(|w| w.contains("true or false")));
 }

@@ -65,6 +65,11 @@ impl App {
             }
             Mode::Inspect(t, w) => {
                 self.inspect_key(k, t, w);
+                if matches!(self.mode, Mode::Inspect(..))
+                    && !matches!(k.code, KeyCode::PageUp | KeyCode::PageDown)
+                {
+                    self.follow_selection();
+                }
                 vec![]
             }
             Mode::Normal => self.normal_key(k),
@@ -84,14 +89,115 @@ impl App {
             .collect()
     }
 
+    /// The transcript's layout at the terminal's size: where each word's chip is, the number
+    /// of lines and the visible height. `None` until the size is known.
+    fn layout(&self) -> Option<(Vec<crate::tui::view::WordSpot>, usize, usize)> {
+        let (cols, rows) = self.size?;
+        let th = crate::tui::view::Theme { color: false };
+        let (lines, spots) = crate::tui::view::transcript(self, cols as usize, &th);
+        Some((
+            spots,
+            lines.len(),
+            crate::tui::view::transcript_height(rows),
+        ))
+    }
+
+    /// The first and one-past-last transcript line on screen at scroll `scroll`.
+    fn window(total: usize, height: usize, scroll: usize) -> (usize, usize) {
+        let scroll = scroll.min(total.saturating_sub(height));
+        let start = total.saturating_sub(height + scroll);
+        (start, start + height)
+    }
+
+    /// Whether word `w` of turn `t` is on screen (true while the size is unknown).
+    pub fn word_visible(&self, t: usize, w: usize) -> bool {
+        let Some((spots, total, height)) = self.layout() else {
+            return true;
+        };
+        let (start, end) = Self::window(total, height, self.scroll);
+        spots
+            .iter()
+            .find(|s| s.turn == t && s.word == w)
+            .is_some_and(|s| s.line >= start && s.line + s.rows <= end)
+    }
+
+    /// Scrolls so that the inspected word is on screen (as little as needed).
+    pub(super) fn follow_selection(&mut self) {
+        let (Mode::Inspect(t, w) | Mode::Detail(t, w)) = self.mode else {
+            return;
+        };
+        let Some((spots, total, height)) = self.layout() else {
+            return;
+        };
+        let Some(spot) = spots.iter().find(|s| s.turn == t && s.word == w) else {
+            return;
+        };
+        let max = total.saturating_sub(height);
+        self.scroll = self.scroll.min(max);
+        let (start, end) = Self::window(total, height, self.scroll);
+        let rows = spot.rows.min(height);
+        if spot.line < start {
+            self.scroll = (total - height.min(total))
+                .saturating_sub(spot.line)
+                .min(max);
+        } else if spot.line + rows > end {
+            self.scroll = total.saturating_sub(spot.line + rows).min(max);
+        }
+    }
+
+    /// PgUp/PgDn in inspect mode: scrolls a page, and the selection moves to the nearest word
+    /// still on screen (the lowest after PgUp, the highest after PgDn).
+    fn inspect_page(&mut self, up: bool) {
+        let Some((spots, total, height)) = self.layout() else {
+            self.scroll = if up {
+                self.scroll.saturating_add(10)
+            } else {
+                self.scroll.saturating_sub(10)
+            };
+            return;
+        };
+        let max = total.saturating_sub(height);
+        let page = height.saturating_sub(2).max(1);
+        self.scroll = if up {
+            self.scroll.min(max).saturating_add(page).min(max)
+        } else {
+            self.scroll.min(max).saturating_sub(page)
+        };
+        let (start, end) = Self::window(total, height, self.scroll);
+        let on_screen = |s: &&crate::tui::view::WordSpot| s.line >= start && s.line + s.rows <= end;
+        if let Mode::Inspect(t, w) = self.mode {
+            if spots
+                .iter()
+                .filter(on_screen)
+                .any(|s| s.turn == t && s.word == w)
+            {
+                return;
+            }
+        }
+        let pick = if up {
+            spots.iter().rfind(on_screen)
+        } else {
+            spots.iter().find(on_screen)
+        };
+        if let Some(s) = pick {
+            self.mode = Mode::Inspect(s.turn, s.word);
+        }
+    }
+
     pub(super) fn inspect_key(&mut self, k: KeyEvent, t: usize, w: usize) {
         let n = self.words_in(t);
         let turns = self.inspectable();
         let pos = turns.iter().position(|&x| x == t).unwrap_or(0);
         match k.code {
             KeyCode::Esc => self.mode = Mode::Normal,
-            KeyCode::Enter => self.mode = Mode::Detail(t, w),
-            KeyCode::Char('e') => self.start_edit(t),
+            // Only a word one can see: else bring it on screen first.
+            KeyCode::Enter if self.word_visible(t, w) => self.mode = Mode::Detail(t, w),
+            KeyCode::Enter => {
+                self.notice = Some("the selected word was off screen: here it is".into())
+            }
+            KeyCode::PageUp => self.inspect_page(true),
+            KeyCode::PageDown => self.inspect_page(false),
+            KeyCode::Char('e') => self.start_edit(t, Some(w)),
             KeyCode::Right | KeyCode::Tab | KeyCode::Char('l') if n > 0 => {
                 self.mode = Mode::Inspect(t, (w + 1) % n)
             }
@@ -180,6 +286,7 @@ impl App {
         }
         if let Some(&last) = self.inspectable().last() {
             self.mode = Mode::Inspect(last, 0);
+            self.follow_selection();
         } else {
             self.notice = Some("nothing to inspect yet: type a sentence first".into());
         }
@@ -220,7 +327,9 @@ impl App {
         actions
     }
 
-    pub(super) fn start_edit(&mut self, t: usize) {
+    /// Opens the boundary editor on turn `t`, its cursor on word `at`'s first character (the
+    /// word selected in inspect mode), else on the first word's.
+    pub(super) fn start_edit(&mut self, t: usize, at: Option<usize>) {
         let Some(d) = self.turn_data(t) else { return };
         let n = d.seg.text.chars().count();
         let mut starts = vec![false; n];
@@ -229,7 +338,11 @@ impl App {
                 starts[w.chars.start] = true;
             }
         }
-        let first = d.seg.words.first().map(|w| w.chars.start).unwrap_or(0);
+        let first = at
+            .and_then(|w| d.seg.words.get(w))
+            .or(d.seg.words.first())
+            .map(|w| w.chars.start)
+            .unwrap_or(0);
         self.edit_starts = starts;
         self.mode = Mode::Edit(t, first);
     }

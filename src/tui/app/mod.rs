@@ -21,8 +21,9 @@ pub enum Event {
     Key(KeyEvent),
     /// Pasted text (bracketed paste).
     Paste(String),
-    /// The terminal was resized.
-    Resize,
+    /// The terminal's size (columns, rows): at start and whenever it changes. The App keeps the
+    /// inspected word on screen with it.
+    Resize(u16, u16),
     /// Time passed (spinner, notices).
     Tick,
     /// A worker reported.
@@ -81,6 +82,17 @@ pub enum WorkerMsg {
     },
     /// Training ended (`Ok(lines)` to show, or an error).
     TrainDone(Result<Vec<String>, String>),
+    /// Training was cancelled; the active model (named) did not change.
+    TrainCancelled(String),
+    /// The explanations of a corrected turn's words (answering [`Action::Explain`]).
+    Explained {
+        /// The turn.
+        id: u64,
+        /// One per word.
+        explanations: Vec<Explanation>,
+        /// Names across words (see [`TurnData::names`]).
+        names: Vec<(std::ops::Range<usize>, Explanation)>,
+    },
     /// Example generation streamed text, finished or dropped an example.
     Example(crate::generate::ExampleEvent),
     /// Example generation ended: a summary line, or an error.
@@ -131,6 +143,14 @@ pub enum Action {
     CancelExamples,
     /// Load another language model for examples.
     LoadLm(String),
+    /// Explain these words of turn `id` (after a correction changed them): the worker answers
+    /// [`WorkerMsg::Explained`].
+    Explain {
+        /// The turn.
+        id: u64,
+        /// Its words.
+        words: Vec<String>,
+    },
     /// Work on the user's data directory (done through [`crate::service`]).
     Data(DataAction),
     /// Write the transcript (`/save`): the runner answers [`WorkerMsg::Saved`],
@@ -174,10 +194,15 @@ pub enum DataAction {
 pub enum DictOp {
     /// Show the words.
     List,
-    /// Add a word.
-    Add(String),
-    /// Remove a word.
-    Remove(String),
+    /// Add every word, or none (see [`crate::service::Service::dict_add_words`]).
+    Add {
+        /// The words.
+        words: Vec<String>,
+        /// Add one-character words too (`/dict add!`).
+        force: bool,
+    },
+    /// Remove words.
+    Remove(Vec<String>),
 }
 
 /// What a turn shows.
@@ -264,6 +289,15 @@ pub struct App {
     pub generating: Option<(u64, Vec<u64>)>,
     /// The language model for examples, once one is loaded (name, summary).
     pub lm: Option<(String, String)>,
+    /// The terminal's size (columns, rows), once known.
+    pub size: Option<(u16, u16)>,
+    /// The turn of the command whose outcome the runner reports next (its `›` line shows the
+    /// command, the report its result).
+    reply_to: Option<u64>,
+    /// A correction being saved: the turn it corrects and its words (redrawn once saved).
+    fixing: Option<(u64, Vec<String>)>,
+    /// The `/train` turn of the running training.
+    train_turn: Option<u64>,
     next_id: u64,
 }
 
@@ -293,6 +327,10 @@ impl App {
             download: None,
             generating: None,
             lm: None,
+            size: None,
+            reply_to: None,
+            fixing: None,
+            train_turn: None,
             next_id: 1,
         }
     }
@@ -315,7 +353,54 @@ impl App {
             revealed: None,
         });
         self.scroll = 0;
+        self.reply_to = None;
+        self.fixing = None;
         id
+    }
+
+    /// Adds the turn of a command whose outcome the runner reports (see [`App::reply`]).
+    fn command_turn(&mut self, line: &str, lines: Vec<String>) -> u64 {
+        let id = self.push_turn(line.to_string(), TurnBody::Info(lines));
+        self.reply_to = Some(id);
+        id
+    }
+
+    /// Shows a command's outcome under the command (its turn from [`App::command_turn`]), or,
+    /// when no command waits, as a turn of its own without a `›` line.
+    fn reply(&mut self, lines: Vec<String>, error: bool) {
+        if let Some(id) = self.reply_to.take() {
+            if let Some(t) = self.turns.iter_mut().find(|t| t.id == id) {
+                match (&mut t.body, error) {
+                    (_, true) => t.body = TurnBody::Error(lines.join("\n")),
+                    (TurnBody::Info(v), false) => v.extend(lines),
+                    (b, false) => *b = TurnBody::Info(lines),
+                }
+                return;
+            }
+        }
+        let body = if error {
+            TurnBody::Error(lines.join("\n"))
+        } else {
+            TurnBody::Info(lines)
+        };
+        self.push_turn(String::new(), body);
+    }
+
+    /// Shows the end of training under `/train` when that is still the last turn, else as a
+    /// turn of its own (so `/train` is not echoed twice).
+    fn training_ended(&mut self, body: TurnBody) {
+        let id = self.train_turn.take();
+        let last = self.turns.last().map(|t| t.id);
+        match id {
+            Some(id) if last == Some(id) => {
+                if let Some(t) = self.turns.last_mut() {
+                    t.body = body;
+                }
+            }
+            _ => {
+                self.push_turn(String::new(), body);
+            }
+        }
     }
 
     /// Handles one event.
@@ -325,7 +410,11 @@ impl App {
                 self.tick = self.tick.wrapping_add(1);
                 vec![]
             }
-            Event::Resize => vec![],
+            Event::Resize(w, h) => {
+                self.size = Some((w, h));
+                self.follow_selection();
+                vec![]
+            }
             Event::Paste(text) => self.paste(&text),
             Event::Worker(msg) => self.worker(msg),
             Event::Key(k) => self.key(k),
@@ -371,6 +460,17 @@ impl App {
             }
             WorkerMsg::ModelLoaded(info) => {
                 self.download = None;
+                let asked = self
+                    .reply_to
+                    .and_then(|id| self.turns.iter().find(|t| t.id == id))
+                    .is_some_and(|t| t.input.starts_with("/model"));
+                if asked {
+                    // The answer to `/model ID`.
+                    self.reply(
+                        vec![format!("active model: {} · {}", info.name, info.summary)],
+                        false,
+                    );
+                }
                 self.model = Some(info);
                 self.model_error = None;
             }
@@ -386,26 +486,56 @@ impl App {
                 }
             }
             WorkerMsg::Saved(path) => {
-                self.info(
-                    "",
+                self.reply(
                     vec![format!("saved the transcript to {}", path.display())],
+                    false,
                 );
             }
             WorkerMsg::SaveExists(path) => {
                 let p = path.display();
-                self.info(
-                    "",
+                self.reply(
                     vec![format!(
                         "{p} exists and was left as it is — /save! {p} replaces it"
                     )],
+                    false,
                 );
             }
             WorkerMsg::Report { lines, error } => {
                 if error {
                     self.download = None;
-                    self.error("", lines.join("\n"));
-                } else {
-                    self.info("", lines);
+                }
+                let fixing = self.fixing.take();
+                self.reply(lines, error);
+                if let (Some((id, words)), false) = (fixing, error) {
+                    return self.show_correction(id, words);
+                }
+            }
+            WorkerMsg::TrainCancelled(parent) => {
+                self.training = None;
+                self.training_ended(TurnBody::Info(vec![format!(
+                    "training cancelled; nothing changed (the active model is still {parent})"
+                )]));
+            }
+            WorkerMsg::Explained {
+                id,
+                explanations,
+                names,
+            } => {
+                if let Some(TurnBody::Done(d)) = self
+                    .turns
+                    .iter_mut()
+                    .find(|t| t.id == id)
+                    .map(|t| &mut t.body)
+                {
+                    let same = explanations.len() == d.seg.words.len()
+                        && explanations
+                            .iter()
+                            .zip(&d.seg.words)
+                            .all(|(e, w)| e.word == w.text);
+                    if same {
+                        d.explanations = explanations;
+                        d.names = names;
+                    }
                 }
             }
             WorkerMsg::TrainProgress { step, total, loss } => {
@@ -413,10 +543,10 @@ impl App {
             }
             WorkerMsg::TrainDone(r) => {
                 self.training = None;
-                match r {
-                    Ok(lines) => self.info("/train", lines),
-                    Err(e) => self.error("/train", e),
-                }
+                self.training_ended(match r {
+                    Ok(lines) => TurnBody::Info(lines),
+                    Err(e) => TurnBody::Error(e),
+                });
             }
             WorkerMsg::Turn { id, result } => {
                 // Results for turns that no longer exist (after /clear) are dropped.
@@ -484,6 +614,49 @@ impl App {
         id
     }
 
+    /// Redraws turn `id` with the corrected `words` once the correction is saved; their
+    /// explanations follow from the worker ([`Action::Explain`]).
+    fn show_correction(&mut self, id: u64, words: Vec<String>) -> Vec<Action> {
+        let Some(TurnBody::Done(d)) = self
+            .turns
+            .iter_mut()
+            .find(|t| t.id == id)
+            .map(|t| &mut t.body)
+        else {
+            return vec![];
+        };
+        let Some(seg) = corrected_segmentation(&d.seg, &words) else {
+            return vec![];
+        };
+        let explanations = seg
+            .words
+            .iter()
+            .map(|w| {
+                d.seg
+                    .words
+                    .iter()
+                    .position(|o| o.chars == w.chars)
+                    .and_then(|k| d.explanations.get(k).cloned())
+                    .unwrap_or_else(|| Explanation {
+                        word: w.text.clone(),
+                        pinyin: String::new(),
+                        gloss: String::new(),
+                        entries: vec![],
+                        from_chars: false,
+                        chars: vec![],
+                    })
+            })
+            .collect();
+        let words: Vec<String> = seg.words.iter().map(|w| w.text.clone()).collect();
+        **d = TurnData {
+            seg,
+            explanations,
+            alternatives: vec![],
+            names: vec![],
+        };
+        vec![Action::Explain { id, words }]
+    }
+
     /// Adds an informational turn (the outcome of a command).
     pub fn info(&mut self, input: &str, lines: Vec<String>) {
         self.push_turn(input.to_string(), TurnBody::Info(lines));
@@ -545,11 +718,17 @@ impl App {
                     out.push('\n');
                 }
                 TurnBody::Info(lines) => {
-                    out.push_str(&format!("> {}\n\n", t.input));
+                    // A report nobody typed a command for has no quoted input.
+                    if !t.input.is_empty() {
+                        out.push_str(&format!("> {}\n\n", t.input));
+                    }
                     for l in lines {
                         out.push_str(&format!("    {l}\n"));
                     }
                     out.push('\n');
+                }
+                TurnBody::Error(e) if t.input.is_empty() => {
+                    out.push_str(&format!("*error: {e}*\n\n"))
                 }
                 TurnBody::Error(e) => out.push_str(&format!("> {}\n\n*error: {e}*\n\n", t.input)),
                 TurnBody::Pending | TurnBody::Cancelled | TurnBody::Streaming => {}
@@ -557,4 +736,66 @@ impl App {
         }
         out
     }
+}
+
+/// `seg` with its words replaced by the corrected `words` (the same characters, whitespace
+/// aside): every boundary is the user's, certain and forced; `None` if the characters differ.
+pub fn corrected_segmentation(seg: &Segmentation, words: &[String]) -> Option<Segmentation> {
+    use crate::segment::Word;
+    let chars: Vec<(usize, char)> = seg.text.char_indices().collect();
+    let byte_at = |ci: usize| chars.get(ci).map(|&(b, _)| b).unwrap_or(seg.text.len());
+    let mut out = Vec::new();
+    let mut ci = 0;
+    for w in words {
+        let wanted: Vec<char> = w.chars().filter(|c| !c.is_whitespace()).collect();
+        if wanted.is_empty() {
+            continue;
+        }
+        while chars.get(ci).is_some_and(|(_, c)| c.is_whitespace()) {
+            ci += 1;
+        }
+        let start = ci;
+        let mut k = 0;
+        while k < wanted.len() {
+            let (_, c) = *chars.get(ci)?;
+            if c.is_whitespace() {
+                ci += 1;
+                continue;
+            }
+            if c != wanted[k] {
+                return None;
+            }
+            k += 1;
+            ci += 1;
+        }
+        out.push(Word {
+            text: seg.text[byte_at(start)..byte_at(ci)].to_string(),
+            chars: start..ci,
+            bytes: byte_at(start)..byte_at(ci),
+        });
+    }
+    if chars[ci..].iter().any(|(_, c)| !c.is_whitespace()) {
+        return None;
+    }
+    let starts: Vec<usize> = out.iter().map(|w| w.chars.start).collect();
+    let boundaries = seg
+        .boundaries
+        .iter()
+        .map(|b| {
+            let split = starts.contains(&b.at);
+            crate::segment::Boundary {
+                at: b.at,
+                prob: if split { 1.0 } else { 0.0 },
+                split,
+                forced: true,
+            }
+        })
+        .collect();
+    Some(Segmentation {
+        text: seg.text.clone(),
+        words: out,
+        boundaries,
+        log_probs: seg.log_probs.clone(),
+        units: seg.units.clone(),
+    })
 }

@@ -28,12 +28,24 @@ impl App {
             Cmd::Help => {
                 let lines = match arg {
                     None => {
+                        // One column for every signature (the view indents wrapped summaries
+                        // under their column).
+                        let sigs: Vec<String> = COMMANDS
+                            .iter()
+                            .map(|c| format!("/{} {}", c.name, c.args).trim_end().to_string())
+                            .collect();
+                        let col = sigs
+                            .iter()
+                            .map(|s| crate::tui::view::width(s))
+                            .max()
+                            .unwrap_or(0);
                         let mut v: Vec<String> = COMMANDS
                             .iter()
-                            .map(|c| {
-                                let sig = format!("/{} {}", c.name, c.args);
+                            .zip(&sigs)
+                            .map(|(c, sig)| {
                                 let soon = if c.available { "" } else { " (coming)" };
-                                format!("{sig:<22} {}{soon}", c.summary)
+                                let pad = " ".repeat(col - crate::tui::view::width(sig));
+                                format!("{sig}{pad}  {}{soon}", c.summary)
                             })
                             .collect();
                         v.push(String::new());
@@ -60,7 +72,7 @@ impl App {
             }
             Cmd::Model if arg.is_some() => {
                 let target = arg.unwrap_or_default().to_string();
-                self.info(
+                self.command_turn(
                     line,
                     vec![format!("switching to {target}… (Esc cancels a download)")],
                 );
@@ -69,7 +81,8 @@ impl App {
             Cmd::Model => {
                 let lines = match (&self.model, &self.model_error) {
                     (Some(m), _) => {
-                        self.info(line, vec![format!("model: {} · {}", m.name, m.summary)]);
+                        let now = format!("model: {} · {}", m.name, m.summary);
+                        self.command_turn(line, vec![now]);
                         return vec![Action::Data(DataAction::ListModels)];
                     }
                     (None, Some(e)) => vec![format!("model failed to load: {e}")],
@@ -104,10 +117,41 @@ impl App {
                 self.info(line, vec![msg.into()]);
                 vec![]
             }
-            Cmd::Temp => {
-                self.number_setting(line, arg, "temperature", 0.0, 2.0, |s, v| s.temperature = v)
+            Cmd::Tones => {
+                let on = match arg {
+                    Some("on") => true,
+                    Some("off") => false,
+                    None => !self.settings.tone_colours,
+                    Some(_) => {
+                        self.error(line, "usage: /tones on|off".into());
+                        return vec![];
+                    }
+                };
+                self.settings.tone_colours = on;
+                let msg = match (on, std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())) {
+                    (true, true) => "tone colours: on (not shown while NO_COLOR is set)",
+                    (true, false) => "tone colours: on — 1st tone red, 2nd green, 3rd blue, 4th purple, neutral grey (Pleco's colours)",
+                    (false, _) => "tone colours: off",
+                };
+                self.info(line, vec![msg.into()]);
+                vec![Action::SaveSettings(self.settings.clone())]
             }
-            Cmd::TopP => self.number_setting(line, arg, "top-p", 0.0, 1.0, |s, v| s.top_p = v),
+            Cmd::Temp => self.number_setting(
+                line,
+                arg,
+                "temperature",
+                "/temp T",
+                crate::generate::parse_temperature,
+                |s, v| s.temperature = v,
+            ),
+            Cmd::TopP => self.number_setting(
+                line,
+                arg,
+                "top-p",
+                "/top-p P",
+                crate::generate::parse_top_p,
+                |s, v| s.top_p = v,
+            ),
             // At most i64::MAX: what settings.toml can hold.
             Cmd::Seed => match arg
                 .and_then(|a| a.parse::<u64>().ok())
@@ -134,6 +178,7 @@ impl App {
                         .trim();
                     let contents = self.markdown();
                     // "saved" is shown when the runner has written it (WorkerMsg::Saved).
+                    self.command_turn(line, vec![]);
                     vec![Action::WriteFile {
                         path: PathBuf::from(path),
                         contents,
@@ -158,40 +203,51 @@ impl App {
             }
             Cmd::Edit => {
                 match self.last_done() {
-                    Some(t) => self.start_edit(t),
+                    Some(t) => self.start_edit(t, None),
                     None => self.error(line, "nothing to edit yet: type a sentence first".into()),
                 }
                 vec![]
             }
-            Cmd::Corrections => vec![Action::Data(DataAction::ListCorrections)],
-            Cmd::Dict => match (arg, parsed.args.get(1)) {
-                (None, _) | (Some("list"), None) => {
-                    vec![Action::Data(DataAction::Dict(DictOp::List))]
-                }
-                (Some("add"), Some(w)) => {
-                    vec![Action::Data(DataAction::Dict(DictOp::Add(w.clone())))]
-                }
-                (Some("rm" | "remove"), Some(w)) => {
-                    vec![Action::Data(DataAction::Dict(DictOp::Remove(w.clone())))]
-                }
-                _ => {
-                    self.error(line, "usage: /dict, /dict add WORD, /dict rm WORD".into());
-                    vec![]
-                }
-            },
+            Cmd::Corrections => {
+                self.command_turn(line, vec![]);
+                vec![Action::Data(DataAction::ListCorrections)]
+            }
+            Cmd::Dict => {
+                let words: Vec<String> = parsed.args.iter().skip(1).cloned().collect();
+                let op = match (arg, words.is_empty()) {
+                    (None, _) | (Some("list"), true) => DictOp::List,
+                    // `/dict add! 一`: add one-character words too (the service asks otherwise).
+                    (Some(a @ ("add" | "add!")), false) => DictOp::Add {
+                        words,
+                        force: a == "add!" || parsed.bang,
+                    },
+                    (Some("rm" | "remove"), false) => DictOp::Remove(words),
+                    _ => {
+                        self.error(
+                            line,
+                            "usage: /dict, /dict add WORD …, /dict add! CHARACTER, /dict rm WORD …"
+                                .into(),
+                        );
+                        return vec![];
+                    }
+                };
+                self.command_turn(line, vec![]);
+                vec![Action::Data(DataAction::Dict(op))]
+            }
             Cmd::Train => {
                 if self.training.is_some() {
                     self.error(line, "already training — /cancel stops it".into());
                     return vec![];
                 }
                 self.training = Some((0, 0, f32::NAN));
-                self.info(
-                    line,
-                    vec![
+                let id = self.push_turn(
+                    line.to_string(),
+                    TurnBody::Info(vec![
                         "training on your corrections in the background… (Esc or /cancel stops it)"
                             .into(),
-                    ],
+                    ]),
                 );
+                self.train_turn = Some(id);
                 vec![Action::Data(DataAction::Train)]
             }
             Cmd::Cancel => {
@@ -220,11 +276,15 @@ impl App {
                     );
                     return vec![];
                 };
-                let n = match parsed.args.get(1).map(|a| a.parse::<usize>()) {
+                let n = match parsed
+                    .args
+                    .get(1)
+                    .map(|a| crate::generate::parse_examples(a))
+                {
                     None => 3,
-                    Some(Ok(n)) if (1..=20).contains(&n) => n,
-                    Some(_) => {
-                        self.error(line, "N must be a number from 1 to 20".into());
+                    Some(Ok(n)) => n,
+                    Some(Err(e)) => {
+                        self.error(line, e);
                         return vec![];
                     }
                 };
@@ -255,7 +315,7 @@ impl App {
             }
             Cmd::Lm => match arg {
                 Some(spec) => {
-                    self.info(
+                    self.command_turn(
                         line,
                         vec![format!(
                             "loading the language model {spec}… (Esc cancels a download)"
@@ -281,7 +341,10 @@ impl App {
                     vec![]
                 }
             },
-            Cmd::Undo => vec![Action::Data(DataAction::Undo)],
+            Cmd::Undo => {
+                self.command_turn(line, vec![]);
+                vec![Action::Data(DataAction::Undo)]
+            }
             Cmd::Clear => {
                 self.turns.clear();
                 self.mode = Mode::Normal;
@@ -310,75 +373,53 @@ impl App {
         v
     }
 
-    /// Checks corrected words against turn `t`'s sentence and, if they match, saves them.
+    /// Checks corrected words against turn `t`'s sentence (the rule of
+    /// [`crate::service::fix_words`]: punctuation left out becomes words of its own) and, if
+    /// they match, saves them; the turn is redrawn with them once saved.
     pub(super) fn fix(&mut self, line: &str, t: usize, words: Vec<String>) -> Vec<Action> {
         let Some(d) = self.turn_data(t) else {
             return vec![];
         };
-        let sentence: String = d.seg.text.chars().filter(|c| !c.is_whitespace()).collect();
-        let joined: String = words.concat();
-        if joined != sentence {
-            let a: Vec<char> = sentence.chars().collect();
-            let b: Vec<char> = joined.chars().collect();
-            let at = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-            let what = match (a.get(at), b.get(at)) {
-                (Some(x), Some(y)) => format!(
-                    "character {} is {x} in the sentence but {y} in the fix",
-                    at + 1
-                ),
-                (Some(_), None) => {
-                    format!("the fix stops after {} of {} characters", b.len(), a.len())
-                }
-                (None, Some(_)) => format!(
-                    "the fix has {} characters, the sentence {}",
-                    b.len(),
-                    a.len()
-                ),
-                (None, None) => String::new(),
-            };
-            self.error(
-                line,
-                format!(
-                    "refused: the words spell {joined} but the sentence is {sentence} — {what}"
-                ),
-            );
-            return vec![];
-        }
+        let words = match crate::service::fix_words(&d.seg.text, &words) {
+            Ok(w) => w,
+            Err(e) => {
+                self.error(line, e.to_string());
+                return vec![];
+            }
+        };
         let model_output: Vec<String> = d.seg.word_strs().into_iter().map(str::to_string).collect();
+        let id = self.turns[t].id;
+        self.command_turn(line, vec![]);
+        self.fixing = Some((id, words.clone()));
         vec![Action::Data(DataAction::SaveCorrection {
             words,
             model_output,
         })]
     }
 
+    /// A sampling setting: `parse` is the check the command line uses too, so both accept the
+    /// same values and say the same when they do not.
     pub(super) fn number_setting(
         &mut self,
         line: &str,
         arg: Option<&str>,
         what: &str,
-        lo: f64,
-        hi: f64,
+        usage: &str,
+        parse: fn(&str) -> Result<f64, String>,
         set: impl FnOnce(&mut Settings, f64),
     ) -> Vec<Action> {
-        match arg.and_then(|a| a.parse::<f64>().ok()) {
-            Some(v) if v.is_finite() && v >= lo && v <= hi && !(what == "top-p" && v == 0.0) => {
+        match arg.map(parse) {
+            Some(Ok(v)) => {
                 set(&mut self.settings, v);
                 self.info(line, vec![format!("{what}: {v}")]);
                 vec![Action::SaveSettings(self.settings.clone())]
             }
-            _ => {
-                let range = if what == "top-p" {
-                    "0 < P ≤ 1".to_string()
-                } else {
-                    format!("{lo} to {hi}")
-                };
-                self.error(
-                    line,
-                    format!(
-                        "usage: /{} VALUE with VALUE {range}",
-                        if what == "temperature" { "temp" } else { what }
-                    ),
-                );
+            Some(Err(e)) => {
+                self.error(line, e);
+                vec![]
+            }
+            None => {
+                self.error(line, format!("usage: {usage}"));
                 vec![]
             }
         }
