@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 
-use crate::explain::Dictionary;
+use crate::explain::{self, Dictionary};
 use crate::segment::Segmenter;
 use crate::tagger::ModelFiles;
 
@@ -185,8 +185,9 @@ pub fn explain_words(
     Vec<(std::ops::Range<usize>, explain::Explanation)>,
 ) {
     let strs: Vec<&str> = words.iter().map(String::as_str).collect();
+    // A corrected segmentation has no tags from the model: readings from the neighbours alone.
     (
-        words.iter().map(|w| explain::explain(dict, w)).collect(),
+        explain::explain_in_context(dict, &strs, &vec![None; strs.len()]),
         explain::names_across(dict, &strs),
     )
 }

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use crate::explain::Explanation;
+use crate::segment::Segmentation;
 use crate::store::{Explain, Settings};
 use crate::tagger::LabelScheme;
 
@@ -644,6 +646,10 @@ impl App {
                         entries: vec![],
                         from_chars: false,
                         chars: vec![],
+                        pos: None,
+                        chosen: 0,
+                        other_readings: vec![],
+                        hsk: None,
                     })
             })
             .collect();
@@ -797,5 +803,7 @@ pub fn corrected_segmentation(seg: &Segmentation, words: &[String]) -> Option<Se
         boundaries,
         log_probs: seg.log_probs.clone(),
         units: seg.units.clone(),
+        // The model tagged other words; the corrected ones have no tags.
+        pos: vec![],
     })
 }
