@@ -30,6 +30,9 @@ pub struct Segmenter {
 /// One batch's per-token label log-probabilities and, with POS on, POS log-probabilities.
 type BatchScores = (Vec<f32>, Option<Vec<f32>>);
 
+/// Per-line label log-probabilities and, with POS on, per-line POS log-probabilities.
+type LineScores = (Vec<Vec<f32>>, Option<Vec<Vec<f32>>>);
+
 impl Segmenter {
     /// Builds a segmenter from loaded model files.
     pub fn new(files: &ModelFiles) -> Result<Self> {
@@ -209,7 +212,7 @@ impl Segmenter {
 
     /// [`Segmenter::label_log_probs`] and, with POS on, the POS log-probabilities per unit
     /// (`units × tags`), from the same forward passes.
-    fn scores(&self, lines: &[Units]) -> Result<(Vec<Vec<f32>>, Option<Vec<Vec<f32>>>)> {
+    fn scores(&self, lines: &[Units]) -> Result<LineScores> {
         let nl = self.model.labels().len();
         let head = self.pos_head.as_deref().filter(|_| self.pos);
         let np = head.map_or(0, |h| h.tags().len());
@@ -329,9 +332,9 @@ impl Segmenter {
             }
             Some(head) => {
                 // One encoder pass for both heads (`forward` is `encode` + `classify`).
-                let x = self.model.encode(&ids, &types, &mask, None)?;
-                let logits = self.model.classify(&x)?;
-                let pos = head.forward(&x, &mask, None)?;
+                let states = self.model.hidden_states(&ids, &types, &mask, None, true)?;
+                let logits = self.model.classify(states.last().expect("hidden states"))?;
+                let pos = head.forward(&states, &mask, None)?;
                 Ok((log_softmax(&logits)?, Some(log_softmax(&pos)?)))
             }
         }

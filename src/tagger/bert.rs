@@ -387,6 +387,20 @@ impl BertTagger {
         mask: &Tensor,
         train: Option<(f32, u64)>,
     ) -> candle_core::Result<Tensor> {
+        let mut all = self.hidden_states(ids, types, mask, train, false)?;
+        Ok(all.pop().expect("at least the embeddings"))
+    }
+
+    /// Every hidden state `[batch · seq, hidden]`: the embeddings' output, then each layer's
+    /// (the last is [`BertTagger::encode`]'s); with `all` false only the last.
+    pub fn hidden_states(
+        &self,
+        ids: &Tensor,
+        types: &Tensor,
+        mask: &Tensor,
+        train: Option<(f32, u64)>,
+        all: bool,
+    ) -> candle_core::Result<Vec<Tensor>> {
         let (b, t) = ids.dims2()?;
         if t > self.cfg.max_position_embeddings {
             candle_core::bail!(
@@ -419,10 +433,16 @@ impl BertTagger {
         let mask = mask.to_dtype(self.word.dtype())?.contiguous()?;
         let add_mask = additive_mask(&mask)?;
         let mut x = x.reshape((b * t, h))?;
+        let mut states = Vec::new();
         for layer in &self.layers {
-            x = layer.forward(&x, &mask, &add_mask, (b, t, nh), self.act, drop.as_ref())?;
+            let next = layer.forward(&x, &mask, &add_mask, (b, t, nh), self.act, drop.as_ref())?;
+            if all {
+                states.push(x);
+            }
+            x = next;
         }
-        Ok(x)
+        states.push(x);
+        Ok(states)
     }
 
     /// The classifier's logits `[rows, labels]` for hidden states `[rows, hidden]` (from

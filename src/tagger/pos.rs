@@ -1,6 +1,10 @@
-//! [`PosHead`]: a part-of-speech tagger over the segmentation encoder's last hidden states —
+//! [`PosHead`]: a part-of-speech tagger over the segmentation encoder's hidden states —
 //! `num_layers` new encoder layers (shaped like the tagger's, same attention mask) and a linear
-//! classifier to the POS tags, one distribution per character. The segmentation encoder stays
+//! classifier to the POS tags, one distribution per character. The head's input is the mean of
+//! the encoder's hidden states (the embeddings' output and every layer's,
+//! [`super::BertTagger::hidden_states`]): the last layer alone, trained for word boundaries,
+//! keeps too little of which word a character belongs to (a 1-layer head over it reached 80.6%
+//! dev accuracy after 300 steps, under the 90.7% of a most-frequent-tag lookup). The segmentation encoder stays
 //! frozen, so segmentation is the same with or without the head. Its tensors are `fenci_pos.*`
 //! in the model's weights file and its config the `fenci_pos` key of `config.json`
 //! ([`super::PosConfig`]); a `BertForTokenClassification` in transformers ignores both.
@@ -77,21 +81,28 @@ impl PosHead {
         &self.cfg.tags
     }
 
-    /// POS logits `[batch · seq, tags]` for the encoder's last hidden states `x`
-    /// `[batch · seq, hidden]` ([`super::BertTagger::encode`]) under the same 0/1 attention mask
-    /// `[batch, seq]`. `train = Some((p, seed))`: training mode (differentiable LayerNorm and
+    /// POS logits `[batch · seq, tags]` for the encoder's hidden states `states`, each
+    /// `[batch · seq, hidden]` ([`super::BertTagger::hidden_states`] with `all`), under the same
+    /// 0/1 attention mask `[batch, seq]`. `train = Some((p, seed))`: training mode (differentiable LayerNorm and
     /// softmax, fenci's seeded dropout with probability `p`).
     pub fn forward(
         &self,
-        x: &Tensor,
+        states: &[Tensor],
         mask: &Tensor,
         train: Option<(f32, u64)>,
     ) -> candle_core::Result<Tensor> {
         let (b, t) = mask.dims2()?;
+        let Some(first) = states.first() else {
+            candle_core::bail!("the POS head needs the encoder's hidden states");
+        };
         let drop = train.map(|(p, seed)| Dropout::new(p, seed));
-        let mask = mask.to_dtype(x.dtype())?.contiguous()?;
+        let mask = mask.to_dtype(first.dtype())?.contiguous()?;
         let add_mask = additive_mask(&mask)?;
-        let mut x = x.clone();
+        let mut x = first.clone();
+        for s in &states[1..] {
+            x = (x + s)?;
+        }
+        let mut x = (x / states.len() as f64)?;
         for layer in &self.layers {
             x = layer.forward(
                 &x,

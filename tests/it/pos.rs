@@ -51,7 +51,10 @@ fn tagged_corpus(n: usize) -> Vec<Vec<(String, String)>> {
 
 const LINES: [&str; 3] = ["我喜欢北京天安门。", "老师研究数学", "他们看电影了abc12"];
 
-fn tagged(seg: &Segmenter) -> Vec<(Vec<String>, Vec<(String, f32)>)> {
+/// Each line's words and (tag, probability) pairs.
+type Tagged = Vec<(Vec<String>, Vec<(String, f32)>)>;
+
+fn tagged(seg: &Segmenter) -> Tagged {
     let mut seg = seg.clone();
     seg.set_pos(true);
     seg.segment_batch(&LINES)
