@@ -195,7 +195,13 @@ impl Segmentation {
 /// log-probabilities (each character is evidence for its word's tag), with as probability the
 /// softmax over tags of those sums, so the reported tag is always the most probable one. A word
 /// no unit covers (none in practice) gets the first tag with probability 1/tags.
-pub fn word_tags(units: &Units, words: &[Word], pos_lp: &[f32], tags: &[String]) -> Vec<PosTag> {
+pub fn word_tags(
+    units: &Units,
+    words: &[Word],
+    pos_lp: &[f32],
+    tags: &[String],
+    lexicon: Option<&crate::tagger::PosLexicon>,
+) -> Vec<PosTag> {
     let nt = tags.len();
     if nt == 0 {
         return Vec::new();
@@ -213,6 +219,10 @@ pub fn word_tags(units: &Units, words: &[Word], pos_lp: &[f32], tags: &[String])
                 sum.iter_mut().zip(row).for_each(|(s, x)| *s += x);
             }
             u += 1;
+        }
+        // What the word itself says (its tags in the training text), where it was seen there.
+        if let Some(prior) = lexicon.and_then(|l| l.prior(&w.text)) {
+            sum.iter_mut().zip(prior).for_each(|(s, p)| *s += p);
         }
         let (best, &top) =
             sum.iter().enumerate().fold(
@@ -301,7 +311,7 @@ mod tests {
             ln(0.5),
             ln(0.5),
         ];
-        let t = word_tags(&u, &words, &lp, &tags);
+        let t = word_tags(&u, &words, &lp, &tags, None);
         let got: Vec<&str> = t.iter().map(|p| p.tag.as_str()).collect();
         assert_eq!(got, ["v", "n", "n"]);
         // P(v) = 0.4·0.9 / (0.4·0.9 + 0.6·0.1) = 0.36 / 0.42.

@@ -78,12 +78,25 @@ pub const POS_KEY: &str = "fenci_pos";
 
 /// The part-of-speech head a config declares under [`POS_KEY`]: its tags by id and how many
 /// encoder layers it adds over the tagger's last hidden states.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PosConfig {
     /// Tag names by id.
     pub tags: Vec<String>,
     /// New encoder layers between the tagger's encoder and the POS classifier.
     pub num_layers: usize,
+    /// How the head's scores combine with the word-tag counts of `pos_lexicon.txt`
+    /// ([`super::PosLexicon`]); `None`: the model has no lexicon.
+    pub lexicon: Option<LexiconPrior>,
+}
+
+/// The weight and smoothing of a POS head's lexicon (config keys `lexicon_weight`,
+/// `lexicon_smoothing`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LexiconPrior {
+    /// How much the lexicon weighs against the head.
+    pub weight: f32,
+    /// Add-α smoothing of its counts.
+    pub smoothing: f32,
 }
 
 impl PosConfig {
@@ -95,7 +108,12 @@ impl PosConfig {
             .enumerate()
             .map(|(i, t)| (i.to_string(), serde_json::Value::String(t.clone())))
             .collect();
-        serde_json::json!({"id2label": id2label, "num_layers": self.num_layers})
+        let mut v = serde_json::json!({"id2label": id2label, "num_layers": self.num_layers});
+        if let Some(l) = self.lexicon {
+            v["lexicon_weight"] = serde_json::json!(l.weight);
+            v["lexicon_smoothing"] = serde_json::json!(l.smoothing);
+        }
+        v
     }
 
     /// Reads the config.json value of a head; the error says what is wrong.
@@ -128,7 +146,28 @@ impl PosConfig {
             }
             tags.push(t.to_string());
         }
-        Ok(Self { tags, num_layers })
+        let lexicon = match obj.get("lexicon_weight") {
+            None => None,
+            Some(w) => {
+                let weight = w
+                    .as_f64()
+                    .filter(|w| w.is_finite() && *w >= 0.0)
+                    .ok_or("\"lexicon_weight\" must be a number ≥ 0")?
+                    as f32;
+                let smoothing = obj
+                    .get("lexicon_smoothing")
+                    .and_then(serde_json::Value::as_f64)
+                    .filter(|a| a.is_finite() && *a > 0.0)
+                    .ok_or("\"lexicon_smoothing\" must be a number > 0")?
+                    as f32;
+                Some(LexiconPrior { weight, smoothing })
+            }
+        };
+        Ok(Self {
+            tags,
+            num_layers,
+            lexicon,
+        })
     }
 }
 

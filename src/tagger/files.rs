@@ -36,6 +36,9 @@ pub struct ModelFiles {
     /// `tokenizer_config.json`, where the model has one: how `BertTokenizer` reads its
     /// `vocab.txt` (see [`ModelFiles::tokenizer_settings`]).
     pub tokenizer_config: Option<String>,
+    /// `pos_lexicon.txt`, the word-tag counts of a POS head whose config declares a lexicon
+    /// ([`super::PosLexicon`]).
+    pub pos_lexicon: Option<String>,
 }
 
 /// The default model compiled into the binary.
@@ -48,6 +51,8 @@ pub mod embedded {
     pub const WEIGHTS: &[u8] = include_bytes!("../../models/default/model.safetensors");
     /// The word list of the default model's dictionary features.
     pub const WORDS: Option<&str> = Some(include_str!("../../models/default/lexicon.txt"));
+    /// The word-tag counts of the default model's POS head.
+    pub const POS_LEXICON: &str = include_str!("../../models/default/pos_lexicon.txt");
 }
 
 /// The dictionary features of a model whose config asks for them, from its word list.
@@ -84,6 +89,7 @@ impl ModelFiles {
         let mut m = self.clone();
         m.config.set_pos_head(None);
         m.tensors.retain(|k, _| !super::is_pos_tensor(k));
+        m.pos_lexicon = None;
         m
     }
 
@@ -196,13 +202,20 @@ fn read(path: &Path) -> Result<Vec<u8>> {
 impl ModelFiles {
     /// The default model compiled into the binary.
     pub fn embedded() -> Result<Self> {
-        Self::from_bytes(
+        let mut m = Self::from_bytes(
             embedded::CONFIG,
             embedded::WEIGHTS,
             VocabSource::VocabTxt(embedded::VOCAB.to_vec()),
             embedded::WORDS,
             "default",
-        )
+        )?;
+        if m.config
+            .pos_head("config.json")?
+            .is_some_and(|p| p.lexicon.is_some())
+        {
+            m.pos_lexicon = Some(embedded::POS_LEXICON.to_string());
+        }
+        Ok(m)
     }
 
     /// Builds a model from the bytes of its files (`words`: the word list, for a model with
@@ -227,6 +240,7 @@ impl ModelFiles {
             source: source.to_string(),
             features,
             tokenizer_config: None,
+            pos_lexicon: None,
         })
     }
 
@@ -303,6 +317,20 @@ impl ModelFiles {
         } else {
             None
         };
+        let pl = dir.join(super::POS_LEXICON_FILE);
+        let has_lexicon = config
+            .pos_head(&dir.join("config.json").display().to_string())?
+            .is_some_and(|p| p.lexicon.is_some());
+        let pos_lexicon = if has_lexicon {
+            Some(
+                String::from_utf8(read(&pl)?).map_err(|_| ModelError::BadConfig {
+                    path: pl.clone(),
+                    message: "the POS lexicon is not UTF-8 text".into(),
+                })?,
+            )
+        } else {
+            None
+        };
         Ok(Self {
             config,
             tensors,
@@ -310,6 +338,7 @@ impl ModelFiles {
             source: dir.display().to_string(),
             features,
             tokenizer_config,
+            pos_lexicon,
         })
     }
 
@@ -341,6 +370,13 @@ impl ModelFiles {
         }
         if let Some(t) = &self.tokenizer_config {
             files.push((TOKENIZER_CONFIG, t.clone().into_bytes()));
+        }
+        let has_lexicon = self
+            .config
+            .pos_head("config.json")?
+            .is_some_and(|p| p.lexicon.is_some());
+        if let (true, Some(l)) = (has_lexicon, &self.pos_lexicon) {
+            files.push((super::POS_LEXICON_FILE, l.clone().into_bytes()));
         }
         Ok(files)
     }

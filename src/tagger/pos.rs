@@ -24,6 +24,8 @@ pub struct PosHead {
     classifier: Linear,
     act: Activation,
     heads: usize,
+    /// The word-tag counts combined with the head's scores ([`PosHead::with_lexicon`]).
+    lexicon: Option<std::sync::Arc<super::PosLexicon>>,
 }
 
 impl std::fmt::Debug for PosHead {
@@ -68,7 +70,33 @@ impl PosHead {
             classifier,
             act,
             heads: cfg.num_attention_heads,
+            lexicon: None,
         }))
+    }
+
+    /// Attaches the word-tag counts (`pos_lexicon.txt`) the config's `lexicon_weight` and
+    /// `lexicon_smoothing` combine with the head's scores; without them in the config the text
+    /// is ignored. The error names what is wrong.
+    pub fn with_lexicon(mut self, text: Option<&str>) -> Result<Self> {
+        let Some(prior) = self.cfg.lexicon else {
+            return Ok(self);
+        };
+        let bad = |message: String| ModelError::BadConfig {
+            path: super::POS_LEXICON_FILE.into(),
+            message,
+        };
+        let text = text.ok_or_else(|| {
+            bad("config.json declares a POS lexicon (lexicon_weight) but the file is missing; copy it from where the model came from".into())
+        })?;
+        let lex = super::PosLexicon::parse(text, &self.cfg.tags, prior.weight, prior.smoothing)
+            .map_err(bad)?;
+        self.lexicon = Some(std::sync::Arc::new(lex));
+        Ok(self)
+    }
+
+    /// The word-tag counts, where the model has them.
+    pub fn lexicon(&self) -> Option<&super::PosLexicon> {
+        self.lexicon.as_deref()
     }
 
     /// The head's config (tags, layers).

@@ -233,9 +233,22 @@ impl PosTrainer<'_> {
         let base = self.init.without_pos();
         let mcfg = base.config.clone();
         let tok = base.tokenizer()?;
+        let tags = tag_set(self.train);
+        // The word-tag counts of the training text ride along with the head (PosLexicon).
+        let lexicon_text = tagger::PosLexicon::count_pairs(
+            self.train
+                .iter()
+                .flatten()
+                .map(|(w, t)| (w.as_str(), t.as_str())),
+            &tags,
+        );
         let pos = PosConfig {
-            tags: tag_set(self.train),
+            tags,
             num_layers: cfg.num_layers,
+            lexicon: Some(tagger::LexiconPrior {
+                weight: 1.0,
+                smoothing: 0.5,
+            }),
         };
         let mut head_cfg = mcfg.clone();
         head_cfg.set_pos_head(Some(&pos));
@@ -260,6 +273,7 @@ impl PosTrainer<'_> {
             let mut f = base.clone();
             f.source = source.clone();
             f.set_pos_head(&pos, tagger::varmap_tensors(vm)?)?;
+            f.pos_lexicon = Some(lexicon_text.clone());
             Ok(f)
         };
         let mut best: Option<ModelFiles> = None;

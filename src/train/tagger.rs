@@ -144,6 +144,7 @@ pub(crate) fn model_files(init: &ModelFiles, vm: &VarMap, source: &str) -> Resul
         source: source.to_string(),
         features: init.features.clone(),
         tokenizer_config: init.tokenizer_config.clone(),
+        pos_lexicon: None,
     })
 }
 
@@ -342,6 +343,7 @@ pub fn fresh_model(
         source: "fresh".into(),
         features: None,
         tokenizer_config: None,
+        pos_lexicon: None,
     })
 }
 

@@ -22,6 +22,7 @@ fn with_head(layers: usize) -> ModelFiles {
     let pos = PosConfig {
         tags: tags(),
         num_layers: layers,
+        lexicon: None,
     };
     let t = tagger::init_pos_tensors(&m.config, &pos, 9).unwrap();
     m.set_pos_head(&pos, t).unwrap();
