@@ -21,6 +21,9 @@ pub struct Segmenter {
     lexicon: Option<std::sync::Arc<Lexicon>>,
     /// Batches run at once, each on its own thread.
     workers: usize,
+    /// Display temperature of the probabilities (the model's, see
+    /// [`crate::tagger::BertConfig::boundary_temperature`]).
+    temperature: f32,
 }
 
 impl Segmenter {
@@ -51,7 +54,9 @@ impl Segmenter {
             .max_position_embeddings
             .saturating_sub(2)
             .max(1);
+        let temperature = model.config().boundary_temperature();
         Self {
+            temperature,
             overlap: (window / 4).min(32),
             window,
             model,
@@ -80,6 +85,25 @@ impl Segmenter {
     /// Sets (or clears) the soft word prior applied at decode time.
     pub fn set_lexicon(&mut self, lexicon: Option<std::sync::Arc<Lexicon>>) {
         self.lexicon = lexicon;
+    }
+
+    /// Sets the display temperature of the probabilities (the model's own by default; 1 shows
+    /// the scores as they are). The words do not depend on it.
+    pub fn set_temperature(&mut self, t: f32) {
+        self.temperature = if t.is_finite() && t > 0.0 { t } else { 1.0 };
+    }
+
+    /// The display temperature of the probabilities.
+    pub fn temperature(&self) -> f32 {
+        self.temperature
+    }
+
+    /// The constraints a line is decoded under: whitespace, Latin words and addresses, and
+    /// the forced words ([`Self::set_dict`]).
+    pub fn constraints(&self, line: &str, units: &Units) -> Constraints {
+        let mut c = Constraints::for_line(line, units);
+        c.force_words(line, units, &self.dict);
+        c
     }
 
     /// Sets the words to force at decode time.
@@ -127,9 +151,15 @@ impl Segmenter {
                 if let Some(lex) = &self.lexicon {
                     lex.apply(line.as_ref(), &u, scheme, &mut lp);
                 }
-                let mut c = Constraints::for_line(line.as_ref(), &u);
-                c.force_words(line.as_ref(), &u, &self.dict);
-                Segmentation::from_scores(line.as_ref(), u, lp, scheme, &c)
+                let c = self.constraints(line.as_ref(), &u);
+                Segmentation::from_scores_tempered(
+                    line.as_ref(),
+                    u,
+                    lp,
+                    scheme,
+                    &c,
+                    self.temperature,
+                )
             })
             .collect())
     }

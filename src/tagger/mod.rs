@@ -24,7 +24,7 @@ pub mod weights;
 
 pub use crate::text::VocabSource;
 pub use bert::BertTagger;
-pub use config::{Activation, BertConfig, FENCI_LOOKUP, LOOKUP_KEY};
+pub use config::{Activation, BertConfig, FENCI_LOOKUP, LOOKUP_KEY, TEMPERATURE_KEY};
 pub use files::{embedded, ModelFiles, TOKENIZER_CONFIG, WORDS_FILE};
 pub use labels::{LabelScheme, Tag};
 pub use mlm::MlmHead;
