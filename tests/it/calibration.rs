@@ -49,10 +49,19 @@ fn reference_boundary_probs(lp: &[f32], scheme: &LabelScheme, c: &Constraints) -
     let n = lp.len() / l;
     let ok = |i: usize, y: usize| {
         let t = scheme.tag(y);
-        !(i == 0 && !scheme.allowed_start(t)
-            || i + 1 == n && !scheme.allowed_end(t)
-            || c.forced.get(i).copied().unwrap_or(false) && !t.starts_word()
-            || c.forbidden.get(i).copied().unwrap_or(false) && t.starts_word())
+        if i == 0 && !scheme.allowed_start(t) {
+            return false;
+        }
+        if i + 1 == n && !scheme.allowed_end(t) {
+            return false;
+        }
+        if c.forced.get(i).copied().unwrap_or(false) && !t.starts_word() {
+            return false;
+        }
+        if c.forbidden.get(i).copied().unwrap_or(false) && t.starts_word() {
+            return false;
+        }
+        true
     };
     let e = |i: usize, y: usize| {
         let v = lp[i * l + y];
@@ -159,8 +168,9 @@ fn brute_force(
         let valid = scheme.allowed_start(tags[0])
             && scheme.allowed_end(tags[n - 1])
             && tags.windows(2).all(|w| scheme.allowed(w[0], w[1]))
-            && (0..n).all(|i| {
-                !(c.forced[i] && !tags[i].starts_word() || c.forbidden[i] && tags[i].starts_word())
+            && tags.iter().enumerate().all(|(i, t)| {
+                let starts = t.starts_word();
+                (starts || !c.forced[i]) && (!starts || !c.forbidden[i])
             });
         if !valid {
             continue;
@@ -178,9 +188,9 @@ fn brute_force(
     for (score, st) in paths {
         let w = ((score - top) / t).exp();
         z += w;
-        for i in 0..n {
-            if st[i] {
-                bound[i] += w;
+        for (b, &starts) in bound.iter_mut().zip(&st) {
+            if starts {
+                *b += w;
             }
         }
         for (k, &(a, b)) in words.iter().enumerate() {
