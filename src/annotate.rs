@@ -71,12 +71,13 @@ pub fn annotate_segmentation(
 impl Annotated {
     /// The probability of a word boundary right after word `i` (`None` after the last word).
     pub fn split_after(&self, i: usize) -> Option<f32> {
+        self.boundary_after(i).map(|b| b.prob)
+    }
+
+    /// The boundary right after word `i` (`None` after the last word).
+    pub fn boundary_after(&self, i: usize) -> Option<&crate::segment::Boundary> {
         let at = self.seg.words.get(i + 1)?.chars.start;
-        self.seg
-            .boundaries
-            .iter()
-            .find(|b| b.at == at)
-            .map(|b| b.prob)
+        self.seg.boundaries.iter().find(|b| b.at == at)
     }
 
     /// Words `range` as JSON records (the `words` of a `--format jsonl` line), their character
@@ -100,6 +101,8 @@ impl Annotated {
                     from_chars: e.from_chars,
                     hsk: e.hsk,
                     split_after: self.split_after(i).map(round4),
+                    confidence: round4(self.seg.word_confidence(i)),
+                    uncertain: self.seg.uncertain_word(i),
                 })
             })
             .collect()
@@ -145,6 +148,11 @@ pub struct WordJson<'a> {
     pub hsk: Option<u8>,
     /// Probability of a word boundary right after this word; `null` after the last word.
     pub split_after: Option<f64>,
+    /// Probability that this is a word exactly as cut (a boundary before it, none inside, one
+    /// after), calibrated on held-out text.
+    pub confidence: f64,
+    /// The model is not sure of this word (`confidence` under 0.8): check it.
+    pub uncertain: bool,
 }
 
 /// A next-best segmentation of the line.

@@ -167,11 +167,14 @@ pub fn plain_turn(d: &Annotated, cols: usize) -> Vec<String> {
         if e.from_chars && !e.gloss.is_empty() {
             line.push_str("  (not in the dictionary: from its characters)");
         }
-        if let Some(p) = d
-            .split_after(i)
-            .filter(|p| *p < crate::tui::view::LOW_CONFIDENCE)
-        {
-            line.push_str(&format!("  [boundary after: {:.0}%]", p * 100.0));
+        if d.seg.uncertain_word(i) {
+            line.push_str(&format!(
+                "  ? not sure: {:.0}% that this is one word",
+                d.seg.word_confidence(i) * 100.0
+            ));
+        }
+        if let Some(b) = d.boundary_after(i).filter(|b| b.hesitant()) {
+            line.push_str(&format!("  [boundary after: {:.0}%]", b.prob * 100.0));
         }
         out.push(line);
     }

@@ -32,6 +32,7 @@ macro_rules! say {
 #[error("cannot write to standard output")]
 pub struct StdoutError(#[source] pub io::Error);
 
+mod calibration;
 mod examples;
 mod explain;
 mod report;

@@ -135,6 +135,20 @@ pub struct EvalArgs {
     /// Log-probability bonus per character of a lexicon word.
     #[arg(long, default_value_t = 2.0)]
     lexicon_weight: f32,
+    /// Also report how well the probabilities are calibrated, at temperature 1 and at the
+    /// shown temperature: expected calibration error (10 equal-width bins) and reliability
+    /// tables of boundary and word probabilities, and how the uncertainty mark falls on wrong
+    /// and right words.
+    #[arg(long)]
+    calibration: bool,
+    /// Show probabilities at this temperature instead of the model's own
+    /// (`fenci_boundary_temperature` in config.json; 1 when absent). The words never change.
+    #[arg(long, value_name = "T")]
+    temperature: Option<f32>,
+    /// Fit the display temperature on this gold file (the one with the lowest log-loss of its
+    /// boundaries) and print it. Fit on a dev split, never on test.
+    #[arg(long)]
+    fit_temperature: bool,
 }
 
 pub(super) fn segment(a: SegmentArgs, threads: usize) -> Result<i32> {
@@ -214,6 +228,14 @@ pub(super) fn eval(a: EvalArgs, threads: usize) -> Result<i32> {
     if a.precision.apply(&mut seg) {
         model_name.push_str(" (bf16)");
     }
+    if let Some(t) = a.temperature {
+        if !(t.is_finite() && (0.01..=100.0).contains(&t)) {
+            bail!("--temperature {t}: use a number from 0.01 to 100");
+        }
+        seg.set_temperature(t);
+    }
+    let keep = a.calibration || a.fit_temperature;
+    let mut kept = Vec::new();
     if let Some(name) = &a.lexicon {
         let d = crate::explain::Dictionary::embedded();
         let words = match name.as_str() {
@@ -294,6 +316,9 @@ pub(super) fn eval(a: EvalArgs, threads: usize) -> Result<i32> {
                 writeln!(o, "{}", s.display_words().join(" "))?;
             }
         }
+        if keep {
+            kept.extend(segs);
+        }
     }
     let secs = started.elapsed().as_secs_f64().max(1e-9);
     if let Some(mut o) = out {
@@ -337,5 +362,8 @@ pub(super) fn eval(a: EvalArgs, threads: usize) -> Result<i32> {
         scores.f1() * 100.0,
         chars as f64 / secs
     );
+    if keep {
+        super::calibration::report(&seg, &gold, &kept, a.calibration, a.fit_temperature)?;
+    }
     Ok(0)
 }

@@ -4,8 +4,8 @@
 //!   addresses, the user dictionary).
 //! * [`lexicon`]: [`Lexicon`], a soft word prior added to the tagger's scores at decode time.
 //! * [`decode`]: a constrained Viterbi over label log-probabilities (only valid tag sequences,
-//!   forced and forbidden boundaries), forward–backward for the probability of every boundary,
-//!   and the k best segmentations.
+//!   forced and forbidden boundaries), forward–backward for the probability of every boundary
+//!   and every decoded word (at the model's display temperature), and the k best segmentations.
 //! * [`batch`]: the one padded `[CLS] … [SEP]` batch builder that inference and training share.
 //! * [`segmentation`]: [`Segmentation`], the one value every consumer reads.
 //! * [`segmenter`]: [`Segmenter`] batches lines (sorted by length, windows with overlap for inputs
@@ -27,9 +27,12 @@ pub mod stream;
 pub use crate::text::{to_halfwidth, CharTokenizer, Units};
 pub use batch::PaddedBatch;
 pub use constraints::Constraints;
-pub use decode::{decode, kbest, Alternative, Decoded};
+pub use decode::{decode, decode_tempered, kbest, tempered, Alternative, Decoded};
 pub use lexicon::Lexicon;
-pub use segmentation::{gold_labels, word_tags, Boundary, PosTag, Segmentation, Word};
+pub use segmentation::{
+    gold_labels, word_tags, Boundary, GoldCheck, PosTag, Segmentation, Word, HESITANT,
+    UNCERTAIN_BELOW,
+};
 pub use segmenter::Segmenter;
 pub use stream::{segment_stream, segment_stream_to, LineSink, PlainSink, StreamError};
 

@@ -25,6 +25,9 @@ pub struct Segmenter {
     pos_head: Option<std::sync::Arc<PosHead>>,
     /// Whether to tag parts of speech ([`Segmenter::set_pos`]).
     pos: bool,
+    /// Display temperature of the probabilities (the model's, see
+    /// [`crate::tagger::BertConfig::boundary_temperature`]).
+    temperature: f32,
 }
 
 /// One batch's per-token label log-probabilities and, with POS on, POS log-probabilities.
@@ -88,7 +91,9 @@ impl Segmenter {
             .max_position_embeddings
             .saturating_sub(2)
             .max(1);
+        let temperature = model.config().boundary_temperature();
         Self {
+            temperature,
             overlap: (window / 4).min(32),
             window,
             model,
@@ -130,6 +135,25 @@ impl Segmenter {
     /// Sets (or clears) the soft word prior applied at decode time.
     pub fn set_lexicon(&mut self, lexicon: Option<std::sync::Arc<Lexicon>>) {
         self.lexicon = lexicon;
+    }
+
+    /// Sets the display temperature of the probabilities (the model's own by default; 1 shows
+    /// the scores as they are). The words do not depend on it.
+    pub fn set_temperature(&mut self, t: f32) {
+        self.temperature = if t.is_finite() && t > 0.0 { t } else { 1.0 };
+    }
+
+    /// The display temperature of the probabilities.
+    pub fn temperature(&self) -> f32 {
+        self.temperature
+    }
+
+    /// The constraints a line is decoded under: whitespace, Latin words and addresses, and
+    /// the forced words ([`Self::set_dict`]).
+    pub fn constraints(&self, line: &str, units: &Units) -> Constraints {
+        let mut c = Constraints::for_line(line, units);
+        c.force_words(line, units, &self.dict);
+        c
     }
 
     /// Sets the words to force at decode time.
@@ -178,9 +202,15 @@ impl Segmenter {
                 if let Some(lex) = &self.lexicon {
                     lex.apply(line.as_ref(), &u, scheme, &mut lp);
                 }
-                let mut c = Constraints::for_line(line.as_ref(), &u);
-                c.force_words(line.as_ref(), &u, &self.dict);
-                let mut s = Segmentation::from_scores(line.as_ref(), u, lp, scheme, &c);
+                let c = self.constraints(line.as_ref(), &u);
+                let mut s = Segmentation::from_scores_tempered(
+                    line.as_ref(),
+                    u,
+                    lp,
+                    scheme,
+                    &c,
+                    self.temperature,
+                );
                 if let (Some(plp), Some(head)) =
                     (pos_lp.as_mut().and_then(Iterator::next), &self.pos_head)
                 {

@@ -179,6 +179,10 @@ pub const LOOKUP_KEY: &str = "fenci_lookup";
 /// characters the vocabulary lacks looked up by a simplified form.
 pub const FENCI_LOOKUP: &str = "halfwidth+t2s";
 
+/// The config.json key of the display temperature of a model's probabilities (see
+/// [`BertConfig::boundary_temperature`]).
+pub const TEMPERATURE_KEY: &str = "fenci_boundary_temperature";
+
 impl BertConfig {
     /// A fresh config for a tagger trained by fenci.
     pub fn new_tagger(
@@ -311,6 +315,13 @@ impl BertConfig {
         }
         self.labels(file)?;
         self.pos_head(file)?;
+        if let Some(v) = self.extra.get(TEMPERATURE_KEY) {
+            if !v.as_f64().is_some_and(valid_temperature) {
+                return Err(unsupported(format!(
+                    "{TEMPERATURE_KEY} is {v}; it must be a number from 0.01 to 100"
+                )));
+            }
+        }
         if let Some(v) = self.extra.get(crate::text::CONFIG_KEY) {
             if v.as_str() != Some(WORDS_FILE) {
                 return Err(unsupported(format!(
@@ -353,6 +364,18 @@ impl BertConfig {
                 self.extra.remove(POS_KEY);
             }
         }
+    }
+
+    /// The temperature at which fenci shows this model's boundary and word probabilities
+    /// (`"fenci_boundary_temperature"`, fitted on held-out data so that they are calibrated:
+    /// each unit's label log-probabilities are divided by it and renormalised before
+    /// forward–backward). Decoding never uses it. 1 (the scores as they are) when absent.
+    pub fn boundary_temperature(&self) -> f32 {
+        self.extra
+            .get(TEMPERATURE_KEY)
+            .and_then(serde_json::Value::as_f64)
+            .filter(|t| valid_temperature(*t))
+            .map_or(1.0, |t| t as f32)
     }
 
     /// Whether the model was trained with dictionary features (its token-type ids come from
@@ -411,6 +434,10 @@ impl BertConfig {
             message,
         })
     }
+}
+
+fn valid_temperature(t: f64) -> bool {
+    (0.01..=100.0).contains(&t)
 }
 
 /// The feed-forward activation of a BERT config (`hidden_act`): the one place its names are

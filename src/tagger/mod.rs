@@ -29,6 +29,7 @@ pub use crate::text::VocabSource;
 pub use bert::BertTagger;
 pub use config::{
     Activation, BertConfig, LexiconPrior, PosConfig, FENCI_LOOKUP, LOOKUP_KEY, POS_KEY,
+    TEMPERATURE_KEY,
 };
 pub use files::{embedded, ModelFiles, TOKENIZER_CONFIG, WORDS_FILE};
 pub use labels::{LabelScheme, Tag};

@@ -13,9 +13,6 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 use super::app::{App, Mode, Turn, TurnBody, TurnData};
 use crate::store::Explain;
 
-/// Below this boundary confidence a boundary is flagged as uncertain.
-pub const LOW_CONFIDENCE: f32 = 0.8;
-
 /// Colours, or none at all (`NO_COLOR`).
 #[derive(Debug, Clone, Copy)]
 pub struct Theme {
@@ -220,10 +217,10 @@ fn turn_lines_at(
     let full = explain == Explain::Full || demo;
     let brief = explain == Explain::Brief;
     let gloss_max = if demo { 24 } else { (cols / 5).clamp(8, 18) };
-    // Split probability at each word boundary (between word i-1 and i).
-    let split_prob = |i: usize| -> Option<f32> {
+    // The boundary between word i-1 and i.
+    let boundary = |i: usize| {
         let at = words.get(i)?.chars.start;
-        d.seg.boundaries.iter().find(|b| b.at == at).map(|b| b.prob)
+        d.seg.boundaries.iter().find(|b| b.at == at)
     };
     let sep_w = if demo { 7 } else { 3 };
     let mut out: Vec<Line<'static>> = Vec::new();
@@ -272,12 +269,15 @@ fn turn_lines_at(
             gloss = format!("≈{gloss}");
         }
         let gloss = truncate(&gloss, gloss_max);
+        // An uncertain word (segment::Segmentation::uncertain_word) is marked with a `?`.
+        let uncertain = d.seg.uncertain_word(i);
+        let ww = width(&w.text) + usize::from(uncertain);
         let cw = if full {
-            width(&w.text).max(width(&pinyin)).max(width(&gloss))
+            ww.max(width(&pinyin)).max(width(&gloss))
         } else if brief {
-            width(&w.text).max(width(&pinyin))
+            ww.max(width(&pinyin))
         } else {
-            width(&w.text)
+            ww
         };
         let need = cw + if i > 0 { sep_w } else { 0 };
         if i > 0 && used + need > cols {
@@ -286,8 +286,10 @@ fn turn_lines_at(
         }
         group.push(i);
         if i > 0 {
-            let p = split_prob(i).unwrap_or(1.0);
-            let low = p < LOW_CONFIDENCE;
+            let b = boundary(i);
+            let p = b.map_or(1.0, |b| b.prob);
+            // Glyph and percentage only where the model hesitates (segment::Boundary::hesitant).
+            let low = b.is_some_and(|b| b.hesitant());
             let glyph = if low { "┆" } else { "│" };
             let half = (sep_w - 1) / 2;
             let sep = format!("{}{glyph}{}", " ".repeat(half), " ".repeat(half));
@@ -295,10 +297,14 @@ fn turn_lines_at(
             rows[0].push(Span::styled(sep.clone(), style));
             rows[1].push(Span::styled(sep.clone(), style));
             rows[2].push(Span::styled(sep, style));
-            let pct = format!(
-                "{:>3}",
-                format!("{}%", ((p * 100.0).floor() as u32).min(99))
-            );
+            let pct = if low {
+                format!(
+                    "{:>3}",
+                    format!("{}%", ((p * 100.0).floor() as u32).min(99))
+                )
+            } else {
+                String::new()
+            };
             let pct = pad(
                 &format!("{}{pct}", " ".repeat(half.saturating_sub(1))),
                 sep_w,
@@ -310,7 +316,12 @@ fn turn_lines_at(
         if selected == Some(i) {
             ws = ws.patch(th.selected());
         }
-        rows[0].push(Span::styled(pad(&w.text, cw), ws));
+        if uncertain {
+            rows[0].push(Span::styled(w.text.clone(), ws));
+            rows[0].push(Span::styled(pad("?", cw + 1 - ww), th.low()));
+        } else {
+            rows[0].push(Span::styled(pad(&w.text, cw), ws));
+        }
         rows[1].extend(th.pinyin_spans(&pinyin, tones));
         if cw > width(&pinyin) {
             rows[1].push(Span::styled(" ".repeat(cw - width(&pinyin)), th.pinyin()));
@@ -349,7 +360,7 @@ fn turn_lines_at(
         let mut hes = Vec::new();
         let chars: Vec<char> = d.seg.text.chars().collect();
         for b in &d.seg.boundaries {
-            if !b.split && b.prob >= 1.0 - LOW_CONFIDENCE && b.at > 0 && b.at < chars.len() {
+            if !b.split && b.hesitant() && b.at > 0 && b.at < chars.len() {
                 hes.push(format!(
                     "{}|{} {}%",
                     chars[b.at - 1],

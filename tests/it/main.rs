@@ -2,6 +2,7 @@
 mod util;
 
 mod bad_input;
+mod calibration;
 mod cli;
 mod corrections;
 mod data_safety;

@@ -167,6 +167,20 @@ fn snapshot_segmented_and_explained() {
 }
 
 #[test]
+fn snapshot_uncertain_word_and_hesitant_boundary() {
+    // 北|京 doubted: not split, so no percentage under a chip, but 北京 carries the `?` mark
+    // and the boundary is listed as nearly split. 学习|中文 doubted: a split the model
+    // hesitates over, so its percentage is shown; the sure boundaries show none.
+    let mut app = ready_app();
+    ask(&mut app, &["我", "爱", "北京", "天安门"], &[3]);
+    ask(&mut app, &["我", "学习", "中文"], &[3]);
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("北京?"), "{s}");
+    assert!(s.contains("nearly split: 北|京"), "{s}");
+    insta::assert_snapshot!("uncertain_80x24", s);
+}
+
+#[test]
 fn snapshot_name_written_as_two_words() {
     // PKU's standard (and so the built-in model) writes 习 近平; the card says that together
     // they are CC-CEDICT's 习近平, Xi Jinping.

@@ -784,6 +784,7 @@ pub fn corrected_segmentation(seg: &Segmentation, words: &[String]) -> Option<Se
         return None;
     }
     let starts: Vec<usize> = out.iter().map(|w| w.chars.start).collect();
+    let out_len = out.len();
     let boundaries = seg
         .boundaries
         .iter()
@@ -805,5 +806,8 @@ pub fn corrected_segmentation(seg: &Segmentation, words: &[String]) -> Option<Se
         units: seg.units.clone(),
         // The model tagged other words; the corrected ones have no tags.
         pos: vec![],
+        // The user's own words: sure.
+        word_probs: vec![1.0; out_len],
+        temperature: seg.temperature,
     })
 }
