@@ -259,11 +259,21 @@ fn turn_lines_at(
         let e = d.explanations.get(i);
         // A word without Chinese characters (hello, 2024) has no pinyin: a Latin word's
         // "pinyin" would only repeat it.
+        // Readings that stay plausible in this sentence follow the chosen one: hái/huán.
         let pinyin = if w.text.chars().any(crate::text::is_han) {
-            e.map(|e| e.pinyin.clone()).unwrap_or_default()
+            e.map(|e| {
+                std::iter::once(e.pinyin.as_str())
+                    .chain(e.other_readings.iter().map(String::as_str))
+                    .collect::<Vec<_>>()
+                    .join("/")
+            })
+            .unwrap_or_default()
         } else {
             String::new()
         };
+        // Part of speech and HSK level under the gloss (full view).
+        let about = e.map(word_about).unwrap_or_default();
+        let about = truncate(&about, gloss_max);
         let mut gloss = e.map(|e| e.gloss.clone()).unwrap_or_default();
         if e.is_some_and(|e| e.from_chars) && !gloss.is_empty() {
             gloss = format!("≈{gloss}");
@@ -273,7 +283,7 @@ fn turn_lines_at(
         let uncertain = d.seg.uncertain_word(i);
         let ww = width(&w.text) + usize::from(uncertain);
         let cw = if full {
-            ww.max(width(&pinyin)).max(width(&gloss))
+            ww.max(width(&pinyin)).max(width(&gloss)).max(width(&about))
         } else if brief {
             ww.max(width(&pinyin))
         } else {
@@ -327,7 +337,7 @@ fn turn_lines_at(
             rows[1].push(Span::styled(" ".repeat(cw - width(&pinyin)), th.pinyin()));
         }
         rows[2].push(Span::styled(pad(&gloss, cw), th.gloss()));
-        rows[3].push(Span::raw(" ".repeat(cw)));
+        rows[3].push(Span::styled(pad(&about, cw), th.sep()));
         used += cw;
     }
     flush(&mut rows, &mut out, &mut group);
@@ -812,6 +822,28 @@ pub fn render(app: &App, f: &mut Frame, th: &Theme) {
     }
 }
 
+/// A word's part of speech for a learner and its HSK level, for the chip (`verb · HSK 2`);
+/// `""` when neither is known.
+fn word_about(e: &crate::explain::Explanation) -> String {
+    let label = e.pos.as_deref().and_then(crate::explain::pos_label);
+    let hsk = e.hsk.map(hsk_name);
+    match (label, hsk) {
+        (Some(l), Some(h)) => format!("{l} · {h}"),
+        (Some(l), None) => l.to_string(),
+        (None, Some(h)) => h,
+        (None, None) => String::new(),
+    }
+}
+
+/// `HSK 3`, or `HSK 7–9` for the advanced band.
+fn hsk_name(level: u8) -> String {
+    if level >= 7 {
+        "HSK 7–9".into()
+    } else {
+        format!("HSK {level}")
+    }
+}
+
 fn detail(f: &mut Frame, area: Rect, e: &crate::explain::Explanation, th: &Theme, tones: bool) {
     let w = (area.width.saturating_sub(4)).clamp(20, 90);
     let h = area.height.saturating_sub(2).max(5);
@@ -820,6 +852,45 @@ fn detail(f: &mut Frame, area: Rect, e: &crate::explain::Explanation, th: &Theme
     let r = Rect::new(x, y, w.min(area.width), h.min(area.height));
     let inner_w = r.width.saturating_sub(2) as usize;
     let mut lines: Vec<Line> = Vec::new();
+    // What was chosen for this sentence: part of speech, reading, level.
+    let mut about = Vec::new();
+    if let Some(tag) = e.pos.as_deref() {
+        let meaning = crate::explain::pos_meaning(tag).unwrap_or("a tag fenci does not know");
+        about.push(format!("part of speech: {tag} — {meaning}"));
+    }
+    if !e.pinyin.is_empty() && e.entries.len() + e.other_readings.len() > 1 {
+        let mut here = format!("read here as {}", e.pinyin);
+        if !e.other_readings.is_empty() {
+            here.push_str(&format!(" (or {}: not sure)", e.other_readings.join(", ")));
+        }
+        about.push(here);
+    }
+    let chars_hsk: Vec<String> = e
+        .word
+        .chars()
+        .filter_map(|c| crate::explain::hsk_char(c).map(|l| format!("{c} {}", hsk_name(l))))
+        .collect();
+    match (e.hsk, e.word.chars().count() > 1 && !chars_hsk.is_empty()) {
+        (Some(l), true) => about.push(format!(
+            "{} · characters: {}",
+            hsk_name(l),
+            chars_hsk.join(", ")
+        )),
+        (Some(l), false) => about.push(hsk_name(l)),
+        (None, true) => about.push(format!(
+            "not in the HSK word list · characters: {}",
+            chars_hsk.join(", ")
+        )),
+        (None, false) => {}
+    }
+    for a in &about {
+        for l in wrap(a, inner_w.saturating_sub(1)) {
+            lines.push(Line::from(Span::styled(l, th.gloss())));
+        }
+    }
+    if !about.is_empty() {
+        lines.push(Line::default());
+    }
     if e.entries.is_empty() {
         let why = if e.from_chars {
             "not in CC-CEDICT — readings of its characters:"
@@ -828,8 +899,15 @@ fn detail(f: &mut Frame, area: Rect, e: &crate::explain::Explanation, th: &Theme
         };
         lines.push(Line::from(Span::styled(why, th.low())));
     }
-    for en in &e.entries {
+    for (k, en) in e.entries.iter().enumerate() {
+        // ▸ marks the entry chosen for this sentence (when there is a choice).
+        let mark = if k == e.chosen && e.entries.len() > 1 {
+            "▸ "
+        } else {
+            ""
+        };
         let mut head = vec![
+            Span::raw(mark),
             Span::styled(en.simplified.clone(), th.word(0)),
             Span::raw(format!("  traditional {}  ", en.traditional)),
         ];
