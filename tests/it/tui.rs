@@ -38,6 +38,12 @@ const CEDICT: &str = "\
 本 本 [ben3] /root/origin/classifier for books/
 書 书 [shu1] /book/letter/
 已經 已经 [yi3 jing1] /already/
+還 还 [hai2] /still/still in progress/still more/yet/even more/
+還 还 [huan2] /to pay back/to return/
+沒 没 [mei2] /(negative prefix for verbs) have not/not/
+你 你 [ni3] /you (informal, as opposed to courteous 您[nin2])/
+錢 钱 [qian2] /coin/money/CL:筆|笔[bi3]/
+錢 钱 [Qian2] /surname Qian/
 看 看 [kan4] /to see/to look at/to read/
 完 完 [wan2] /to finish/to be over/whole/
 了 了 [le5] /(completed action marker)/
@@ -99,6 +105,22 @@ fn turn(words: &[&str], doubt: &[usize]) -> TurnData {
         names: fenci::explain::names_across(&d, &seg.word_strs()),
         seg,
     }
+}
+
+/// [`turn`] with parts of speech: each word tagged as given and explained in context.
+fn tagged_turn(words: &[&str], tags: &[&str]) -> TurnData {
+    let mut d = turn(words, &[]);
+    let dict = dict();
+    let t: Vec<Option<&str>> = tags.iter().map(|t| Some(*t)).collect();
+    d.explanations = fenci::explain::explain_in_context(&dict, words, &t);
+    d.seg.pos = tags
+        .iter()
+        .map(|t| fenci::segment::PosTag {
+            tag: t.to_string(),
+            prob: 0.9,
+        })
+        .collect();
+    d
 }
 
 fn key(c: KeyCode) -> Event {
@@ -1054,4 +1076,41 @@ fn tone_colours_setting_survives_a_round_trip() {
         Settings::load(home.path())
     };
     assert!(bad.tone_colours && warning.is_some_and(|w| w.contains("true or false")));
+}
+
+#[test]
+fn snapshot_parts_of_speech_readings_and_levels() {
+    // 我还没还你钱: the second 还 is a verb before a pronoun, read huán; chips say the part of
+    // speech and the HSK level, the card the tag's meaning and the reading chosen.
+    let mut app = ready_app();
+    let words = ["我", "还", "没", "还", "你", "钱"];
+    let d = tagged_turn(&words, &["r", "d", "d", "v", "r", "n"]);
+    assert_eq!(d.explanations[1].pinyin, "hái");
+    assert_eq!(d.explanations[3].pinyin, "huán");
+    let acts = enter(&mut app, &words.concat());
+    let id = acts
+        .iter()
+        .find_map(|a| match a {
+            Action::Segment(v) => Some(v[0].0),
+            _ => None,
+        })
+        .expect("a segment action");
+    app.update(Event::Worker(WorkerMsg::Turn {
+        id,
+        result: Ok(Box::new(d)),
+    }));
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("huán"), "{s}");
+    assert!(s.contains("verb"), "{s}");
+    insta::assert_snapshot!("tagged_80x24", s);
+    app.update(key(KeyCode::Tab));
+    for _ in 0..3 {
+        app.update(key(KeyCode::Right));
+    }
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.mode, Mode::Detail(0, 3));
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("part of speech: v"), "{s}");
+    assert!(s.contains("read here as huán"), "{s}");
+    insta::assert_snapshot!("tagged_detail_80x24", s);
 }
