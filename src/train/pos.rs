@@ -245,9 +245,10 @@ impl PosTrainer<'_> {
         let pos = PosConfig {
             tags,
             num_layers: cfg.num_layers,
+            // Chosen on pku1998/dev with examples/pos_prior.rs (BENCHMARKS.md).
             lexicon: Some(tagger::LexiconPrior {
-                weight: 1.0,
-                smoothing: 0.5,
+                weight: 2.0,
+                smoothing: 0.05,
             }),
         };
         let mut head_cfg = mcfg.clone();
@@ -256,7 +257,22 @@ impl PosTrainer<'_> {
         let data = pos_samples(self.train, &tok, &pos.tags);
         // The frozen encoder, in inference mode (fused kernels, no gradients).
         let encoder = BertTagger::from_tensors(&mcfg, &base.tensors, true)?;
-        let vm = tagger::varmap_from(&tagger::init_pos_tensors(&mcfg, &pos, cfg.seed)?)?;
+        // A model that already has a head of this shape and tag set goes on from it (more
+        // epochs on top of an earlier run); otherwise the head starts fresh.
+        let mut init_tensors = tagger::init_pos_tensors(&mcfg, &pos, cfg.seed)?;
+        let warm = self
+            .init
+            .config
+            .pos_head("config.json")?
+            .is_some_and(|p| p.tags == pos.tags && p.num_layers == pos.num_layers);
+        if warm {
+            for (name, t) in init_tensors.iter_mut() {
+                if let Some(old) = self.init.tensors.get(name).filter(|o| o.dims() == t.dims()) {
+                    *t = old.clone();
+                }
+            }
+        }
+        let vm = tagger::varmap_from(&init_tensors)?;
         let head = PosHead::from_tensors(&head_cfg, &tagger::varmap_map(&vm), false)?
             .ok_or_else(|| TrainError::Data("the POS head config was lost".into()))?;
         let mut opt = AdamW::new(sorted_vars(&vm, |_| true), cfg.weight_decay, 0.0)?;
