@@ -140,6 +140,7 @@ fn reference_boundary_probs(lp: &[f32], scheme: &LabelScheme, c: &Constraints) -
 
 /// Boundary and word marginals by enumerating every valid tag sequence, each weighted by
 /// exp(Σ score / t): what forward–backward at temperature `t` must equal.
+#[allow(clippy::needless_range_loop)]
 fn brute_force(
     lp: &[f32],
     scheme: &LabelScheme,
@@ -347,6 +348,7 @@ fn the_segmenter_temperature_changes_no_word() {
 /// A line of `words` whose scores say 0.97 for each word's own tags, except at `doubt`, where
 /// the model gives `p` to the tag the words call for and 1 − p − 0.02 to the other reading of
 /// the boundary before that unit.
+#[allow(clippy::needless_range_loop)]
 fn doubted(words: &[&str], doubt: usize, p: f32, t: f32) -> Segmentation {
     let scheme = LabelScheme::bmes();
     let text: String = words.concat();
