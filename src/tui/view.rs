@@ -224,26 +224,34 @@ fn turn_lines_at(
     };
     let sep_w = if demo { 7 } else { 3 };
     let mut out: Vec<Line<'static>> = Vec::new();
-    let mut rows: [Vec<Span<'static>>; 4] = Default::default();
+    // word, pinyin, gloss, part of speech · HSK, and the percentages of hesitant boundaries
+    // (a line only where one is shown).
+    let mut rows: [Vec<Span<'static>>; 5] = Default::default();
     let mut used = 2;
     let n_rows = if full {
-        4
+        5
     } else if brief {
         2
     } else {
         1
     };
     let mut group: Vec<usize> = Vec::new();
-    let mut flush = |rows: &mut [Vec<Span<'static>>; 4],
+    let mut flush = |rows: &mut [Vec<Span<'static>>; 5],
                      out: &mut Vec<Line<'static>>,
                      group: &mut Vec<usize>| {
         if rows[0].is_empty() {
             return;
         }
+        let blank = |r: &Vec<Span<'static>>| r.iter().all(|s| s.content.trim().is_empty());
+        let n = if n_rows == 5 && blank(&rows[4]) {
+            4
+        } else {
+            n_rows
+        };
         for w in group.drain(..) {
-            spots.push((w, out.len(), n_rows));
+            spots.push((w, out.len(), n));
         }
-        for r in rows.iter_mut().take(n_rows) {
+        for r in rows.iter_mut().take(n) {
             let mut spans = vec![Span::raw("  ")];
             spans.append(r);
             out.push(Line::from(spans));
@@ -306,7 +314,8 @@ fn turn_lines_at(
             let style = if low { th.low() } else { th.sep() };
             rows[0].push(Span::styled(sep.clone(), style));
             rows[1].push(Span::styled(sep.clone(), style));
-            rows[2].push(Span::styled(sep, style));
+            rows[2].push(Span::styled(sep.clone(), style));
+            rows[3].push(Span::styled(sep, style));
             let pct = if low {
                 format!(
                     "{:>3}",
@@ -319,7 +328,7 @@ fn turn_lines_at(
                 &format!("{}{pct}", " ".repeat(half.saturating_sub(1))),
                 sep_w,
             );
-            rows[3].push(Span::styled(pct, if low { th.low() } else { th.sep() }));
+            rows[4].push(Span::styled(pct, if low { th.low() } else { th.sep() }));
             used += sep_w;
         }
         let mut ws = th.word(i);
@@ -338,6 +347,7 @@ fn turn_lines_at(
         }
         rows[2].push(Span::styled(pad(&gloss, cw), th.gloss()));
         rows[3].push(Span::styled(pad(&about, cw), th.sep()));
+        rows[4].push(Span::raw(" ".repeat(cw)));
         used += cw;
     }
     flush(&mut rows, &mut out, &mut group);
