@@ -32,8 +32,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let units: Vec<_> = segs.iter().map(|s| s.units.clone()).collect();
     let plp = seg.pos_log_probs(&units)?.ok_or("no POS scores")?;
     let mut grid: Vec<(f32, f32)> = vec![(0.0, 1.0)];
-    for w in [0.25f32, 0.5, 1.0, 2.0, 4.0] {
-        for a in [0.05f32, 0.2, 1.0] {
+    for w in [0.5f32, 1.0, 1.5, 2.0, 3.0, 4.0] {
+        for a in [0.01f32, 0.02, 0.05, 0.2, 1.0] {
             grid.push((w, a));
         }
     }
