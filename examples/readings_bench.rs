@@ -24,12 +24,11 @@ use fenci::tagger::ModelFiles;
 use fenci::text::is_han;
 
 /// The POS tags the segmenter predicts, one per word (`None` where the model has none).
-fn predicted_tags(seg: &Segmentation) -> Vec<Option<String>> {
-    if seg.pos.len() == seg.words.len() {
-        seg.pos.iter().map(|p| Some(p.tag.clone())).collect()
-    } else {
-        vec![None; seg.words.len()]
-    }
+fn predicted_tags(seg: &Segmentation, min: f32) -> Vec<Option<String>> {
+    fenci::annotate::reading_tags(seg, min)
+        .into_iter()
+        .map(|t| t.map(str::to_string))
+        .collect()
 }
 
 /// A numbered syllable, normalised: lower case, `u:`/`ü` → `v`.
@@ -185,6 +184,14 @@ fn main() -> anyhow::Result<()> {
         .map(String::as_str)
         .unwrap_or("benchmarks/readings/dev.tsv");
     let show_errors = args.iter().any(|a| a == "--errors");
+    // `--tag-min P`: use the model's tags only where their probability is at least P (default:
+    // what the app uses, fenci::annotate::TAG_TRUSTED_FROM; 2 = no tags).
+    let tag_min: f32 = args
+        .iter()
+        .position(|a| a == "--tag-min")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(fenci::annotate::TAG_TRUSTED_FROM);
     let dict = Dictionary::embedded();
     if let Some(i) = args.iter().position(|a| a == "--pku") {
         let file = args.get(i + 1).map(String::as_str).unwrap_or("");
@@ -249,7 +256,7 @@ fn main() -> anyhow::Result<()> {
     let mut poly_seen: HashMap<char, usize> = HashMap::new();
     for ((sentence, syl), s) in gold.iter().zip(&segs) {
         let words = s.word_strs();
-        let tags = predicted_tags(s);
+        let tags = predicted_tags(s, tag_min);
         let tag_refs: Vec<Option<&str>> = tags.iter().map(|t| t.as_deref()).collect();
         let ctx = explain_in_context(dict, &words, &tag_refs);
         let mut k = 0; // index of the next gold syllable

@@ -49,8 +49,9 @@ pub struct Explanation {
     pub from_chars: bool,
     /// Each character's own reading.
     pub chars: Vec<CharReading>,
-    /// The part-of-speech tag (PKU) the reading and sense were chosen with; `None` from
-    /// [`explain`] and where the model gives no POS.
+    /// The word's part of speech (PKU tag) where known: the tag the reading and sense were
+    /// chosen with, or (set by the caller) the model's tag shown beside a reading chosen
+    /// without it; `None` from [`explain`] and where the model gives no POS.
     pub pos: Option<String>,
     /// Index into `entries` of the entry shown (`pinyin`, `gloss` and `chars` follow it); 0
     /// from [`explain`]. [`explain_in_context`](super::explain_in_context) may append an

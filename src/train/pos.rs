@@ -247,8 +247,8 @@ impl PosTrainer<'_> {
             num_layers: cfg.num_layers,
             // Chosen on pku1998/dev with examples/pos_prior.rs (BENCHMARKS.md).
             lexicon: Some(tagger::LexiconPrior {
-                weight: 2.0,
-                smoothing: 0.05,
+                weight: 1.5,
+                smoothing: 0.01,
             }),
         };
         let mut head_cfg = mcfg.clone();

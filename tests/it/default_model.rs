@@ -23,6 +23,7 @@ fn shipped_files_match_the_model_card() {
             "lexicon.txt" => embedded::WORDS
                 .expect("the default model has a word list")
                 .as_bytes(),
+            "pos_lexicon.txt" => embedded::POS_LEXICON.as_bytes(),
             other => panic!("model card lists an unknown file {other}"),
         };
         let got = format!("{:x}", Sha256::digest(bytes));
@@ -30,8 +31,8 @@ fn shipped_files_match_the_model_card() {
         seen += 1;
     }
     assert_eq!(
-        seen, 4,
-        "the model card must list config.json, vocab.txt, lexicon.txt and model.safetensors"
+        seen, 5,
+        "the model card must list config.json, vocab.txt, lexicon.txt, pos_lexicon.txt and model.safetensors"
     );
 }
 
