@@ -37,7 +37,7 @@ import time
 TEMPS = ["0", "0.8", "1.2"]
 CHECKS = ["word_is_word", "end_punct", "length_ok", "clean", "distinct_open"]
 COLUMNS = ["word", "level", "pos", "T", "index", "sentence"] + CHECKS + [
-    "all_auto", "first_ms", "total_ms", "verdict", "note"]
+    "all_auto", "first_ms", "total_ms", "tokens_per_s", "verdict", "note"]
 MEASURE_PREFIX = set("一二两三四五六七八九十几这那每哪半某整")
 
 
@@ -117,19 +117,22 @@ def distinct_openings(rows):
 
 
 def read_tsv(path):
+    """Plain TSV: no quoting, no escapes (fields never hold a tab or a newline)."""
     if not os.path.exists(path):
         return []
     with open(path, encoding="utf-8") as f:
-        return list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+        lines = f.read().split("\n")
+    head = lines[0].split("\t")
+    return [dict(zip(head, line.split("\t"))) for line in lines[1:] if line]
 
 
 def write_tsv(path, rows):
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=COLUMNS, delimiter="\t", quoting=csv.QUOTE_NONE, escapechar="\\",
-                           lineterminator="\n", extrasaction="ignore")
-        w.writeheader()
+    def field(x):
+        return str(x).replace("\t", " ").replace("\n", " ")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\t".join(COLUMNS) + "\n")
         for r in rows:
-            w.writerow(r)
+            f.write("\t".join(field(r.get(c, "")) for c in COLUMNS) + "\n")
 
 
 def pct(xs):
@@ -161,6 +164,18 @@ def report(all_rows, timing):
             f"{statistics.median([x['tps'] for x in timing[t] if x['tps']]):>10.1f}"
             if timing.get(t) and any(x['tps'] for x in timing[t]) else f"{'-':>10}"
             for t in TEMPS))
+    kinds = {}
+    for t in TEMPS:
+        for r in all_rows[t]:
+            if r.get("verdict") == "no" and ":" in r.get("note", ""):
+                for k in r["note"].split(":", 1)[0].split("+"):
+                    kinds.setdefault(k.strip(), {}).setdefault(t, 0)
+                    kinds[k.strip()][t] += 1
+    if kinds:
+        print(f"\n{'failure kind':<16}" + "".join(f"{'T=' + t:>10}" for t in TEMPS) + f"{'all':>10}")
+        for k, c in sorted(kinds.items(), key=lambda kv: -sum(kv[1].values())):
+            print(f"{k:<16}" + "".join(f"{c.get(t, 0):>10}" for t in TEMPS) + f"{sum(c.values()):>10}")
+        print("(a rejected sentence can have several kinds: the note starts 'kind+kind: why')")
     print("\nfirst_ms and total_ms are wall times of the whole process (load included), "
           "per word, in the TSVs.")
 
@@ -186,7 +201,8 @@ def main():
         for t in temps:
             all_rows[t] = read_tsv(f"{a.out}-T{t}.tsv")
             timing[t] = [{"first": float(r["first_ms"]) / 1000, "total": float(r["total_ms"]) / 1000,
-                          "tps": None} for r in all_rows[t] if r["index"] == "1" and r["first_ms"]]
+                          "tps": float(r["tokens_per_s"]) if r.get("tokens_per_s") else None}
+                         for r in all_rows[t] if r["index"] == "1" and r["first_ms"]]
         report(all_rows, timing)
         return
 
@@ -206,6 +222,7 @@ def main():
                     r.update(check(s, w["word"], w["pos"], jieba))
                     r["first_ms"] = f"{first * 1000:.0f}" if i == 0 else ""
                     r["total_ms"] = f"{total * 1000:.0f}" if i == 0 else ""
+                    r["tokens_per_s"] = f"{tps:.1f}" if i == 0 and tps else ""
                     prev = old.get((w["word"], str(i + 1), s))
                     r["verdict"] = prev["verdict"] if prev else ""
                     r["note"] = prev["note"] if prev else ""
