@@ -151,6 +151,8 @@ def report(all_rows, timing):
         counts.append(f"{sum(x == 'ok' for x in v)}/{len(v)}")
     print(line)
     print(f"{'  ok / reviewed':<16}" + "".join(f"{c:>10}" for c in counts))
+    print(f"{'  + grammatical':<16}" + "".join(f"{sum(1 for r in all_rows[t] if r.get('verdict') == 'no' and r.get('note', '').startswith('boilerplate: ') and 'grammatical' in r['note']):>10}" for t in TEMPS)
+          + "   (rejected only as boilerplate, note says grammatical)")
     if timing:
         print(f"\n{'latency (ms)':<16}" + "".join(f"{'T=' + t:>10}" for t in TEMPS))
         for name, key, fn in [("first, median", "first", statistics.median),
