@@ -140,6 +140,7 @@ def pct(xs):
 
 
 def report(all_rows, timing):
+    TEMPS = list(all_rows)  # the temperatures that were run or read
     print(f"\n{'check':<16}" + "".join(f"{'T=' + t:>10}" for t in TEMPS))
     for c in CHECKS + ["all_auto"]:
         print(f"{c:<16}" + "".join(
