@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""Benchmark `fenci examples`: generate, check automatically, report; keep the human verdicts.
+
+For each word of benchmarks/examples/words.tsv and each temperature (0, 0.8, 1.2) it runs
+
+    fenci examples WORD -n 3 --temperature T --seed 42 --stats
+
+with FENCI_HOME pointing at an empty temporary directory, so the user's settings (top-p, LM,
+seed) do not leak in: the built-in defaults apply. It times the first line and all lines, runs
+the automatic checks and writes PREFIX-T{T}.tsv (one row per example) with an empty `verdict`
+and `note` for the review by reading. When a TSV already exists, the verdicts and notes of rows
+whose sentence is unchanged are kept, so a rerun never throws a review away.
+
+Automatic checks (1 = pass):
+  word_is_word   the word is a token of jieba 0.42.1 (default mode, HMM on); for a measure word,
+                 a token made of a numeral or demonstrative plus the word (一本, 这件, 两辆) counts
+  end_punct      the sentence ends in 。！or ？
+  length_ok      6 to 30 characters, punctuation included
+  clean          no digits, Latin letters, brackets ()（）[]【】{}〔〕<>〈〉 or ellipsis (… ... 。。。)
+  distinct_open  no sentence of another word with the same (T, index) opens with the same
+                 2 characters
+
+Usage:
+  scripts/examples-bench.py --fenci path/to/fenci --out benchmarks/examples/before
+  scripts/examples-bench.py --report-only --out benchmarks/examples/before   # table from the TSVs
+"""
+import argparse
+import csv
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TEMPS = ["0", "0.8", "1.2"]
+CHECKS = ["word_is_word", "end_punct", "length_ok", "clean", "distinct_open"]
+COLUMNS = ["word", "level", "pos", "T", "index", "sentence"] + CHECKS + [
+    "all_auto", "first_ms", "total_ms", "tokens_per_s", "verdict", "note"]
+MEASURE_PREFIX = set("一二两三四五六七八九十几这那每哪半某整")
+
+
+def need_jieba():
+    try:
+        import jieba  # noqa: F401
+    except ImportError:
+        subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", "jieba==0.42.1"])
+    import jieba
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    return jieba
+
+
+def read_words(path):
+    with open(path, encoding="utf-8") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def run_one(fenci, word, t, n, seed, home, extra):
+    cmd = [fenci, "examples", word, "-n", str(n), "--temperature", t, "--seed", str(seed),
+           "--stats"] + extra
+    env = dict(os.environ, FENCI_HOME=home)
+    start = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                         text=True, encoding="utf-8", bufsize=1)
+    lines, first = [], None
+    for line in p.stdout:
+        if first is None:
+            first = time.perf_counter() - start
+        line = line.strip()
+        if line:
+            lines.append(line)
+    err = p.stderr.read()
+    p.wait()
+    total = time.perf_counter() - start
+    if p.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({p.returncode}): {err.strip()}")
+    m = re.search(r"decoding: ([\d.]+) tokens/s", err)
+    tps = float(m.group(1)) if m else None
+    m = re.search(r"first token: ([\d.]+) ms", err)
+    ftok = float(m.group(1)) if m else None
+    return lines, first if first is not None else total, total, tps, ftok
+
+
+BRACKETS = set("()（）[]【】{}｛｝〔〕<>〈〉")
+ENDS = ("。", "！", "？")
+
+
+def check(sentence, word, pos, jieba):
+    toks = jieba.lcut(sentence)
+    is_word = word in toks
+    if not is_word and pos == "measure":
+        is_word = any(len(t) >= 2 and t.endswith(word) and all(c in MEASURE_PREFIX for c in t[:-1])
+                      for t in toks)
+    clean = not (re.search(r"[0-9０-９A-Za-zＡ-Ｚａ-ｚ]", sentence)
+                 or any(c in BRACKETS for c in sentence)
+                 or "…" in sentence or "..." in sentence or "。。" in sentence)
+    return {
+        "word_is_word": int(is_word),
+        "end_punct": int(sentence.endswith(ENDS)),
+        "length_ok": int(6 <= len(sentence) <= 30),
+        "clean": int(bool(clean)),
+    }
+
+
+def distinct_openings(rows):
+    """rows of one T: mark each sentence whose 2-char opening another word's same-index row shares."""
+    by_idx = {}
+    for r in rows:
+        by_idx.setdefault(r["index"], []).append(r)
+    for group in by_idx.values():
+        for r in group:
+            op = r["sentence"][:2]
+            clash = any(o["word"] != r["word"] and o["sentence"][:2] == op for o in group)
+            r["distinct_open"] = int(not clash)
+
+
+def read_tsv(path):
+    """Plain TSV: no quoting, no escapes (fields never hold a tab or a newline)."""
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    head = lines[0].split("\t")
+    return [dict(zip(head, line.split("\t"))) for line in lines[1:] if line]
+
+
+def write_tsv(path, rows):
+    def field(x):
+        return str(x).replace("\t", " ").replace("\n", " ")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\t".join(COLUMNS) + "\n")
+        for r in rows:
+            f.write("\t".join(field(r.get(c, "")) for c in COLUMNS) + "\n")
+
+
+def pct(xs):
+    return f"{100.0 * sum(xs) / len(xs):5.1f}%" if xs else "   - "
+
+
+def report(all_rows, timing):
+    TEMPS = list(all_rows)  # the temperatures that were run or read
+    print(f"\n{'check':<16}" + "".join(f"{'T=' + t:>10}" for t in TEMPS))
+    for c in CHECKS + ["all_auto"]:
+        print(f"{c:<16}" + "".join(
+            f"{pct([int(r[c]) for r in all_rows[t]]):>10}" for t in TEMPS))
+    line, counts = f"{'accepted (read)':<16}", []
+    for t in TEMPS:
+        v = [r["verdict"] for r in all_rows[t] if r.get("verdict") in ("ok", "no")]
+        line += f"{pct([x == 'ok' for x in v]):>10}"
+        counts.append(f"{sum(x == 'ok' for x in v)}/{len(v)}")
+    print(line)
+    print(f"{'  ok / reviewed':<16}" + "".join(f"{c:>10}" for c in counts))
+    print(f"{'  + grammatical':<16}" + "".join(f"{sum(1 for r in all_rows[t] if r.get('verdict') == 'no' and r.get('note', '').startswith('boilerplate: ') and 'grammatical' in r['note']):>10}" for t in TEMPS)
+          + "   (rejected only as boilerplate, note says grammatical)")
+    if timing:
+        print(f"\n{'latency (ms)':<16}" + "".join(f"{'T=' + t:>10}" for t in TEMPS))
+        for name, key, fn in [("first, median", "first", statistics.median),
+                              ("first, max", "first", max),
+                              ("all 3, median", "total", statistics.median),
+                              ("all 3, max", "total", max)]:
+            print(f"{name:<16}" + "".join(
+                f"{fn([x[key] * 1000 for x in timing[t]]):>10.0f}" if timing.get(t) else f"{'-':>10}"
+                for t in TEMPS))
+        print(f"{'tokens/s, med':<16}" + "".join(
+            f"{statistics.median([x['tps'] for x in timing[t] if x['tps']]):>10.1f}"
+            if timing.get(t) and any(x['tps'] for x in timing[t]) else f"{'-':>10}"
+            for t in TEMPS))
+    kinds = {}
+    for t in TEMPS:
+        for r in all_rows[t]:
+            if r.get("verdict") == "no" and ":" in r.get("note", ""):
+                for k in r["note"].split(":", 1)[0].split("+"):
+                    kinds.setdefault(k.strip(), {}).setdefault(t, 0)
+                    kinds[k.strip()][t] += 1
+    if kinds:
+        print(f"\n{'failure kind':<16}" + "".join(f"{'T=' + t:>10}" for t in TEMPS) + f"{'all':>10}")
+        for k, c in sorted(kinds.items(), key=lambda kv: -sum(kv[1].values())):
+            print(f"{k:<16}" + "".join(f"{c.get(t, 0):>10}" for t in TEMPS) + f"{sum(c.values()):>10}")
+        print("(a rejected sentence can have several kinds: the note starts 'kind+kind: why')")
+    print("\nfirst_ms and total_ms are wall times of the whole process (load included), "
+          "per word, in the TSVs.")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--fenci", default="fenci", help="fenci binary (default: fenci on PATH)")
+    ap.add_argument("--words", default="benchmarks/examples/words.tsv")
+    ap.add_argument("--out", default="benchmarks/examples/before",
+                    help="prefix of the TSVs: PREFIX-T0.tsv, PREFIX-T0.8.tsv, PREFIX-T1.2.tsv")
+    ap.add_argument("-n", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--temperatures", default=",".join(TEMPS))
+    ap.add_argument("--extra", default="", help="extra flags for `fenci examples`, e.g. '--lm DIR'")
+    ap.add_argument("--report-only", action="store_true",
+                    help="print the table from the existing TSVs; run nothing")
+    a = ap.parse_args()
+    temps = a.temperatures.split(",")
+    words = read_words(a.words)
+    all_rows, timing = {}, {}
+
+    if a.report_only:
+        for t in temps:
+            all_rows[t] = read_tsv(f"{a.out}-T{t}.tsv")
+            timing[t] = [{"first": float(r["first_ms"]) / 1000, "total": float(r["total_ms"]) / 1000,
+                          "tps": float(r["tokens_per_s"]) if r.get("tokens_per_s") else None}
+                         for r in all_rows[t] if r["index"] == "1" and r["first_ms"]]
+        report(all_rows, timing)
+        return
+
+    jieba = need_jieba()
+    with tempfile.TemporaryDirectory(prefix="fenci-bench-") as home:
+        for t in temps:
+            old = {(r["word"], r["index"], r["sentence"]): r for r in read_tsv(f"{a.out}-T{t}.tsv")}
+            rows, timing[t] = [], []
+            for w in words:
+                lines, first, total, tps, ftok = run_one(a.fenci, w["word"], t, a.n, a.seed, home,
+                                                         a.extra.split())
+                timing[t].append({"first": first, "total": total, "tps": tps})
+                for i in range(a.n):
+                    s = lines[i] if i < len(lines) else ""
+                    r = {"word": w["word"], "level": w["level"], "pos": w["pos"], "T": t,
+                         "index": str(i + 1), "sentence": s}
+                    r.update(check(s, w["word"], w["pos"], jieba))
+                    r["first_ms"] = f"{first * 1000:.0f}" if i == 0 else ""
+                    r["total_ms"] = f"{total * 1000:.0f}" if i == 0 else ""
+                    r["tokens_per_s"] = f"{tps:.1f}" if i == 0 and tps else ""
+                    prev = old.get((w["word"], str(i + 1), s))
+                    r["verdict"] = prev["verdict"] if prev else ""
+                    r["note"] = prev["note"] if prev else ""
+                    rows.append(r)
+                print(f"T={t} {w['word']}: {first * 1000:.0f} ms first, {total * 1000:.0f} ms all",
+                      file=sys.stderr)
+            distinct_openings(rows)
+            for r in rows:
+                r["all_auto"] = int(all(r[c] for c in CHECKS))
+            all_rows[t] = rows
+            write_tsv(f"{a.out}-T{t}.tsv", rows)
+    report(all_rows, timing)
+
+
+if __name__ == "__main__":
+    main()
