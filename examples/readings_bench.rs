@@ -25,6 +25,9 @@ use fenci::text::is_han;
 
 /// The POS tags the segmenter predicts, one per word (`None` where the model has none).
 fn predicted_tags(seg: &Segmentation, min: f32) -> Vec<Option<String>> {
+    if min.is_nan() {
+        return vec![None; seg.words.len()];
+    }
     fenci::annotate::reading_tags(seg, min)
         .into_iter()
         .map(|t| t.map(str::to_string))
@@ -192,6 +195,12 @@ fn main() -> anyhow::Result<()> {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(fenci::annotate::TAG_TRUSTED_FROM);
+    // `--no-tags`: no tag at all (the neighbour rules alone).
+    let tag_min = if args.iter().any(|a| a == "--no-tags") {
+        f32::NAN
+    } else {
+        tag_min
+    };
     let dict = Dictionary::embedded();
     if let Some(i) = args.iter().position(|a| a == "--pku") {
         let file = args.get(i + 1).map(String::as_str).unwrap_or("");

@@ -28,24 +28,31 @@ pub struct Annotated {
     pub names: Vec<(Range<usize>, Explanation)>,
 }
 
-/// The POS tags that choose readings and senses: the model's where its probability is at least
-/// `min` (the rest `None`: the neighbour rules decide). On the readings dev set
-/// (`benchmarks/readings/`) the built-in head's tags made readings worse at every threshold
-/// (words right: 99.41% untagged; 99.18% with tags of probability ≥ 0.999, 98.90% ≥ 0.99,
-/// 97.94% with every tag): the head, 94% right on news, errs on exactly the polysemous function
-/// words of learner sentences that the rules know. So [`TAG_TRUSTED_FROM`] trusts none for now;
-/// the tags are still shown.
+/// The POS tags that choose readings and senses: the model's for words of two or more
+/// characters (where a tag tells a common word from a name: 大桥/n is "big bridge", not "Da
+/// Qiao"), and for one-character words only where its probability is at least `min` (the rest
+/// `None`: the neighbour rules decide). On the readings dev set (`benchmarks/readings/`) the
+/// built-in head's tags on one-character words made readings worse at every threshold (words
+/// right: 99.41% without; 99.18% with those of probability ≥ 0.999, 98.90% ≥ 0.99, 97.94% with
+/// all): the head, 94% right on news, errs on exactly the polysemous function words of learner
+/// sentences that the rules know (得, 还, 长). So [`TAG_TRUSTED_FROM`] trusts none of those for
+/// now; every tag is still shown.
 pub fn reading_tags(s: &Segmentation, min: f32) -> Vec<Option<&str>> {
     if s.pos.len() != s.words.len() {
         return vec![None; s.words.len()];
     }
     s.pos
         .iter()
-        .map(|p| (p.prob >= min).then_some(p.tag.as_str()))
+        .zip(&s.words)
+        .map(|(p, w)| {
+            let single = w.text.chars().count() == 1;
+            (!single || p.prob >= min).then_some(p.tag.as_str())
+        })
         .collect()
 }
 
-/// See [`reading_tags`]: above any probability, so no tag chooses a reading yet.
+/// See [`reading_tags`]: above any probability, so no one-character word's tag chooses its
+/// reading yet.
 pub const TAG_TRUSTED_FROM: f32 = f32::INFINITY;
 
 /// Segments and explains one sentence (with parts of speech where `seg` tags them: see
