@@ -1423,8 +1423,10 @@ mod review {
         let home = tempdir();
         let out = tempdir();
         let old = out.path().join("old");
+        // What fenci wrote then: a model without the POS head (and its pos_lexicon.txt).
         ModelFiles::embedded()
             .unwrap()
+            .without_pos()
             .save_dir(&old, false)
             .unwrap();
         std::fs::write(old.join("README.md"), "card").unwrap();
