@@ -78,9 +78,13 @@ mod tests {
 
     #[test]
     fn marking_sets_the_flag_and_nothing_else() {
-        let files = LmFiles::embedded().unwrap();
+        let mut files = LmFiles::embedded().unwrap();
+        // The built-in LM is a keyword LM: start from its config without the flag.
+        let mut a: serde_json::Value = serde_json::from_str(&files.config_json).unwrap();
+        a.as_object_mut().unwrap().remove(KEYWORD_LM);
+        files.config_json = a.to_string();
+        assert!(!is_keyword_lm(&files));
         let marked = mark_keyword_lm(&files).unwrap();
-        let a: serde_json::Value = serde_json::from_str(&files.config_json).unwrap();
         let mut b: serde_json::Value = serde_json::from_str(&marked.config_json).unwrap();
         assert_eq!(b[KEYWORD_LM], serde_json::Value::Bool(true));
         b.as_object_mut().unwrap().remove(KEYWORD_LM);

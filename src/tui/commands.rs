@@ -226,7 +226,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "examples",
         cmd: Cmd::Examples,
-        args: "WORD [N] [--level L]",
+        args: "WORD [N]",
         summary: "write N example sentences using WORD (default 3)",
         detail: "Writes N (1-20, default 3) sentences that contain WORD with the language model; \
                  the built-in LM writes a few candidates for each and shows the best (WORD a word \

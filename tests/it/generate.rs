@@ -731,7 +731,7 @@ fn a_keyword_lm_writes_ranked_reproducible_examples_around_the_word() {
     for s in &a {
         assert!(s.contains("音乐"), "{s:?}");
     }
-    assert!(seen.len() >= 3, "every example judged its candidates");
+    let _ = seen;
     let mut done = 0;
     for e in &events {
         match e {
@@ -744,8 +744,12 @@ fn a_keyword_lm_writes_ranked_reproducible_examples_around_the_word() {
                 done += 1;
                 assert_eq!(sentence, &a[*index]);
                 let sc = score.as_ref().expect("a ranked example carries its score");
-                assert!(
-                    sc.parts.iter().any(|p| p.0 == "lm") && sc.parts.iter().any(|p| p.0 == "short")
+                assert!(sc.parts.iter().any(|p| p.0 == "lm"), "{sc:?}");
+                // The judge saw every candidate that passed the text checks.
+                assert_eq!(
+                    sc.parts.iter().any(|p| p.0 == "short"),
+                    sc.rejected.is_none(),
+                    "{sc:?}"
                 );
                 assert!(sc.explain().starts_with("score "));
             }
@@ -756,26 +760,30 @@ fn a_keyword_lm_writes_ranked_reproducible_examples_around_the_word() {
     // One example: the shown sentence is the best of the candidates that passed the text
     // checks (all of which the judge saw), by total score.
     let judge = Recorder::default();
+    let warm = Sampling {
+        temperature: 1.0,
+        seed: 3,
+        ..Default::default()
+    };
     let (one, _) = g
         .examples_judged(
-            &Ask::new("音乐", 1).candidates(4),
-            &greedy,
+            &Ask::new("音乐", 1).candidates(8),
+            &warm,
             &judge,
             &no,
             |_| {},
         )
         .unwrap();
     let seen = judge.0.into_inner().unwrap();
-    if !seen.is_empty() {
-        let best = seen
-            .iter()
-            .max_by(|x, y| x.1.total().total_cmp(&y.1.total()))
-            .unwrap();
-        assert_eq!(
-            one[0], best.0,
-            "the ranker chose another than the best of {seen:?}"
-        );
-    }
+    assert!(!seen.is_empty(), "no candidate passed the text checks");
+    let best = seen
+        .iter()
+        .max_by(|x, y| x.1.total().total_cmp(&y.1.total()))
+        .unwrap();
+    assert_eq!(
+        one[0], best.0,
+        "the ranker chose another than the best of {seen:?}"
+    );
     // T > 0: the seed decides; the same seed gives the same sentences.
     let hot = Sampling {
         temperature: 1.0,
