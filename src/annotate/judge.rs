@@ -3,7 +3,8 @@
 //!
 //! * `word` — the asked-for word must be one of the sentence's words (学习 across 同学 习惯
 //!   or 天气 across 这天 气象 is rejected): the log of the segmenter's confidence in it, or
-//!   −1.5 where it starts or ends a longer word (好朋友);
+//!   −1.5 where a word of two or more characters starts or ends a longer word (好朋友; 比 in
+//!   比赛 is rejected);
 //! * `segmentation` — the log of the lowest word confidence in the sentence (a sentence the
 //!   segmenter hesitates over is often garbled);
 //! * `dictionary` — the share of words CC-CEDICT lacks, times −2;
@@ -78,9 +79,12 @@ impl Judge for ExampleJudge<'_> {
         let exact = words.iter().position(|w| *w == word);
         // The word as the head or the start of a longer word (好朋友, 天气预报): a weaker
         // example, not a wrong one.
-        let inside = words
-            .iter()
-            .position(|w| w.len() > word.len() && (w.starts_with(word) || w.ends_with(word)));
+        // Not for one character: 比 in 比赛, 本 in 本子, 辆 in 车辆 are other words.
+        let inside = words.iter().position(|w| {
+            word.chars().count() > 1
+                && w.len() > word.len()
+                && (w.starts_with(word) || w.ends_with(word))
+        });
         match (exact, inside) {
             (Some(i), _) => score.add("word", (s.word_confidence(i).max(0.05) as f64).ln()),
             (None, Some(_)) => score.add("word", -1.5),

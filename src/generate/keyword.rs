@@ -27,6 +27,9 @@ struct Candidate {
     around: bool,
 }
 
+/// Rounds of candidates an example may take before it settles for a rejected one.
+const ROUNDS: usize = 3;
+
 /// The score part of a candidate written around the word.
 const AROUND: f64 = -0.5;
 
@@ -77,9 +80,9 @@ impl Generator {
         // Candidates not shown stay in the pool for the next examples.
         let mut cands: Vec<(String, Score)> = Vec::new();
         for i in 0..ask.n {
-            // A second round of K when no candidate so far passes.
-            for round in 0..2 {
-                if cancel.load(Ordering::Relaxed) || (round == 1 && passing(&cands, &out)) {
+            // Up to ROUNDS rounds of K, until a candidate passes.
+            for round in 0..ROUNDS {
+                if cancel.load(Ordering::Relaxed) || (round > 0 && passing(&cands, &out)) {
                     break;
                 }
                 let mut seeds = Vec::with_capacity(k);
@@ -91,12 +94,8 @@ impl Generator {
                             .wrapping_mul(0x9E37_79B9_7F4A_7C15),
                     );
                     if s.temperature <= 0.0 {
-                        // First round: ranks i·K … i·K+K−1; a second after all first rounds.
-                        let rank = if round == 0 {
-                            i * k + c
-                        } else {
-                            ask.n * k + i * k + c - k
-                        };
+                        // Round r: ranks r·N·K + i·K … + K−1 (all first rounds come first).
+                        let rank = round * ask.n * k + i * k + c - round * k;
                         match first_order.get(rank) {
                             Some(&(id, _)) => forced.push(Some(id)),
                             None => break,

@@ -40,6 +40,14 @@ fn the_word_must_be_a_word_of_the_sentence() {
         assert_eq!(sc.rejected, None, "{w} in {s}: {}", sc.explain());
         assert!(part(&sc, "word") > -0.7, "{w} in {s}: {}", sc.explain());
     }
+    // One character inside a longer word is another word.
+    for (w, s) in [
+        ("比", "你比赛中小一点儿。"),
+        ("辆", "车辆巴士每半个小时来一次。"),
+    ] {
+        let why = judged(w, s, None).rejected.unwrap_or_default();
+        assert!(why.contains("not a word here"), "{w} in {s}: {why:?}");
+    }
     // At the head of a longer word: kept, at a cost.
     let sc = judged("朋友", "他是我的好朋友。", None);
     assert_eq!(sc.rejected, None, "{}", sc.explain());
