@@ -37,7 +37,8 @@ import time
 TEMPS = ["0", "0.8", "1.2"]
 CHECKS = ["word_is_word", "end_punct", "length_ok", "clean", "distinct_open"]
 COLUMNS = ["word", "level", "pos", "T", "index", "sentence"] + CHECKS + [
-    "all_auto", "first_ms", "total_ms", "tokens_per_s", "verdict", "note"]
+    "all_auto", "first_ms", "total_ms", "gen_first_ms", "gen_total_ms", "tokens_per_s", "verdict",
+    "note"]
 MEASURE_PREFIX = set("一二两三四五六七八九十几这那每哪半某整")
 
 
@@ -80,7 +81,10 @@ def run_one(fenci, word, t, n, seed, home, extra):
     tps = float(m.group(1)) if m else None
     m = re.search(r"first token: ([\d.]+) ms", err)
     ftok = float(m.group(1)) if m else None
-    return lines, first if first is not None else total, total, tps, ftok
+    # In-process times (model loaded), printed by fenci versions with ranked examples.
+    m = re.search(r"first example: ([\d.]+) ms  all: ([\d.]+) ms", err)
+    gen = (float(m.group(1)), float(m.group(2))) if m else (None, None)
+    return lines, first if first is not None else total, total, tps, ftok, gen
 
 
 BRACKETS = set("()（）[]【】{}｛｝〔〕<>〈〉")
@@ -163,6 +167,14 @@ def report(all_rows, timing):
             print(f"{name:<16}" + "".join(
                 f"{fn([x[key] * 1000 for x in timing[t]]):>10.0f}" if timing.get(t) else f"{'-':>10}"
                 for t in TEMPS))
+        for name, key, fn in [("in-process first, median", "gen_first", statistics.median),
+                              ("in-process first, max", "gen_first", max),
+                              ("in-process all 3, median", "gen_total", statistics.median),
+                              ("in-process all 3, max", "gen_total", max)]:
+            vals = {t: [x[key] for x in timing.get(t, []) if x.get(key) is not None] for t in TEMPS}
+            if any(vals.values()):
+                print(f"{name:<16}" + "".join(
+                    f"{fn(vals[t]):>10.0f}" if vals[t] else f"{'-':>10}" for t in TEMPS))
         print(f"{'tokens/s, med':<16}" + "".join(
             f"{statistics.median([x['tps'] for x in timing[t] if x['tps']]):>10.1f}"
             if timing.get(t) and any(x['tps'] for x in timing[t]) else f"{'-':>10}"
@@ -180,7 +192,8 @@ def report(all_rows, timing):
             print(f"{k:<16}" + "".join(f"{c.get(t, 0):>10}" for t in TEMPS) + f"{sum(c.values()):>10}")
         print("(a rejected sentence can have several kinds: the note starts 'kind+kind: why')")
     print("\nfirst_ms and total_ms are wall times of the whole process (load included), "
-          "per word, in the TSVs.")
+          "per word, in the TSVs; in-process (gen_first_ms, gen_total_ms) are fenci's own "
+          "times from the loaded models to the first and the last example.")
 
 
 def main():
@@ -204,7 +217,9 @@ def main():
         for t in temps:
             all_rows[t] = read_tsv(f"{a.out}-T{t}.tsv")
             timing[t] = [{"first": float(r["first_ms"]) / 1000, "total": float(r["total_ms"]) / 1000,
-                          "tps": float(r["tokens_per_s"]) if r.get("tokens_per_s") else None}
+                          "tps": float(r["tokens_per_s"]) if r.get("tokens_per_s") else None,
+                          "gen_first": float(r["gen_first_ms"]) if r.get("gen_first_ms") else None,
+                          "gen_total": float(r["gen_total_ms"]) if r.get("gen_total_ms") else None}
                          for r in all_rows[t] if r["index"] == "1" and r["first_ms"]]
         report(all_rows, timing)
         return
@@ -215,9 +230,10 @@ def main():
             old = {(r["word"], r["index"], r["sentence"]): r for r in read_tsv(f"{a.out}-T{t}.tsv")}
             rows, timing[t] = [], []
             for w in words:
-                lines, first, total, tps, ftok = run_one(a.fenci, w["word"], t, a.n, a.seed, home,
-                                                         a.extra.split())
-                timing[t].append({"first": first, "total": total, "tps": tps})
+                lines, first, total, tps, ftok, gen = run_one(a.fenci, w["word"], t, a.n, a.seed,
+                                                              home, a.extra.split())
+                timing[t].append({"first": first, "total": total, "tps": tps,
+                                  "gen_first": gen[0], "gen_total": gen[1]})
                 for i in range(a.n):
                     s = lines[i] if i < len(lines) else ""
                     r = {"word": w["word"], "level": w["level"], "pos": w["pos"], "T": t,
@@ -226,6 +242,8 @@ def main():
                     r["first_ms"] = f"{first * 1000:.0f}" if i == 0 else ""
                     r["total_ms"] = f"{total * 1000:.0f}" if i == 0 else ""
                     r["tokens_per_s"] = f"{tps:.1f}" if i == 0 and tps else ""
+                    r["gen_first_ms"] = f"{gen[0]:.0f}" if i == 0 and gen[0] is not None else ""
+                    r["gen_total_ms"] = f"{gen[1]:.0f}" if i == 0 and gen[1] is not None else ""
                     prev = old.get((w["word"], str(i + 1), s))
                     r["verdict"] = prev["verdict"] if prev else ""
                     r["note"] = prev["note"] if prev else ""

@@ -3,7 +3,11 @@
 //! HSK level), the model's confidence, the next-best segmentations and names split across
 //! words. The app draws an [`Annotated`], `fenci explain` prints it, and
 //! `fenci segment --format jsonl` writes it as JSON ([`Annotated::json_words`], schema in the
-//! README).
+//! README). [`ExampleJudge`] scores example sentences with the same segmenter and dictionary.
+
+mod judge;
+
+pub use judge::{builtin_segmenter, ExampleJudge, DEFAULT_LEVEL};
 
 use std::ops::Range;
 

@@ -37,14 +37,20 @@ pub struct ExamplesArgs {
     /// Most tokens per sentence.
     #[arg(long, default_value_t = 60)]
     max_tokens: usize,
-    /// Learner level for instruct prompts ({level} in prompts/examples.md).
-    #[arg(long, default_value = "HSK 3")]
-    level: String,
+    /// Learner level, HSK 1 to 9 (7 stands for 7–9): prefer sentences whose other words are
+    /// at or below it (and tell an instruct model, {level} in prompts/examples.md).
+    #[arg(long, value_parser = crate::generate::parse_level)]
+    level: Option<u8>,
+    /// Candidates written per example; the best by its score is kept (1 = no ranking; fenci's
+    /// own LM only).
+    #[arg(long, default_value_t = crate::generate::DEFAULT_CANDIDATES, value_parser = crate::generate::parse_candidates)]
+    candidates: usize,
     /// Language model: `default` (built in), a directory, or a hub id such as
     /// Qwen/Qwen2.5-0.5B-Instruct (default: the one in your settings).
     #[arg(long, value_name = "LM")]
     lm: Option<String>,
-    /// Print timing (first token, tokens/s) and distinct-2 on stderr.
+    /// Print each sentence's score (why it was chosen) and the timing (first token, tokens/s,
+    /// distinct-2) on stderr.
     #[arg(long)]
     stats: bool,
 }
@@ -80,22 +86,41 @@ pub(super) fn examples_cmd(a: ExamplesArgs) -> Result<i32> {
         max_tokens: a.max_tokens,
         ..Default::default()
     };
+    // The built-in segmenter judges the candidates (the same in the app).
+    let seg = crate::annotate::builtin_segmenter().map_err(anyhow::Error::msg)?;
+    let judge =
+        crate::annotate::ExampleJudge::new(seg, crate::explain::Dictionary::embedded(), a.level);
+    let level = a
+        .level
+        .map(|l| format!("HSK {l}"))
+        .unwrap_or_else(|| "HSK 3".into());
     let cancel = cancel_on_ctrl_c("stopping…");
     let stdout = io::stdout();
     let mut write_error = None;
-    let (sentences, stats) = generator.examples(
+    let started = std::time::Instant::now();
+    let mut first_example = None;
+    let (sentences, stats) = generator.examples_judged(
         &crate::generate::Ask::new(&a.word, a.n)
-            .level(&a.level)
-            .prompts(dir.as_deref()),
+            .level(&level)
+            .prompts(dir.as_deref())
+            .candidates(a.candidates),
         &sampling,
+        &judge,
         &cancel,
         |ev| {
-            if let crate::generate::ExampleEvent::Done { sentence, .. } = ev {
+            if let crate::generate::ExampleEvent::Done {
+                sentence, score, ..
+            } = ev
+            {
+                first_example.get_or_insert_with(|| started.elapsed().as_secs_f64());
                 let mut out = stdout.lock();
                 if let Err(e) = writeln!(out, "{sentence}").and_then(|()| out.flush()) {
                     // Nobody reads the rest (`| head -1`) or it cannot be stored: stop writing.
                     cancel.store(true, Ordering::SeqCst);
                     write_error.get_or_insert(e);
+                }
+                if let (true, Some(sc)) = (a.stats, score) {
+                    eprintln!("  {}", sc.explain());
                 }
             }
         },
@@ -105,11 +130,13 @@ pub(super) fn examples_cmd(a: ExamplesArgs) -> Result<i32> {
     }
     if a.stats {
         eprintln!(
-            "lm: {}  sentences: {}  tokens: {}  first token: {:.0} ms  decoding: {:.1} tokens/s  distinct-2: {:.3}",
+            "lm: {}  sentences: {}  tokens: {}  first token: {:.0} ms  first example: {:.0} ms  all: {:.0} ms  decoding: {:.1} tokens/s  distinct-2: {:.3}",
             generator.source(),
             sentences.len(),
             stats.tokens,
             stats.first_token_s * 1000.0,
+            first_example.unwrap_or(0.0) * 1000.0,
+            started.elapsed().as_secs_f64() * 1000.0,
             stats.tokens_per_s(),
             crate::generate::distinct_n(&sentences, 2)
         );

@@ -21,9 +21,23 @@ pub struct TrainLmArgs {
     /// Gold-segmented files, used as raw text (the spaces between words are removed).
     #[arg(long, num_args = 1..)]
     gold: Vec<PathBuf>,
+    /// Keyword pairs, one `word<TAB>sentence` a line: the model learns to write a sentence
+    /// around a given word (a keyword LM; `fenci examples` then asks it for the word directly).
+    #[arg(long, num_args = 1..)]
+    pairs: Vec<PathBuf>,
     /// Held-out text (raw or gold-segmented) for perplexity after each epoch.
     #[arg(long)]
     dev: Option<PathBuf>,
+    /// Held-out keyword pairs for perplexity after each epoch (with --pairs).
+    #[arg(long)]
+    dev_pairs: Option<PathBuf>,
+    /// Start from this LM (`default` = the built-in one, or a directory) instead of a fresh
+    /// model; its tokenizer and shape are kept (--layers, --hidden … are then ignored).
+    #[arg(long, value_name = "LM")]
+    init: Option<String>,
+    /// Repeat each --pairs file this many times per epoch (weights them against --text).
+    #[arg(long, default_value_t = 1)]
+    pairs_repeat: usize,
     /// Output directory (config.json, tokenizer.json, model.safetensors).
     #[arg(long)]
     out: PathBuf,
@@ -455,18 +469,30 @@ pub(super) fn train_lm_cmd(a: TrainLmArgs) -> Result<i32> {
     for p in &a.text {
         sents.extend(train::lm_sentences(&read_text(p)?));
     }
+    for p in &a.pairs {
+        let pairs =
+            train::lm_pairs(&read_text(p)?).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+        for _ in 0..a.pairs_repeat.max(1) {
+            sents.extend(pairs.iter().cloned());
+        }
+    }
     if sents.is_empty() {
-        bail!("no training text: give --text FILE and/or --gold FILE");
+        bail!("no training text: give --text FILE, --gold FILE and/or --pairs FILE");
     }
     if let Some(n) = a.max_sentences {
         // A spread-out sample, not just the first file.
         let step = (sents.len() / n.max(1)).max(1);
         sents = sents.into_iter().step_by(step).take(n).collect();
     }
-    let dev = match &a.dev {
+    let mut dev = match &a.dev {
         Some(p) => train::lm_sentences(&read_text(p)?),
         None => vec![],
     };
+    if let Some(p) = &a.dev_pairs {
+        dev.extend(
+            train::lm_pairs(&read_text(p)?).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
+        );
+    }
     // The fresh model (config + tokenizer + initial weights) is kept in OUT.init so that
     // --resume rebuilds the same model around the checkpoint.
     let init_dir = {
@@ -477,16 +503,26 @@ pub(super) fn train_lm_cmd(a: TrainLmArgs) -> Result<i32> {
     let init = if a.resume && init_dir.join("config.json").is_file() {
         crate::lm::LmFiles::load_dir(&init_dir)?
     } else {
-        let tok = crate::lm::char_tokenizer(sents.iter().map(String::as_str), a.min_count)?;
-        let init = train::fresh_lm(
-            &tok,
-            a.layers,
-            a.hidden,
-            a.heads,
-            a.kv_heads,
-            a.max_positions,
-            a.seed,
-        )?;
+        let init = match &a.init {
+            Some(spec) => super::examples::load_lm(spec)?.files().clone(),
+            None => {
+                let tok = crate::lm::char_tokenizer(sents.iter().map(String::as_str), a.min_count)?;
+                train::fresh_lm(
+                    &tok,
+                    a.layers,
+                    a.hidden,
+                    a.heads,
+                    a.kv_heads,
+                    a.max_positions,
+                    a.seed,
+                )?
+            }
+        };
+        let init = if a.pairs.is_empty() {
+            init
+        } else {
+            crate::lm::mark_keyword_lm(&init)?
+        };
         init.save_dir(&init_dir)
             .with_context(|| format!("cannot write {}", init_dir.display()))?;
         init

@@ -87,6 +87,16 @@ fn huan_before_an_object() {
 }
 
 #[test]
+fn zhang_without_its_tag_leads_with_to_grow() {
+    // One-character words' tags do not choose readings (see annotate::reading_tags): the
+    // neighbour rule gives zhǎng, and its sense must be the verb's, not "chief; head".
+    let ex = tagged("你/r 长/- 得/u 真/d 好看/a 。/w");
+    assert_eq!(of(&ex, "长", 0).pinyin, "zhǎng");
+    let g = &of(&ex, "长", 0).gloss;
+    assert!(g.starts_with("to grow"), "{g}");
+}
+
+#[test]
 fn zhang_grow_and_shu_count() {
     let ex = tagged("你/r 长/v 得/u 真/d 好看/a 。/w");
     assert_eq!(of(&ex, "长", 0).pinyin, "zhǎng");

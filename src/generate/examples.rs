@@ -10,6 +10,7 @@ use rand::{Rng, SeedableRng};
 
 use super::generator::SENTENCE_END;
 use super::prompt::{self, Template};
+use super::rank::{Judge, NoJudge, Score};
 use super::{GenError, Generator, Result, Sampling, Stats};
 
 /// What [`Generator::examples`] reports while it works.
@@ -28,6 +29,8 @@ pub enum ExampleEvent {
         index: usize,
         /// The sentence.
         sentence: String,
+        /// Why it was chosen over the other candidates (a keyword LM's ranked examples).
+        score: Option<Score>,
     },
     /// The text streamed as example `index` was dropped (an instruct model's line without the
     /// word, or a repeat); the next example reuses the index.
@@ -48,6 +51,8 @@ pub struct Ask<'a> {
     pub level: &'a str,
     /// The data directory whose `prompts/` override the built-in templates.
     pub prompts: Option<&'a Path>,
+    /// Candidates written per example, the best kept (a keyword LM; 1 = no ranking).
+    pub candidates: usize,
 }
 
 impl<'a> Ask<'a> {
@@ -58,6 +63,15 @@ impl<'a> Ask<'a> {
             n,
             level: "HSK 3",
             prompts: None,
+            candidates: DEFAULT_CANDIDATES,
+        }
+    }
+
+    /// With this many candidates per example (at least 1).
+    pub fn candidates(self, k: usize) -> Self {
+        Self {
+            candidates: k.max(1),
+            ..self
         }
     }
 
@@ -74,13 +88,30 @@ impl<'a> Ask<'a> {
         }
     }
 }
+/// Candidates per example by default: enough to skip most bad ones, few enough for the first
+/// example to show in well under 300 ms on two cores.
+pub const DEFAULT_CANDIDATES: usize = 4;
+
 impl Generator {
     /// `ask.n` example sentences that each contain `ask.word`, streamed through `on_event`;
-    /// returns the complete ones and the timing.
+    /// returns the complete ones and the timing. Candidates are judged on their text only.
     pub fn examples(
         &mut self,
         ask: &Ask<'_>,
         s: &Sampling,
+        cancel: &AtomicBool,
+        on_event: impl FnMut(ExampleEvent),
+    ) -> Result<(Vec<String>, Stats)> {
+        self.examples_judged(ask, s, &NoJudge, cancel, on_event)
+    }
+
+    /// [`Generator::examples`] with `judge` adding to each candidate's score (a keyword LM
+    /// over-generates and keeps the best; see [`super::rank`]).
+    pub fn examples_judged(
+        &mut self,
+        ask: &Ask<'_>,
+        s: &Sampling,
+        judge: &dyn Judge,
         cancel: &AtomicBool,
         mut on_event: impl FnMut(ExampleEvent),
     ) -> Result<(Vec<String>, Stats)> {
@@ -130,6 +161,9 @@ impl Generator {
                 chars: unknown.join(", "),
             });
         }
+        if self.keyword {
+            return self.examples_keyword(word, ask, s, judge, cancel, on_event);
+        }
         let mut start: Vec<u32> = self.eos.first().copied().into_iter().collect();
         start.extend(self.encode(&prefix, false)?);
         let mut out = Vec::new();
@@ -152,6 +186,7 @@ impl Generator {
             on_event(ExampleEvent::Done {
                 index: i,
                 sentence: sentence.clone(),
+                score: None,
             });
             out.push(sentence);
         }
@@ -159,7 +194,7 @@ impl Generator {
     }
 
     /// One sentence built around `word_ids` after `start` (see the module header).
-    fn around(
+    pub(super) fn around(
         &mut self,
         start: &[u32],
         word_ids: &[u32],
@@ -293,6 +328,7 @@ impl Generator {
                     on_event(ExampleEvent::Done {
                         index: out.len(),
                         sentence: l.clone(),
+                        score: None,
                     });
                     out.push(l);
                 } else if streamed {

@@ -30,6 +30,8 @@ pub struct Generator {
     pub(super) instruct: bool,
     /// fenci's own char LM: no prefix prompt (it was trained on bare sentences).
     pub(super) own: bool,
+    /// A keyword LM: examples are asked for by the word ([`crate::lm::keyword_prompt`]).
+    pub(super) keyword: bool,
     /// Tokens that end a sentence (nudged up as a sentence grows long).
     end_ids: Vec<u32>,
 }
@@ -39,6 +41,7 @@ impl std::fmt::Debug for Generator {
         f.debug_struct("Generator")
             .field("source", &self.files.source)
             .field("instruct", &self.instruct)
+            .field("keyword", &self.keyword)
             .finish()
     }
 }
@@ -59,6 +62,7 @@ impl Generator {
             .and_then(|v| v.get("fenci_char_lm").and_then(|b| b.as_bool()))
             .unwrap_or(false);
         let instruct = !own && files.token_id(IM_START).is_some() && files.chat_template;
+        let keyword = crate::lm::is_keyword_lm(&files);
         let mut end_ids: Vec<u32> = SENTENCE_END
             .iter()
             .filter_map(|c| files.token_id(&c.to_string()))
@@ -70,6 +74,7 @@ impl Generator {
             eos,
             instruct,
             own,
+            keyword,
             end_ids,
         })
     }
@@ -130,7 +135,7 @@ impl Generator {
 
     /// Nudges sentence ends up once a sentence passes `LONG` characters, so examples stay
     /// short enough to read (soft: the model can still go on).
-    fn nudge_end(&self, logits: Tensor, chars: usize) -> Result<Tensor> {
+    pub(super) fn nudge_end(&self, logits: Tensor, chars: usize) -> Result<Tensor> {
         const LONG: usize = 18;
         if chars <= LONG || self.end_ids.is_empty() {
             return Ok(logits);

@@ -11,17 +11,23 @@
 //! likeliest (sampled at temperature > 0), then the model continues to the end of the sentence.
 //! An instruct model gets `prompts/examples.md` in ChatML; its lines without the word are
 //! dropped and it is asked again (up to three rounds), so every example shown contains the word.
+//! A keyword LM (fenci's own, trained on `word → sentence` pairs) is asked for the word itself,
+//! writes several candidates per example and keeps the best by [`rank`]'s score.
 
 mod examples;
 mod generator;
+mod keyword;
 pub mod prompt;
+pub mod rank;
 mod sampling;
 
-pub use examples::{clean_line, distinct_n, Ask, ExampleEvent};
+pub use examples::{clean_line, distinct_n, Ask, ExampleEvent, DEFAULT_CANDIDATES};
 pub use generator::{Generated, Generator};
+pub use rank::{Judge, NoJudge, Score};
 pub use sampling::{
-    check_examples, check_temperature, check_top_p, parse_examples, parse_temperature, parse_top_p,
-    Sampling, Stats, MAX_EXAMPLES, MAX_TEMPERATURE,
+    check_examples, check_temperature, check_top_p, parse_candidates, parse_examples, parse_level,
+    parse_temperature, parse_top_p, Sampling, Stats, MAX_CANDIDATES, MAX_EXAMPLES, MAX_LEVEL,
+    MAX_TEMPERATURE,
 };
 
 use crate::lm::LmError;

@@ -101,6 +101,39 @@ pub fn parse_top_p(s: &str) -> std::result::Result<f64, String> {
     check_top_p(p)
 }
 
+/// The highest learner level `--level` takes (HSK 3.0's 7–9 band is 7).
+pub const MAX_LEVEL: u8 = 7;
+
+/// The most candidates per example (`--candidates`).
+pub const MAX_CANDIDATES: usize = 16;
+
+/// Parses and checks a learner level as typed (`--level`, `/examples WORD --level N`): HSK 1 to
+/// [`MAX_LEVEL`], with or without "HSK" in front.
+pub fn parse_level(s: &str) -> std::result::Result<u8, String> {
+    let t = s.trim();
+    let t = t
+        .strip_prefix("HSK")
+        .or_else(|| t.strip_prefix("hsk"))
+        .unwrap_or(t)
+        .trim();
+    match t.parse::<u8>() {
+        Ok(l) if (1..=MAX_LEVEL).contains(&l) => Ok(l),
+        _ => Err(format!(
+            "level {s:?} is out of range: give an HSK level from 1 to {MAX_LEVEL} (7 stands for 7–9)"
+        )),
+    }
+}
+
+/// Parses and checks a number of candidates per example (`--candidates`).
+pub fn parse_candidates(s: &str) -> std::result::Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(k) if (1..=MAX_CANDIDATES).contains(&k) => Ok(k),
+        _ => Err(format!(
+            "{s:?} candidates is out of range: give 1 to {MAX_CANDIDATES} (1 = no ranking)"
+        )),
+    }
+}
+
 /// Parses and checks a number of examples as typed (a clap value parser, and `/examples`).
 pub fn parse_examples(s: &str) -> std::result::Result<usize, String> {
     let n: usize = s

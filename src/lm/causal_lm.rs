@@ -25,6 +25,24 @@ impl CausalLm {
         Ok(logits.squeeze(0)?.squeeze(0)?.to_dtype(DType::F32)?)
     }
 
+    /// Logits of the next token of each of `batch` sequences fed together (`ids` row-major,
+    /// `batch` rows of equal length; `seqlen_offset` tokens of each are already in the cache):
+    /// shape (batch, vocab).
+    pub fn next_logits_batch(
+        &mut self,
+        ids: &[u32],
+        batch: usize,
+        seqlen_offset: usize,
+    ) -> Result<Tensor> {
+        let len = ids.len() / batch.max(1);
+        let input = Tensor::from_slice(ids, (batch, len), &Device::Cpu)?;
+        let logits = match self {
+            CausalLm::Qwen2(m) => m.forward(&input, seqlen_offset)?,
+            CausalLm::Qwen3(m) => m.forward(&input, seqlen_offset)?,
+        };
+        Ok(logits.squeeze(1)?.to_dtype(DType::F32)?)
+    }
+
     /// Forgets the KV cache (before a new sequence).
     pub fn clear_kv_cache(&mut self) {
         match self {

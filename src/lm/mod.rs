@@ -6,18 +6,21 @@
 //! Training needs gradients that candle's fused RmsNorm, RoPE and softmax kernels do not have,
 //! so [`Qwen2Train`] is a differentiable qwen2 forward over the same tensor names; a test keeps it
 //! equal to candle-transformers' forward. The char-level tokenizer of the embedded LM is built
-//! with the `tokenizers` crate by [`char_tokenizer`].
+//! with the `tokenizers` crate by [`char_tokenizer`]. A keyword LM ([`keyword_prompt`]) is trained
+//! on `word → sentence` pairs and writes a sentence around a given word.
 
 mod causal_lm;
 mod char_tokenizer;
 mod config;
 mod files;
+mod keyword;
 mod qwen2_train;
 
 pub use causal_lm::CausalLm;
 pub use char_tokenizer::char_tokenizer;
 pub use config::LmConfig;
 pub use files::{tokenizer_from_bytes, LmFiles};
+pub use keyword::{is_keyword_lm, keyword_prompt, mark_keyword_lm, KEYWORD_LM, PAIR_SEP};
 pub use qwen2_train::{qwen2_init, qwen2_shapes, small_qwen2_config, Qwen2Train};
 
 use std::path::PathBuf;

@@ -92,6 +92,31 @@ pub fn lm_sentences(text: &str) -> Vec<String> {
     out
 }
 
+/// Keyword pairs from a `word<TAB>sentence` file (blank lines skipped), as training lines for
+/// [`LmTrainer`]. A line without a tab, with an empty side, or whose sentence lacks its word is
+/// an error naming the line.
+pub fn lm_pairs(text: &str) -> std::result::Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let Some((word, sentence)) = line.split_once(crate::lm::PAIR_SEP) else {
+            return Err(format!("line {}: expected word<TAB>sentence", i + 1));
+        };
+        let (word, sentence) = (word.trim(), sentence.trim());
+        if word.is_empty() || sentence.is_empty() || !sentence.contains(word) {
+            return Err(format!(
+                "line {}: {word:?} and {sentence:?} are not a word and a sentence that contains it",
+                i + 1
+            ));
+        }
+        out.push(format!("{word}{}{sentence}", crate::lm::PAIR_SEP));
+    }
+    Ok(out)
+}
+
 /// A fresh qwen2 LM over `tokenizer` (random weights, tied embeddings).
 pub fn fresh_lm(
     tokenizer: &tokenizers::Tokenizer,
@@ -159,6 +184,9 @@ pub struct LmTrainer<'a> {
     pub resume: bool,
 }
 
+/// Training samples: each sentence between end-of-text marks, or for a keyword pair
+/// (`word<TAB>sentence`, see [`crate::lm::keyword_prompt`]) the keyword prompt, the sentence and
+/// end-of-text; cut at `max` tokens.
 pub(crate) fn lm_samples(
     sents: &[String],
     tok: &tokenizers::Tokenizer,
@@ -168,11 +196,15 @@ pub(crate) fn lm_samples(
     sents
         .iter()
         .filter_map(|s| {
-            let enc = tok.encode(s.as_str(), false).ok()?;
+            // A keyword pair (`word<TAB>sentence`) starts with the keyword prompt.
+            let (mut ids, s) = match s.split_once(crate::lm::PAIR_SEP) {
+                Some((word, sentence)) => (crate::lm::keyword_prompt(tok, word)?, sentence),
+                None => (vec![eos], s.as_str()),
+            };
+            let enc = tok.encode(s, false).ok()?;
             if enc.get_ids().is_empty() {
                 return None;
             }
-            let mut ids = vec![eos];
             ids.extend_from_slice(enc.get_ids());
             ids.push(eos);
             ids.truncate(max.max(2));

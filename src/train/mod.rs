@@ -40,7 +40,7 @@ pub use adapt::{
 };
 pub use data::{read_gold, samples, Sample};
 pub use epochs::checkpoint_dir;
-pub use lm::{fresh_lm, lm_sentences, perplexity, LmSummary, LmTrainConfig, LmTrainer};
+pub use lm::{fresh_lm, lm_pairs, lm_sentences, perplexity, LmSummary, LmTrainConfig, LmTrainer};
 pub use mlm::{Pretrainer, MLM_PREDICT};
 pub use pos::{evaluate_pos, read_pos_gold, PosSummary, PosTrainConfig, PosTrainer};
 pub use tagger::{evaluate, fresh_model, trainable, trim_vocab, TrainConfig, Trainer};

@@ -228,8 +228,11 @@ pub const COMMANDS: &[CommandSpec] = &[
         cmd: Cmd::Examples,
         args: "WORD [N]",
         summary: "write N example sentences using WORD (default 3)",
-        detail: "Writes N (1-20, default 3) sentences that contain WORD with the language model, \
-                 streamed as they are written; each is then segmented and explained like a \
+        detail: "Writes N (1-20, default 3) sentences that contain WORD with the language model; \
+                 the built-in LM writes a few candidates for each and shows the best (WORD a word \
+                 in it, clean, common words: `fenci examples --stats` prints the scores). \
+                 --level L (HSK 1-7) prefers sentences whose other words are at or below L. Each \
+                 is then segmented and explained like a \
                  sentence you typed, and can be corrected. /temp, /top-p and /seed set the \
                  sampling (shown in the status bar); the same seed gives the same sentences. \
                  Esc or /cancel stops.",

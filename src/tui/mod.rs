@@ -170,12 +170,14 @@ pub fn run(model: Option<String>) -> anyhow::Result<()> {
                         n,
                         lm,
                         sampling,
+                        level,
                     } => spawn_lm_job(
                         LmJob::Examples {
                             word,
                             n,
                             lm,
                             sampling,
+                            level,
                         },
                         &lm_slot,
                         dir.clone(),

@@ -164,6 +164,8 @@ pub enum LmJob {
         lm: String,
         /// Sampling settings.
         sampling: crate::generate::Sampling,
+        /// Prefer sentences at or below this HSK level.
+        level: Option<u8>,
     },
 }
 
@@ -627,6 +629,7 @@ pub(super) fn spawn_lm_job(
                     n,
                     lm,
                     sampling,
+                    level,
                 } => {
                     let r = ensure_lm(&mut guard, &lm, &tx, &cancel)
                         .map_err(|e| e.to_string())
@@ -635,9 +638,21 @@ pub(super) fn spawn_lm_job(
                                 return Err("the language model is not loaded".to_string());
                             };
                             let ex_tx = tx.clone();
-                            g.examples(
-                                &crate::generate::Ask::new(&word, n).prompts(dir.as_deref()),
+                            let seg = crate::annotate::builtin_segmenter()?;
+                            let judge = crate::annotate::ExampleJudge::new(
+                                seg,
+                                Dictionary::embedded(),
+                                level,
+                            );
+                            let level_text = level.map(|l| format!("HSK {l}"));
+                            let mut ask = crate::generate::Ask::new(&word, n).prompts(dir.as_deref());
+                            if let Some(l) = &level_text {
+                                ask = ask.level(l);
+                            }
+                            g.examples_judged(
+                                &ask,
                                 &sampling,
+                                &judge,
                                 &cancel,
                                 |ev| {
                                     let _ = ex_tx.send(Event::Worker(WorkerMsg::Example(ev)));

@@ -390,7 +390,17 @@ fn examples_are_reproducible_and_contain_the_word() {
         b"",
         home.path(),
     );
-    assert!(String::from_utf8_lossy(&o.stderr).contains("tokens/s"));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("tokens/s") && e.contains("first example:"),
+        "{e}"
+    );
+    // Each ranked example says why it was chosen.
+    assert!(e.contains("score ") && e.contains("lm "), "{e}");
+    // A learner level is taken (and changes nothing about the word being there).
+    let l = run(&["examples", "朋友", "-n", "2", "--level", "2"]);
+    assert_eq!(l.lines().count(), 2, "{l}");
+    assert!(l.lines().all(|x| x.contains("朋友")), "{l}");
 }
 
 #[test]
@@ -434,6 +444,14 @@ fn examples_limits_are_the_apps() {
         (
             &["examples", "学习", "-n", "50"][..],
             fenci::generate::parse_examples("50").unwrap_err(),
+        ),
+        (
+            &["examples", "学习", "--level", "9"][..],
+            fenci::generate::parse_level("9").unwrap_err(),
+        ),
+        (
+            &["examples", "学习", "--candidates", "0"][..],
+            fenci::generate::parse_candidates("0").unwrap_err(),
         ),
         (
             &["examples", "学习", "--top-p", "0"][..],

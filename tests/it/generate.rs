@@ -7,7 +7,9 @@ use std::sync::atomic::AtomicBool;
 
 use candle_core::{DType, Device, Tensor};
 use fenci::generate::prompt::{chat_ml, PromptError, Template};
-use fenci::generate::{distinct_n, Ask, ExampleEvent, GenError, Generator, Sampling};
+use fenci::generate::{
+    distinct_n, Ask, ExampleEvent, GenError, Generator, Judge, NoJudge, Sampling, Score,
+};
 use fenci::lm::{self, LmConfig, LmError, LmFiles, Qwen2Train};
 use fenci::train::{self, LmTrainConfig, LmTrainer};
 
@@ -648,4 +650,175 @@ fn a_qwen3_base_model_generates_and_writes_examples() {
     let (ex, _) = g.examples(&Ask::new("学习", 3), &s, &no, |_| {}).unwrap();
     assert_eq!(ex.len(), 3);
     assert!(ex.iter().all(|e| e.contains("学习")), "{ex:?}");
+}
+
+/// A tiny keyword LM: the toy corpus as `word<TAB>sentence` pairs (every word of each sentence).
+fn trained_keyword_lm() -> LmFiles {
+    let pairs: Vec<String> = toy_corpus(40)
+        .iter()
+        .flat_map(|ws| {
+            let s = format!("{}。", ws.concat().trim_end_matches('。'));
+            ws.iter()
+                .filter(|w| *w != "。" && *w != "了")
+                .map(move |w| format!("{w}\t{s}"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(train::lm_pairs(&pairs.join("\n")).unwrap(), pairs);
+    let init = lm::mark_keyword_lm(&tiny_lm(5)).unwrap();
+    let s = LmTrainer {
+        init,
+        train: &pairs,
+        dev: &pairs[..8],
+        cfg: LmTrainConfig {
+            epochs: 30,
+            lr: 1e-2,
+            batch_tokens: 512,
+            ..Default::default()
+        },
+        out: None,
+        f16: false,
+        resume: false,
+    }
+    .run(&AtomicBool::new(false), |_| {})
+    .unwrap();
+    assert!(
+        lm::is_keyword_lm(&s.files),
+        "training keeps the keyword flag"
+    );
+    s.files
+}
+
+/// Records every candidate it judges, with its total before and after.
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<(String, Score)>>);
+
+impl Judge for Recorder {
+    fn judge(&self, word: &str, sentence: &str, score: &mut Score) {
+        // Prefers short sentences, so the choice differs from the LM's alone.
+        score.add("short", -0.1 * sentence.chars().count() as f64);
+        assert!(sentence.contains(word));
+        self.0
+            .lock()
+            .unwrap()
+            .push((sentence.to_string(), score.clone()));
+    }
+}
+
+#[test]
+fn a_keyword_lm_writes_ranked_reproducible_examples_around_the_word() {
+    let mut g = Generator::new(trained_keyword_lm()).unwrap();
+    let no = AtomicBool::new(false);
+    let run = |g: &mut Generator, word: &str, s: &Sampling, k: usize| {
+        let judge = Recorder::default();
+        let mut events = Vec::new();
+        let (out, _) = g
+            .examples_judged(&Ask::new(word, 3).candidates(k), s, &judge, &no, |e| {
+                events.push(e)
+            })
+            .unwrap();
+        (out, events, judge.0.into_inner().unwrap())
+    };
+    let greedy = Sampling {
+        temperature: 0.0,
+        ..Default::default()
+    };
+    // T = 0: the same examples on every run, each with its word, each streamed once whole.
+    let (a, events, seen) = run(&mut g, "音乐", &greedy, 4);
+    let (b, _, _) = run(&mut g, "音乐", &greedy, 4);
+    assert_eq!(a, b);
+    assert_eq!(a.len(), 3);
+    for s in &a {
+        assert!(s.contains("音乐"), "{s:?}");
+    }
+    let _ = seen;
+    let mut done = 0;
+    for e in &events {
+        match e {
+            ExampleEvent::Text { index, piece } => assert_eq!(piece, &a[*index]),
+            ExampleEvent::Done {
+                index,
+                sentence,
+                score,
+            } => {
+                done += 1;
+                assert_eq!(sentence, &a[*index]);
+                let sc = score.as_ref().expect("a ranked example carries its score");
+                assert!(sc.parts.iter().any(|p| p.0 == "lm"), "{sc:?}");
+                // The judge saw every candidate that passed the text checks.
+                assert_eq!(
+                    sc.parts.iter().any(|p| p.0 == "short"),
+                    sc.rejected.is_none(),
+                    "{sc:?}"
+                );
+                assert!(sc.explain().starts_with("score "));
+            }
+            ExampleEvent::Rejected { .. } => panic!("nothing streamed is dropped"),
+        }
+    }
+    assert_eq!(done, 3);
+    // One example: the shown sentence is the best of the candidates that passed the text
+    // checks (all of which the judge saw), by total score.
+    let judge = Recorder::default();
+    let warm = Sampling {
+        temperature: 1.0,
+        seed: 3,
+        ..Default::default()
+    };
+    let (one, _) = g
+        .examples_judged(
+            &Ask::new("音乐", 1).candidates(8),
+            &warm,
+            &judge,
+            &no,
+            |_| {},
+        )
+        .unwrap();
+    let seen = judge.0.into_inner().unwrap();
+    assert!(!seen.is_empty(), "no candidate passed the text checks");
+    let best = seen
+        .iter()
+        .max_by(|x, y| x.1.total().total_cmp(&y.1.total()))
+        .unwrap();
+    assert_eq!(
+        one[0], best.0,
+        "the ranker chose another than the best of {seen:?}"
+    );
+    // T > 0: the seed decides; the same seed gives the same sentences.
+    let hot = Sampling {
+        temperature: 1.0,
+        seed: 7,
+        ..Default::default()
+    };
+    let (c, _, _) = run(&mut g, "音乐", &hot, 4);
+    let (d, _, _) = run(&mut g, "音乐", &hot, 4);
+    assert_eq!(c, d);
+    // One candidate: no choice, still reproducible and with the word.
+    let (e, _, seen1) = run(&mut g, "中文", &hot, 1);
+    assert_eq!(e.len(), 3);
+    assert!(e.iter().all(|s| s.contains("中文")));
+    assert!(
+        seen1.len() <= 6,
+        "one candidate per example (a second only when it fails)"
+    );
+}
+
+#[test]
+fn a_keyword_lm_falls_back_to_building_around_a_word_it_does_not_write() {
+    // 数学 is in the vocabulary but a fresh (untrained) keyword LM almost never writes it.
+    let mut g = Generator::new(lm::mark_keyword_lm(&tiny_lm(3)).unwrap()).unwrap();
+    let (out, _) = g
+        .examples_judged(
+            &Ask::new("数学", 2).candidates(2),
+            &Sampling {
+                temperature: 0.0,
+                ..Default::default()
+            },
+            &NoJudge,
+            &AtomicBool::new(false),
+            |_| {},
+        )
+        .unwrap();
+    assert_eq!(out.len(), 2);
+    assert!(out.iter().all(|s| s.contains("数学")), "{out:?}");
 }

@@ -20,7 +20,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("segment", &["text", "kernels", "tagger"]),
     ("generate", &["text", "lm"]),
     ("hub", &["text", "fsio", "tagger", "lm"]),
-    ("annotate", &["text", "tagger", "explain", "segment"]),
+    (
+        "annotate",
+        &["text", "tagger", "explain", "segment", "generate"],
+    ),
     (
         "train",
         &[

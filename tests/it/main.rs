@@ -13,6 +13,7 @@ mod generate;
 mod hf_tokens;
 mod hub;
 mod jsonl;
+mod judge;
 mod layers;
 mod model;
 mod pos;

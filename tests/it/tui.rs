@@ -505,6 +505,38 @@ fn training_progress_and_result_views() {
 }
 
 #[test]
+fn examples_take_a_learner_level() {
+    let mut app = ready_app();
+    let level = |acts: &[Action]| {
+        acts.iter().find_map(|a| match a {
+            Action::Examples { word, n, level, .. } => Some((word.clone(), *n, *level)),
+            _ => None,
+        })
+    };
+    let acts = enter(&mut app, "/examples 学习 2 --level 3");
+    assert_eq!(level(&acts), Some(("学习".to_string(), 2, Some(3))));
+    assert!(screen(&app, 80, 24).contains("HSK ≤ 3"));
+    app.generating = None;
+    let acts = enter(&mut app, "/examples 学习 --level hsk2");
+    assert_eq!(level(&acts), Some(("学习".to_string(), 3, Some(2))));
+    app.generating = None;
+    for bad in [
+        "/examples 学习 --level 9",
+        "/examples 学习 --level",
+        "/examples --level 2",
+        "/examples 学习 2 3",
+    ] {
+        let acts = enter(&mut app, bad);
+        assert_eq!(level(&acts), None, "{bad}");
+        let s = screen(&app, 100, 30);
+        assert!(
+            s.contains("out of range") || s.contains("usage: /examples"),
+            "{bad}: {s}"
+        );
+    }
+}
+
+#[test]
 fn examples_stream_then_are_explained() {
     use fenci::generate::ExampleEvent as E;
     let mut app = ready_app();
@@ -537,6 +569,7 @@ fn examples_stream_then_are_explained() {
     let acts = app.update(ev(E::Done {
         index: 0,
         sentence: "我学习中文".into(),
+        score: None,
     }));
     let id = match &acts[..] {
         [Action::Segment(v)] => {

@@ -140,6 +140,8 @@ pub enum Action {
         lm: String,
         /// Sampling settings.
         sampling: crate::generate::Sampling,
+        /// Prefer sentences at or below this HSK level (`--level N`).
+        level: Option<u8>,
     },
     /// Stop generating.
     CancelExamples,
@@ -593,7 +595,9 @@ impl App {
                 }
                 vec![]
             }
-            E::Done { index, sentence } => {
+            E::Done {
+                index, sentence, ..
+            } => {
                 let id = self.example_turn(index);
                 if let Some(t) = self.turns.iter_mut().find(|t| t.id == id) {
                     t.input = sentence.clone();

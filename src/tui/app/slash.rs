@@ -269,18 +269,34 @@ impl App {
                     );
                     return vec![];
                 }
-                let Some(word) = arg.map(str::to_string) else {
-                    self.error(
-                        line,
-                        "usage: /examples WORD [N] (e.g. /examples 希望 3)".into(),
-                    );
+                let usage =
+                    "usage: /examples WORD [N] [--level L] (e.g. /examples 希望 3 --level 2)";
+                // `--level L` may come anywhere after the word.
+                let mut args: Vec<&str> = parsed.args.iter().map(String::as_str).collect();
+                let mut level = None;
+                if let Some(at) = args.iter().position(|a| *a == "--level") {
+                    match args.get(at + 1).map(|l| crate::generate::parse_level(l)) {
+                        Some(Ok(l)) => level = Some(l),
+                        Some(Err(e)) => {
+                            self.error(line, e);
+                            return vec![];
+                        }
+                        None => {
+                            self.error(line, usage.into());
+                            return vec![];
+                        }
+                    }
+                    args.drain(at..at + 2);
+                }
+                let Some(word) = args.first().map(|w| w.to_string()) else {
+                    self.error(line, usage.into());
                     return vec![];
                 };
-                let n = match parsed
-                    .args
-                    .get(1)
-                    .map(|a| crate::generate::parse_examples(a))
-                {
+                if args.len() > 2 {
+                    self.error(line, usage.into());
+                    return vec![];
+                }
+                let n = match args.get(1).map(|a| crate::generate::parse_examples(a)) {
                     None => 3,
                     Some(Ok(n)) => n,
                     Some(Err(e)) => {
@@ -297,8 +313,9 @@ impl App {
                 let header = self.push_turn(
                     line.to_string(),
                     TurnBody::Info(vec![format!(
-                        "{n} example{} with {word} · LM {} · T {} · top-p {} · seed {}",
+                        "{n} example{} with {word}{} · LM {} · T {} · top-p {} · seed {}",
                         if n == 1 { "" } else { "s" },
+                        level.map(|l| format!(" · HSK ≤ {l}")).unwrap_or_default(),
                         self.settings.lm,
                         sampling.temperature,
                         sampling.top_p,
@@ -311,6 +328,7 @@ impl App {
                     n,
                     lm: self.settings.lm.clone(),
                     sampling,
+                    level,
                 }]
             }
             Cmd::Lm => match arg {

@@ -1,0 +1,120 @@
+//! [`ExampleJudge`]: how fenci's segmenter and dictionary judge a candidate example sentence
+//! (the parts it adds to a [`Score`], see [`crate::generate::rank`]).
+//!
+//! * `word` — the asked-for word must be one of the sentence's words (学习 across 同学 习惯
+//!   or 天气 across 这天 气象 is rejected): the log of the segmenter's confidence in it, or
+//!   −1.5 where a word of two or more characters starts or ends a longer word (好朋友; 比 in
+//!   比赛 is rejected);
+//! * `segmentation` — the log of the lowest word confidence in the sentence (a sentence the
+//!   segmenter hesitates over is often garbled);
+//! * `dictionary` — the share of words CC-CEDICT lacks, times −2;
+//! * `level` — the share of the other words above the learner's HSK level, times −1.5 (a
+//!   dictionary word outside the HSK lists has the level of its hardest character; other
+//!   words count as above); without a level, HSK 6 is the bar.
+
+use crate::explain::{hsk_char, hsk_word, Dictionary};
+use crate::generate::{Judge, Score};
+use crate::segment::Segmenter;
+
+/// The HSK level the `level` part uses when the user gives none.
+pub const DEFAULT_LEVEL: u8 = 6;
+
+/// Judges example sentences with a segmenter and a dictionary.
+pub struct ExampleJudge<'a> {
+    seg: &'a Segmenter,
+    dict: &'a Dictionary,
+    level: u8,
+}
+
+impl<'a> ExampleJudge<'a> {
+    /// A judge preferring words at or below HSK `level` (default [`DEFAULT_LEVEL`]).
+    pub fn new(seg: &'a Segmenter, dict: &'a Dictionary, level: Option<u8>) -> Self {
+        Self {
+            seg,
+            dict,
+            level: level.unwrap_or(DEFAULT_LEVEL),
+        }
+    }
+}
+
+/// The built-in segmenter, loaded once, that judges examples in the app and the CLI (so that
+/// the same settings give the same examples whatever models the user has trained).
+pub fn builtin_segmenter() -> Result<&'static Segmenter, String> {
+    static SEG: std::sync::OnceLock<Result<Segmenter, String>> = std::sync::OnceLock::new();
+    SEG.get_or_init(|| {
+        crate::tagger::ModelFiles::embedded()
+            .map_err(|e| e.to_string())
+            .and_then(|f| Segmenter::new(&f).map_err(|e| e.to_string()))
+    })
+    .as_ref()
+    .map_err(Clone::clone)
+}
+
+impl ExampleJudge<'_> {
+    /// A word's HSK level; for a dictionary word outside the lists (喝茶, 看书) the level of
+    /// its hardest character. `None`: above every level.
+    fn word_level(&self, w: &str) -> Option<u8> {
+        hsk_word(w).or_else(|| {
+            if self.dict.lookup(w).is_empty() {
+                return None;
+            }
+            w.chars()
+                .map(hsk_char)
+                .try_fold(0u8, |m, l| l.map(|l| m.max(l)))
+        })
+    }
+}
+
+fn is_punct(w: &str) -> bool {
+    w.chars().all(|c| !c.is_alphanumeric())
+}
+
+impl Judge for ExampleJudge<'_> {
+    fn judge(&self, word: &str, sentence: &str, score: &mut Score) {
+        let Ok(s) = self.seg.segment(sentence) else {
+            score.reject("segmentation", -5.0, "the segmenter cannot read it");
+            return;
+        };
+        let words = s.word_strs();
+        let exact = words.iter().position(|w| *w == word);
+        // The word as the head or the start of a longer word (好朋友, 天气预报): a weaker
+        // example, not a wrong one.
+        // Not for one character: 比 in 比赛, 本 in 本子, 辆 in 车辆 are other words.
+        let inside = words.iter().position(|w| {
+            word.chars().count() > 1
+                && w.len() > word.len()
+                && (w.starts_with(word) || w.ends_with(word))
+        });
+        match (exact, inside) {
+            (Some(i), _) => score.add("word", (s.word_confidence(i).max(0.05) as f64).ln()),
+            (None, Some(_)) => score.add("word", -1.5),
+            (None, None) => {
+                score.reject(
+                    "word",
+                    -5.0,
+                    format!("{word} is not a word here: {}", words.join(" ")),
+                );
+                return;
+            }
+        }
+        let lowest = (0..words.len())
+            .map(|i| s.word_confidence(i))
+            .fold(1.0f32, f32::min);
+        score.add("segmentation", (lowest.max(0.05) as f64).ln());
+        let content: Vec<&str> = words.iter().copied().filter(|w| !is_punct(w)).collect();
+        let unknown = content
+            .iter()
+            .filter(|w| self.dict.lookup(w).is_empty())
+            .count();
+        score.add(
+            "dictionary",
+            -2.0 * unknown as f64 / content.len().max(1) as f64,
+        );
+        let others: Vec<&&str> = content.iter().filter(|w| **w != word).collect();
+        let above = others
+            .iter()
+            .filter(|w| self.word_level(w).is_none_or(|l| l > self.level))
+            .count();
+        score.add("level", -1.5 * above as f64 / others.len().max(1) as f64);
+    }
+}

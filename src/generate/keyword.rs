@@ -1,0 +1,286 @@
+//! Examples from a keyword LM ([`crate::lm::keyword_prompt`]): the model writes each sentence
+//! around the word from the first token; several candidates per example are written together
+//! (one batch) and ranked
+//! ([`super::rank`]), and the best is streamed as soon as it is chosen; the others stay in the
+//! pool of the next examples.
+//!
+//! Reproducible at every temperature: at T = 0 candidate `c` of example `i` starts with the
+//! `(i·K + c)`-th likeliest first token and continues greedily (so the examples differ); at T > 0 each candidate samples
+//! with a seed mixed from the user's seed, the word, `i` and `c`, so two words never share
+//! their frames. A candidate without the word is dropped; when none of an example's has it,
+//! one is written around the word (as with a plain LM, but after the keyword prompt).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use super::examples::{Ask, ExampleEvent};
+use super::generator::SENTENCE_END;
+use super::rank::{self, Judge, Score};
+use super::{GenError, Generator, Result, Sampling, Stats};
+
+/// One written candidate.
+struct Candidate {
+    text: String,
+    logprob: f64,
+    tokens: usize,
+    /// Written around the word (the model did not write it freely).
+    around: bool,
+}
+
+/// Rounds of candidates an example may take before it settles for a rejected one.
+const ROUNDS: usize = 3;
+
+/// The score part of a candidate written around the word.
+const AROUND: f64 = -0.5;
+
+/// Whether a candidate passes and is not a near-duplicate of one shown.
+fn passing(cands: &[(String, Score)], shown: &[String]) -> bool {
+    cands
+        .iter()
+        .any(|(s, sc)| sc.rejected.is_none() && !shown.iter().any(|o| rank::near_duplicate(o, s)))
+}
+
+/// A 64-bit FNV-1a hash of the word, to mix into seeds.
+fn word_hash(word: &str) -> u64 {
+    word.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+impl Generator {
+    pub(super) fn examples_keyword(
+        &mut self,
+        word: &str,
+        ask: &Ask<'_>,
+        s: &Sampling,
+        judge: &dyn Judge,
+        cancel: &AtomicBool,
+        mut on_event: impl FnMut(ExampleEvent),
+    ) -> Result<(Vec<String>, Stats)> {
+        let prompt = crate::lm::keyword_prompt(&self.files.tokenizer, word).ok_or_else(|| {
+            GenError::Invalid(format!("the language model cannot encode {word:?}"))
+        })?;
+        let k = ask.candidates.max(1);
+        let word_ids = self.encode(word, false)?;
+        let started = Instant::now();
+        let mut stats = Stats::default();
+        let mut out: Vec<String> = Vec::new();
+        // The first tokens in order of likelihood (greedy candidates start from them).
+        self.model.clear_kv_cache();
+        let first_logits = self.step(&prompt, 0)?;
+        let mut first_order: Vec<(u32, f32)> = first_logits
+            .to_vec1::<f32>()?
+            .into_iter()
+            .enumerate()
+            .map(|(i, x)| (i as u32, x))
+            .filter(|(i, _)| !self.eos.contains(i))
+            .collect();
+        first_order.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let seed = s.seed ^ word_hash(word);
+        // Candidates not shown stay in the pool for the next examples.
+        let mut cands: Vec<(String, Score)> = Vec::new();
+        for i in 0..ask.n {
+            // Up to ROUNDS rounds of K, until a candidate passes.
+            for round in 0..ROUNDS {
+                if cancel.load(Ordering::Relaxed) || (round > 0 && passing(&cands, &out)) {
+                    break;
+                }
+                let mut seeds = Vec::with_capacity(k);
+                let mut forced = Vec::with_capacity(k);
+                for c in round * k..(round + 1) * k {
+                    seeds.push(
+                        seed.wrapping_add((i as u64) << 32)
+                            .wrapping_add(c as u64)
+                            .wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                    );
+                    if s.temperature <= 0.0 {
+                        // Round r: ranks r·N·K + i·K … + K−1 (all first rounds come first).
+                        let rank = round * ask.n * k + i * k + c - round * k;
+                        match first_order.get(rank) {
+                            Some(&(id, _)) => forced.push(Some(id)),
+                            None => break,
+                        }
+                    } else {
+                        forced.push(None);
+                    }
+                }
+                seeds.truncate(forced.len());
+                if seeds.is_empty() {
+                    break;
+                }
+                let (batch, st) = self.keyword_batch(&prompt, s, &seeds, &forced, cancel)?;
+                if stats.tokens == 0 && st.tokens > 0 {
+                    stats.first_token_s = started.elapsed().as_secs_f64();
+                }
+                stats.tokens += st.tokens;
+                for cand in batch {
+                    self.judge_into(word, cand, judge, &mut cands);
+                }
+            }
+            if !passing(&cands, &out) && !cancel.load(Ordering::Relaxed) {
+                // The model wrote past the word in every candidate: write one around it
+                // (a left context after the keyword prompt, the word where the model finds it
+                // likeliest, the rest) and score it under the model.
+                let sc = Sampling {
+                    seed: seed.wrapping_add(i as u64),
+                    ..s.clone()
+                };
+                let (text, st) = self.around(&prompt, &word_ids, &sc, i, cancel, |_| {})?;
+                stats.tokens += st.tokens;
+                let (logprob, tokens) = self.logprob_after(&prompt, &text)?;
+                let cand = Candidate {
+                    text,
+                    logprob,
+                    tokens,
+                    around: true,
+                };
+                self.judge_into(word, cand, judge, &mut cands);
+            }
+            if cancel.load(Ordering::Relaxed) {
+                break;
+            }
+            let Some(b) = rank::best(&cands, &out) else {
+                break;
+            };
+            let (sentence, score) = cands.remove(b);
+            on_event(ExampleEvent::Text {
+                index: i,
+                piece: sentence.clone(),
+            });
+            on_event(ExampleEvent::Done {
+                index: i,
+                sentence: sentence.clone(),
+                score: Some(score),
+            });
+            out.push(sentence);
+        }
+        stats.total_s = started.elapsed().as_secs_f64();
+        Ok((out, stats))
+    }
+
+    /// Scores `cand` (text checks, then the judge) into `cands`; a candidate without the word
+    /// is dropped.
+    fn judge_into(
+        &self,
+        word: &str,
+        cand: Candidate,
+        judge: &dyn Judge,
+        cands: &mut Vec<(String, Score)>,
+    ) {
+        if !cand.text.contains(word) {
+            return;
+        }
+        let mut score = rank::text_score(word, &cand.text, cand.logprob, cand.tokens);
+        if cand.around {
+            // What the model wrote freely reads better than what was built around.
+            score.add("around", AROUND);
+        }
+        if score.rejected.is_none() {
+            judge.judge(word, &cand.text, &mut score);
+        }
+        cands.push((cand.text, score));
+    }
+
+    /// The log-probability of `text` after `prompt` under the model, and its token count.
+    fn logprob_after(&mut self, prompt: &[u32], text: &str) -> Result<(f64, usize)> {
+        let ids = self.encode(text, false)?;
+        self.model.clear_kv_cache();
+        let mut logits = self.step(prompt, 0)?;
+        let mut sum = 0f64;
+        for (j, &id) in ids.iter().enumerate() {
+            let lps = candle_nn::ops::log_softmax(&logits, 0)?;
+            sum += lps.get(id as usize)?.to_scalar::<f32>()? as f64;
+            if j + 1 < ids.len() {
+                logits = self.step(&[id], prompt.len() + j)?;
+            }
+        }
+        Ok((sum, ids.len()))
+    }
+
+    /// One candidate per seed after `prompt`, written together as one batch (a row per
+    /// candidate: about the cost of one on two cores): each sampled with its seed (or greedy
+    /// after its `forced` first token at T = 0) up to the end of a sentence, with its
+    /// log-probability under the model.
+    fn keyword_batch(
+        &mut self,
+        prompt: &[u32],
+        s: &Sampling,
+        seeds: &[u64],
+        forced: &[Option<u32>],
+        cancel: &AtomicBool,
+    ) -> Result<(Vec<Candidate>, Stats)> {
+        let started = Instant::now();
+        let mut stats = Stats::default();
+        let b = seeds.len();
+        let mut lps_proc: Vec<_> = seeds.iter().map(|&x| s.processor(x)).collect();
+        let mut all: Vec<Vec<u32>> = vec![prompt.to_vec(); b];
+        let mut ids: Vec<Vec<u32>> = vec![Vec::new(); b];
+        let mut texts = vec![String::new(); b];
+        let mut logprob = vec![0f64; b];
+        let mut tokens = vec![0usize; b];
+        let mut done = vec![false; b];
+        let pad = self.eos.first().copied().unwrap_or(0);
+        let max_pos = self.files.config.max_positions();
+        if prompt.len() + 1 > max_pos {
+            return Err(GenError::Invalid(format!(
+                "the word is longer than the model's {max_pos} positions"
+            )));
+        }
+        self.model.clear_kv_cache();
+        let flat: Vec<u32> = all.iter().flatten().copied().collect();
+        let mut logits = self.model.next_logits_batch(&flat, b, 0)?;
+        for step in 0..s.max_tokens {
+            if cancel.load(Ordering::Relaxed) {
+                break;
+            }
+            let mut next_ids = vec![pad; b];
+            for r in 0..b {
+                if done[r] {
+                    continue;
+                }
+                let row = logits.get(r)?;
+                let lps = candle_nn::ops::log_softmax(&row, 0)?;
+                let next = match forced[r].filter(|_| step == 0) {
+                    Some(id) => id,
+                    None => {
+                        let l = self.penalised(&row, &all[r], s)?;
+                        let l = self.nudge_end(l, texts[r].chars().count())?;
+                        lps_proc[r].sample(&l)?
+                    }
+                };
+                stats.tokens += 1;
+                if stats.tokens == 1 {
+                    stats.first_token_s = started.elapsed().as_secs_f64();
+                }
+                tokens[r] += 1;
+                logprob[r] += lps.get(next as usize)?.to_scalar::<f32>()? as f64;
+                if self.eos.contains(&next) {
+                    done[r] = true;
+                    continue;
+                }
+                ids[r].push(next);
+                all[r].push(next);
+                next_ids[r] = next;
+                texts[r] = self.decode(&ids[r]);
+                if texts[r].trim_end().ends_with(SENTENCE_END) || all[r].len() >= max_pos {
+                    done[r] = true;
+                }
+            }
+            let offset = prompt.len() + step;
+            if done.iter().all(|&d| d) || offset + 1 >= max_pos {
+                break;
+            }
+            logits = self.model.next_logits_batch(&next_ids, b, offset)?;
+        }
+        stats.total_s = started.elapsed().as_secs_f64();
+        let cands = (0..b)
+            .map(|r| Candidate {
+                text: texts[r].trim().to_string(),
+                logprob: logprob[r],
+                tokens: tokens[r],
+                around: false,
+            })
+            .collect();
+        Ok((cands, stats))
+    }
+}

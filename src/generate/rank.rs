@@ -1,0 +1,327 @@
+//! Ranking candidate example sentences: over-generate, score each candidate with reasons a
+//! reader can check, keep the best.
+//!
+//! A [`Score`] adds up named parts: the LM's length-normalised log-probability, penalties for
+//! what a class should not see (digits, Latin, brackets, ellipses, review and news boilerplate,
+//! loops, a missing sentence end, a length outside 6–30 characters), a small cost for generic
+//! openings (so different words' examples start differently) and whatever a [`Judge`]
+//! adds (fenci's judge in `annotate` checks with the segmenter that the word is a word there,
+//! how sure the segmentation is, and the words' dictionary coverage and HSK level). A part can
+//! also *reject* a candidate; a rejected one is shown only when no candidate passes.
+
+use std::collections::HashSet;
+
+/// Scores a candidate beyond what the text alone shows (the segmenter, the dictionary).
+pub trait Judge {
+    /// Adds parts to `score` (and rejects it where the word is not a word in `sentence`).
+    fn judge(&self, word: &str, sentence: &str, score: &mut Score);
+}
+
+/// The judge that adds nothing (text checks only).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoJudge;
+
+impl Judge for NoJudge {
+    fn judge(&self, _: &str, _: &str, _: &mut Score) {}
+}
+
+/// A candidate's score: named parts that sum to [`Score::total`], and why it was rejected.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Score {
+    /// (name, value) in the order added.
+    pub parts: Vec<(&'static str, f64)>,
+    /// Why the candidate should not be shown (first reason), if so.
+    pub rejected: Option<String>,
+}
+
+impl Score {
+    /// Adds a part.
+    pub fn add(&mut self, name: &'static str, value: f64) {
+        self.parts.push((name, value));
+    }
+
+    /// Rejects the candidate (the first reason is kept) and adds `penalty`.
+    pub fn reject(&mut self, name: &'static str, penalty: f64, why: impl Into<String>) {
+        self.parts.push((name, penalty));
+        self.rejected.get_or_insert_with(|| why.into());
+    }
+
+    /// The sum of the parts.
+    pub fn total(&self) -> f64 {
+        self.parts.iter().map(|p| p.1).sum()
+    }
+
+    /// One line for `--stats`: the total, then each part.
+    pub fn explain(&self) -> String {
+        let mut s = format!("score {:+.2}", self.total());
+        for (name, v) in &self.parts {
+            s.push_str(&format!(" · {name} {v:+.2}"));
+        }
+        if let Some(r) = &self.rejected {
+            s.push_str(&format!(" · rejected: {r}"));
+        }
+        s
+    }
+}
+
+/// Shortest and longest example, in characters (punctuation included).
+pub const LENGTH: (usize, usize) = (6, 30);
+
+/// Words of hotel/shop reviews and 1998 news (the old training text) that do not belong in a
+/// classroom example of another word.
+const BOILERPLATE: &[&str] = &[
+    "酒店",
+    "入住",
+    "前台",
+    "携程",
+    "当当",
+    "京东",
+    "卓越",
+    "散热",
+    "显卡",
+    "键盘",
+    "本报",
+    "记者",
+    "新华社",
+    "电讯",
+    "特约",
+    "宾馆",
+    "物流",
+    "卖家",
+    "快递",
+    "性价比",
+    "驱动",
+    "硬盘",
+    "屏幕",
+];
+
+/// Openings that fit any word (the commonest of the LM's training sentences): the examples of
+/// different words should not all start alike, so these cost [`GENERIC_OPENING`].
+const GENERIC_OPENINGS: &[&str] = &[
+    "我们", "这个", "这是", "这些", "这件", "这次", "这里", "这种", "他的", "我的", "请把", "今天",
+    "明天", "昨天", "周末", "小王", "小李", "大家", "很多", "每个",
+];
+
+/// The score part of a generic opening.
+pub const GENERIC_OPENING: f64 = -0.3;
+
+fn is_bracket(c: char) -> bool {
+    "()（）[]【】{}｛｝〔〕<>〈〉".contains(c)
+}
+
+/// The text-only parts: the LM's mean log-probability per token (`lm_logprob` summed over
+/// `tokens`), then penalties and rejections for what a class should not see.
+pub fn text_score(word: &str, sentence: &str, lm_logprob: f64, tokens: usize) -> Score {
+    let mut sc = Score::default();
+    sc.add("lm", lm_logprob / tokens.max(1) as f64);
+    let chars: Vec<char> = sentence.chars().collect();
+    let n = chars.len();
+    if !sentence.contains(word) {
+        sc.reject("word", -10.0, "the word is missing");
+    }
+    if !sentence.ends_with(['。', '！', '？']) {
+        sc.reject("end", -5.0, "the sentence does not end in 。！？");
+    }
+    if n < LENGTH.0 || n > LENGTH.1 {
+        sc.reject(
+            "length",
+            -3.0,
+            format!("{n} characters (want {}–{})", LENGTH.0, LENGTH.1),
+        );
+    }
+    let word_has = |f: fn(char) -> bool| word.chars().any(f);
+    let others = || sentence.replacen(word, "", usize::MAX);
+    let digit = |c: char| c.is_ascii_digit() || ('０'..='９').contains(&c);
+    let latin = |c: char| c.is_ascii_alphabetic() || ('Ａ'..='ｚ').contains(&c);
+    if !word_has(digit) && others().chars().any(digit) {
+        sc.reject("digits", -3.0, "digits");
+    }
+    if !word_has(latin) && others().chars().any(latin) {
+        sc.reject("latin", -3.0, "Latin letters");
+    }
+    if chars.iter().any(|&c| is_bracket(c)) {
+        sc.reject("brackets", -3.0, "brackets");
+    }
+    if sentence.contains('…') || sentence.contains("...") || sentence.contains("。。") {
+        sc.reject("ellipsis", -3.0, "an ellipsis");
+    }
+    if let Some(b) = BOILERPLATE
+        .iter()
+        .find(|b| !word.contains(**b) && sentence.contains(**b))
+    {
+        sc.reject("boilerplate", -2.0, format!("review/news word {b}"));
+    }
+    // Loops: the same two characters three times or more.
+    let mut seen = std::collections::HashMap::new();
+    for w in chars.windows(2) {
+        *seen.entry((w[0], w[1])).or_insert(0usize) += 1;
+    }
+    if seen.values().any(|&c| c >= 3) {
+        sc.reject("loop", -2.0, "a repeated phrase");
+    }
+    if !word.starts_with(|c| sentence.starts_with(c))
+        && GENERIC_OPENINGS.iter().any(|o| sentence.starts_with(o))
+    {
+        sc.add("opening", GENERIC_OPENING);
+    }
+    // A sentence of several clauses is harder to read in class.
+    let clauses = chars.iter().filter(|&&c| c == '，').count();
+    if clauses >= 3 {
+        sc.add("clauses", -0.5 * (clauses - 2) as f64);
+    }
+    sc
+}
+
+/// Character bigrams of `s`, for near-duplicate checks.
+fn bigrams(s: &str) -> HashSet<(char, char)> {
+    let c: Vec<char> = s.chars().filter(|c| c.is_alphanumeric()).collect();
+    c.windows(2).map(|w| (w[0], w[1])).collect()
+}
+
+/// Whether `a` and `b` are near-duplicates: the same after punctuation, or sharing more than
+/// half of their character bigrams (Jaccard).
+pub fn near_duplicate(a: &str, b: &str) -> bool {
+    let strip = |s: &str| -> String { s.chars().filter(|c| c.is_alphanumeric()).collect() };
+    if strip(a) == strip(b) {
+        return true;
+    }
+    let (x, y) = (bigrams(a), bigrams(b));
+    let inter = x.intersection(&y).count();
+    let union = x.union(&y).count();
+    union > 0 && inter as f64 / union as f64 > 0.5
+}
+
+/// The index of the best candidate: the highest total among those not rejected and not a
+/// near-duplicate of `shown`; failing that, the highest total of all. `None` for no candidates.
+pub fn best(cands: &[(String, Score)], shown: &[String]) -> Option<usize> {
+    let ok = |i: &usize| {
+        let (s, sc) = &cands[*i];
+        sc.rejected.is_none() && !shown.iter().any(|o| near_duplicate(o, s))
+    };
+    let by_total = |a: &usize, b: &usize| {
+        cands[*a]
+            .1
+            .total()
+            .total_cmp(&cands[*b].1.total())
+            // Ties: the earlier candidate wins (reproducible).
+            .then(b.cmp(a))
+    };
+    (0..cands.len())
+        .filter(ok)
+        .max_by(by_total)
+        .or_else(|| (0..cands.len()).max_by(by_total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rejected(word: &str, s: &str) -> Option<String> {
+        text_score(word, s, -10.0, 10).rejected
+    }
+
+    #[test]
+    fn a_clean_sentence_passes_with_its_lm_score() {
+        let sc = text_score("朋友", "我和朋友一起去公园。", -12.0, 10);
+        assert_eq!(sc.rejected, None);
+        assert_eq!(sc.parts, vec![("lm", -1.2)]);
+        assert!((sc.total() + 1.2).abs() < 1e-9);
+    }
+
+    #[test]
+    fn each_penalty_fires_on_its_own_fault() {
+        assert!(rejected("朋友", "我和朋友一起去公园")
+            .unwrap()
+            .contains("。"));
+        assert!(rejected("朋友", "朋友好。").unwrap().contains("characters"));
+        assert!(rejected("朋友", &format!("朋友{}。", "很".repeat(30)))
+            .unwrap()
+            .contains("characters"));
+        assert_eq!(rejected("朋友", "我有3个朋友在北京。").unwrap(), "digits");
+        assert_eq!(rejected("朋友", "我有３个朋友在北京。").unwrap(), "digits");
+        assert_eq!(
+            rejected("朋友", "我的朋友喜欢iPhone。").unwrap(),
+            "Latin letters"
+        );
+        assert_eq!(
+            rejected("朋友", "我的朋友（小王）来了。").unwrap(),
+            "brackets"
+        );
+        assert_eq!(
+            rejected("朋友", "我的朋友说……好吧。").unwrap(),
+            "an ellipsis"
+        );
+        assert!(rejected("朋友", "朋友推荐的这家酒店很好。")
+            .unwrap()
+            .contains("酒店"));
+        assert_eq!(
+            rejected("朋友", "朋友朋友朋友都来了。").unwrap(),
+            "a repeated phrase"
+        );
+        assert_eq!(
+            rejected("老师", "我和朋友一起去公园。").unwrap(),
+            "the word is missing"
+        );
+    }
+
+    #[test]
+    fn the_word_itself_is_not_penalised() {
+        // A word with Latin letters or a boilerplate word as the asked-for word is fine.
+        assert_eq!(rejected("T恤", "这件T恤很好看。"), None);
+        assert_eq!(rejected("记者", "她想当一名记者。"), None);
+    }
+
+    #[test]
+    fn generic_openings_cost_a_little_unless_the_word_opens() {
+        let sc = text_score("书", "这个书包里有一本书。", -10.0, 10);
+        assert!(sc.parts.contains(&("opening", GENERIC_OPENING)));
+        assert_eq!(sc.rejected, None);
+        let sc = text_score("书", "书包里有一本书。", -10.0, 10);
+        assert!(!sc.parts.iter().any(|p| p.0 == "opening"));
+        // The word itself opening the sentence is never generic (我们 for 我们).
+        let sc = text_score("我们", "我们明天去公园。", -10.0, 10);
+        assert!(!sc.parts.iter().any(|p| p.0 == "opening"));
+    }
+
+    #[test]
+    fn many_clauses_cost_but_do_not_reject() {
+        let sc = text_score("天气", "天气好，我们去，他们也去，大家都去。", -10.0, 10);
+        assert_eq!(sc.rejected, None);
+        assert!(sc.parts.contains(&("clauses", -0.5)));
+    }
+
+    #[test]
+    fn best_prefers_passing_then_higher_then_earlier_and_skips_near_duplicates() {
+        let ok = |s: &str, lm: f64| (s.to_string(), text_score("书", s, lm, 1));
+        let cands = vec![
+            ok("我有3本书在家里。", 0.0), // rejected (digits) despite the best LM score
+            ok("这本书很有意思。", -2.0),
+            ok("他在看一本书。", -1.0),
+            ok("他在看一本新书。", -1.0),
+        ];
+        assert_eq!(best(&cands, &[]), Some(2));
+        // The same sentence as one already shown is skipped.
+        assert_eq!(best(&cands, &["他在看一本书！".to_string()]), Some(1));
+        // Nothing passes: the best total of all.
+        let bad = vec![ok("我有3本书。", -1.0), ok("书。", -0.5)];
+        assert_eq!(best(&bad, &[]), Some(1));
+        assert_eq!(best(&[], &[]), None);
+    }
+
+    #[test]
+    fn near_duplicates() {
+        assert!(near_duplicate("我喜欢看书。", "我喜欢看书！"));
+        assert!(near_duplicate("我每天都喜欢看书。", "我每天都喜欢看报。"));
+        assert!(!near_duplicate("我喜欢看书。", "他明天去北京。"));
+    }
+
+    #[test]
+    fn explain_lists_the_parts() {
+        let mut sc = text_score("书", "我有3本书。", -3.0, 3);
+        sc.add("hsk", -0.25);
+        let e = sc.explain();
+        assert!(e.starts_with("score "), "{e}");
+        assert!(e.contains("lm -1.00") && e.contains("digits -3.00") && e.contains("hsk -0.25"));
+        assert!(e.ends_with("rejected: digits"), "{e}");
+    }
+}
