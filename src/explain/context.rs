@@ -567,7 +567,18 @@ fn explain_one(dict: &Dictionary, word: &str, a: &Around<'_>) -> Explanation {
     let sense = a
         .coarse
         .filter(|_| !name_tag)
-        .and_then(|t| sense_of_kinds(&ex.entries[chosen], t));
+        .and_then(|t| sense_of_kinds(&ex.entries[chosen], t))
+        .or_else(|| {
+            // Untagged, one character after a numeral or demonstrative (一名, 这条, 三位): a
+            // measure word, so its classifier sense leads (not 名 "name").
+            let after_quantity = a
+                .prev
+                .and_then(|w| w.chars().last())
+                .is_some_and(|c| super::polyphones::QUANTITY.contains(c));
+            (a.coarse.is_none() && single.is_some() && after_quantity)
+                .then(|| sense_of_kinds(&ex.entries[chosen], "q"))
+                .flatten()
+        });
     // Other readings: usable entries with another pinyin, of the wanted kind if tagged.
     let mine = ex.entries[chosen].pinyin_numbered.to_lowercase();
     let mut others: Vec<String> = Vec::new();

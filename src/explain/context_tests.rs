@@ -87,6 +87,17 @@ fn huan_before_an_object() {
 }
 
 #[test]
+fn an_untagged_measure_word_after_a_numeral_leads_with_its_classifier_sense() {
+    let ex = tagged("姐姐/- 的/- 男朋友/- 是/- 一/- 名/- 医生/- 。/-");
+    let g = &of(&ex, "名", 0).gloss;
+    assert!(g.contains("classifier for people"), "{g}");
+    assert!(!g.starts_with("name"), "{g}");
+    // Not after a numeral: the first sense stays.
+    let ex = tagged("他/- 的/- 名/- 很/- 好听/-");
+    assert!(of(&ex, "名", 0).gloss.starts_with("name"));
+}
+
+#[test]
 fn zhang_without_its_tag_leads_with_to_grow() {
     // One-character words' tags do not choose readings (see annotate::reading_tags): the
     // neighbour rule gives zhǎng, and its sense must be the verb's, not "chief; head".
