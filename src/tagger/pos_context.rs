@@ -235,9 +235,8 @@ impl PosContext {
             }
             index.push((fnv1a(feat), start, weights.len() as u32));
         }
-        if !(head_weight.is_finite() && head_weight >= 0.0)
-            || !(temperature.is_finite() && temperature > 0.0)
-        {
+        let weights_ok = head_weight.is_finite() && head_weight >= 0.0;
+        if !(weights_ok && temperature.is_finite() && temperature > 0.0) {
             return Err(format!(
                 "context_head_weight {head_weight} must be ≥ 0 and context_temperature {temperature} > 0"
             ));
