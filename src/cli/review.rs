@@ -10,7 +10,7 @@ use clap::Args;
 
 use super::explain::Format;
 use super::{read_text, segmenter_for, ModelArg, StdoutError};
-use crate::segment::review::review_order;
+use crate::segment::review::{dictionary_candidates, review_order};
 use crate::segment::Segmentation;
 
 /// How much a repeat of an already queued doubt (the same words around the weakest boundary)
@@ -27,7 +27,7 @@ pub struct ReviewArgs {
     /// Print only the first N sentences of the queue.
     #[arg(short = 'n', long, value_name = "N")]
     n: Option<usize>,
-    /// `text`: rank, doubt, line number, the words with the least sure place marked;
+    /// `text`: rank, doubt, line number, the words with the least sure place marked `¦`;
     /// `jsonl`: one object per sentence (README: "Review").
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -65,8 +65,8 @@ fn push_trimmed(out: &mut Vec<(usize, String)>, line: usize, cur: &mut String) {
     cur.clear();
 }
 
-/// The words of `s`, with `¦` at its least sure boundary `weakest` (between the words where
-/// the model split there, inside the word where it did not).
+/// The words of `s`, with `¦` at its least sure boundary `weakest`: `不 ¦ 送` where the model
+/// split there, `走¦人` inside the word where it did not.
 fn marked(s: &Segmentation, weakest: Option<usize>) -> String {
     let at = weakest.and_then(|i| s.boundaries.get(i)).map(|b| b.at);
     let mut out = String::new();
@@ -81,7 +81,7 @@ fn marked(s: &Segmentation, weakest: Option<usize>) -> String {
             out.push(c);
         }
         if Some(w.chars.end) == at && k + 1 < s.words.len() {
-            out.push('¦');
+            out.push_str(" ¦");
         }
     }
     out
@@ -148,6 +148,22 @@ pub(super) fn review_cmd(a: ReviewArgs) -> Result<i32> {
         r.map_err(StdoutError)?;
     }
     out.flush().map_err(StdoutError)?;
+    // Words split in several doubtful sentences that CC-CEDICT knows: offered once, on stderr.
+    let dict = crate::explain::Dictionary::embedded();
+    let known = |w: &str| !dict.lookup(w).is_empty();
+    let words = dictionary_candidates(&segs, &order, known, 2);
+    if !words.is_empty() {
+        let list: Vec<String> = words
+            .iter()
+            .take(10)
+            .map(|(w, n)| format!("{w} ({n} sentences)"))
+            .collect();
+        let first = &words[0].0;
+        eprintln!(
+            "dictionary words the model splits where it doubts: {}; if they are words in your text, `fenci dict add {first}` keeps one whole",
+            list.join(", ")
+        );
+    }
     Ok(0)
 }
 

@@ -5,7 +5,8 @@
 //! long sure sentences are not pushed up by their length alone. The order is then diversified:
 //! a sentence whose least sure place (the words around its weakest boundary) repeats one
 //! already queued counts `repeat_discount` times less for each earlier one, so ten sentences
-//! with the same unknown word do not fill the queue.
+//! with the same unknown word do not fill the queue. [`dictionary_candidates`]: words the model
+//! keeps splitting where it doubts, worth one `/dict add`.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
@@ -135,6 +136,34 @@ pub fn review_order(segs: &[Segmentation], repeat_discount: f32) -> Vec<Doubt> {
     out
 }
 
+/// Words worth offering for the user dictionary, most often doubted first: two words the model
+/// split at the least sure place of at least `min` queued sentences, whose joined string
+/// `known` says is a word (the caller's dictionary), at most 4 characters.
+pub fn dictionary_candidates(
+    segs: &[Segmentation],
+    order: &[Doubt],
+    known: impl Fn(&str) -> bool,
+    min: usize,
+) -> Vec<(String, usize)> {
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for d in order {
+        let split = d
+            .weakest
+            .and_then(|i| segs.get(d.index)?.boundaries.get(i))
+            .is_some_and(|b| b.split);
+        let Some((a, b)) = d.key.split_once('|').filter(|_| split) else {
+            continue;
+        };
+        let joined = format!("{a}{b}");
+        if !b.is_empty() && joined.chars().count() <= 4 && known(&joined) {
+            *counts.entry(joined).or_default() += 1;
+        }
+    }
+    let mut out: Vec<(String, usize)> = counts.into_iter().filter(|c| c.1 >= min).collect();
+    out.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,6 +258,27 @@ mod tests {
         let mut all = spread.clone();
         all.sort();
         assert_eq!(all, vec![0, 1, 2, 3], "every sentence is still queued once");
+    }
+
+    #[test]
+    fn a_word_split_in_several_doubts_is_offered_for_the_dictionary() {
+        let segs = [
+            seg(&["想", "不到", "啊"], &[0.5, 0.99, 0.99]),
+            seg(&["真", "想", "不到"], &[0.99, 0.52, 0.99]),
+            seg(&["酒店", "很", "差"], &[0.99, 0.7, 0.99]),
+            seg(&["想不到"], &[0.6, 0.99]),
+        ];
+        let order = review_order(&segs, 0.5);
+        let known = |w: &str| ["想不到", "酒店很"].contains(&w);
+        let c = dictionary_candidates(&segs, &order, known, 2);
+        assert_eq!(
+            c,
+            vec![("想不到".to_string(), 2)],
+            "joined once, known, twice"
+        );
+        assert!(dictionary_candidates(&segs, &order, |_| false, 1).is_empty());
+        let once = dictionary_candidates(&segs, &order, known, 1);
+        assert!(once.contains(&("酒店很".to_string(), 1)), "{once:?}");
     }
 
     #[test]
