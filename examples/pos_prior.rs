@@ -41,7 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let lex = PosLexicon::parse(&lex_text, &tags, w, a)?;
         let mut sc = PosScores::default();
         for ((g, s), p) in gold.iter().zip(&segs).zip(&plp) {
-            let t = word_tags(&s.units, &s.words, p, &tags, Some(&lex));
+            let t = word_tags(&s.units, &s.words, p, &tags, Some(&lex), None);
             let pred: Vec<(&str, &str)> = s
                 .words
                 .iter()

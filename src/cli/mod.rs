@@ -36,6 +36,7 @@ mod calibration;
 mod examples;
 mod explain;
 mod report;
+mod review;
 mod segment;
 mod train;
 mod user;
@@ -83,6 +84,12 @@ pub enum Command {
     /// Example: fenci explain 我觉得很累，想睡觉。 Each argument is one sentence; without any,
     /// one sentence per line of standard input. For scripts: fenci segment --format jsonl.
     Explain(ExplainArgs),
+    /// The sentences of a text the model is least sure of, most informative first.
+    ///
+    /// Example: fenci review my-text.txt -n 20. Each sentence's doubt is the probability that
+    /// one of its word boundaries is wrong; sentences whose least sure place repeats one
+    /// already listed move down. Correct what is wrong with `fenci correct`, then `fenci train`.
+    Review(review::ReviewArgs),
     /// Score a model on a gold file (one sentence a line, words separated by spaces).
     ///
     /// Prints SIGHAN-style precision, recall and F1, OOV recall with --train, and speed; the last
@@ -217,6 +224,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Some(Command::Segment(a)) => segment::segment(a, threads),
         Some(Command::Eval(a)) => segment::eval(a, threads),
         Some(Command::Explain(a)) => explain::explain_cmd(a, threads),
+        Some(Command::Review(a)) => review::review_cmd(a),
         Some(Command::Train(a)) => train::train_cmd(a),
         Some(Command::Correct(a)) => user::correct_cmd(a),
         Some(Command::Corrections) => user::corrections_cmd(),

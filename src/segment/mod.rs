@@ -10,6 +10,7 @@
 //! * [`segmentation`]: [`Segmentation`], the one value every consumer reads.
 //! * [`segmenter`]: [`Segmenter`] batches lines (sorted by length, windows with overlap for inputs
 //!   longer than the model's positions) through a [`crate::tagger::BertTagger`].
+//! * [`review`]: which sentences of a text are worth correcting, most informative first.
 //! * [`stream`]: [`segment_stream`], any input to one output line per input line, in bounded
 //!   memory (what `fenci segment` runs).
 
@@ -20,6 +21,7 @@ pub mod batch;
 pub mod constraints;
 pub mod decode;
 pub mod lexicon;
+pub mod review;
 pub mod segmentation;
 pub mod segmenter;
 pub mod stream;

@@ -316,32 +316,43 @@ impl Segmentation {
 }
 
 /// The part of speech of each word from per-unit POS log-probabilities `pos_lp`
-/// (`units × tags`, row-major): the tag maximising the sum over the word's units of their
-/// log-probabilities (each character is evidence for its word's tag), with as probability the
-/// softmax over tags of those sums, so the reported tag is always the most probable one. A word
-/// no unit covers (none in practice) gets the first tag with probability 1/tags.
+/// (`units × tags`, row-major): each word's tag scores are the sum over its units of their
+/// log-probabilities (each character is evidence for its word's tag), plus the `lexicon`'s
+/// prior for the word where given. With a `context` model ([`crate::tagger::PosContext`]) the
+/// head's sums weigh `head_weight` and the words are tagged left to right, each with the
+/// context model's scores given the two tags before it. The reported tag is the best-scoring
+/// one, with as probability the softmax over tags of the scores (divided by the context model's
+/// temperature). A word no unit covers (none in practice) still gets the context's scores.
 pub fn word_tags(
     units: &Units,
     words: &[Word],
     pos_lp: &[f32],
     tags: &[String],
     lexicon: Option<&crate::tagger::PosLexicon>,
+    context: Option<&crate::tagger::PosContext>,
 ) -> Vec<PosTag> {
+    use crate::tagger::pos_context::{features, START};
     let nt = tags.len();
     if nt == 0 {
         return Vec::new();
     }
-    let mut out = Vec::with_capacity(words.len());
+    let context = context.filter(|c| c.tags() == nt);
+    let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+    let (head_weight, temperature) = context.map_or((1.0, 1.0), |c| (c.head_weight, c.temperature));
+    let mut out: Vec<PosTag> = Vec::with_capacity(words.len());
+    let mut feats = Vec::new();
     let mut u = 0;
     let mut sum = vec![0f32; nt];
-    for w in words {
+    for (i, w) in words.iter().enumerate() {
         sum.iter_mut().for_each(|x| *x = 0.0);
         while u < units.spans.len() && units.spans[u].end <= w.chars.start {
             u += 1;
         }
         while u < units.spans.len() && units.spans[u].start < w.chars.end {
             if let Some(row) = pos_lp.get(u * nt..(u + 1) * nt) {
-                sum.iter_mut().zip(row).for_each(|(s, x)| *s += x);
+                sum.iter_mut()
+                    .zip(row)
+                    .for_each(|(s, x)| *s += head_weight * x);
             }
             u += 1;
         }
@@ -349,12 +360,21 @@ pub fn word_tags(
         if let Some(prior) = lexicon.and_then(|l| l.prior(&w.text)) {
             sum.iter_mut().zip(prior).for_each(|(s, p)| *s += p);
         }
+        if let Some(c) = context {
+            let tag = |k: usize| {
+                i.checked_sub(k)
+                    .and_then(|j| out.get(j))
+                    .map_or(START, |p| p.tag.as_str())
+            };
+            features(&texts, i, tag(1), tag(2), &mut feats);
+            c.add_scores(&feats, &mut sum);
+        }
         let (best, &top) =
             sum.iter().enumerate().fold(
                 (0, &f32::NEG_INFINITY),
                 |a, b| if b.1 > a.1 { b } else { a },
             );
-        let z: f32 = sum.iter().map(|x| (x - top).exp()).sum();
+        let z: f32 = sum.iter().map(|x| ((x - top) / temperature).exp()).sum();
         out.push(PosTag {
             tag: tags[best].clone(),
             prob: if top.is_finite() {
@@ -436,7 +456,7 @@ mod tests {
             ln(0.5),
             ln(0.5),
         ];
-        let t = word_tags(&u, &words, &lp, &tags, None);
+        let t = word_tags(&u, &words, &lp, &tags, None, None);
         let got: Vec<&str> = t.iter().map(|p| p.tag.as_str()).collect();
         assert_eq!(got, ["v", "n", "n"]);
         // P(v) = 0.4·0.9 / (0.4·0.9 + 0.6·0.1) = 0.36 / 0.42.

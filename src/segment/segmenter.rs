@@ -55,7 +55,10 @@ impl Segmenter {
         }
         let model = BertTagger::from_tensors(&files.config, &files.tensors, true)?;
         let pos = PosHead::from_tensors(&files.config, &files.tensors, true)?
-            .map(|h| h.with_lexicon(files.pos_lexicon.as_deref()))
+            .map(|h| {
+                h.with_lexicon(files.pos_lexicon.as_deref())?
+                    .with_context(files.pos_context.as_deref())
+            })
             .transpose()?;
         Ok(Self::from_parts(model, tok).with_pos_head(pos))
     }
@@ -214,7 +217,14 @@ impl Segmenter {
                 if let (Some(plp), Some(head)) =
                     (pos_lp.as_mut().and_then(Iterator::next), &self.pos_head)
                 {
-                    s.pos = super::word_tags(&s.units, &s.words, &plp, head.tags(), head.lexicon());
+                    s.pos = super::word_tags(
+                        &s.units,
+                        &s.words,
+                        &plp,
+                        head.tags(),
+                        head.lexicon(),
+                        head.context(),
+                    );
                 }
                 s
             })

@@ -87,6 +87,19 @@ pub struct PosConfig {
     /// How the head's scores combine with the word-tag counts of `pos_lexicon.txt`
     /// ([`super::PosLexicon`]); `None`: the model has no lexicon.
     pub lexicon: Option<LexiconPrior>,
+    /// How the head's scores combine with the word-level model of `pos_context.txt`
+    /// ([`super::PosContext`]); `None`: the model has none.
+    pub context: Option<ContextWeights>,
+}
+
+/// How a POS head combines with its word-level context model (config keys
+/// `context_head_weight`, `context_temperature`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ContextWeights {
+    /// How much the head's summed log-probabilities weigh against the context model's scores.
+    pub head_weight: f32,
+    /// The softmax temperature of the tag probability shown.
+    pub temperature: f32,
 }
 
 /// The weight and smoothing of a POS head's lexicon (config keys `lexicon_weight`,
@@ -112,6 +125,10 @@ impl PosConfig {
         if let Some(l) = self.lexicon {
             v["lexicon_weight"] = serde_json::json!(l.weight);
             v["lexicon_smoothing"] = serde_json::json!(l.smoothing);
+        }
+        if let Some(c) = self.context {
+            v["context_head_weight"] = serde_json::json!(c.head_weight);
+            v["context_temperature"] = serde_json::json!(c.temperature);
         }
         v
     }
@@ -163,10 +180,31 @@ impl PosConfig {
                 Some(LexiconPrior { weight, smoothing })
             }
         };
+        let context = match obj.get("context_head_weight") {
+            None => None,
+            Some(w) => {
+                let head_weight = w
+                    .as_f64()
+                    .filter(|w| w.is_finite() && *w >= 0.0)
+                    .ok_or("\"context_head_weight\" must be a number ≥ 0")?
+                    as f32;
+                let temperature = obj
+                    .get("context_temperature")
+                    .and_then(serde_json::Value::as_f64)
+                    .filter(|t| t.is_finite() && *t > 0.0)
+                    .ok_or("\"context_temperature\" must be a number > 0")?
+                    as f32;
+                Some(ContextWeights {
+                    head_weight,
+                    temperature,
+                })
+            }
+        };
         Ok(Self {
             tags,
             num_layers,
             lexicon,
+            context,
         })
     }
 }

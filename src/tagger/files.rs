@@ -39,6 +39,9 @@ pub struct ModelFiles {
     /// `pos_lexicon.txt`, the word-tag counts of a POS head whose config declares a lexicon
     /// ([`super::PosLexicon`]).
     pub pos_lexicon: Option<String>,
+    /// `pos_context.txt`, the word-level model of a POS head whose config declares one
+    /// ([`super::PosContext`]).
+    pub pos_context: Option<String>,
 }
 
 /// The default model compiled into the binary.
@@ -53,6 +56,20 @@ pub mod embedded {
     pub const WORDS: Option<&str> = Some(include_str!("../../models/default/lexicon.txt"));
     /// The word-tag counts of the default model's POS head.
     pub const POS_LEXICON: &str = include_str!("../../models/default/pos_lexicon.txt");
+    /// The word-level POS model of the default model, gzipped (11 MB as text).
+    pub const POS_CONTEXT_GZ: &[u8] = include_bytes!("../../models/default/pos_context.txt.gz");
+}
+
+/// The text of gzipped bytes; the error says what is wrong with them.
+fn gunzip_text(bytes: &[u8], path: &Path) -> Result<String> {
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(bytes), &mut out).map_err(
+        |e| ModelError::BadWeights {
+            file: path.display().to_string(),
+            message: format!("not readable gzipped UTF-8 text ({e})"),
+        },
+    )?;
+    Ok(out)
 }
 
 /// The dictionary features of a model whose config asks for them, from its word list.
@@ -90,6 +107,7 @@ impl ModelFiles {
         m.config.set_pos_head(None);
         m.tensors.retain(|k, _| !super::is_pos_tensor(k));
         m.pos_lexicon = None;
+        m.pos_context = None;
         m
     }
 
@@ -209,11 +227,15 @@ impl ModelFiles {
             embedded::WORDS,
             "default",
         )?;
-        if m.config
-            .pos_head("config.json")?
-            .is_some_and(|p| p.lexicon.is_some())
-        {
+        let pos = m.config.pos_head("config.json")?;
+        if pos.as_ref().is_some_and(|p| p.lexicon.is_some()) {
             m.pos_lexicon = Some(embedded::POS_LEXICON.to_string());
+        }
+        if pos.as_ref().is_some_and(|p| p.context.is_some()) {
+            m.pos_context = Some(gunzip_text(
+                embedded::POS_CONTEXT_GZ,
+                Path::new("default/pos_context.txt.gz"),
+            )?);
         }
         Ok(m)
     }
@@ -241,6 +263,7 @@ impl ModelFiles {
             features,
             tokenizer_config: None,
             pos_lexicon: None,
+            pos_context: None,
         })
     }
 
@@ -317,19 +340,31 @@ impl ModelFiles {
         } else {
             None
         };
-        let pl = dir.join(super::POS_LEXICON_FILE);
-        let has_lexicon = config
-            .pos_head(&dir.join("config.json").display().to_string())?
-            .is_some_and(|p| p.lexicon.is_some());
-        let pos_lexicon = if has_lexicon {
-            Some(
-                String::from_utf8(read(&pl)?).map_err(|_| ModelError::BadConfig {
-                    path: pl.clone(),
-                    message: "the POS lexicon is not UTF-8 text".into(),
-                })?,
-            )
-        } else {
-            None
+        let pos = config.pos_head(&dir.join("config.json").display().to_string())?;
+        let text_file = |name: &str, what: &str| -> Result<String> {
+            let p = dir.join(name);
+            String::from_utf8(read(&p)?).map_err(|_| ModelError::BadWeights {
+                file: p.display().to_string(),
+                message: format!("the {what} is not UTF-8 text"),
+            })
+        };
+        let pos_lexicon = match &pos {
+            Some(p) if p.lexicon.is_some() => {
+                Some(text_file(super::POS_LEXICON_FILE, "POS lexicon")?)
+            }
+            _ => None,
+        };
+        // The context model may be stored gzipped (`pos_context.txt.gz`, as the built-in one).
+        let gz = dir.join(format!("{}.gz", super::POS_CONTEXT_FILE));
+        let pos_context = match &pos {
+            Some(p) if p.context.is_some() => {
+                if !dir.join(super::POS_CONTEXT_FILE).exists() && gz.is_file() {
+                    Some(gunzip_text(&read(&gz)?, &gz)?)
+                } else {
+                    Some(text_file(super::POS_CONTEXT_FILE, "POS context model")?)
+                }
+            }
+            _ => None,
         };
         Ok(Self {
             config,
@@ -339,6 +374,7 @@ impl ModelFiles {
             features,
             tokenizer_config,
             pos_lexicon,
+            pos_context,
         })
     }
 
@@ -371,12 +407,16 @@ impl ModelFiles {
         if let Some(t) = &self.tokenizer_config {
             files.push((TOKENIZER_CONFIG, t.clone().into_bytes()));
         }
-        let has_lexicon = self
-            .config
-            .pos_head("config.json")?
-            .is_some_and(|p| p.lexicon.is_some());
-        if let (true, Some(l)) = (has_lexicon, &self.pos_lexicon) {
+        let pos = self.config.pos_head("config.json")?;
+        if let (Some(true), Some(l)) =
+            (pos.as_ref().map(|p| p.lexicon.is_some()), &self.pos_lexicon)
+        {
             files.push((super::POS_LEXICON_FILE, l.clone().into_bytes()));
+        }
+        if let (Some(true), Some(c)) =
+            (pos.as_ref().map(|p| p.context.is_some()), &self.pos_context)
+        {
+            files.push((super::POS_CONTEXT_FILE, c.clone().into_bytes()));
         }
         Ok(files)
     }

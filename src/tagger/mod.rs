@@ -22,19 +22,21 @@ mod fused;
 pub mod labels;
 pub mod mlm;
 pub mod pos;
+pub mod pos_context;
 pub mod pos_lexicon;
 pub mod weights;
 
 pub use crate::text::VocabSource;
 pub use bert::BertTagger;
 pub use config::{
-    Activation, BertConfig, LexiconPrior, PosConfig, FENCI_LOOKUP, LOOKUP_KEY, POS_KEY,
-    TEMPERATURE_KEY,
+    Activation, BertConfig, ContextWeights, LexiconPrior, PosConfig, FENCI_LOOKUP, LOOKUP_KEY,
+    POS_KEY, TEMPERATURE_KEY,
 };
 pub use files::{embedded, ModelFiles, TOKENIZER_CONFIG, WORDS_FILE};
 pub use labels::{LabelScheme, Tag};
 pub use mlm::MlmHead;
 pub use pos::{init_pos_tensors, is_pos_tensor, PosHead};
+pub use pos_context::{PosContext, POS_CONTEXT_FILE};
 pub use pos_lexicon::{PosLexicon, POS_LEXICON_FILE};
 pub use weights::{
     init_tensors, parse_safetensors, pos_tensor_shapes, safetensors_bytes, select_tensors,

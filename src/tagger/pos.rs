@@ -26,6 +26,8 @@ pub struct PosHead {
     heads: usize,
     /// The word-tag counts combined with the head's scores ([`PosHead::with_lexicon`]).
     lexicon: Option<std::sync::Arc<super::PosLexicon>>,
+    /// The word-level model combined with the head's scores ([`PosHead::with_context`]).
+    context: Option<std::sync::Arc<super::PosContext>>,
 }
 
 impl std::fmt::Debug for PosHead {
@@ -71,6 +73,7 @@ impl PosHead {
             act,
             heads: cfg.num_attention_heads,
             lexicon: None,
+            context: None,
         }))
     }
 
@@ -92,6 +95,31 @@ impl PosHead {
             .map_err(bad)?;
         self.lexicon = Some(std::sync::Arc::new(lex));
         Ok(self)
+    }
+
+    /// Attaches the word-level context model (`pos_context.txt`) the config's
+    /// `context_head_weight` and `context_temperature` combine with the head's scores; without
+    /// them in the config the text is ignored. The error names what is wrong.
+    pub fn with_context(mut self, text: Option<&str>) -> Result<Self> {
+        let Some(w) = self.cfg.context else {
+            return Ok(self);
+        };
+        let bad = |message: String| ModelError::BadWeights {
+            file: super::POS_CONTEXT_FILE.into(),
+            message,
+        };
+        let text = text.ok_or_else(|| {
+            bad("config.json declares a POS context model (context_head_weight) but the file is missing; copy it from where the model came from".into())
+        })?;
+        let m = super::PosContext::parse(text, &self.cfg.tags, w.head_weight, w.temperature)
+            .map_err(bad)?;
+        self.context = Some(std::sync::Arc::new(m));
+        Ok(self)
+    }
+
+    /// The word-level context model, where the model has one.
+    pub fn context(&self) -> Option<&super::PosContext> {
+        self.context.as_deref()
     }
 
     /// The word-tag counts, where the model has them.

@@ -13,7 +13,7 @@
 //! * [`tagger`]: [`Trainer`], the tagger's training; [`mlm`]: [`Pretrainer`], masked-LM
 //!   pretraining; [`adapt`]: fine-tuning on corrections without forgetting; [`lm`]:
 //!   [`LmTrainer`], the causal LM; [`pos`]: [`PosTrainer`], a part-of-speech head over the
-//!   frozen encoder.
+//!   frozen encoder; [`pos_context`]: the word-level POS model beside it.
 //!
 //! Trainers that change the encoder (tagging, pretraining, adaptation) drop any POS head of the
 //! model they start from: it was trained on the old encoder's hidden states, so it would no
@@ -32,6 +32,7 @@ pub mod lm;
 pub mod mlm;
 mod optim;
 pub mod pos;
+pub mod pos_context;
 pub mod tagger;
 
 pub use adapt::{
@@ -43,6 +44,7 @@ pub use epochs::checkpoint_dir;
 pub use lm::{fresh_lm, lm_pairs, lm_sentences, perplexity, LmSummary, LmTrainConfig, LmTrainer};
 pub use mlm::{Pretrainer, MLM_PREDICT};
 pub use pos::{evaluate_pos, read_pos_gold, PosSummary, PosTrainConfig, PosTrainer};
+pub use pos_context::{add_pos_context, train_pos_context, PosContextConfig};
 pub use tagger::{evaluate, fresh_model, trainable, trim_vocab, TrainConfig, Trainer};
 
 /// Errors while training.

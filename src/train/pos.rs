@@ -242,6 +242,11 @@ impl PosTrainer<'_> {
                 .map(|(w, t)| (w.as_str(), t.as_str())),
             &tags,
         );
+        // The word-level context model (about a minute; tagger::PosContext) rides along too.
+        let ctx_cfg = super::PosContextConfig::default();
+        let context_text =
+            super::train_pos_context(self.train, &tags, ctx_cfg, cancel, |_, _, _| {})?
+                .to_text(&tags);
         let pos = PosConfig {
             tags,
             num_layers: cfg.num_layers,
@@ -249,6 +254,10 @@ impl PosTrainer<'_> {
             lexicon: Some(tagger::LexiconPrior {
                 weight: 1.5,
                 smoothing: 0.01,
+            }),
+            context: Some(tagger::ContextWeights {
+                head_weight: ctx_cfg.head_weight,
+                temperature: ctx_cfg.temperature,
             }),
         };
         let mut head_cfg = mcfg.clone();
@@ -290,6 +299,7 @@ impl PosTrainer<'_> {
             f.source = source.clone();
             f.set_pos_head(&pos, tagger::varmap_tensors(vm)?)?;
             f.pos_lexicon = Some(lexicon_text.clone());
+            f.pos_context = Some(context_text.clone());
             Ok(f)
         };
         let mut best: Option<ModelFiles> = None;

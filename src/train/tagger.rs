@@ -145,6 +145,7 @@ pub(crate) fn model_files(init: &ModelFiles, vm: &VarMap, source: &str) -> Resul
         features: init.features.clone(),
         tokenizer_config: init.tokenizer_config.clone(),
         pos_lexicon: None,
+        pos_context: None,
     })
 }
 
@@ -344,6 +345,7 @@ pub fn fresh_model(
         features: None,
         tokenizer_config: None,
         pos_lexicon: None,
+        pos_context: None,
     })
 }
 

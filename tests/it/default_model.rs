@@ -24,6 +24,7 @@ fn shipped_files_match_the_model_card() {
                 .expect("the default model has a word list")
                 .as_bytes(),
             "pos_lexicon.txt" => embedded::POS_LEXICON.as_bytes(),
+            "pos_context.txt.gz" => embedded::POS_CONTEXT_GZ,
             other => panic!("model card lists an unknown file {other}"),
         };
         let got = format!("{:x}", Sha256::digest(bytes));
@@ -31,8 +32,8 @@ fn shipped_files_match_the_model_card() {
         seen += 1;
     }
     assert_eq!(
-        seen, 5,
-        "the model card must list config.json, vocab.txt, lexicon.txt, pos_lexicon.txt and model.safetensors"
+        seen, 6,
+        "the model card must list config.json, vocab.txt, lexicon.txt, pos_lexicon.txt, pos_context.txt.gz and model.safetensors"
     );
 }
 

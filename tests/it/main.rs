@@ -18,6 +18,7 @@ mod layers;
 mod model;
 mod pos;
 mod reliability;
+mod review;
 mod segment_props;
 mod train;
 mod tui;

@@ -1,13 +1,17 @@
 //! The part-of-speech head: stored beside the tagger (`fenci_pos.*` tensors, a `fenci_pos`
 //! config key) and round-tripped, refused clearly when corrupt, absent without changing
 //! anything, trained over the frozen encoder, dropped by trainers that change the encoder, and
-//! printed by `fenci segment --pos` / scored by `fenci eval` on `word/tag` gold.
+//! printed by `fenci segment --pos` / scored by `fenci eval` on `word/tag` gold; the word-level
+//! context model beside the head (`pos_context.txt`): saved, loaded (also gzipped), refused
+//! clearly when corrupt, and what the built-in model's tags get right with it.
 
 use std::sync::atomic::AtomicBool;
 
 use fenci::segment::Segmenter;
 use fenci::tagger::{self, LabelScheme, ModelError, ModelFiles, PosConfig};
-use fenci::train::{PosTrainConfig, PosTrainer, TrainConfig, Trainer};
+use fenci::train::{
+    add_pos_context, PosContextConfig, PosTrainConfig, PosTrainer, TrainConfig, Trainer,
+};
 
 use crate::cli::fenci;
 use crate::util::{tempdir, tiny_model, toy_corpus, write_model};
@@ -23,6 +27,7 @@ fn with_head(layers: usize) -> ModelFiles {
         tags: tags(),
         num_layers: layers,
         lexicon: None,
+        context: None,
     };
     let t = tagger::init_pos_tensors(&m.config, &pos, 9).unwrap();
     m.set_pos_head(&pos, t).unwrap();
@@ -109,6 +114,107 @@ fn a_pos_head_round_trips_and_leaves_the_words_alone() {
     let on = on.segment_batch(&LINES).unwrap();
     for (x, y) in off.iter().zip(&on) {
         assert_eq!(x.log_probs, y.log_probs);
+    }
+}
+
+/// A head with a context model trained on the toy corpus (every word seen, every weight kept).
+fn with_context() -> ModelFiles {
+    let mut m = with_head(1);
+    let cfg = PosContextConfig {
+        epochs: 3,
+        min_count: 1,
+        prune: 0.0,
+        ..Default::default()
+    };
+    add_pos_context(
+        &mut m,
+        &tagged_corpus(40),
+        cfg,
+        &AtomicBool::new(false),
+        |_, _, _| {},
+    )
+    .unwrap();
+    m
+}
+
+#[test]
+fn a_context_model_round_trips_plain_or_gzipped_and_changes_the_tags() {
+    let m = with_context();
+    let pc = m.pos_config().unwrap();
+    assert!(pc.context.is_some() && m.pos_context.is_some());
+    let dir = tempdir();
+    write_model(&m, dir.path());
+    let back = ModelFiles::load_dir(dir.path()).unwrap();
+    assert_eq!(back.pos_config(), m.pos_config());
+    assert_eq!(back.pos_context, m.pos_context);
+    let with = tagged(&Segmenter::new(&back).unwrap());
+    assert_eq!(with, tagged(&Segmenter::new(&m).unwrap()));
+    // The same head without the context model tags differently (its head is random).
+    let mut bare = m.clone();
+    let mut no_ctx = pc.clone();
+    no_ctx.context = None;
+    bare.config.set_pos_head(Some(&no_ctx));
+    let without = tagged(&Segmenter::new(&bare).unwrap());
+    assert_eq!(
+        with.iter().map(|t| &t.0).collect::<Vec<_>>(),
+        without.iter().map(|t| &t.0).collect::<Vec<_>>(),
+        "the words stay"
+    );
+    assert_ne!(with, without, "the context model decides tags");
+    // Gzipped, as the built-in model stores it.
+    let plain = dir.path().join(tagger::POS_CONTEXT_FILE);
+    let text = std::fs::read(&plain).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &text).unwrap();
+    std::fs::write(dir.path().join("pos_context.txt.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::remove_file(&plain).unwrap();
+    let zipped = ModelFiles::load_dir(dir.path()).unwrap();
+    assert_eq!(zipped.pos_context, m.pos_context);
+}
+
+#[test]
+fn a_missing_or_corrupt_context_model_is_a_clear_error() {
+    let m = with_context();
+    let dir = tempdir();
+    write_model(&m, dir.path());
+    let file = dir.path().join(tagger::POS_CONTEXT_FILE);
+    let text = std::fs::read_to_string(&file).unwrap();
+    for (bad, says) in [
+        ("garbage\n".to_string(), "not a fenci POS context model"),
+        (text.replacen(":", ":x", 1), "not a number"),
+        (text.replacen("\t", " ", 1), "line 2"),
+    ] {
+        std::fs::write(&file, bad).unwrap();
+        let loaded = ModelFiles::load_dir(dir.path()).unwrap();
+        let err = Segmenter::new(&loaded).unwrap_err().to_string();
+        assert!(
+            err.contains("pos_context.txt") && err.contains(says),
+            "{err}"
+        );
+    }
+    std::fs::write(&file, [0xff, 0xfe]).unwrap();
+    let err = ModelFiles::load_dir(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("UTF-8"), "{err}");
+    std::fs::remove_file(&file).unwrap();
+    let err = ModelFiles::load_dir(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("pos_context.txt"), "{err}");
+}
+
+/// The built-in model's tags on sentences where a word's part of speech depends on its
+/// neighbours (the cases behind issue 19's readings: 还 v/d, 得 v/u, 长 v/a, 发展 v/vn).
+#[test]
+fn the_built_in_model_tags_by_context() {
+    let mut seg = Segmenter::new(&ModelFiles::embedded().unwrap()).unwrap();
+    seg.set_pos(true);
+    for (line, want) in [
+        ("我们要发展经济。", "我们/r 要/v 发展/v 经济/n 。/w"),
+        ("经济的发展很快。", "经济/n 的/u 发展/vn 很/d 快/a 。/w"),
+        ("他还没还我钱。", "他/r 还/d 没/d 还/v 我/r 钱/n 。/w"),
+        ("你长得真好看。", "你/r 长/v 得/u 真/d 好看/a 。/w"),
+        ("这本书很好看。", "这/r 本/q 书/n 很/d 好看/a 。/w"),
+    ] {
+        let s = seg.segment(line).unwrap();
+        assert_eq!(s.display_words().join(" "), want, "{line}");
     }
 }
 

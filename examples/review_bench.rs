@@ -1,0 +1,139 @@
+//! Active-learning benchmark (issue 21): does fenci's review queue point at the sentences worth
+//! correcting, and what does correcting them buy? A pool of gold-segmented sentences from a
+//! domain the segmenter was not trained on (`benchmarks/review/gold.txt`, product and hotel
+//! reviews); the built-in model; a budget of N reviewed sentences chosen by fenci's queue
+//! (`segment::review::review_order`), at random, or only among the wrong ones (the oracle).
+//! Every reviewed sentence becomes a correction (a confirmed right one too), fenci's `/train`
+//! recipe (`train::adapt_with`, default settings) trains on them, and the rest of the pool and
+//! People's Daily test are scored before and after.
+//!
+//!   cargo run --release --example review_bench -- benchmarks/review/gold.txt ../shared [N…]
+//!
+//! Settings of the recipe to compare (chosen on PKU dev, never test): `ONLY=fenci` runs one
+//! strategy; `REPLAY`, `ANCHOR`, `LR`, `EPOCHS`, `FREEZE` override `AdaptConfig`'s defaults.
+//!
+//! One line per (strategy, N): how many picks were wrong before (precision) against the pool's
+//! error rate, the picks exact after training, F1 on the rest of the pool before → after, PKU
+//! test F1 before → after, training time.
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use fenci::segment::review::review_order;
+use fenci::segment::Segmenter;
+use fenci::tagger::ModelFiles;
+use fenci::train::{adapt_with, evaluate, read_gold, AdaptConfig};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (pool_path, shared) = match args.as_slice() {
+        [p, s, ..] => (p.clone(), s.clone()),
+        _ => anyhow::bail!("usage: review_bench POOL_GOLD SHARED_DIR [N…]"),
+    };
+    let budgets: Vec<usize> = if args.len() > 2 {
+        args[2..]
+            .iter()
+            .map(|s| s.parse())
+            .collect::<Result<_, _>>()?
+    } else {
+        vec![20, 50]
+    };
+    let mut cfg = AdaptConfig::default();
+    let env = |k: &str| std::env::var(k).ok();
+    if let Some(v) = env("REPLAY") {
+        cfg.replay_per_correction = v.parse()?;
+    }
+    if let Some(v) = env("ANCHOR") {
+        cfg.anchor_decay = v.parse()?;
+    }
+    if let Some(v) = env("LR") {
+        cfg.lr = v.parse()?;
+    }
+    if let Some(v) = env("EPOCHS") {
+        cfg.epochs = v.parse()?;
+    }
+    if let Some(v) = env("FREEZE") {
+        cfg.freeze = v.parse()?;
+    }
+    let only = env("ONLY");
+    println!("{cfg:?}");
+    let pool = read_gold(&std::fs::read_to_string(&pool_path)?);
+    let dev = read_gold(&std::fs::read_to_string(format!(
+        "{shared}/data/pku1998/dev.seg.txt"
+    ))?);
+    let test = read_gold(&std::fs::read_to_string(format!(
+        "{shared}/data/pku1998/test.seg.txt"
+    ))?);
+    let base = ModelFiles::embedded()?;
+    let seg = Segmenter::new(&base)?;
+    let lines: Vec<String> = pool.iter().map(|w| w.concat()).collect();
+    let segs = seg.segment_batch(&lines)?;
+    let wrong: Vec<bool> = segs
+        .iter()
+        .zip(&pool)
+        .map(|(s, g)| s.word_strs() != g.iter().map(String::as_str).collect::<Vec<_>>())
+        .collect();
+    let n_wrong = wrong.iter().filter(|&&w| w).count();
+    println!(
+        "pool: {} sentences, {} wrong before any correction ({:.1}%); pool F1 {:.2}",
+        pool.len(),
+        n_wrong,
+        100.0 * n_wrong as f64 / pool.len() as f64,
+        evaluate(&seg, &pool, None)?.f1() * 100.0
+    );
+    let order: Vec<usize> = review_order(&segs, 0.5).iter().map(|d| d.index).collect();
+    let test_before = evaluate(&seg, &test, None)?.f1();
+    let dev_before = evaluate(&seg, &dev, None)?.f1();
+    for &n in &budgets {
+        let mut runs: Vec<(String, Vec<usize>)> = vec![("fenci".into(), order[..n].to_vec())];
+        for seed in [1u64, 2] {
+            let mut all: Vec<usize> = (0..pool.len()).collect();
+            all.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
+            runs.push((format!("random{seed}"), all[..n].to_vec()));
+        }
+        let mut bad: Vec<usize> = (0..pool.len()).filter(|&i| wrong[i]).collect();
+        bad.shuffle(&mut rand::rngs::StdRng::seed_from_u64(7));
+        runs.push(("oracle".into(), bad[..n.min(bad.len())].to_vec()));
+        for (name, picks) in runs {
+            if only.as_ref().is_some_and(|o| *o != name) {
+                continue;
+            }
+            let picked: std::collections::HashSet<usize> = picks.iter().copied().collect();
+            let corr: Vec<Vec<String>> = picks.iter().map(|&i| pool[i].clone()).collect();
+            let rest: Vec<Vec<String>> = (0..pool.len())
+                .filter(|i| !picked.contains(i))
+                .map(|i| pool[i].clone())
+                .collect();
+            let hits = picks.iter().filter(|&&i| wrong[i]).count();
+            let rest_before = evaluate(&seg, &rest, None)?.f1();
+            let t0 = Instant::now();
+            let summary = adapt_with(&base, &corr, &[], &cfg, &AtomicBool::new(false), |_| {})?;
+            let secs = t0.elapsed().as_secs_f64();
+            let after = Segmenter::new(&summary.model)?;
+            let exact = after
+                .segment_batch(&corr.iter().map(|w| w.concat()).collect::<Vec<_>>())?
+                .iter()
+                .zip(&corr)
+                .filter(|(s, g)| s.word_strs() == g.iter().map(String::as_str).collect::<Vec<_>>())
+                .count();
+            let rest_after = evaluate(&after, &rest, None)?.f1();
+            let test_after = evaluate(&after, &test, None)?.f1();
+            let dev_after = evaluate(&after, &dev, None)?.f1();
+            println!(
+                "N={n:<3} {name:<8} picks wrong {hits}/{} ({:.0}%) | picks exact after {exact}/{} | rest of pool F1 {:.2} -> {:.2} ({:+.2}) | PKU dev F1 {:+.2}, test F1 {:.2} -> {:.2} ({:+.2}) | train {secs:.1} s",
+                picks.len(),
+                100.0 * hits as f64 / picks.len().max(1) as f64,
+                corr.len(),
+                rest_before * 100.0,
+                rest_after * 100.0,
+                (rest_after - rest_before) * 100.0,
+                (dev_after - dev_before) * 100.0,
+                test_before * 100.0,
+                test_after * 100.0,
+                (test_after - test_before) * 100.0,
+            );
+        }
+    }
+    Ok(())
+}

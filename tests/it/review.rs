@@ -1,0 +1,73 @@
+//! `fenci review`: a text's sentences in the order worth correcting, as text and as JSON lines.
+
+use crate::cli::fenci;
+use crate::util::tempdir;
+
+#[test]
+fn review_lists_every_sentence_most_doubtful_first() {
+    let home = tempdir();
+    let file = home.path().join("text.txt");
+    // Line 2 holds two sentences; line 3 is blank.
+    std::fs::write(
+        &file,
+        "我们去公园散步。\n他用iPhone拍了几张照片。房间很干净！\n\n南京市长江大桥很有名。\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let out = fenci(
+        &["review", path, "--model", "default", "--format", "jsonl"],
+        b"",
+        home.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    let mut lines: Vec<u64> = rows.iter().map(|r| r["line"].as_u64().unwrap()).collect();
+    lines.sort();
+    assert_eq!(lines, vec![1, 2, 2, 4]);
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r["rank"].as_u64(), Some(i as u64 + 1));
+        let d = r["doubt"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&d), "{r}");
+        let words: String = r["words"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w.as_str().unwrap())
+            .collect();
+        assert_eq!(words, r["sentence"].as_str().unwrap());
+    }
+    // Different least-sure places, so the order is by doubt alone.
+    let doubts: Vec<f64> = rows.iter().map(|r| r["doubt"].as_f64().unwrap()).collect();
+    assert!(doubts.windows(2).all(|w| w[0] >= w[1]), "{doubts:?}");
+    // -n and the text form: rank, doubt, line, the words with ¦ at the least sure place.
+    let out = fenci(
+        &["review", path, "--model", "default", "-n", "1"],
+        b"",
+        home.path(),
+    );
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    let first = rows[0]["sentence"].as_str().unwrap();
+    assert!(
+        text.starts_with("   1 ") && text.replace(['¦', ' '], "").contains(first),
+        "{text}"
+    );
+    // A missing file is a clear error.
+    let out = fenci(
+        &["review", "no-such-file.txt", "--model", "default"],
+        b"",
+        home.path(),
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-file.txt"));
+}
