@@ -6,9 +6,8 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 
 use anyhow::Result;
-use clap::Args;
+use clap::{Args, ValueEnum};
 
-use super::explain::Format;
 use super::{read_text, segmenter_for, ModelArg, StdoutError};
 use crate::segment::review::{dictionary_candidates, review_order};
 use crate::segment::Segmentation;
@@ -16,6 +15,18 @@ use crate::segment::Segmentation;
 /// How much a repeat of an already queued doubt (the same words around the weakest boundary)
 /// counts, per earlier one.
 const REPEAT_DISCOUNT: f32 = 0.5;
+
+/// What `fenci review` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Format {
+    /// One sentence a line: rank, doubt, line number, the words with `¦` at the least sure
+    /// place.
+    #[default]
+    Text,
+    /// One JSON object per sentence: rank, line, sentence, doubt, words, least_sure (README:
+    /// "Review").
+    Jsonl,
+}
 
 /// Arguments of `fenci review`.
 #[derive(Debug, Args)]
@@ -25,10 +36,9 @@ pub struct ReviewArgs {
     #[arg(value_name = "FILE")]
     file: PathBuf,
     /// Print only the first N sentences of the queue.
-    #[arg(short = 'n', long, value_name = "N")]
+    #[arg(short = 'n', long = "limit", value_name = "N")]
     n: Option<usize>,
-    /// `text`: rank, doubt, line number, the words with the least sure place marked `¦`;
-    /// `jsonl`: one object per sentence (README: "Review").
+    /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     #[command(flatten)]
