@@ -81,10 +81,14 @@ pub fn annotate_segmentation(
     let words = s.word_strs();
     let tags = reading_tags(&s, TAG_TRUSTED_FROM);
     let mut explanations = explain::explain_in_context(dict, &words, &tags);
-    // The part of speech shown is the model's, whether or not it chose the reading.
+    // The part of speech shown is the model's, whether or not it chose the reading; but where
+    // the reading rules chose, for a one-character word, a sense of another kind than the tag
+    // (还 huán "to pay back" tagged adverb), the chip shows no label rather than one that
+    // contradicts the reading beside it.
     if s.pos.len() == explanations.len() {
-        for (e, p) in explanations.iter_mut().zip(&s.pos) {
-            e.pos = Some(p.tag.clone());
+        for ((e, p), w) in explanations.iter_mut().zip(&s.pos).zip(&words) {
+            let single = w.chars().count() == 1;
+            e.pos = (!single || explain::sense_fits_tag(e, &p.tag)).then(|| p.tag.clone());
         }
     }
     let names = explain::names_across(dict, &words);

@@ -163,6 +163,17 @@ const ADVERB_WORDS: &[&str] = &[
 /// Modal verbs glossed without "to" ("can; may").
 const MODAL_WORDS: &[&str] = &["can", "may", "must", "should", "ought"];
 
+/// Whether the sense `ex` leads with can be read under `tag` (PKU): false only where it is
+/// clearly of another kind than the tag asks for (还 "to pay back" under an adverb tag, 长
+/// "to grow" under an adjective tag). Nouns, adjectives and untyped senses fit any tag.
+pub fn sense_fits_tag(ex: &Explanation, tag: &str) -> bool {
+    let wanted = wanted_kinds(coarse(tag));
+    let lead = ex.gloss.split("; ").next().unwrap_or("");
+    let kind = sense_kind(lead);
+    let typed = !matches!(kind, Kind::Other | Kind::Weak | Kind::Note);
+    wanted.is_empty() || !typed || wanted.contains(&kind)
+}
+
 /// The kind of one sense.
 fn sense_kind(sense: &str) -> Kind {
     if is_note_sense(sense) {

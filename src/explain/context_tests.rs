@@ -396,3 +396,27 @@ fn every_pku_tag_has_a_label_and_meaning() {
     assert_eq!(coarse("j"), "n");
     assert_eq!(coarse(""), "");
 }
+
+#[test]
+fn a_tag_that_contradicts_the_chosen_sense_is_found() {
+    // The rules read the second 还 huán "to pay back" whatever a tagger says.
+    let ex = tagged("我/- 还/- 没/- 还/- 你/- 钱/-");
+    let (first, second) = (of(&ex, "还", 0), of(&ex, "还", 1));
+    assert!(second.gloss.starts_with("to pay back"), "{}", second.gloss);
+    assert!(!sense_fits_tag(second, "d"), "huán is no adverb");
+    assert!(sense_fits_tag(second, "v"));
+    assert!(
+        sense_fits_tag(first, "d"),
+        "hái 'still' is one: {}",
+        first.gloss
+    );
+    let ex = tagged("你/- 长/- 得/- 真/- 好看/-");
+    assert!(
+        !sense_fits_tag(of(&ex, "长", 0), "a"),
+        "zhǎng 'to grow' under an adjective tag"
+    );
+    // Nouns, adjectives and pronouns fit any tag: no label is hidden for them.
+    let ex = tagged("这/- 本/- 书/- 很/- 好看/-");
+    assert!(sense_fits_tag(of(&ex, "书", 0), "v"));
+    assert!(sense_fits_tag(of(&ex, "书", 0), "n"));
+}

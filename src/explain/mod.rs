@@ -25,7 +25,7 @@ mod pos_tags;
 mod tests;
 
 pub use cedict::{parse_line, Entry, ParseError};
-pub use context::explain_in_context;
+pub use context::{explain_in_context, sense_fits_tag};
 pub use dictionary::Dictionary;
 pub use explanation::{explain, names_across, CharReading, Explanation, GLOSS_MAX};
 pub use hsk::{hsk_char, hsk_word};

@@ -443,3 +443,29 @@ fn segment_pos_prints_word_slash_tag_and_eval_scores_tagged_gold() {
         "{text}"
     );
 }
+
+/// Where the reading rules and the tagger disagree on a one-character word (the second 还 of
+/// 我还没还给他 is read huán "to pay back", the tagger says adverb), the chip shows no part of
+/// speech rather than one that contradicts the reading beside it; the first 还 keeps its label.
+#[test]
+fn a_chip_never_contradicts_its_reading() {
+    let mut seg = Segmenter::new(&ModelFiles::embedded().unwrap()).unwrap();
+    seg.set_pos(true);
+    let dict = fenci::explain::Dictionary::embedded();
+    let a = fenci::annotate::annotate(&seg, dict, "这本书我还没还给他。").unwrap();
+    let hai: Vec<&fenci::explain::Explanation> =
+        a.explanations.iter().filter(|e| e.word == "还").collect();
+    assert_eq!(hai.len(), 2);
+    assert_eq!(
+        (hai[0].pinyin.as_str(), hai[0].pos.as_deref()),
+        ("hái", Some("d"))
+    );
+    assert_eq!(hai[1].pinyin, "huán");
+    if let Some(tag) = hai[1].pos.as_deref() {
+        assert!(
+            fenci::explain::sense_fits_tag(hai[1], tag),
+            "label {tag} beside {}",
+            hai[1].gloss
+        );
+    }
+}
