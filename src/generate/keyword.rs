@@ -40,13 +40,6 @@ fn passing(cands: &[(String, Score)], shown: &[String]) -> bool {
         .any(|(s, sc)| sc.rejected.is_none() && !shown.iter().any(|o| rank::near_duplicate(o, s)))
 }
 
-/// A 64-bit FNV-1a hash of the word, to mix into seeds.
-fn word_hash(word: &str) -> u64 {
-    word.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 impl Generator {
     pub(super) fn examples_keyword(
         &mut self,
@@ -65,18 +58,22 @@ impl Generator {
         let started = Instant::now();
         let mut stats = Stats::default();
         let mut out: Vec<String> = Vec::new();
-        // The first tokens in order of likelihood (greedy candidates start from them).
-        self.model.clear_kv_cache();
-        let first_logits = self.step(&prompt, 0)?;
-        let mut first_order: Vec<(u32, f32)> = first_logits
-            .to_vec1::<f32>()?
-            .into_iter()
-            .enumerate()
-            .map(|(i, x)| (i as u32, x))
-            .filter(|(i, _)| !self.eos.contains(i))
-            .collect();
-        first_order.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let seed = s.seed ^ word_hash(word);
+        // The first tokens in order of likelihood (greedy candidates start from them); only
+        // greedy decoding reads them, so sampling skips the extra prompt forward.
+        let mut first_order: Vec<(u32, f32)> = Vec::new();
+        if s.temperature <= 0.0 {
+            self.model.clear_kv_cache();
+            first_order = self
+                .step(&prompt, 0)?
+                .to_vec1::<f32>()?
+                .into_iter()
+                .enumerate()
+                .map(|(i, x)| (i as u32, x))
+                .filter(|(i, _)| !self.eos.contains(i))
+                .collect();
+            first_order.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        }
+        let seed = s.seed ^ crate::text::fnv1a(word);
         // Candidates not shown stay in the pool for the next examples.
         let mut cands: Vec<(String, Score)> = Vec::new();
         for i in 0..ask.n {

@@ -10,6 +10,8 @@
 
 use std::collections::HashMap;
 
+use crate::text::fnv1a;
+
 /// The file's name in a model directory.
 pub const POS_CONTEXT_FILE: &str = "pos_context.txt";
 
@@ -74,12 +76,6 @@ fn parse_weight(s: &str) -> Option<f32> {
     }
     let x = n as f32 / [1.0, 10.0, 100.0, 1000.0][frac.len()];
     Some(if neg { -x } else { x })
-}
-
-fn fnv1a(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// The tag before the first word (the history of the sentence's start).

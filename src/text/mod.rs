@@ -20,4 +20,12 @@ pub use tokenizer::{
     VocabSource,
 };
 pub use units::Units;
+
+/// A 64-bit FNV-1a hash of `s`'s bytes: stable across runs and platforms (unlike std's
+/// `DefaultHasher`), for seeds mixed with a word and for feature names stored by hash.
+pub fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}
 pub use words::{WordFeatures, WordSet, CONFIG_KEY, FEATURE_TYPES};
