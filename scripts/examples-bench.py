@@ -11,6 +11,11 @@ the automatic checks and writes PREFIX-T{T}.tsv (one row per example) with an em
 and `note` for the review by reading. When a TSV already exists, the verdicts and notes of rows
 whose sentence is unchanged are kept, so a rerun never throws a review away.
 
+fenci shows only examples its LM is sure of: for a word it does not know well it writes fewer
+and says "not sure of more examples" (exit 1 when none). Such a missing example is a row with
+an empty sentence and the verdict `unsure`: the report gives the share accepted among the
+sentences shown and among all asked for, and the automatic checks over the sentences shown.
+
 Automatic checks (1 = pass):
   word_is_word   the word is a token of jieba 0.42.1 (default mode, HMM on); for a measure word,
                  a token made of a numeral or demonstrative plus the word (一本, 这件, 两辆) counts
@@ -75,7 +80,8 @@ def run_one(fenci, word, t, n, seed, home, extra):
     err = p.stderr.read()
     p.wait()
     total = time.perf_counter() - start
-    if p.returncode != 0:
+    unsure = "not sure of more examples" in err
+    if p.returncode != 0 and not (unsure and p.returncode == 1 and not lines):
         sys.exit(f"{' '.join(cmd)} failed ({p.returncode}): {err.strip()}")
     m = re.search(r"decoding: ([\d.]+) tokens/s", err)
     tps = float(m.group(1)) if m else None
@@ -84,7 +90,7 @@ def run_one(fenci, word, t, n, seed, home, extra):
     # In-process times (model loaded), printed by fenci versions with ranked examples.
     m = re.search(r"first example: ([\d.]+) ms  all: ([\d.]+) ms", err)
     gen = (float(m.group(1)), float(m.group(2))) if m else (None, None)
-    return lines, first if first is not None else total, total, tps, ftok, gen
+    return lines, first, total, tps, ftok, gen
 
 
 BRACKETS = set("()（）[]【】{}｛｝〔〕<>〈〉")
@@ -146,16 +152,25 @@ def pct(xs):
 def report(all_rows, timing):
     TEMPS = list(all_rows)  # the temperatures that were run or read
     print(f"\n{'check':<16}" + "".join(f"{'T=' + t:>10}" for t in TEMPS))
+    shown = {t: [r for r in all_rows[t] if r["sentence"]] for t in TEMPS}
+    print(f"{'shown / asked':<16}" + "".join(
+        f"{f'{len(shown[t])}/{len(all_rows[t])}':>10}" for t in TEMPS))
     for c in CHECKS + ["all_auto"]:
         print(f"{c:<16}" + "".join(
-            f"{pct([int(r[c]) for r in all_rows[t]]):>10}" for t in TEMPS))
+            f"{pct([int(r[c]) for r in shown[t]]):>10}" for t in TEMPS))
     line, counts = f"{'accepted (read)':<16}", []
     for t in TEMPS:
-        v = [r["verdict"] for r in all_rows[t] if r.get("verdict") in ("ok", "no")]
+        v = [r["verdict"] for r in shown[t] if r.get("verdict") in ("ok", "no")]
         line += f"{pct([x == 'ok' for x in v]):>10}"
         counts.append(f"{sum(x == 'ok' for x in v)}/{len(v)}")
-    print(line)
+    print(line + "   (of the sentences shown)")
     print(f"{'  ok / reviewed':<16}" + "".join(f"{c:>10}" for c in counts))
+    asked = []
+    for t in TEMPS:
+        ok = sum(1 for r in all_rows[t] if r.get("verdict") == "ok")
+        asked.append(f"{ok}/{len(all_rows[t])}")
+    print(f"{'  ok / asked':<16}" + "".join(f"{c:>10}" for c in asked)
+          + "   (a missing example counts as not acceptable)")
     print(f"{'  + grammatical':<16}" + "".join(f"{sum(1 for r in all_rows[t] if r.get('verdict') == 'no' and r.get('note', '').startswith('boilerplate: ') and 'grammatical' in r['note']):>10}" for t in TEMPS)
           + "   (rejected only as boilerplate, note says grammatical)")
     if timing:
@@ -232,23 +247,26 @@ def main():
             for w in words:
                 lines, first, total, tps, ftok, gen = run_one(a.fenci, w["word"], t, a.n, a.seed,
                                                               home, a.extra.split())
-                timing[t].append({"first": first, "total": total, "tps": tps,
-                                  "gen_first": gen[0], "gen_total": gen[1]})
+                if first is not None:
+                    timing[t].append({"first": first, "total": total, "tps": tps,
+                                      "gen_first": gen[0], "gen_total": gen[1]})
                 for i in range(a.n):
                     s = lines[i] if i < len(lines) else ""
                     r = {"word": w["word"], "level": w["level"], "pos": w["pos"], "T": t,
                          "index": str(i + 1), "sentence": s}
                     r.update(check(s, w["word"], w["pos"], jieba))
-                    r["first_ms"] = f"{first * 1000:.0f}" if i == 0 else ""
-                    r["total_ms"] = f"{total * 1000:.0f}" if i == 0 else ""
+                    r["first_ms"] = f"{first * 1000:.0f}" if i == 0 and first is not None else ""
+                    r["total_ms"] = f"{total * 1000:.0f}" if i == 0 and first is not None else ""
                     r["tokens_per_s"] = f"{tps:.1f}" if i == 0 and tps else ""
                     r["gen_first_ms"] = f"{gen[0]:.0f}" if i == 0 and gen[0] is not None else ""
                     r["gen_total_ms"] = f"{gen[1]:.0f}" if i == 0 and gen[1] is not None else ""
                     prev = old.get((w["word"], str(i + 1), s))
                     r["verdict"] = prev["verdict"] if prev else ""
                     r["note"] = prev["note"] if prev else ""
+                    if not s:
+                        r["verdict"], r["note"] = "unsure", "fenci said it is not sure of more"
                     rows.append(r)
-                print(f"T={t} {w['word']}: {first * 1000:.0f} ms first, {total * 1000:.0f} ms all",
+                print(f"T={t} {w['word']}: {len(lines)} shown, {total * 1000:.0f} ms all",
                       file=sys.stderr)
             distinct_openings(rows)
             for r in rows:
