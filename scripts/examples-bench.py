@@ -25,6 +25,11 @@ Automatic checks (1 = pass):
   distinct_open  no sentence of another word with the same (T, index) opens with the same
                  2 characters
 
+  word_is_word_pku  (reported, not part of all_auto) the same by pkuseg 0.0.25's default model,
+                 which follows the PKU standard that fenci's segmenter was trained on (jieba keeps
+                 保护环境, 王老师, 很漂亮 whole). Installed with pip when missing; skipped when
+                 it cannot be.
+
 Usage:
   scripts/examples-bench.py --fenci path/to/fenci --out benchmarks/examples/before
   scripts/examples-bench.py --report-only --out benchmarks/examples/before   # table from the TSVs
@@ -42,7 +47,7 @@ import time
 TEMPS = ["0", "0.8", "1.2"]
 CHECKS = ["word_is_word", "end_punct", "length_ok", "clean", "distinct_open"]
 COLUMNS = ["word", "level", "pos", "T", "index", "sentence"] + CHECKS + [
-    "all_auto", "first_ms", "total_ms", "gen_first_ms", "gen_total_ms", "tokens_per_s", "verdict",
+    "all_auto", "word_is_word_pku", "first_ms", "total_ms", "gen_first_ms", "gen_total_ms", "tokens_per_s", "verdict",
     "note"]
 MEASURE_PREFIX = set("一二两三四五六七八九十几这那每哪半某整")
 
@@ -56,6 +61,30 @@ def need_jieba():
     jieba.setLogLevel(60)
     jieba.initialize()
     return jieba
+
+
+def need_pkuseg():
+    """pkuseg's default segmenter, or None when it cannot be installed (it builds with Cython)."""
+    try:
+        import pkuseg  # noqa: F401
+    except ImportError:
+        try:
+            subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet",
+                                   "numpy", "cython", "wheel", "setuptools"])
+            subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet",
+                                   "--no-build-isolation", "pkuseg==0.0.25"])
+        except subprocess.CalledProcessError:
+            print("pkuseg could not be installed: word_is_word_pku is left empty", file=sys.stderr)
+            return None
+    import pkuseg
+    return pkuseg.pkuseg()
+
+
+def is_word_in(toks, word, pos):
+    if word in toks:
+        return True
+    return pos == "measure" and any(
+        len(t) >= 2 and t.endswith(word) and all(c in MEASURE_PREFIX for c in t[:-1]) for t in toks)
 
 
 def read_words(path):
@@ -97,16 +126,14 @@ BRACKETS = set("()（）[]【】{}｛｝〔〕<>〈〉")
 ENDS = ("。", "！", "？")
 
 
-def check(sentence, word, pos, jieba):
-    toks = jieba.lcut(sentence)
-    is_word = word in toks
-    if not is_word and pos == "measure":
-        is_word = any(len(t) >= 2 and t.endswith(word) and all(c in MEASURE_PREFIX for c in t[:-1])
-                      for t in toks)
+def check(sentence, word, pos, jieba, pku=None):
+    is_word = is_word_in(jieba.lcut(sentence), word, pos)
     clean = not (re.search(r"[0-9０-９A-Za-zＡ-Ｚａ-ｚ]", sentence)
                  or any(c in BRACKETS for c in sentence)
                  or "…" in sentence or "..." in sentence or "。。" in sentence)
-    return {
+    out = {} if pku is None or not sentence else {
+        "word_is_word_pku": int(is_word_in(pku.cut(sentence), word, pos))}
+    return out | {
         "word_is_word": int(is_word),
         "end_punct": int(sentence.endswith(ENDS)),
         "length_ok": int(6 <= len(sentence) <= 30),
@@ -155,9 +182,9 @@ def report(all_rows, timing):
     shown = {t: [r for r in all_rows[t] if r["sentence"]] for t in TEMPS}
     print(f"{'shown / asked':<16}" + "".join(
         f"{f'{len(shown[t])}/{len(all_rows[t])}':>10}" for t in TEMPS))
-    for c in CHECKS + ["all_auto"]:
+    for c in CHECKS + ["all_auto", "word_is_word_pku"]:
         print(f"{c:<16}" + "".join(
-            f"{pct([int(r[c]) for r in shown[t]]):>10}" for t in TEMPS))
+            f"{pct([int(r[c]) for r in shown[t] if r.get(c, '') != '']):>10}" for t in TEMPS))
     line, counts = f"{'accepted (read)':<16}", []
     for t in TEMPS:
         v = [r["verdict"] for r in shown[t] if r.get("verdict") in ("ok", "no")]
@@ -240,6 +267,7 @@ def main():
         return
 
     jieba = need_jieba()
+    pku = need_pkuseg()
     with tempfile.TemporaryDirectory(prefix="fenci-bench-") as home:
         for t in temps:
             old = {(r["word"], r["index"], r["sentence"]): r for r in read_tsv(f"{a.out}-T{t}.tsv")}
@@ -254,7 +282,7 @@ def main():
                     s = lines[i] if i < len(lines) else ""
                     r = {"word": w["word"], "level": w["level"], "pos": w["pos"], "T": t,
                          "index": str(i + 1), "sentence": s}
-                    r.update(check(s, w["word"], w["pos"], jieba))
+                    r.update(check(s, w["word"], w["pos"], jieba, pku))
                     r["first_ms"] = f"{first * 1000:.0f}" if i == 0 and first is not None else ""
                     r["total_ms"] = f"{total * 1000:.0f}" if i == 0 and first is not None else ""
                     r["tokens_per_s"] = f"{tps:.1f}" if i == 0 and tps else ""
