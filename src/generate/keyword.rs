@@ -8,8 +8,9 @@
 //! `(i·K + c)`-th likeliest first token and continues greedily (so the examples differ); at
 //! T > 0 each candidate samples with a seed mixed from the user's seed, the word, `i` and `c`,
 //! so two words never share their frames. An example's later rounds are cooler (T, T/2, then
-//! greedy as at T = 0), so a sure sentence is found before fenci gives up. A candidate without the word is dropped; when none of an example's has it,
-//! one is written around the word (as with a plain LM, but after the keyword prompt).
+//! greedy as at T = 0), so a sure sentence is found before fenci gives up. A candidate without
+//! the word is dropped; when none of an example's has it, one is written around the word (as
+//! with a plain LM, but after the keyword prompt).
 //!
 //! With the LM's floor ([`crate::lm::example_floor`]) a candidate it is not sure of does not
 //! pass; when no candidate of an example passes, fenci says so
