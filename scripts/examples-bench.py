@@ -11,6 +11,11 @@ the automatic checks and writes PREFIX-T{T}.tsv (one row per example) with an em
 and `note` for the review by reading. When a TSV already exists, the verdicts and notes of rows
 whose sentence is unchanged are kept, so a rerun never throws a review away.
 
+fenci shows only examples its LM is sure of: for a word it does not know well it writes fewer
+and says "not sure of more examples" (exit 1 when none). Such a missing example is a row with
+an empty sentence and the verdict `unsure`: the report gives the share accepted among the
+sentences shown and among all asked for, and the automatic checks over the sentences shown.
+
 Automatic checks (1 = pass):
   word_is_word   the word is a token of jieba 0.42.1 (default mode, HMM on); for a measure word,
                  a token made of a numeral or demonstrative plus the word (一本, 这件, 两辆) counts
@@ -19,6 +24,11 @@ Automatic checks (1 = pass):
   clean          no digits, Latin letters, brackets ()（）[]【】{}〔〕<>〈〉 or ellipsis (… ... 。。。)
   distinct_open  no sentence of another word with the same (T, index) opens with the same
                  2 characters
+
+  word_is_word_pku  (reported, not part of all_auto) the same by pkuseg 0.0.25's default model,
+                 which follows the PKU standard that fenci's segmenter was trained on (jieba keeps
+                 保护环境, 王老师, 很漂亮 whole). Installed with pip when missing; skipped when
+                 it cannot be.
 
 Usage:
   scripts/examples-bench.py --fenci path/to/fenci --out benchmarks/examples/before
@@ -37,7 +47,7 @@ import time
 TEMPS = ["0", "0.8", "1.2"]
 CHECKS = ["word_is_word", "end_punct", "length_ok", "clean", "distinct_open"]
 COLUMNS = ["word", "level", "pos", "T", "index", "sentence"] + CHECKS + [
-    "all_auto", "first_ms", "total_ms", "gen_first_ms", "gen_total_ms", "tokens_per_s", "verdict",
+    "all_auto", "word_is_word_pku", "first_ms", "total_ms", "gen_first_ms", "gen_total_ms", "tokens_per_s", "verdict",
     "note"]
 MEASURE_PREFIX = set("一二两三四五六七八九十几这那每哪半某整")
 
@@ -51,6 +61,30 @@ def need_jieba():
     jieba.setLogLevel(60)
     jieba.initialize()
     return jieba
+
+
+def need_pkuseg():
+    """pkuseg's default segmenter, or None when it cannot be installed (it builds with Cython)."""
+    try:
+        import pkuseg  # noqa: F401
+    except ImportError:
+        try:
+            subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet",
+                                   "numpy", "cython", "wheel", "setuptools"])
+            subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet",
+                                   "--no-build-isolation", "pkuseg==0.0.25"])
+        except subprocess.CalledProcessError:
+            print("pkuseg could not be installed: word_is_word_pku is left empty", file=sys.stderr)
+            return None
+    import pkuseg
+    return pkuseg.pkuseg()
+
+
+def is_word_in(toks, word, pos):
+    if word in toks:
+        return True
+    return pos == "measure" and any(
+        len(t) >= 2 and t.endswith(word) and all(c in MEASURE_PREFIX for c in t[:-1]) for t in toks)
 
 
 def read_words(path):
@@ -75,7 +109,8 @@ def run_one(fenci, word, t, n, seed, home, extra):
     err = p.stderr.read()
     p.wait()
     total = time.perf_counter() - start
-    if p.returncode != 0:
+    unsure = "not sure of more examples" in err
+    if p.returncode != 0 and not (unsure and p.returncode == 1 and not lines):
         sys.exit(f"{' '.join(cmd)} failed ({p.returncode}): {err.strip()}")
     m = re.search(r"decoding: ([\d.]+) tokens/s", err)
     tps = float(m.group(1)) if m else None
@@ -84,23 +119,21 @@ def run_one(fenci, word, t, n, seed, home, extra):
     # In-process times (model loaded), printed by fenci versions with ranked examples.
     m = re.search(r"first example: ([\d.]+) ms  all: ([\d.]+) ms", err)
     gen = (float(m.group(1)), float(m.group(2))) if m else (None, None)
-    return lines, first if first is not None else total, total, tps, ftok, gen
+    return lines, first, total, tps, ftok, gen
 
 
 BRACKETS = set("()（）[]【】{}｛｝〔〕<>〈〉")
 ENDS = ("。", "！", "？")
 
 
-def check(sentence, word, pos, jieba):
-    toks = jieba.lcut(sentence)
-    is_word = word in toks
-    if not is_word and pos == "measure":
-        is_word = any(len(t) >= 2 and t.endswith(word) and all(c in MEASURE_PREFIX for c in t[:-1])
-                      for t in toks)
+def check(sentence, word, pos, jieba, pku=None):
+    is_word = is_word_in(jieba.lcut(sentence), word, pos)
     clean = not (re.search(r"[0-9０-９A-Za-zＡ-Ｚａ-ｚ]", sentence)
                  or any(c in BRACKETS for c in sentence)
                  or "…" in sentence or "..." in sentence or "。。" in sentence)
-    return {
+    out = {} if pku is None or not sentence else {
+        "word_is_word_pku": int(is_word_in(pku.cut(sentence), word, pos))}
+    return out | {
         "word_is_word": int(is_word),
         "end_punct": int(sentence.endswith(ENDS)),
         "length_ok": int(6 <= len(sentence) <= 30),
@@ -146,16 +179,25 @@ def pct(xs):
 def report(all_rows, timing):
     TEMPS = list(all_rows)  # the temperatures that were run or read
     print(f"\n{'check':<16}" + "".join(f"{'T=' + t:>10}" for t in TEMPS))
-    for c in CHECKS + ["all_auto"]:
+    shown = {t: [r for r in all_rows[t] if r["sentence"]] for t in TEMPS}
+    print(f"{'shown / asked':<16}" + "".join(
+        f"{f'{len(shown[t])}/{len(all_rows[t])}':>10}" for t in TEMPS))
+    for c in CHECKS + ["all_auto", "word_is_word_pku"]:
         print(f"{c:<16}" + "".join(
-            f"{pct([int(r[c]) for r in all_rows[t]]):>10}" for t in TEMPS))
+            f"{pct([int(r[c]) for r in shown[t] if r.get(c, '') != '']):>10}" for t in TEMPS))
     line, counts = f"{'accepted (read)':<16}", []
     for t in TEMPS:
-        v = [r["verdict"] for r in all_rows[t] if r.get("verdict") in ("ok", "no")]
+        v = [r["verdict"] for r in shown[t] if r.get("verdict") in ("ok", "no")]
         line += f"{pct([x == 'ok' for x in v]):>10}"
         counts.append(f"{sum(x == 'ok' for x in v)}/{len(v)}")
-    print(line)
+    print(line + "   (of the sentences shown)")
     print(f"{'  ok / reviewed':<16}" + "".join(f"{c:>10}" for c in counts))
+    asked = []
+    for t in TEMPS:
+        ok = sum(1 for r in all_rows[t] if r.get("verdict") == "ok")
+        asked.append(f"{ok}/{len(all_rows[t])}")
+    print(f"{'  ok / asked':<16}" + "".join(f"{c:>10}" for c in asked)
+          + "   (a missing example counts as not acceptable)")
     print(f"{'  + grammatical':<16}" + "".join(f"{sum(1 for r in all_rows[t] if r.get('verdict') == 'no' and r.get('note', '').startswith('boilerplate: ') and 'grammatical' in r['note']):>10}" for t in TEMPS)
           + "   (rejected only as boilerplate, note says grammatical)")
     if timing:
@@ -225,6 +267,7 @@ def main():
         return
 
     jieba = need_jieba()
+    pku = need_pkuseg()
     with tempfile.TemporaryDirectory(prefix="fenci-bench-") as home:
         for t in temps:
             old = {(r["word"], r["index"], r["sentence"]): r for r in read_tsv(f"{a.out}-T{t}.tsv")}
@@ -232,23 +275,26 @@ def main():
             for w in words:
                 lines, first, total, tps, ftok, gen = run_one(a.fenci, w["word"], t, a.n, a.seed,
                                                               home, a.extra.split())
-                timing[t].append({"first": first, "total": total, "tps": tps,
-                                  "gen_first": gen[0], "gen_total": gen[1]})
+                if first is not None:
+                    timing[t].append({"first": first, "total": total, "tps": tps,
+                                      "gen_first": gen[0], "gen_total": gen[1]})
                 for i in range(a.n):
                     s = lines[i] if i < len(lines) else ""
                     r = {"word": w["word"], "level": w["level"], "pos": w["pos"], "T": t,
                          "index": str(i + 1), "sentence": s}
-                    r.update(check(s, w["word"], w["pos"], jieba))
-                    r["first_ms"] = f"{first * 1000:.0f}" if i == 0 else ""
-                    r["total_ms"] = f"{total * 1000:.0f}" if i == 0 else ""
+                    r.update(check(s, w["word"], w["pos"], jieba, pku))
+                    r["first_ms"] = f"{first * 1000:.0f}" if i == 0 and first is not None else ""
+                    r["total_ms"] = f"{total * 1000:.0f}" if i == 0 and first is not None else ""
                     r["tokens_per_s"] = f"{tps:.1f}" if i == 0 and tps else ""
                     r["gen_first_ms"] = f"{gen[0]:.0f}" if i == 0 and gen[0] is not None else ""
                     r["gen_total_ms"] = f"{gen[1]:.0f}" if i == 0 and gen[1] is not None else ""
                     prev = old.get((w["word"], str(i + 1), s))
                     r["verdict"] = prev["verdict"] if prev else ""
                     r["note"] = prev["note"] if prev else ""
+                    if not s:
+                        r["verdict"], r["note"] = "unsure", "fenci said it is not sure of more"
                     rows.append(r)
-                print(f"T={t} {w['word']}: {first * 1000:.0f} ms first, {total * 1000:.0f} ms all",
+                print(f"T={t} {w['word']}: {len(lines)} shown, {total * 1000:.0f} ms all",
                       file=sys.stderr)
             distinct_openings(rows)
             for r in rows:

@@ -124,9 +124,12 @@ pub enum Command {
     Export(ExportArgs),
     /// Example sentences that contain a word, from a causal language model, one per line.
     ///
-    /// The built-in LM (trained by fenci on People's Daily and review text) writes sentences
-    /// around the word; a hub instruct model (--lm Qwen/Qwen2.5-0.5B-Instruct) follows
-    /// prompts/examples.md. Same seed and settings, same sentences; --temperature 0 is greedy.
+    /// The built-in LM (trained by fenci on its own everyday sentences) writes several
+    /// candidates per example around the word and keeps the best (--stats shows why). It
+    /// shows only sentences it is sure of: for a word it does not know well it writes fewer
+    /// and says so on stderr (exit 0; 1 when none). A hub instruct model
+    /// (--lm Qwen/Qwen2.5-0.5B-Instruct) follows prompts/examples.md. Same seed and settings,
+    /// same sentences; --temperature 0 is greedy.
     Examples(ExamplesArgs),
     /// Train a small causal LM (qwen2 layout, char tokenizer) on raw text, for `examples`.
     ///

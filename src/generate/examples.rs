@@ -38,6 +38,49 @@ pub enum ExampleEvent {
         /// Which example.
         index: usize,
     },
+    /// fenci is not sure of example `index` (none of its candidates passed, the LM's floor
+    /// included) and writes no more: `closest` is the best of what it tried, not shown.
+    Unsure {
+        /// The word.
+        word: String,
+        /// Which example (the number shown so far).
+        index: usize,
+        /// How many were asked for.
+        asked: usize,
+        /// The best candidate tried, with its score (why it was not shown).
+        closest: Option<(String, Score)>,
+    },
+}
+
+impl ExampleEvent {
+    /// For [`ExampleEvent::Unsure`], what to tell the reader ([`unsure_message`]).
+    pub fn unsure_message(&self) -> Option<String> {
+        match self {
+            ExampleEvent::Unsure {
+                word,
+                index,
+                asked,
+                closest,
+            } => Some(unsure_message(word, *index, *asked, closest.as_ref())),
+            _ => None,
+        }
+    }
+}
+
+/// What to tell the reader when fenci is not sure of more examples of `word`: `shown` of
+/// `asked` were shown; `closest` is the best candidate tried.
+pub fn unsure_message(
+    word: &str,
+    shown: usize,
+    asked: usize,
+    closest: Option<&(String, Score)>,
+) -> String {
+    let mut m = format!("not sure of more examples of {word} ({shown} of {asked} shown)");
+    if let Some((s, sc)) = closest {
+        let why = sc.rejected.as_deref().unwrap_or("it repeats one shown");
+        m.push_str(&format!(": its best try, {s}, was not shown ({why})"));
+    }
+    m
 }
 
 /// What [`Generator::examples`] is asked for.
@@ -88,9 +131,10 @@ impl<'a> Ask<'a> {
         }
     }
 }
-/// Candidates per example by default: enough to skip most bad ones, few enough for the first
-/// example to show in well under 300 ms on two cores.
-pub const DEFAULT_CANDIDATES: usize = 4;
+/// Candidates per example by default: enough to find one the LM is sure of for most everyday
+/// words, few enough for the first example to show in about 200 ms on two cores (eight rows
+/// of one batch cost little more than four).
+pub const DEFAULT_CANDIDATES: usize = 8;
 
 impl Generator {
     /// `ask.n` example sentences that each contain `ask.word`, streamed through `on_event`;

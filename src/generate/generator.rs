@@ -32,6 +32,9 @@ pub struct Generator {
     pub(super) own: bool,
     /// A keyword LM: examples are asked for by the word ([`crate::lm::keyword_prompt`]).
     pub(super) keyword: bool,
+    /// The lowest mean log-probability per token of an example shown
+    /// ([`crate::lm::example_floor`]; keyword LMs only).
+    pub(super) floor: Option<f64>,
     /// Tokens that end a sentence (nudged up as a sentence grows long).
     end_ids: Vec<u32>,
 }
@@ -63,6 +66,7 @@ impl Generator {
             .unwrap_or(false);
         let instruct = !own && files.token_id(IM_START).is_some() && files.chat_template;
         let keyword = crate::lm::is_keyword_lm(&files);
+        let floor = crate::lm::example_floor(&files).filter(|_| keyword);
         let mut end_ids: Vec<u32> = SENTENCE_END
             .iter()
             .filter_map(|c| files.token_id(&c.to_string()))
@@ -75,6 +79,7 @@ impl Generator {
             instruct,
             own,
             keyword,
+            floor,
             end_ids,
         })
     }

@@ -5,10 +5,16 @@
 //! pool of the next examples.
 //!
 //! Reproducible at every temperature: at T = 0 candidate `c` of example `i` starts with the
-//! `(i·K + c)`-th likeliest first token and continues greedily (so the examples differ); at T > 0 each candidate samples
-//! with a seed mixed from the user's seed, the word, `i` and `c`, so two words never share
-//! their frames. A candidate without the word is dropped; when none of an example's has it,
-//! one is written around the word (as with a plain LM, but after the keyword prompt).
+//! `(i·K + c)`-th likeliest first token and continues greedily (so the examples differ); at
+//! T > 0 each candidate samples with a seed mixed from the user's seed, the word, `i` and `c`,
+//! so two words never share their frames. An example's later rounds are cooler (T, T/2, then
+//! greedy as at T = 0), so a sure sentence is found before fenci gives up. A candidate without
+//! the word is dropped; when none of an example's has it, one is written around the word (as
+//! with a plain LM, but after the keyword prompt).
+//!
+//! With the LM's floor ([`crate::lm::example_floor`]) a candidate it is not sure of does not
+//! pass; when no candidate of an example passes, fenci says so
+//! ([`ExampleEvent::Unsure`]) and writes no more, rather than show one it is not sure of.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -58,21 +64,9 @@ impl Generator {
         let started = Instant::now();
         let mut stats = Stats::default();
         let mut out: Vec<String> = Vec::new();
-        // The first tokens in order of likelihood (greedy candidates start from them); only
-        // greedy decoding reads them, so sampling skips the extra prompt forward.
+        // The first tokens in order of likelihood (greedy candidates start from them), computed
+        // when a greedy round first needs them.
         let mut first_order: Vec<(u32, f32)> = Vec::new();
-        if s.temperature <= 0.0 {
-            self.model.clear_kv_cache();
-            first_order = self
-                .step(&prompt, 0)?
-                .to_vec1::<f32>()?
-                .into_iter()
-                .enumerate()
-                .map(|(i, x)| (i as u32, x))
-                .filter(|(i, _)| !self.eos.contains(i))
-                .collect();
-            first_order.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        }
         let seed = s.seed ^ crate::text::fnv1a(word);
         // Candidates not shown stay in the pool for the next examples.
         let mut cands: Vec<(String, Score)> = Vec::new();
@@ -82,6 +76,17 @@ impl Generator {
                 if cancel.load(Ordering::Relaxed) || (round > 0 && passing(&cands, &out)) {
                     break;
                 }
+                // Round r samples at a cooler temperature than the one before (T, T/2, then
+                // greedy): T is where it starts; the model's surer sentences are tried only
+                // when none at T is one fenci is sure of.
+                let t = s.temperature * (ROUNDS - 1 - round) as f64 / (ROUNDS - 1) as f64;
+                let sr = Sampling {
+                    temperature: t,
+                    ..s.clone()
+                };
+                if t <= 0.0 && first_order.is_empty() {
+                    first_order = self.first_order(&prompt)?;
+                }
                 let mut seeds = Vec::with_capacity(k);
                 let mut forced = Vec::with_capacity(k);
                 for c in round * k..(round + 1) * k {
@@ -90,9 +95,15 @@ impl Generator {
                             .wrapping_add(c as u64)
                             .wrapping_mul(0x9E37_79B9_7F4A_7C15),
                     );
-                    if s.temperature <= 0.0 {
-                        // Round r: ranks r·N·K + i·K … + K−1 (all first rounds come first).
-                        let rank = round * ask.n * k + i * k + c - round * k;
+                    if t <= 0.0 {
+                        // Greedy from the rank-th likeliest first token. At T = 0, round r
+                        // takes ranks r·N·K + i·K … + K−1 (all first rounds come first); a
+                        // cooled round takes example i's ranks of a first round.
+                        let rank = if s.temperature <= 0.0 {
+                            round * ask.n * k + i * k + c - round * k
+                        } else {
+                            i * k + c - round * k
+                        };
                         match first_order.get(rank) {
                             Some(&(id, _)) => forced.push(Some(id)),
                             None => break,
@@ -105,7 +116,7 @@ impl Generator {
                 if seeds.is_empty() {
                     break;
                 }
-                let (batch, st) = self.keyword_batch(&prompt, s, &seeds, &forced, cancel)?;
+                let (batch, st) = self.keyword_batch(&prompt, &sr, &seeds, &forced, cancel)?;
                 if stats.tokens == 0 && st.tokens > 0 {
                     stats.first_token_s = started.elapsed().as_secs_f64();
                 }
@@ -136,7 +147,21 @@ impl Generator {
             if cancel.load(Ordering::Relaxed) {
                 break;
             }
-            let Some(b) = rank::best(&cands, &out) else {
+            let chosen = if self.floor.is_some() {
+                rank::best_passing(&cands, &out)
+            } else {
+                rank::best(&cands, &out)
+            };
+            let Some(b) = chosen else {
+                if !cancel.load(Ordering::Relaxed) {
+                    let closest = rank::closest(&cands).map(|c| cands[c].clone());
+                    on_event(ExampleEvent::Unsure {
+                        word: word.to_string(),
+                        index: i,
+                        asked: ask.n,
+                        closest,
+                    });
+                }
                 break;
             };
             let (sentence, score) = cands.remove(b);
@@ -155,6 +180,22 @@ impl Generator {
         Ok((out, stats))
     }
 
+    /// The first tokens after `prompt` (end of text excluded), likeliest first (ties: the
+    /// lower id).
+    fn first_order(&mut self, prompt: &[u32]) -> Result<Vec<(u32, f32)>> {
+        self.model.clear_kv_cache();
+        let mut order: Vec<(u32, f32)> = self
+            .step(prompt, 0)?
+            .to_vec1::<f32>()?
+            .into_iter()
+            .enumerate()
+            .map(|(i, x)| (i as u32, x))
+            .filter(|(i, _)| !self.eos.contains(i))
+            .collect();
+        order.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        Ok(order)
+    }
+
     /// Scores `cand` (text checks, then the judge) into `cands`; a candidate without the word
     /// is dropped.
     fn judge_into(
@@ -171,6 +212,9 @@ impl Generator {
         if cand.around {
             // What the model wrote freely reads better than what was built around.
             score.add("around", AROUND);
+        }
+        if let Some(f) = self.floor {
+            rank::apply_floor(&mut score, f);
         }
         if score.rejected.is_none() {
             judge.judge(word, &cand.text, &mut score);

@@ -7,7 +7,10 @@
 //! openings (so different words' examples start differently) and whatever a [`Judge`]
 //! adds (fenci's judge in `annotate` checks with the segmenter that the word is a word there,
 //! how sure the segmentation is, and the words' dictionary coverage and HSK level). A part can
-//! also *reject* a candidate; a rejected one is shown only when no candidate passes.
+//! also *reject* a candidate. With a floor ([`apply_floor`]: the LM's own, read from its
+//! config) a candidate the LM is not sure of is rejected too, and a rejected one is never
+//! shown: fenci says it is not sure instead. Without a floor, a rejected one is shown only
+//! when no candidate passes.
 
 use std::collections::HashSet;
 
@@ -172,6 +175,24 @@ pub fn text_score(word: &str, sentence: &str, lm_logprob: f64, tokens: usize) ->
     sc
 }
 
+/// Rejects a candidate whose `lm` part (mean log-probability per token) is below `floor`:
+/// the sentences a small LM writes that far from what it knows are, as read, mostly not fit for
+/// a class (see `models/lm/README.md`).
+pub fn apply_floor(score: &mut Score, floor: f64) {
+    let lm = score
+        .parts
+        .iter()
+        .find(|p| p.0 == "lm")
+        .map_or(f64::NEG_INFINITY, |p| p.1);
+    if lm < floor {
+        score.reject(
+            "unsure",
+            0.0,
+            format!("the LM is not sure of it: lm {lm:+.2}, below {floor:+.2}"),
+        );
+    }
+}
+
 /// Character bigrams of `s`, for near-duplicate checks.
 fn bigrams(s: &str) -> HashSet<(char, char)> {
     let c: Vec<char> = s.chars().filter(|c| c.is_alphanumeric()).collect();
@@ -191,25 +212,34 @@ pub fn near_duplicate(a: &str, b: &str) -> bool {
     union > 0 && inter as f64 / union as f64 > 0.5
 }
 
-/// The index of the best candidate: the highest total among those not rejected and not a
-/// near-duplicate of `shown`; failing that, the highest total of all. `None` for no candidates.
-pub fn best(cands: &[(String, Score)], shown: &[String]) -> Option<usize> {
-    let ok = |i: &usize| {
-        let (s, sc) = &cands[*i];
-        sc.rejected.is_none() && !shown.iter().any(|o| near_duplicate(o, s))
-    };
-    let by_total = |a: &usize, b: &usize| {
-        cands[*a]
-            .1
-            .total()
-            .total_cmp(&cands[*b].1.total())
-            // Ties: the earlier candidate wins (reproducible).
-            .then(b.cmp(a))
-    };
+/// The index of the best candidate that passes: the highest total among those not rejected
+/// and not a near-duplicate of `shown` (ties: the earlier). `None` when none passes.
+pub fn best_passing(cands: &[(String, Score)], shown: &[String]) -> Option<usize> {
     (0..cands.len())
-        .filter(ok)
-        .max_by(by_total)
-        .or_else(|| (0..cands.len()).max_by(by_total))
+        .filter(|&i| {
+            let (s, sc) = &cands[i];
+            sc.rejected.is_none() && !shown.iter().any(|o| near_duplicate(o, s))
+        })
+        .max_by(|a, b| by_total(cands, *a, *b))
+}
+
+/// The index of the highest total of all candidates, passing or not (ties: the earlier).
+pub fn closest(cands: &[(String, Score)]) -> Option<usize> {
+    (0..cands.len()).max_by(|a, b| by_total(cands, *a, *b))
+}
+
+/// [`best_passing`], failing that [`closest`]. `None` for no candidates.
+pub fn best(cands: &[(String, Score)], shown: &[String]) -> Option<usize> {
+    best_passing(cands, shown).or_else(|| closest(cands))
+}
+
+fn by_total(cands: &[(String, Score)], a: usize, b: usize) -> std::cmp::Ordering {
+    cands[a]
+        .1
+        .total()
+        .total_cmp(&cands[b].1.total())
+        // Ties: the earlier candidate wins (reproducible).
+        .then(b.cmp(&a))
 }
 
 #[cfg(test)]
@@ -305,7 +335,35 @@ mod tests {
         // Nothing passes: the best total of all.
         let bad = vec![ok("我有3本书。", -1.0), ok("书。", -0.5)];
         assert_eq!(best(&bad, &[]), Some(1));
+        assert_eq!(best_passing(&bad, &[]), None, "strict: nothing passes");
+        assert_eq!(closest(&bad), Some(1));
         assert_eq!(best(&[], &[]), None);
+    }
+
+    #[test]
+    fn the_floor_rejects_what_the_lm_is_not_sure_of() {
+        let mut sure = text_score("书", "他在看一本书。", -5.6, 8);
+        apply_floor(&mut sure, -0.8);
+        assert_eq!(sure.rejected, None, "lm -0.70 is above the floor");
+        let mut unsure = text_score("书", "他在看一本书。", -7.2, 8);
+        apply_floor(&mut unsure, -0.8);
+        let why = unsure.rejected.clone().unwrap();
+        assert!(
+            why.contains("not sure") && why.contains("-0.90") && why.contains("-0.80"),
+            "{why}"
+        );
+        // A text fault keeps its own reason; the floor adds no cost of its own.
+        let mut both = text_score("书", "我有3本书在家里。", -9.0, 8);
+        apply_floor(&mut both, -0.8);
+        assert_eq!(both.rejected.as_deref(), Some("digits"));
+        let total = text_score("书", "我有3本书在家里。", -9.0, 8).total();
+        assert_eq!(both.total(), total);
+        let (a, b) = (
+            ("他在看一本书。".to_string(), sure),
+            ("他在看书。".to_string(), unsure),
+        );
+        assert_eq!(best_passing(&[b.clone(), a.clone()], &[]), Some(1));
+        assert_eq!(best_passing(&[b], &[]), None);
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //!
 //! One sequence is `<|endoftext|> <|im_start|> word <|im_end|> sentence <|endoftext|>`;
 //! [`keyword_prompt`] builds the part before the sentence for training and generation alike, and
-//! a config with `"fenci_keyword_lm": true` says a model was trained that way.
+//! a config with `"fenci_keyword_lm": true` says a model was trained that way. Its
+//! `"fenci_example_floor"` (optional) is the mean log-probability per token below which the
+//! model's own sentences are, as read, mostly not fit for a class: fenci shows none below it.
 
 use tokenizers::Tokenizer;
 
@@ -11,6 +13,9 @@ use super::{LmFiles, EOS, IM_END, IM_START};
 
 /// Config key set on an LM trained on keyword pairs.
 pub const KEYWORD_LM: &str = "fenci_keyword_lm";
+
+/// Config key: the lowest mean log-probability per token of an example fenci shows.
+pub const EXAMPLE_FLOOR: &str = "fenci_example_floor";
 
 /// How a keyword pair is written in a training-text line: `word<TAB>sentence`.
 pub const PAIR_SEP: char = '\t';
@@ -40,6 +45,15 @@ pub fn is_keyword_lm(files: &LmFiles) -> bool {
         .and_then(|v| v.get(KEYWORD_LM).and_then(|b| b.as_bool()))
         .unwrap_or(false);
     flagged && keyword_prompt(&files.tokenizer, "的").is_some()
+}
+
+/// The model's example floor ([`EXAMPLE_FLOOR`]), when its config sets a finite one.
+pub fn example_floor(files: &LmFiles) -> Option<f64> {
+    serde_json::from_str::<serde_json::Value>(&files.config_json)
+        .ok()?
+        .get(EXAMPLE_FLOOR)?
+        .as_f64()
+        .filter(|f| f.is_finite())
 }
 
 /// `files` with the keyword flag set in its config (after training on pairs).
@@ -74,6 +88,19 @@ mod tests {
             "学习"
         );
         assert!(keyword_prompt(tok, "").is_none());
+    }
+
+    #[test]
+    fn the_floor_is_read_from_the_config() {
+        let mut files = LmFiles::embedded().unwrap();
+        assert_eq!(example_floor(&files), Some(-0.8), "the built-in LM's floor");
+        let mut v: serde_json::Value = serde_json::from_str(&files.config_json).unwrap();
+        v.as_object_mut().unwrap().remove(EXAMPLE_FLOOR);
+        files.config_json = v.to_string();
+        assert_eq!(example_floor(&files), None);
+        v[EXAMPLE_FLOOR] = serde_json::Value::String("low".into());
+        files.config_json = v.to_string();
+        assert_eq!(example_floor(&files), None, "not a number: no floor");
     }
 
     #[test]

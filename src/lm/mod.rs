@@ -20,7 +20,10 @@ pub use causal_lm::CausalLm;
 pub use char_tokenizer::char_tokenizer;
 pub use config::LmConfig;
 pub use files::{tokenizer_from_bytes, LmFiles};
-pub use keyword::{is_keyword_lm, keyword_prompt, mark_keyword_lm, KEYWORD_LM, PAIR_SEP};
+pub use keyword::{
+    example_floor, is_keyword_lm, keyword_prompt, mark_keyword_lm, EXAMPLE_FLOOR, KEYWORD_LM,
+    PAIR_SEP,
+};
 pub use qwen2_train::{qwen2_init, qwen2_shapes, small_qwen2_config, Qwen2Train};
 
 use std::path::PathBuf;

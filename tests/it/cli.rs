@@ -431,6 +431,75 @@ fn examples_errors_say_what_to_do() {
     );
 }
 
+/// An LM whose floor nothing reaches: `fenci examples` prints no sentence, says on stderr that it
+/// is not sure (with its best try and what to change) and exits 1; with one shown it exits 0.
+#[test]
+fn examples_say_when_they_are_not_sure() {
+    use fenci::lm::embedded as lm;
+    let home = tempdir();
+    let dir = tempdir();
+    let mut config: serde_json::Value = serde_json::from_str(lm::CONFIG).unwrap();
+    config[fenci::lm::EXAMPLE_FLOOR] = 0.0.into();
+    std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
+    std::fs::write(dir.path().join("tokenizer.json"), lm::TOKENIZER).unwrap();
+    std::fs::write(dir.path().join("model.safetensors"), lm::WEIGHTS).unwrap();
+    let lm_dir = dir.path().to_str().unwrap();
+    let o = fenci(
+        &[
+            "examples",
+            "朋友",
+            "-n",
+            "2",
+            "--temperature",
+            "0",
+            "--lm",
+            lm_dir,
+        ],
+        b"",
+        home.path(),
+    );
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert_eq!(stdout(&o), "");
+    assert!(
+        e.contains("not sure of more examples of 朋友 (0 of 2 shown)")
+            && e.contains("its best try")
+            && e.contains("--temperature"),
+        "{e}"
+    );
+    // The built-in floor: what is shown passes it (--stats shows each lm part).
+    let o = fenci(
+        &[
+            "examples",
+            "朋友",
+            "-n",
+            "2",
+            "--temperature",
+            "0",
+            "--stats",
+        ],
+        b"",
+        home.path(),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let e = String::from_utf8_lossy(&o.stderr);
+    let floor = fenci::lm::example_floor(&fenci::lm::LmFiles::embedded().unwrap()).unwrap();
+    let shown = stdout(&o).lines().count();
+    let lms: Vec<f64> = e
+        .lines()
+        .filter(|l| l.starts_with("  score") && !l.contains("rejected"))
+        .map(|l| {
+            let v = l.split(" · lm ").nth(1).unwrap().split(' ').next().unwrap();
+            v.parse::<f64>().unwrap()
+        })
+        .collect();
+    assert_eq!(lms.len(), shown, "{e}");
+    assert!(
+        shown >= 1 && lms.iter().all(|&x| x >= floor),
+        "{lms:?} vs {floor}: {e}"
+    );
+}
+
 /// `fenci examples` refuses what the app refuses (`/temp 5`, `/examples W 21`), in the same
 /// words, before loading any model.
 #[test]

@@ -188,7 +188,9 @@ fn a_tiny_lm_learns_and_examples_contain_the_word() {
                     pieces.entry(index).or_default().push_str(&piece)
                 }
                 ExampleEvent::Done { sentence, .. } => done.push(sentence),
-                ExampleEvent::Rejected { .. } => panic!("a base LM never drops an example"),
+                ExampleEvent::Rejected { .. } | ExampleEvent::Unsure { .. } => {
+                    panic!("a base LM never drops an example nor gives up")
+                }
             },
         )
         .unwrap();
@@ -754,6 +756,7 @@ fn a_keyword_lm_writes_ranked_reproducible_examples_around_the_word() {
                 assert!(sc.explain().starts_with("score "));
             }
             ExampleEvent::Rejected { .. } => panic!("nothing streamed is dropped"),
+            ExampleEvent::Unsure { .. } => panic!("without a floor every example is shown"),
         }
     }
     assert_eq!(done, 3);
@@ -801,6 +804,85 @@ fn a_keyword_lm_writes_ranked_reproducible_examples_around_the_word() {
         seen1.len() <= 6,
         "one candidate per example (a second only when it fails)"
     );
+}
+
+/// `files` with its example floor set to `floor`.
+fn with_floor(files: &LmFiles, floor: f64) -> LmFiles {
+    let mut v: serde_json::Value = serde_json::from_str(&files.config_json).unwrap();
+    v[lm::EXAMPLE_FLOOR] = floor.into();
+    let mut out = files.clone();
+    out.config_json = v.to_string();
+    out
+}
+
+#[test]
+fn a_keyword_lm_with_a_floor_shows_only_what_it_is_sure_of() {
+    let files = trained_keyword_lm();
+    let no = AtomicBool::new(false);
+    let run = |files: &LmFiles, s: &Sampling| {
+        let mut g = Generator::new(files.clone()).unwrap();
+        let mut events = Vec::new();
+        let (out, _) = g
+            .examples_judged(&Ask::new("音乐", 3), s, &NoJudge, &no, |e| events.push(e))
+            .unwrap();
+        (out, events)
+    };
+    let greedy = Sampling {
+        temperature: 0.0,
+        ..Default::default()
+    };
+    // A floor above every log-probability: nothing is shown; fenci says once that it is not
+    // sure, with its best try and why that was not shown.
+    let (out, events) = run(&with_floor(&files, 0.0), &greedy);
+    assert!(out.is_empty(), "{out:?}");
+    match &events[..] {
+        [ev @ ExampleEvent::Unsure {
+            word,
+            index: 0,
+            asked: 3,
+            closest: Some((best, score)),
+        }] => {
+            assert_eq!(word, "音乐");
+            assert!(best.contains("音乐"), "{best}");
+            assert!(score.rejected.is_some(), "{score:?}");
+            let m = ev.unsure_message().unwrap();
+            assert!(
+                m.starts_with("not sure of more examples of 音乐 (0 of 3 shown)")
+                    && m.contains(best.as_str())
+                    && m.contains("not sure of it"),
+                "{m}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // A floor below everything: the examples of the model without a floor, each one passing.
+    let no_floor = {
+        let mut v: serde_json::Value = serde_json::from_str(&files.config_json).unwrap();
+        v.as_object_mut().unwrap().remove(lm::EXAMPLE_FLOOR);
+        let mut f = files.clone();
+        f.config_json = v.to_string();
+        f
+    };
+    for s in [
+        greedy.clone(),
+        Sampling {
+            temperature: 1.5,
+            seed: 11,
+            ..Default::default()
+        },
+    ] {
+        let (low, events) = run(&with_floor(&files, -100.0), &s);
+        let (free, _) = run(&no_floor, &s);
+        assert!(free.starts_with(&low), "{low:?} vs {free:?}");
+        for e in &events {
+            if let ExampleEvent::Done { score, .. } = e {
+                assert_eq!(score.as_ref().unwrap().rejected, None, "{e:?}");
+            }
+        }
+        if low.len() < 3 {
+            assert!(matches!(events.last(), Some(ExampleEvent::Unsure { .. })));
+        }
+    }
 }
 
 #[test]

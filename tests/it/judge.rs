@@ -86,9 +86,14 @@ fn built_in_examples_pass_the_automatic_checks() {
         let (out, _) = g
             .examples_judged(&Ask::new(w, 2), &s, &judge, &AtomicBool::new(false), |_| {})
             .unwrap();
-        assert_eq!(out.len(), 2);
+        // Fewer when the LM is not sure of more (never more).
+        assert!(out.len() <= 2, "{out:?}");
         shown.extend(out.into_iter().map(|x| (w, x)));
     }
+    assert!(
+        shown.len() >= 4,
+        "the LM is sure of too few examples of everyday words: {shown:?}"
+    );
     let mut passing = 0;
     for (w, x) in &shown {
         let sc = judged(w, x, None);
@@ -98,5 +103,6 @@ fn built_in_examples_pass_the_automatic_checks() {
             eprintln!("{w}: {x} — {}", sc.explain());
         }
     }
-    assert!(passing >= 5, "only {passing} of {} pass", shown.len());
+    // What is shown has passed the checks (the floor only adds to them).
+    assert_eq!(passing, shown.len(), "{shown:?}");
 }

@@ -636,6 +636,59 @@ fn examples_stream_then_are_explained() {
     assert!(matches!(&app.turns.last().unwrap().body, TurnBody::Error(e) if e.contains("鑫")));
 }
 
+#[test]
+fn examples_say_in_the_app_when_they_are_not_sure() {
+    use fenci::generate::{ExampleEvent as E, Score};
+    let mut app = ready_app();
+    enter(&mut app, "/examples 复习 3");
+    let ev = |e| Event::Worker(WorkerMsg::Example(e));
+    app.update(ev(E::Text {
+        index: 0,
+        piece: "考试前要好好复习。".into(),
+    }));
+    app.update(ev(E::Done {
+        index: 0,
+        sentence: "考试前要好好复习。".into(),
+        score: None,
+    }));
+    let mut sc = Score::default();
+    sc.add("lm", -2.2);
+    sc.reject(
+        "unsure",
+        0.0,
+        "the LM is not sure of it: lm -2.20, below -0.80",
+    );
+    app.update(ev(E::Unsure {
+        word: "复习".into(),
+        index: 1,
+        asked: 3,
+        closest: Some(("老师把作业复习一周。".into(), sc)),
+    }));
+    app.update(Event::Worker(WorkerMsg::ExamplesDone(Ok(
+        "1 sentence · 300 tokens · first token 150 ms · 500 tokens/s".into(),
+    ))));
+    assert!(app.generating.is_none());
+    let header = app
+        .turns
+        .iter()
+        .find(|t| t.input == "/examples 复习 3")
+        .unwrap();
+    match &header.body {
+        TurnBody::Info(lines) => {
+            assert!(
+                lines.iter().any(|l| l
+                    .starts_with("not sure of more examples of 复习 (1 of 3 shown)")
+                    && l.contains("老师把作业复习一周。")),
+                "{lines:?}"
+            );
+            assert!(lines.last().unwrap().starts_with("1 sentence"), "{lines:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!app.turns.iter().any(|t| t.body == TurnBody::Cancelled));
+    insta::assert_snapshot!("examples_not_sure_80x24", screen(&app, 80, 24));
+}
+
 // ---- What a new user hit in the app (issue #19), and tone colours ----
 
 /// The transcript's coloured text: for each line with colour, its runs of cells of one

@@ -595,6 +595,18 @@ impl App {
                 }
                 vec![]
             }
+            ev @ E::Unsure { .. } => {
+                // Said in the header turn, under the settings line.
+                if let (Some((header, _)), Some(m)) = (&self.generating, ev.unsure_message()) {
+                    let header = *header;
+                    if let Some(t) = self.turns.iter_mut().find(|t| t.id == header) {
+                        if let TurnBody::Info(lines) = &mut t.body {
+                            lines.push(m);
+                        }
+                    }
+                }
+                vec![]
+            }
             E::Done {
                 index, sentence, ..
             } => {
