@@ -126,7 +126,17 @@ pub(super) fn examples_cmd(a: ExamplesArgs) -> Result<i32> {
             ev @ crate::generate::ExampleEvent::Unsure { .. } => {
                 unsure = true;
                 if let Some(m) = ev.unsure_message() {
-                    eprintln!("{m}; a lower --temperature or more --candidates may find one");
+                    // Only what the user can still change.
+                    let hint = match (
+                        sampling.temperature > 0.0,
+                        a.candidates < crate::generate::MAX_CANDIDATES,
+                    ) {
+                        (true, true) => "; a lower --temperature or more --candidates may find one",
+                        (true, false) => "; a lower --temperature may find one",
+                        (false, true) => "; more --candidates may find one",
+                        (false, false) => "",
+                    };
+                    eprintln!("{m}{hint}");
                 }
                 if let (
                     true,
@@ -136,7 +146,7 @@ pub(super) fn examples_cmd(a: ExamplesArgs) -> Result<i32> {
                     },
                 ) = (a.stats, &ev)
                 {
-                    eprintln!("  {}", sc.explain());
+                    eprintln!("  not shown: {}", sc.explain());
                 }
             }
             _ => {}

@@ -33,7 +33,8 @@ struct Candidate {
     around: bool,
 }
 
-/// Rounds of candidates an example may take before it settles for a rejected one.
+/// Rounds of candidates an example may take before it settles for a rejected one (without a
+/// floor) or says it is not sure (with one).
 const ROUNDS: usize = 3;
 
 /// The score part of a candidate written around the word.
@@ -153,7 +154,9 @@ impl Generator {
                 rank::best(&cands, &out)
             };
             let Some(b) = chosen else {
-                if !cancel.load(Ordering::Relaxed) {
+                // Without a floor this is an example no candidate of which had the word: the
+                // caller sees fewer examples, as before floors.
+                if self.floor.is_some() {
                     let closest = rank::closest(&cands).map(|c| cands[c].clone());
                     on_event(ExampleEvent::Unsure {
                         word: word.to_string(),
