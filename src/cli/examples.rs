@@ -138,15 +138,14 @@ pub(super) fn examples_cmd(a: ExamplesArgs) -> Result<i32> {
                     };
                     eprintln!("{m}{hint}");
                 }
-                if let (
-                    true,
-                    crate::generate::ExampleEvent::Unsure {
-                        closest: Some((_, sc)),
-                        ..
-                    },
-                ) = (a.stats, &ev)
+                if let crate::generate::ExampleEvent::Unsure {
+                    closest: Some((_, sc)),
+                    ..
+                } = &ev
                 {
-                    eprintln!("  not shown: {}", sc.explain());
+                    if a.stats {
+                        eprintln!("  not shown: {}", sc.explain());
+                    }
                 }
             }
             _ => {}

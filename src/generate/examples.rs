@@ -53,34 +53,25 @@ pub enum ExampleEvent {
 }
 
 impl ExampleEvent {
-    /// For [`ExampleEvent::Unsure`], what to tell the reader ([`unsure_message`]).
+    /// For [`ExampleEvent::Unsure`], what to tell the reader: how many of those asked for were
+    /// shown, and the best try with the reason it was not.
     pub fn unsure_message(&self) -> Option<String> {
-        match self {
-            ExampleEvent::Unsure {
-                word,
-                index,
-                asked,
-                closest,
-            } => Some(unsure_message(word, *index, *asked, closest.as_ref())),
-            _ => None,
+        let ExampleEvent::Unsure {
+            word,
+            index,
+            asked,
+            closest,
+        } = self
+        else {
+            return None;
+        };
+        let mut m = format!("not sure of more examples of {word} ({index} of {asked} shown)");
+        if let Some((s, sc)) = closest {
+            let why = sc.rejected.as_deref().unwrap_or("it repeats one shown");
+            m.push_str(&format!(": its best try, {s}, was not shown ({why})"));
         }
+        Some(m)
     }
-}
-
-/// What to tell the reader when fenci is not sure of more examples of `word`: `shown` of
-/// `asked` were shown; `closest` is the best candidate tried.
-pub fn unsure_message(
-    word: &str,
-    shown: usize,
-    asked: usize,
-    closest: Option<&(String, Score)>,
-) -> String {
-    let mut m = format!("not sure of more examples of {word} ({shown} of {asked} shown)");
-    if let Some((s, sc)) = closest {
-        let why = sc.rejected.as_deref().unwrap_or("it repeats one shown");
-        m.push_str(&format!(": its best try, {s}, was not shown ({why})"));
-    }
-    m
 }
 
 /// What [`Generator::examples`] is asked for.

@@ -40,13 +40,6 @@ const ROUNDS: usize = 3;
 /// The score part of a candidate written around the word.
 const AROUND: f64 = -0.5;
 
-/// Whether a candidate passes and is not a near-duplicate of one shown.
-fn passing(cands: &[(String, Score)], shown: &[String]) -> bool {
-    cands
-        .iter()
-        .any(|(s, sc)| sc.rejected.is_none() && !shown.iter().any(|o| rank::near_duplicate(o, s)))
-}
-
 impl Generator {
     pub(super) fn examples_keyword(
         &mut self,
@@ -74,7 +67,9 @@ impl Generator {
         for i in 0..ask.n {
             // Up to ROUNDS rounds of K, until a candidate passes.
             for round in 0..ROUNDS {
-                if cancel.load(Ordering::Relaxed) || (round > 0 && passing(&cands, &out)) {
+                if cancel.load(Ordering::Relaxed)
+                    || (round > 0 && rank::best_passing(&cands, &out).is_some())
+                {
                     break;
                 }
                 // Round r samples at a cooler temperature than the one before (T, T/2, then
@@ -126,7 +121,7 @@ impl Generator {
                     self.judge_into(word, cand, judge, &mut cands);
                 }
             }
-            if !passing(&cands, &out) && !cancel.load(Ordering::Relaxed) {
+            if rank::best_passing(&cands, &out).is_none() && !cancel.load(Ordering::Relaxed) {
                 // The model wrote past the word in every candidate: write one around it
                 // (a left context after the keyword prompt, the word where the model finds it
                 // likeliest, the rest) and score it under the model.

@@ -21,7 +21,7 @@ pub mod prompt;
 pub mod rank;
 mod sampling;
 
-pub use examples::{clean_line, distinct_n, unsure_message, Ask, ExampleEvent, DEFAULT_CANDIDATES};
+pub use examples::{clean_line, distinct_n, Ask, ExampleEvent, DEFAULT_CANDIDATES};
 pub use generator::{Generated, Generator};
 pub use rank::{Judge, NoJudge, Score};
 pub use sampling::{
