@@ -160,6 +160,36 @@ pub(crate) fn temp_sibling(path: &Path, tag: &str) -> io::Result<PathBuf> {
     )))
 }
 
+/// A text file as a string: `.gz` read compressed, a UTF-8 byte-order mark dropped; errors name
+/// the file (and the first line that is not UTF-8).
+pub fn read_text(p: &Path) -> io::Result<String> {
+    let mut bytes = fs::read(p)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot read {}: {e}", p.display())))?;
+    if p.extension().is_some_and(|e| e == "gz") {
+        let mut out = Vec::new();
+        io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&bytes[..]), &mut out)
+            .map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{}: not a readable gzip file: {e}", p.display()),
+                )
+            })?;
+        bytes = out;
+    }
+    let s = String::from_utf8(bytes).map_err(|e| {
+        let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}: line {line} is not valid UTF-8", p.display()),
+        )
+    })?;
+    Ok(s.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(s))
+}
+
 /// Writes `bytes` to `path` atomically (temp file, fsync, rename, fsync parent).
 pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty());

@@ -31,6 +31,7 @@
 
 pub mod annotate;
 pub mod cli;
+pub mod document;
 pub mod eval;
 pub mod explain;
 pub mod fsio;

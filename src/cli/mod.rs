@@ -265,20 +265,5 @@ pub(super) fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 pub(super) fn read_text(p: &Path) -> Result<String> {
-    let mut bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
-    if p.extension().is_some_and(|e| e == "gz") {
-        let mut out = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&bytes[..]), &mut out)
-            .with_context(|| format!("{}: not a readable gzip file", p.display()))?;
-        bytes = out;
-    }
-    let s = String::from_utf8(bytes).map_err(|e| {
-        let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1;
-        anyhow::anyhow!("{}: line {line} is not valid UTF-8", p.display())
-    })?;
-    Ok(s.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(s))
+    Ok(crate::fsio::read_text(p)?)
 }

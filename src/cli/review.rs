@@ -9,12 +9,9 @@ use anyhow::Result;
 use clap::{Args, ValueEnum};
 
 use super::{read_text, segmenter_for, ModelArg, StdoutError};
+use crate::document::{sentences, REPEAT_DISCOUNT};
 use crate::segment::review::{dictionary_candidates, review_order};
 use crate::segment::Segmentation;
-
-/// How much a repeat of an already queued doubt (the same words around the weakest boundary)
-/// counts, per earlier one.
-const REPEAT_DISCOUNT: f32 = 0.5;
 
 /// What `fenci review` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -43,36 +40,6 @@ pub struct ReviewArgs {
     format: Format,
     #[command(flatten)]
     model: ModelArg,
-}
-
-/// The sentences of `text`: each line, cut after sentence-final punctuation (and the closing
-/// quotes or brackets right after it); with its line number (1-based). Blank pieces are dropped.
-pub fn sentences(text: &str) -> Vec<(usize, String)> {
-    let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let mut cur = String::new();
-        let mut chars = line.chars().peekable();
-        while let Some(c) = chars.next() {
-            cur.push(c);
-            if matches!(c, '。' | '！' | '？' | '!' | '?') {
-                while let Some(&q) = chars.peek().filter(|q| "”’」』）)".contains(**q)) {
-                    cur.push(q);
-                    chars.next();
-                }
-                push_trimmed(&mut out, n + 1, &mut cur);
-            }
-        }
-        push_trimmed(&mut out, n + 1, &mut cur);
-    }
-    out
-}
-
-fn push_trimmed(out: &mut Vec<(usize, String)>, line: usize, cur: &mut String) {
-    let t = cur.trim();
-    if !t.is_empty() {
-        out.push((line, t.to_string()));
-    }
-    cur.clear();
 }
 
 /// The words of `s`, with `¦` at its least sure boundary `weakest`: `不 ¦ 送` where the model
@@ -175,25 +142,4 @@ pub(super) fn review_cmd(a: ReviewArgs) -> Result<i32> {
         );
     }
     Ok(0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lines_are_cut_into_sentences_with_their_line_numbers() {
-        let s = sentences("房间很好。服务差！\n\n  还行吧  \n他说：“不错。”下次再来？");
-        let got: Vec<(usize, &str)> = s.iter().map(|(n, t)| (*n, t.as_str())).collect();
-        assert_eq!(
-            got,
-            vec![
-                (1, "房间很好。"),
-                (1, "服务差！"),
-                (3, "还行吧"),
-                (4, "他说：“不错。”"),
-                (4, "下次再来？"),
-            ]
-        );
-    }
 }

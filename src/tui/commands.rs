@@ -37,6 +37,12 @@ pub enum Cmd {
     Corrections,
     /// `/edit`
     Edit,
+    /// `/open FILE`
+    Open,
+    /// `/review`
+    Review,
+    /// `/doc [PAGE]`
+    Doc,
     /// `/cancel`
     Cancel,
     /// `/examples WORD [N]`
@@ -213,6 +219,30 @@ pub const COMMANDS: &[CommandSpec] = &[
         args: "",
         summary: "correct the last sentence in the boundary editor",
         detail: "Opens the boundary editor on the last sentence (also: e in inspect mode): ←/→ move between characters, Space toggles a word boundary before the character, Enter saves the correction, Esc cancels.",
+        available: true,
+    },
+    CommandSpec {
+        name: "open",
+        cmd: Cmd::Open,
+        args: "FILE",
+        summary: "open a text to review: fenci marks the words it is unsure of",
+        detail: "Segments a whole text (one sentence a line; longer lines are cut after 。！？; .gz is read compressed), with progress (Esc cancels), and queues the sentences with a word fenci is unsure of, most informative first. The text and what you did with each sentence are kept in the data directory: /open the same file another day to continue. /review walks the queue; /doc shows the text a page at a time.",
+        available: true,
+    },
+    CommandSpec {
+        name: "review",
+        cmd: Cmd::Review,
+        args: "",
+        summary: "walk through the sentences fenci is least sure of",
+        detail: "Shows the next sentence of the open text's queue (/open FILE first), segmented and explained. Then: a or Enter — right as it is (saved as a correction: it teaches too); e — fix it in the boundary editor; s — skip; Esc — stop (/review continues). The status bar counts the reviewed sentences and the corrections waiting for /train.",
+        available: true,
+    },
+    CommandSpec {
+        name: "doc",
+        cmd: Cmd::Doc,
+        args: "[PAGE]",
+        summary: "show the open text a page at a time, unsure words marked ?",
+        detail: "Shows ten sentences of the open text with their line numbers: words fenci is unsure of end in ?; ✓ marks a sentence you confirmed, ✎ one you fixed, · one you skipped. /doc alone shows the next page, /doc N page N.",
         available: true,
     },
     CommandSpec {

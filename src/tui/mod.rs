@@ -184,6 +184,18 @@ pub fn run(model: Option<String>) -> anyhow::Result<()> {
                         &tx,
                         &lm_cancel,
                     ),
+                    Action::OpenDocument(path) => {
+                        if job_tx.send(Job::Open(path)).is_err() {
+                            app.notice = Some("the worker stopped; restart fenci".into());
+                        }
+                    }
+                    Action::SaveDocument(doc) => {
+                        if let Some(d) = &dir {
+                            if let Err(e) = doc.save(d) {
+                                app.notice = Some(format!("could not save the review: {e}"));
+                            }
+                        }
+                    }
                     Action::Data(data) => {
                         let name = app
                             .model

@@ -681,6 +681,8 @@ pub fn render(app: &App, f: &mut Frame, th: &Theme) {
             _ if app.demo => "teaching mode: type a sentence, Space reveals words",
             _ => "type a sentence, or /help",
         }
+    } else if matches!(app.mode, Mode::Review(_)) {
+        "is it cut right? a: yes · e: fix it · s: skip · Esc: stop reviewing"
     } else {
         ""
     };
@@ -747,7 +749,11 @@ pub fn render(app: &App, f: &mut Frame, th: &Theme) {
         Mode::Edit(..) => {
             parts.push("←/→ move · Space toggles a boundary · Enter saves · Esc cancels".into())
         }
+        Mode::Review(..) => parts.push("a right · e fix · s skip · Esc stop".into()),
         Mode::Normal => {}
+    }
+    if let Some(r) = app.review_status() {
+        parts.push(r);
     }
     if !app.completions.is_empty() {
         parts.push(

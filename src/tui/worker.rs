@@ -3,7 +3,7 @@
 //! data through [`crate::service`], answering the App over the event channel. Nothing here
 //! draws.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use crate::explain::{self, Dictionary};
 use crate::segment::Segmenter;
 use crate::tagger::ModelFiles;
 
-use super::app::{DataAction, DictOp, Event, ModelInfo, TurnData, WorkerMsg};
+use super::app::{DataAction, DictOp, DocOpened, Event, ModelInfo, TurnData, WorkerMsg};
 use crate::service::Service;
 use crate::train::{AdaptConfig, Progress};
 
@@ -27,6 +27,9 @@ pub enum Job {
     Load(String),
     /// Replace the user dictionary's forced words.
     SetDict(Vec<String>),
+    /// Open a text for review (answered with [`WorkerMsg::DocProgress`] and
+    /// [`WorkerMsg::DocOpened`]).
+    Open(PathBuf),
     /// Explain the words of a corrected turn (answered with [`WorkerMsg::Explained`]).
     Explain {
         /// The turn.
@@ -342,6 +345,17 @@ pub fn worker(
                     names,
                 }));
             }
+            Job::Open(path) => {
+                let r = open_document(
+                    &path,
+                    dir.as_deref(),
+                    seg.as_ref(),
+                    spec.as_deref(),
+                    &tx,
+                    &cancel,
+                );
+                let _ = tx.send(Event::Worker(WorkerMsg::DocOpened(r.map(Box::new))));
+            }
             Job::Segment(lines) => {
                 for (id, text) in lines {
                     let result = match &seg {
@@ -365,6 +379,66 @@ pub fn worker(
             cancel.store(false, Ordering::SeqCst);
         }
     }
+}
+
+/// `/open`: reads the text at `path` (`~/` expanded), takes its saved document from data
+/// directory `dir` if there is one (the reader continues), else segments it with `seg`,
+/// reporting progress, and saves it. `Err("cancelled")` when cancelled.
+pub fn open_document(
+    path: &Path,
+    dir: Option<&Path>,
+    seg: Option<&Segmenter>,
+    model: Option<&str>,
+    tx: &Sender<Event>,
+    cancel: &AtomicBool,
+) -> Result<DocOpened, String> {
+    use crate::document::{digest, Document};
+    let shown = path.display().to_string();
+    let path = crate::fsio::expand_tilde(&shown);
+    let text = crate::fsio::read_text(&path).map_err(|e| e.to_string())?;
+    let key = digest(&text);
+    let waiting = dir.and_then(|d| {
+        Service::new(d)
+            .corrections()
+            .ok()
+            .map(|l| l.records.iter().filter(|(_, trained)| !trained).count())
+    });
+    if let Some(d) = dir {
+        if let Some(mut doc) = Document::load(d, &key).map_err(|e| e.to_string())? {
+            doc.source = shown;
+            return Ok(DocOpened {
+                doc,
+                resumed: true,
+                waiting,
+                warning: None,
+            });
+        }
+    }
+    let Some(seg) = seg else {
+        return Err("no model is loaded (/model says why)".into());
+    };
+    let progress = |done, total| {
+        let _ = tx.send(Event::Worker(WorkerMsg::DocProgress { done, total }));
+    };
+    let model = model.unwrap_or("default");
+    let doc = match Document::build(&shown, &text, model, seg, cancel, progress) {
+        Ok(Some(doc)) => doc,
+        Ok(None) => return Err("cancelled".into()),
+        Err(e) => return Err(format!("cannot segment {shown}: {e}")),
+    };
+    let warning = match dir {
+        None => Some("no data directory: what you review is not kept (set FENCI_HOME)".into()),
+        Some(d) => doc
+            .save(d)
+            .err()
+            .map(|e| format!("could not keep the text for another day: {e}")),
+    };
+    Ok(DocOpened {
+        doc,
+        resumed: false,
+        waiting,
+        warning,
+    })
 }
 
 /// Performs the actions that touch the data directory (corrections, dictionary, versions),

@@ -22,4 +22,5 @@ mod review;
 mod segment_props;
 mod train;
 mod tui;
+mod tui_review;
 mod word_features;

@@ -55,7 +55,7 @@ fn dict() -> Dictionary {
 
 /// A segmentation of `words` decoded from fixed scores; for each unit index in `doubt`, the
 /// model half-believes the boundary before that unit is the other way round.
-fn turn(words: &[&str], doubt: &[usize]) -> TurnData {
+pub(crate) fn turn(words: &[&str], doubt: &[usize]) -> TurnData {
     let tok = CharTokenizer::new(&VocabSource::VocabTxt(crate::util::vocab_txt())).unwrap();
     let scheme = LabelScheme::bmes();
     let text: String = words.concat();
@@ -123,25 +123,25 @@ fn tagged_turn(words: &[&str], tags: &[&str]) -> TurnData {
     d
 }
 
-fn key(c: KeyCode) -> Event {
+pub(crate) fn key(c: KeyCode) -> Event {
     Event::Key(KeyEvent::new(c, KeyModifiers::NONE))
 }
 fn ctrl(c: char) -> Event {
     Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
 }
-fn typed(app: &mut App, s: &str) -> Vec<Action> {
+pub(crate) fn typed(app: &mut App, s: &str) -> Vec<Action> {
     let mut acts = Vec::new();
     for c in s.chars() {
         acts.extend(app.update(key(KeyCode::Char(c))));
     }
     acts
 }
-fn enter(app: &mut App, s: &str) -> Vec<Action> {
+pub(crate) fn enter(app: &mut App, s: &str) -> Vec<Action> {
     typed(app, s);
     app.update(key(KeyCode::Enter))
 }
 
-fn ready_app() -> App {
+pub(crate) fn ready_app() -> App {
     let mut app = App::new(Settings::default(), vec![]);
     app.update(Event::Worker(WorkerMsg::ModelLoaded(ModelInfo {
         name: "default".into(),
@@ -167,7 +167,7 @@ fn ask(app: &mut App, words: &[&str], doubt: &[usize]) {
     }));
 }
 
-fn screen(app: &App, w: u16, h: u16) -> String {
+pub(crate) fn screen(app: &App, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| render(app, f, &Theme { color: false })).unwrap();
     format!("{}", t.backend())

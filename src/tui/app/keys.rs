@@ -33,7 +33,11 @@ impl App {
     pub(super) fn key(&mut self, k: KeyEvent) -> Vec<Action> {
         // Ctrl-C: cancel a job, else clear the line, else (twice) quit.
         if ctrl(&k, 'c') {
-            if self.pending() > 0 || self.training.is_some() || self.download.is_some() {
+            if self.pending() > 0
+                || self.training.is_some()
+                || self.download.is_some()
+                || self.opening.is_some()
+            {
                 self.notice = Some("cancelled".into());
                 self.quit_armed = false;
                 return self.cancel_actions();
@@ -72,6 +76,7 @@ impl App {
                 }
                 vec![]
             }
+            Mode::Review(t) => self.review_key(k, t),
             Mode::Normal => self.normal_key(k),
         }
     }
@@ -227,6 +232,7 @@ impl App {
                     || self.training.is_some()
                     || self.download.is_some()
                     || self.generating.is_some()
+                    || self.opening.is_some()
                 {
                     return self.cancel_actions();
                 }
@@ -373,6 +379,8 @@ impl App {
     pub(super) fn edit_key(&mut self, k: KeyEvent, t: usize, c: usize) -> Vec<Action> {
         let n = self.edit_starts.len();
         match k.code {
+            // Under /review, back to the answer.
+            KeyCode::Esc if self.reviewing_turn(t) => self.mode = Mode::Review(t),
             KeyCode::Esc => self.mode = Mode::Normal,
             KeyCode::Left | KeyCode::Char('h') => self.mode = Mode::Edit(t, c.saturating_sub(1)),
             KeyCode::Right | KeyCode::Char('l') => {

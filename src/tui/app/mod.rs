@@ -14,6 +14,7 @@ use crate::tagger::LabelScheme;
 use super::input::LineEditor;
 
 mod keys;
+mod review;
 mod slash;
 
 /// Everything the App reacts to.
@@ -106,6 +107,15 @@ pub enum WorkerMsg {
         /// Architecture and size.
         summary: String,
     },
+    /// Opening a text: sentences segmented so far, of all.
+    DocProgress {
+        /// Done.
+        done: usize,
+        /// All.
+        total: usize,
+    },
+    /// A text is open (or why not; `"cancelled"` when the reader cancelled).
+    DocOpened(Result<Box<DocOpened>, String>),
     /// One sentence of a job is done (or failed).
     Turn {
         /// The turn it answers.
@@ -113,6 +123,19 @@ pub enum WorkerMsg {
         /// The result (boxed: it is much larger than the other messages).
         result: Result<Box<TurnData>, String>,
     },
+}
+
+/// A text opened for review, as the worker answers `/open`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocOpened {
+    /// The document.
+    pub doc: crate::document::Document,
+    /// Whether it was saved before (the reader continues).
+    pub resumed: bool,
+    /// Corrections the active model was not trained on yet (`None` without a data directory).
+    pub waiting: Option<usize>,
+    /// Something the reader should know (e.g. it could not be saved).
+    pub warning: Option<String>,
 }
 
 /// What the App asks the runner to do.
@@ -157,6 +180,11 @@ pub enum Action {
     },
     /// Work on the user's data directory (done through [`crate::service`]).
     Data(DataAction),
+    /// Open a text for review (`/open`): the worker answers [`WorkerMsg::DocProgress`] and
+    /// [`WorkerMsg::DocOpened`].
+    OpenDocument(PathBuf),
+    /// Save the open document (after the reader answered for a sentence).
+    SaveDocument(Box<crate::document::Document>),
     /// Write the transcript (`/save`): the runner answers [`WorkerMsg::Saved`],
     /// [`WorkerMsg::SaveExists`] or an error report.
     WriteFile {
@@ -252,6 +280,8 @@ pub enum Mode {
     /// The boundary editor on a turn: cursor (char index) and, per char, whether a word
     /// starts there.
     Edit(usize, usize),
+    /// A sentence of `/review` (turn index) waits for the reader's answer.
+    Review(usize),
 }
 
 /// The whole UI state.
@@ -302,6 +332,16 @@ pub struct App {
     fixing: Option<(u64, Vec<String>)>,
     /// The `/train` turn of the running training.
     train_turn: Option<u64>,
+    /// The text open for review (`/open`).
+    pub doc: Option<Box<crate::document::Document>>,
+    /// A text being opened: (sentences segmented, of all).
+    pub opening: Option<(usize, usize)>,
+    /// Corrections the active model was not trained on yet, once known.
+    pub waiting: Option<usize>,
+    /// The sentence under review: its turn's id and its index in the document.
+    reviewing: Option<(u64, usize)>,
+    /// The last page `/doc` showed.
+    doc_page: usize,
     next_id: u64,
 }
 
@@ -335,6 +375,11 @@ impl App {
             reply_to: None,
             fixing: None,
             train_turn: None,
+            doc: None,
+            opening: None,
+            waiting: None,
+            reviewing: None,
+            doc_page: 0,
             next_id: 1,
         }
     }
@@ -511,7 +556,15 @@ impl App {
                 let fixing = self.fixing.take();
                 self.reply(lines, error);
                 if let (Some((id, words)), false) = (fixing, error) {
-                    return self.show_correction(id, words);
+                    // A saved correction: one more waits for /train; under /review it answers
+                    // for the sentence.
+                    if let Some(n) = &mut self.waiting {
+                        *n += 1;
+                    }
+                    let answered = self.review_answer(id, &words);
+                    let mut actions = self.show_correction(id, words);
+                    actions.extend(answered);
+                    return actions;
                 }
             }
             WorkerMsg::TrainCancelled(parent) => {
@@ -547,11 +600,21 @@ impl App {
             }
             WorkerMsg::TrainDone(r) => {
                 self.training = None;
+                if r.is_ok() {
+                    // Training takes every correction.
+                    self.waiting = self.waiting.map(|_| 0);
+                }
                 self.training_ended(match r {
                     Ok(lines) => TurnBody::Info(lines),
                     Err(e) => TurnBody::Error(e),
                 });
             }
+            WorkerMsg::DocProgress { done, total } => {
+                if self.opening.is_some() {
+                    self.opening = Some((done, total));
+                }
+            }
+            WorkerMsg::DocOpened(r) => return self.doc_opened(r),
             WorkerMsg::Turn { id, result } => {
                 // Results for turns that no longer exist (after /clear) are dropped.
                 if let Some(t) = self.turns.iter_mut().find(|t| t.id == id) {

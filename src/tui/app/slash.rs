@@ -76,6 +76,8 @@ impl App {
                     line,
                     vec![format!("switching to {target}… (Esc cancels a download)")],
                 );
+                // Which corrections that model was trained on is not known here.
+                self.waiting = None;
                 vec![Action::Data(DataAction::SwitchModel(target))]
             }
             Cmd::Model => {
@@ -208,6 +210,26 @@ impl App {
                 }
                 vec![]
             }
+            Cmd::Open => match arg {
+                Some(_) => {
+                    // The path is the rest of the line (it may hold spaces).
+                    let path = line
+                        .trim()
+                        .trim_start_matches('/')
+                        .trim_start_matches(|c: char| c.is_alphabetic())
+                        .trim();
+                    self.open(line, path)
+                }
+                None => {
+                    self.error(
+                        line,
+                        "usage: /open FILE (a text, one sentence a line)".into(),
+                    );
+                    vec![]
+                }
+            },
+            Cmd::Review => self.review(line),
+            Cmd::Doc => self.doc_page(line, arg),
             Cmd::Corrections => {
                 self.command_turn(line, vec![]);
                 vec![Action::Data(DataAction::ListCorrections)]
@@ -255,6 +277,7 @@ impl App {
                     && self.training.is_none()
                     && self.download.is_none()
                     && self.generating.is_none()
+                    && self.opening.is_none()
                 {
                     self.info(line, vec!["nothing to cancel".into()]);
                     return vec![];
@@ -361,6 +384,7 @@ impl App {
             },
             Cmd::Undo => {
                 self.command_turn(line, vec![]);
+                self.waiting = None;
                 vec![Action::Data(DataAction::Undo)]
             }
             Cmd::Clear => {
@@ -378,7 +402,7 @@ impl App {
 
     pub(super) fn cancel_actions(&mut self) -> Vec<Action> {
         let mut v = Vec::new();
-        if self.pending() > 0 || self.download.is_some() {
+        if self.pending() > 0 || self.download.is_some() || self.opening.is_some() {
             v.push(Action::Cancel);
         }
         if self.training.is_some() {

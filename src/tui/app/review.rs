@@ -1,0 +1,246 @@
+//! Reading a text with fenci (`/open`, `/review`, `/doc`): the open document, the review queue
+//! one sentence at a time (right as it is / fix / skip), and what the reader did, saved after
+//! every answer so nothing is lost between sessions.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+
+use super::*;
+use crate::document::{Document, Status};
+
+impl App {
+    /// `/open FILE`: the worker reads and segments it (or finds it saved).
+    pub(super) fn open(&mut self, line: &str, path: &str) -> Vec<Action> {
+        if self.opening.is_some() {
+            self.error(
+                line,
+                "a text is being opened already — Esc cancels it".into(),
+            );
+            return vec![];
+        }
+        self.opening = Some((0, 0));
+        self.command_turn(line, vec![]);
+        vec![Action::OpenDocument(PathBuf::from(path))]
+    }
+
+    /// The worker's answer to `/open`.
+    pub(super) fn doc_opened(&mut self, r: Result<Box<DocOpened>, String>) -> Vec<Action> {
+        self.opening = None;
+        let o = match r {
+            Ok(o) => o,
+            Err(e) if e == "cancelled" => {
+                self.reply(vec!["cancelled; no text was opened".into()], false);
+                return vec![];
+            }
+            Err(e) => {
+                self.reply(vec![e], true);
+                return vec![];
+            }
+        };
+        let DocOpened {
+            doc,
+            resumed,
+            waiting,
+            warning,
+        } = *o;
+        let c = doc.counts();
+        let mut lines = vec![format!(
+            "{}: {} sentences, {} with a word fenci is unsure of (marked ?)",
+            doc.source,
+            doc.sentences.len(),
+            c.queued
+        )];
+        if resumed {
+            lines.push(format!(
+                "continuing: {} of {} reviewed ({} right as they were, {} fixed, {} skipped)",
+                c.reviewed(),
+                c.queued,
+                c.accepted,
+                c.fixed,
+                c.skipped
+            ));
+        }
+        lines.push(if c.queued == 0 {
+            "nothing to review: fenci is sure of every sentence — /doc shows the text".into()
+        } else {
+            "/review walks through them, least sure first; /doc shows the text a page at a time"
+                .into()
+        });
+        lines.extend(warning);
+        self.reply(lines, false);
+        self.doc = Some(Box::new(doc));
+        self.waiting = waiting;
+        self.reviewing = None;
+        self.doc_page = 0;
+        vec![]
+    }
+
+    /// `/review`: the next queued sentence, or why there is none.
+    pub(super) fn review(&mut self, line: &str) -> Vec<Action> {
+        let Some(doc) = &self.doc else {
+            self.error(line, "no text is open — /open FILE first".into());
+            return vec![];
+        };
+        match doc.next() {
+            Some(i) => self.review_sentence(i),
+            None => {
+                let c = doc.counts();
+                self.info(line, vec![Self::all_reviewed(&c)]);
+                vec![]
+            }
+        }
+    }
+
+    fn all_reviewed(c: &crate::document::Counts) -> String {
+        format!(
+            "all {} sentences of the queue are reviewed ({} right as they were, {} fixed, {} skipped) — /train teaches the corrections",
+            c.queued, c.accepted, c.fixed, c.skipped
+        )
+    }
+
+    /// Shows sentence `i` of the document as a turn and waits for the reader's answer.
+    fn review_sentence(&mut self, i: usize) -> Vec<Action> {
+        let Some(doc) = &self.doc else { return vec![] };
+        let Some(s) = doc.sentences.get(i) else {
+            return vec![];
+        };
+        let text = s.text();
+        let id = self.push_turn(text.clone(), TurnBody::Pending);
+        self.reviewing = Some((id, i));
+        self.mode = Mode::Review(self.turns.len() - 1);
+        vec![Action::Segment(vec![(id, text)])]
+    }
+
+    /// `/doc [PAGE]`: a page of the open text.
+    pub(super) fn doc_page(&mut self, line: &str, arg: Option<&str>) -> Vec<Action> {
+        let Some(doc) = &self.doc else {
+            self.error(line, "no text is open — /open FILE first".into());
+            return vec![];
+        };
+        let page = match arg.map(str::parse::<usize>) {
+            None => self.doc_page % doc.pages() + 1,
+            Some(Ok(n)) if (1..=doc.pages()).contains(&n) => n,
+            Some(_) => {
+                let n = doc.pages();
+                self.error(line, format!("usage: /doc [PAGE] — a page from 1 to {n}"));
+                return vec![];
+            }
+        };
+        let lines = doc.page(page);
+        self.doc_page = page;
+        self.info(line, lines);
+        vec![]
+    }
+
+    /// A key while a `/review` sentence waits for an answer.
+    pub(super) fn review_key(&mut self, k: KeyEvent, t: usize) -> Vec<Action> {
+        let done = self.turn_data(t).is_some();
+        self.notice = None;
+        match k.code {
+            KeyCode::Esc | KeyCode::Char('q') => {
+                self.mode = Mode::Normal;
+                self.notice = Some("review paused — /review continues".into());
+                vec![]
+            }
+            KeyCode::Char('a') | KeyCode::Enter if done => {
+                self.mode = Mode::Normal;
+                let words = self.edited_or_model_words(t);
+                self.fix("✓ right as it is", t, words)
+            }
+            KeyCode::Char('e') if done => {
+                let first_unsure = self
+                    .turn_data(t)
+                    .and_then(|d| (0..d.seg.words.len()).find(|&w| d.seg.uncertain_word(w)));
+                self.start_edit(t, first_unsure);
+                vec![]
+            }
+            KeyCode::Char('s') => self.review_skip(),
+            KeyCode::Char('a' | 'e') | KeyCode::Enter => {
+                self.notice = Some("still segmenting the sentence…".into());
+                vec![]
+            }
+            _ => vec![],
+        }
+    }
+
+    fn edited_or_model_words(&self, t: usize) -> Vec<String> {
+        self.turn_data(t)
+            .map(|d| d.seg.word_strs().into_iter().map(str::to_string).collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether the boundary editor left turn `t` for `/review` (Esc goes back to the answer).
+    pub(super) fn reviewing_turn(&self, t: usize) -> bool {
+        let id = self.turns.get(t).map(|x| x.id);
+        self.reviewing.is_some_and(|(r, _)| Some(r) == id)
+    }
+
+    /// `s`: the sentence is passed over; on to the next.
+    fn review_skip(&mut self) -> Vec<Action> {
+        let Some((_, i)) = self.reviewing.take() else {
+            self.mode = Mode::Normal;
+            return vec![];
+        };
+        self.answered(i, Status::Skipped, None)
+    }
+
+    /// A correction of turn `id` was saved: if it is the sentence under review, it answers for
+    /// it (right as it was, or fixed) and the next one follows.
+    pub(super) fn review_answer(&mut self, id: u64, words: &[String]) -> Vec<Action> {
+        let Some((rid, i)) = self.reviewing else {
+            return vec![];
+        };
+        if rid != id {
+            return vec![];
+        }
+        let model: Option<Vec<String>> =
+            self.turns
+                .iter()
+                .find(|t| t.id == id)
+                .and_then(|t| match &t.body {
+                    TurnBody::Done(d) => {
+                        Some(d.seg.word_strs().into_iter().map(str::to_string).collect())
+                    }
+                    _ => None,
+                });
+        let status = if model.as_deref() == Some(words) {
+            Status::Accepted
+        } else {
+            Status::Fixed
+        };
+        self.reviewing = None;
+        self.answered(i, status, Some(words.to_vec()))
+    }
+
+    /// Records the answer for sentence `i`, saves the document and shows the next sentence.
+    fn answered(&mut self, i: usize, status: Status, words: Option<Vec<String>>) -> Vec<Action> {
+        let Some(doc) = &mut self.doc else {
+            self.mode = Mode::Normal;
+            return vec![];
+        };
+        doc.set(i, status, words);
+        let mut actions = vec![Action::SaveDocument(doc.clone())];
+        match doc.next() {
+            Some(n) => actions.extend(self.review_sentence(n)),
+            None => {
+                let c = doc.counts();
+                self.mode = Mode::Normal;
+                self.info("", vec![Self::all_reviewed(&c)]);
+            }
+        }
+        actions
+    }
+
+    /// The status bar's part for the open text: reviewed of queued, corrections waiting.
+    pub fn review_status(&self) -> Option<String> {
+        if let Some((done, total)) = self.opening {
+            return Some(format!("opening: {done}/{total} sentences · Esc cancels"));
+        }
+        let doc: &Document = self.doc.as_deref()?;
+        let c = doc.counts();
+        let mut s = format!("reviewed {}/{}", c.reviewed(), c.queued);
+        if let Some(n) = self.waiting {
+            s.push_str(&format!(" · {n} to /train"));
+        }
+        Some(s)
+    }
+}

@@ -1,0 +1,336 @@
+//! Reading a text in the app (`/open`, `/review`, `/doc`): each queued sentence is answered
+//! right as it is, fixed or skipped; every answer saves the document; a save that fails leaves
+//! the sentence open; and a text opened again (by the worker, with the built-in model)
+//! continues where the reader stopped.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::mpsc;
+
+use fenci::document::{digest, DocSentence, Document, Status, FORMAT};
+use fenci::tui::app::{Action, App, DataAction, DocOpened, Event, Mode, TurnBody, WorkerMsg};
+use ratatui::crossterm::event::KeyCode;
+
+use super::tui::{enter, key, ready_app, screen, turn};
+use crate::util::tempdir;
+
+/// Four sentences; three have a word the model was unsure of, queued 2, 0, 3.
+fn lesson() -> Document {
+    let s = |line, words: &[&str], unsure: Vec<usize>, doubt| DocSentence {
+        line,
+        words: words.iter().map(|w| w.to_string()).collect(),
+        unsure,
+        doubt,
+        status: Status::Open,
+    };
+    Document {
+        format: FORMAT,
+        source: "lesson.txt".into(),
+        digest: digest("lesson"),
+        model: "default".into(),
+        sentences: vec![
+            s(1, &["我", "爱", "北京", "天安门"], vec![2], 0.5),
+            s(2, &["这", "本", "书"], vec![], 0.01),
+            s(3, &["我", "学习", "中文"], vec![1], 0.7),
+            s(4, &["你", "还", "没", "看完"], vec![3], 0.4),
+        ],
+        queue: vec![2, 0, 3],
+    }
+}
+
+/// The app with `lesson()` open and one correction waiting for /train.
+fn opened() -> App {
+    let mut app = ready_app();
+    let acts = enter(&mut app, "/open lesson.txt");
+    assert_eq!(
+        acts.last(),
+        Some(&Action::OpenDocument("lesson.txt".into()))
+    );
+    app.update(Event::Worker(WorkerMsg::DocProgress { done: 2, total: 4 }));
+    assert!(screen(&app, 120, 10).contains("opening: 2/4 sentences"));
+    app.update(Event::Worker(WorkerMsg::DocOpened(Ok(Box::new(
+        DocOpened {
+            doc: lesson(),
+            resumed: false,
+            waiting: Some(1),
+            warning: None,
+        },
+    )))));
+    app
+}
+
+/// The sentence the actions ask to segment (its turn id and text).
+fn segment_of(acts: &[Action]) -> Option<(u64, String)> {
+    acts.iter().find_map(|a| match a {
+        Action::Segment(v) => v.first().cloned(),
+        _ => None,
+    })
+}
+
+fn saved_doc(acts: &[Action]) -> Option<&Document> {
+    acts.iter().find_map(|a| match a {
+        Action::SaveDocument(d) => Some(&**d),
+        _ => None,
+    })
+}
+
+/// Answers the review turn `id` as the worker would.
+fn segmented(app: &mut App, id: u64, words: &[&str], doubt: &[usize]) {
+    app.update(Event::Worker(WorkerMsg::Turn {
+        id,
+        result: Ok(Box::new(turn(words, doubt))),
+    }));
+}
+
+fn saved(app: &mut App) -> Vec<Action> {
+    app.update(Event::Worker(WorkerMsg::Report {
+        lines: vec!["correction #2 saved — /train teaches it to the model".into()],
+        error: false,
+    }))
+}
+
+#[test]
+fn review_walks_the_queue_right_fix_skip() {
+    let mut app = opened();
+    let Some(TurnBody::Info(lines)) = app.turns.last().map(|t| &t.body) else {
+        panic!("no report of the opened text")
+    };
+    assert!(
+        lines[0].contains("4 sentences, 3 with a word fenci is unsure of"),
+        "{lines:?}"
+    );
+
+    // The least sure first: 我学习中文.
+    let acts = enter(&mut app, "/review");
+    let (id, text) = segment_of(&acts).expect("the first queued sentence");
+    assert_eq!(text, "我学习中文");
+    let t = app.turns.len() - 1;
+    assert_eq!(app.mode, Mode::Review(t));
+    // Nothing to confirm before the words are there.
+    assert!(app.update(key(KeyCode::Char('a'))).is_empty());
+    segmented(&mut app, id, &["我", "学习", "中文"], &[1]);
+    insta::assert_snapshot!("review_80x24", screen(&app, 80, 24));
+
+    // a: right as it is — saved as a correction with the model's own words.
+    let acts = app.update(key(KeyCode::Char('a')));
+    assert!(
+        matches!(&acts[..], [Action::Data(DataAction::SaveCorrection { words, model_output })]
+            if words == &["我", "学习", "中文"] && model_output == words),
+        "{acts:?}"
+    );
+    assert_eq!(app.mode, Mode::Normal);
+    // Once saved: the document is saved with the answer, and the next sentence follows.
+    let acts = saved(&mut app);
+    let doc = saved_doc(&acts).expect("the document saved");
+    assert_eq!(doc.sentences[2].status, Status::Accepted);
+    let (id, text) = segment_of(&acts).expect("the next sentence");
+    assert_eq!(text, "我爱北京天安门");
+    assert_eq!(app.waiting, Some(2));
+
+    // e: the boundary editor at the first unsure word; Esc goes back to the answer.
+    segmented(&mut app, id, &["我", "爱", "北京", "天安门"], &[2]);
+    let t = app.turns.len() - 1;
+    let at = match &app.turns[t].body {
+        TurnBody::Done(d) => (0..d.seg.words.len())
+            .find(|&w| d.seg.uncertain_word(w))
+            .map(|w| d.seg.words[w].chars.start)
+            .expect("a word marked unsure"),
+        b => panic!("{b:?}"),
+    };
+    app.update(key(KeyCode::Char('e')));
+    assert!(
+        matches!(app.mode, Mode::Edit(x, c) if x == t && c == at),
+        "{:?}",
+        app.mode
+    );
+    app.update(key(KeyCode::Esc));
+    assert_eq!(app.mode, Mode::Review(t));
+    app.update(key(KeyCode::Char('e')));
+    // Split 北|京.
+    app.update(key(KeyCode::Home));
+    for _ in 0..3 {
+        app.update(key(KeyCode::Right));
+    }
+    app.update(key(KeyCode::Char(' ')));
+    let acts = app.update(key(KeyCode::Enter));
+    assert!(
+        matches!(&acts[..], [Action::Data(DataAction::SaveCorrection { words, .. })]
+            if words == &["我", "爱", "北", "京", "天安门"]),
+        "{acts:?}"
+    );
+    let acts = saved(&mut app);
+    let doc = saved_doc(&acts).expect("the document saved");
+    assert_eq!(doc.sentences[0].status, Status::Fixed);
+    assert_eq!(doc.sentences[0].words, ["我", "爱", "北", "京", "天安门"]);
+    let (id, text) = segment_of(&acts).expect("the last sentence");
+    assert_eq!(text, "你还没看完");
+
+    // s: skipped; the queue is done.
+    segmented(&mut app, id, &["你", "还", "没", "看完"], &[3]);
+    let acts = app.update(key(KeyCode::Char('s')));
+    let doc = saved_doc(&acts).expect("the document saved");
+    assert_eq!(doc.sentences[3].status, Status::Skipped);
+    assert_eq!(segment_of(&acts), None);
+    assert_eq!(app.mode, Mode::Normal);
+    let Some(TurnBody::Info(lines)) = app.turns.last().map(|t| &t.body) else {
+        panic!()
+    };
+    assert!(
+        lines[0].starts_with(
+            "all 3 sentences of the queue are reviewed (1 right as they were, 1 fixed, 1 skipped)"
+        ),
+        "{lines:?}"
+    );
+    assert_eq!(
+        app.review_status().as_deref(),
+        Some("reviewed 3/3 · 3 to /train")
+    );
+    insta::assert_snapshot!("review_done_80x24", screen(&app, 80, 24));
+
+    // /doc: the text with what the reader did.
+    enter(&mut app, "/doc");
+    let Some(TurnBody::Info(page)) = app.turns.last().map(|t| &t.body) else {
+        panic!()
+    };
+    assert_eq!(
+        page,
+        &[
+            "lesson.txt — page 1 of 1",
+            "    1 ✎ 我 爱 北 京 天安门",
+            "    2   这 本 书",
+            "    3 ✓ 我 学习 中文",
+            "    4 · 你 还 没 看完?",
+        ]
+    );
+    // /review again: nothing left, said so.
+    enter(&mut app, "/review");
+    assert!(
+        matches!(app.turns.last().map(|t| &t.body), Some(TurnBody::Info(l)) if l[0].starts_with("all 3 sentences"))
+    );
+    // Training takes the corrections.
+    app.update(Event::Worker(WorkerMsg::TrainDone(Ok(vec![
+        "trained".into()
+    ]))));
+    assert_eq!(
+        app.review_status().as_deref(),
+        Some("reviewed 3/3 · 0 to /train")
+    );
+}
+
+#[test]
+fn a_failed_save_leaves_the_sentence_open_and_esc_pauses() {
+    let mut app = opened();
+    let acts = enter(&mut app, "/review");
+    let (id, _) = segment_of(&acts).unwrap();
+    segmented(&mut app, id, &["我", "学习", "中文"], &[1]);
+    app.update(key(KeyCode::Enter));
+    let acts = app.update(Event::Worker(WorkerMsg::Report {
+        lines: vec!["could not save the correction: disk full".into()],
+        error: true,
+    }));
+    assert_eq!(saved_doc(&acts), None);
+    assert_eq!(app.doc.as_ref().unwrap().sentences[2].status, Status::Open);
+    assert_eq!(app.waiting, Some(1));
+    // /review shows the same sentence again; Esc pauses without an answer.
+    let acts = enter(&mut app, "/review");
+    assert_eq!(segment_of(&acts).unwrap().1, "我学习中文");
+    assert!(app.update(key(KeyCode::Esc)).is_empty());
+    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(
+        app.notice.as_deref(),
+        Some("review paused — /review continues")
+    );
+    // Without a text: says what to do.
+    let mut fresh = ready_app();
+    enter(&mut fresh, "/review");
+    assert!(
+        matches!(fresh.turns.last().map(|t| &t.body), Some(TurnBody::Error(e)) if e.contains("/open FILE first"))
+    );
+}
+
+#[test]
+fn opening_can_be_cancelled() {
+    let mut app = ready_app();
+    enter(&mut app, "/open big.txt");
+    let acts = app.update(key(KeyCode::Esc));
+    assert_eq!(acts, vec![Action::Cancel]);
+    app.update(Event::Worker(WorkerMsg::DocOpened(Err("cancelled".into()))));
+    assert_eq!(app.opening, None);
+    assert!(app.doc.is_none());
+    assert!(
+        matches!(app.turns.last().map(|t| &t.body), Some(TurnBody::Info(l)) if l[0].starts_with("cancelled"))
+    );
+}
+
+#[test]
+fn a_text_opened_again_continues_where_the_reader_stopped() {
+    let home = tempdir();
+    let file = home.path().join("reviews.txt");
+    let pool = include_str!("../../benchmarks/review/pool.txt");
+    let text: String = pool.lines().take(40).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&file, &text).unwrap();
+    let data = home.path().join("data");
+    let seg =
+        fenci::segment::Segmenter::new(&fenci::tagger::ModelFiles::embedded().unwrap()).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let cancel = AtomicBool::new(false);
+    let open = |tx: &mpsc::Sender<Event>| {
+        fenci::tui::worker::open_document(&file, Some(&data), Some(&seg), None, tx, &cancel)
+    };
+
+    let first = open(&tx).unwrap();
+    assert!(!first.resumed);
+    assert_eq!(first.doc.sentences.len(), 40);
+    assert!(
+        !first.doc.queue.is_empty(),
+        "no sentence of 40 review lines is queued"
+    );
+    // Every queued sentence has a word marked unsure; every unmarked one is out of the queue.
+    for (i, s) in first.doc.sentences.iter().enumerate() {
+        assert_eq!(first.doc.queue.contains(&i), !s.unsure.is_empty());
+    }
+    let progress: Vec<(usize, usize)> = rx
+        .try_iter()
+        .filter_map(|e| match e {
+            Event::Worker(WorkerMsg::DocProgress { done, total }) => Some((done, total)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(progress.last(), Some(&(40, 40)));
+    assert!(Document::file(&data, &digest(&text)).exists());
+
+    // The reader answers two, the app saves; another day, the same file.
+    let mut doc = first.doc.clone();
+    let (a, b) = (doc.queue[0], doc.queue[1]);
+    doc.set(a, Status::Accepted, None);
+    doc.set(b, Status::Skipped, None);
+    doc.save(&data).unwrap();
+    let again = open(&tx).unwrap();
+    assert!(again.resumed);
+    assert_eq!(again.doc, doc);
+    assert_eq!(again.doc.next(), doc.queue.get(2).copied());
+
+    // A broken document is named and left alone; the text is not opened over it.
+    let path = Document::file(&data, &digest(&text));
+    std::fs::write(&path, b"{broken").unwrap();
+    let e = open(&tx).unwrap_err();
+    assert!(e.contains("move it away"), "{e}");
+    assert_eq!(std::fs::read(&path).unwrap(), b"{broken");
+
+    // Cancelled before the first batch: nothing opened.
+    let other = home.path().join("other.txt");
+    std::fs::write(&other, "房间很干净。\n").unwrap();
+    let cancelled = AtomicBool::new(true);
+    let r =
+        fenci::tui::worker::open_document(&other, Some(&data), Some(&seg), None, &tx, &cancelled);
+    assert_eq!(r.unwrap_err(), "cancelled");
+    // A file that is not there: named.
+    let r = fenci::tui::worker::open_document(
+        &home.path().join("missing.txt"),
+        Some(&data),
+        Some(&seg),
+        None,
+        &tx,
+        &cancel,
+    );
+    assert!(r.unwrap_err().contains("missing.txt"));
+}
