@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::segment::review::review_order;
+use crate::segment::review::{dictionary_candidates, review_order};
 use crate::segment::Segmenter;
 
 /// How much a repeat of an already queued doubt (the same words around the weakest boundary)
@@ -111,6 +111,11 @@ pub struct Document {
     pub sentences: Vec<DocSentence>,
     /// The review queue: indices of sentences with a word marked unsure, most informative first.
     pub queue: Vec<usize>,
+    /// Dictionary words the model splits at the least sure place of two or more queued
+    /// sentences, with how many: worth one `/dict add` each
+    /// ([`crate::segment::review::dictionary_candidates`]).
+    #[serde(default)]
+    pub dict_words: Vec<(String, usize)>,
 }
 
 /// How many of a document's queued sentences the reader has done what with.
@@ -143,12 +148,14 @@ pub fn digest(text: &str) -> String {
 
 impl Document {
     /// Segments every sentence of `text` with `seg` (in batches, calling `progress(done,
-    /// total)` after each) and builds the queue. `None` if `cancel` was set.
+    /// total)` after each) and builds the queue; `known` tells the dictionary's words (for
+    /// [`Document::dict_words`]). `None` if `cancel` was set.
     pub fn build(
         source: &str,
         text: &str,
         model: &str,
         seg: &Segmenter,
+        known: &dyn Fn(&str) -> bool,
         cancel: &AtomicBool,
         mut progress: impl FnMut(usize, usize),
     ) -> crate::segment::Result<Option<Self>> {
@@ -179,11 +186,12 @@ impl Document {
                 status: Status::Open,
             })
             .collect();
-        let queue = review_order(&segs, REPEAT_DISCOUNT)
+        let order: Vec<_> = review_order(&segs, REPEAT_DISCOUNT)
             .into_iter()
-            .map(|d| d.index)
-            .filter(|&i| !sentences[i].unsure.is_empty())
+            .filter(|d| !sentences[d.index].unsure.is_empty())
             .collect();
+        let dict_words = dictionary_candidates(&segs, &order, known, 2);
+        let queue = order.into_iter().map(|d| d.index).collect();
         Ok(Some(Self {
             format: FORMAT,
             source: source.to_string(),
@@ -191,6 +199,7 @@ impl Document {
             model: model.to_string(),
             sentences,
             queue,
+            dict_words,
         }))
     }
 
@@ -349,6 +358,7 @@ mod tests {
                 sent(3, &["早餐", "一般", "。"], vec![0], 0.3),
             ],
             queue: vec![1, 2],
+            dict_words: vec![],
         }
     }
 

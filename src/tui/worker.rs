@@ -421,7 +421,9 @@ pub fn open_document(
         let _ = tx.send(Event::Worker(WorkerMsg::DocProgress { done, total }));
     };
     let model = model.unwrap_or("default");
-    let doc = match Document::build(&shown, &text, model, seg, cancel, progress) {
+    let dict = Dictionary::embedded();
+    let known = |w: &str| !dict.lookup(w).is_empty();
+    let doc = match Document::build(&shown, &text, model, seg, &known, cancel, progress) {
         Ok(Some(doc)) => doc,
         Ok(None) => return Err("cancelled".into()),
         Err(e) => return Err(format!("cannot segment {shown}: {e}")),

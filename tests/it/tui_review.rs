@@ -34,6 +34,7 @@ fn lesson() -> Document {
             s(4, &["你", "还", "没", "看完"], vec![3], 0.4),
         ],
         queue: vec![2, 0, 3],
+        dict_words: vec![],
     }
 }
 
@@ -333,4 +334,32 @@ fn a_text_opened_again_continues_where_the_reader_stopped() {
         &cancel,
     );
     assert!(r.unwrap_err().contains("missing.txt"));
+}
+
+#[test]
+fn the_open_report_offers_dictionary_words_once() {
+    let mut app = ready_app();
+    enter(&mut app, "/open lesson.txt");
+    let mut doc = lesson();
+    doc.dict_words = vec![("天安门".into(), 3), ("看完".into(), 2)];
+    app.update(Event::Worker(WorkerMsg::DocOpened(Ok(Box::new(
+        DocOpened {
+            doc,
+            resumed: true,
+            waiting: None,
+            warning: Some("could not keep the text for another day: disk full".into()),
+        },
+    )))));
+    let Some(TurnBody::Info(lines)) = app.turns.last().map(|t| &t.body) else {
+        panic!()
+    };
+    assert_eq!(lines.len(), 5, "{lines:?}");
+    assert_eq!(
+        lines[1],
+        "continuing: 0 of 3 reviewed (0 right as they were, 0 fixed, 0 skipped)"
+    );
+    assert_eq!(lines[3], "dictionary words fenci splits where it doubts: 天安门 (3 sentences), 看完 (2 sentences) — if they are words in your text, /dict add 天安门 keeps one whole");
+    assert!(lines[4].contains("disk full"));
+    // Without a known count of waiting corrections, the status bar says only what it knows.
+    assert_eq!(app.review_status().as_deref(), Some("reviewed 0/3"));
 }

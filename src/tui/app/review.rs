@@ -65,6 +65,18 @@ impl App {
             "/review walks through them, least sure first; /doc shows the text a page at a time"
                 .into()
         });
+        if let Some((first, _)) = doc.dict_words.first() {
+            let list: Vec<String> = doc
+                .dict_words
+                .iter()
+                .take(5)
+                .map(|(w, n)| format!("{w} ({n} sentences)"))
+                .collect();
+            lines.push(format!(
+                "dictionary words fenci splits where it doubts: {} — if they are words in your text, /dict add {first} keeps one whole",
+                list.join(", ")
+            ));
+        }
         lines.extend(warning);
         self.reply(lines, false);
         self.doc = Some(Box::new(doc));
