@@ -32,6 +32,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     // The user's data, and the operations on it.
     ("store", &["fsio"]),
+    ("document", &["fsio", "segment"]),
     (
         "service",
         &[
@@ -43,14 +44,14 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "tui",
         &[
             "text", "kernels", "fsio", "eval", "tagger", "explain", "lm", "segment", "generate",
-            "hub", "annotate", "train", "store", "service",
+            "hub", "annotate", "train", "store", "service", "document",
         ],
     ),
     (
         "cli",
         &[
             "text", "kernels", "fsio", "eval", "tagger", "explain", "lm", "segment", "generate",
-            "hub", "annotate", "train", "store", "service", "tui",
+            "hub", "annotate", "train", "store", "service", "document", "tui",
         ],
     ),
 ];
