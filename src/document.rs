@@ -25,6 +25,10 @@ pub const FORMAT: u32 = 1;
 /// Sentences segmented per batch while a text is opened (progress and cancel in between).
 const BATCH: usize = 64;
 
+/// The largest text `/open` takes (its document is held in memory and rewritten after every
+/// answer).
+pub const MAX_TEXT_BYTES: u64 = 64 << 20;
+
 /// Sentences a page of [`Document::page`] shows.
 pub const PAGE: usize = 10;
 
@@ -78,6 +82,8 @@ pub enum Status {
 pub struct DocSentence {
     /// Its line in the file (1-based).
     pub line: usize,
+    /// The sentence as the file has it (spaces included).
+    pub text: String,
     /// The words: the model's when the text was opened, the reader's once accepted or fixed.
     pub words: Vec<String>,
     /// Indices of the words the model was unsure of (marked `?`).
@@ -87,13 +93,6 @@ pub struct DocSentence {
     /// What the reader did with it.
     #[serde(default)]
     pub status: Status,
-}
-
-impl DocSentence {
-    /// The sentence's text.
-    pub fn text(&self) -> String {
-        self.words.concat()
-    }
 }
 
 /// A text opened for review.
@@ -116,6 +115,9 @@ pub struct Document {
     /// ([`crate::segment::review::dictionary_candidates`]).
     #[serde(default)]
     pub dict_words: Vec<(String, usize)>,
+    /// Fields this version does not know (a newer fenci's), kept when it saves the document.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
 }
 
 /// How many of a document's queued sentences the reader has done what with.
@@ -176,8 +178,9 @@ impl Document {
         let sentences: Vec<DocSentence> = segs
             .iter()
             .zip(&sents)
-            .map(|(s, (line, _))| DocSentence {
+            .map(|(s, (line, text))| DocSentence {
                 line: *line,
+                text: text.clone(),
                 words: s.word_strs().into_iter().map(str::to_string).collect(),
                 unsure: (0..s.words.len())
                     .filter(|&i| s.uncertain_word(i))
@@ -200,6 +203,7 @@ impl Document {
             sentences,
             queue,
             dict_words,
+            other: serde_json::Map::new(),
         }))
     }
 
@@ -229,10 +233,14 @@ impl Document {
         };
         let doc: Self = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
         if doc.format > FORMAT {
-            return Err(bad(format!(
-                "written by a newer fenci (format {}, this one reads {FORMAT})",
-                doc.format
-            )));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{}: written by a newer fenci (document format {}, this one reads {FORMAT}); update fenci to continue this review",
+                    path.display(),
+                    doc.format
+                ),
+            ));
         }
         let n = doc.sentences.len();
         if doc.digest != digest || doc.queue.iter().any(|&i| i >= n) {
@@ -259,7 +267,8 @@ impl Document {
     pub fn set(&mut self, i: usize, status: Status, words: Option<Vec<String>>) {
         if let Some(s) = self.sentences.get_mut(i) {
             s.status = status;
-            if let Some(w) = words.filter(|w| w.concat() == s.text()) {
+            let bare = |t: &str| t.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+            if let Some(w) = words.filter(|w| bare(&w.concat()) == bare(&s.text)) {
                 s.words = w;
             }
         }
@@ -342,6 +351,7 @@ mod tests {
     fn doc() -> Document {
         let sent = |line, words: &[&str], unsure: Vec<usize>, doubt| DocSentence {
             line,
+            text: words.concat(),
             words: words.iter().map(|w| w.to_string()).collect(),
             unsure,
             doubt,
@@ -359,6 +369,7 @@ mod tests {
             ],
             queue: vec![1, 2],
             dict_words: vec![],
+            other: serde_json::Map::new(),
         }
     }
 
@@ -391,11 +402,21 @@ mod tests {
         let mut d = doc();
         assert_eq!(Document::load(dir.path(), &d.digest).unwrap(), None);
         d.set(1, Status::Accepted, None);
+        // A newer fenci's field is kept through a load and a save.
+        d.other.insert("future".into(), serde_json::json!([1, 2]));
         d.save(dir.path()).unwrap();
         assert_eq!(
             Document::load(dir.path(), &d.digest).unwrap(),
             Some(d.clone())
         );
+        // A newer format is refused, saying what to do.
+        let mut newer = d.clone();
+        newer.format = FORMAT + 1;
+        newer.save(dir.path()).unwrap();
+        let e = Document::load(dir.path(), &d.digest)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("update fenci"), "{e}");
         std::fs::write(Document::file(dir.path(), &d.digest), "{\"format\":").unwrap();
         let e = Document::load(dir.path(), &d.digest)
             .unwrap_err()

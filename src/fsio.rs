@@ -184,7 +184,10 @@ pub fn read_text(p: &Path) -> io::Result<String> {
             + 1;
         io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("{}: line {line} is not valid UTF-8", p.display()),
+            format!(
+                "{}: line {line} is not valid UTF-8 (convert it first, e.g. `iconv -f GBK -t UTF-8`)",
+                p.display()
+            ),
         )
     })?;
     Ok(s.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(s))

@@ -9,7 +9,8 @@
     >>> seg.explain("我很累")["words"][2]["pinyin"]
     'lèi'
 
-The words are those of the command `fenci segment`, line for line.
+The words are those of `fenci segment --model M` with the same model and user dictionary, line
+for line.
 """
 
 import json as _json

@@ -1,8 +1,10 @@
 //! fenci for Python (`import fenci`): a `Segmenter` over any model fenci loads (the built-in
 //! one, a directory, a hub id), with `cut`, `cut_batch` (the GIL released, batches across
 //! cores) and `explain` (the records of `fenci segment --format jsonl`). Every line goes
-//! through the streaming segmenter behind `fenci segment`, so the words are the command's,
-//! line for line. Errors are Python exceptions carrying fenci's message.
+//! through the streaming segmenter behind `fenci segment`, so the words are those of
+//! `fenci segment --model M` for the same model and user dictionary, line for line (the command
+//! without `--model` uses the data directory's active version and dictionary instead). Errors
+//! are Python exceptions carrying fenci's message.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -36,12 +38,9 @@ impl LineSink for Words {
         _whole: bool,
         _out: &mut dyn Write,
     ) -> std::io::Result<()> {
-        self.current.extend(
-            s.display_words()
-                .into_iter()
-                .take(take)
-                .map(|w| w.into_owned()),
-        );
+        // The words alone (display_words would add /TAG were POS tagging on).
+        self.current
+            .extend(s.words.iter().take(take).map(|w| w.text.clone()));
         Ok(())
     }
 
@@ -76,6 +75,9 @@ fn as_lines<S: AsRef<str>>(texts: &[S]) -> String {
 #[pyclass(module = "fenci._fenci", frozen, subclass)]
 struct Segmenter {
     inner: Inner,
+    /// The same model with part-of-speech tagging on (it chooses readings and senses), as
+    /// `fenci segment --format jsonl` runs it.
+    explainer: Inner,
     model: String,
 }
 
@@ -121,8 +123,11 @@ impl Segmenter {
             .map_err(|e| FenciError::new_err(format!("{e:#}")))?;
         inner.set_dict(words);
         inner.set_workers(threads.unwrap_or_else(candle_threads));
+        let mut explainer = inner.clone();
+        explainer.set_pos(true);
         Ok(Self {
             inner,
+            explainer,
             model: model.to_string(),
         })
     }
@@ -149,14 +154,15 @@ impl Segmenter {
             ));
         }
         let out = py.detach(|| -> Result<Vec<u8>, String> {
-            let mut seg = self.inner.clone();
-            seg.set_pos(true);
+            let seg = &self.explainer;
             let dict = Dictionary::embedded();
             let mut sink = fenci::cli::JsonSink::new(dict, seg.model().labels());
             let mut out = Vec::new();
-            let mut input = text.as_bytes();
+            // One line, even an empty one (it gets the command's record of an empty line).
+            let line = format!("{text}\n");
+            let mut input = line.as_bytes();
             segment_stream_to(
-                &seg,
+                seg,
                 &mut sink,
                 &mut input,
                 "text",

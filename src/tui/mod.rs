@@ -190,11 +190,7 @@ pub fn run(model: Option<String>) -> anyhow::Result<()> {
                         }
                     }
                     Action::SaveDocument(doc) => {
-                        if let Some(d) = &dir {
-                            if let Err(e) = doc.save(d) {
-                                app.notice = Some(format!("could not save the review: {e}"));
-                            }
-                        }
+                        let _ = job_tx.send(Job::SaveDocument(doc));
                     }
                     Action::Data(data) => {
                         let name = app

@@ -30,6 +30,8 @@ pub enum Job {
     /// Open a text for review (answered with [`WorkerMsg::DocProgress`] and
     /// [`WorkerMsg::DocOpened`]).
     Open(PathBuf),
+    /// Save the open document (in order with the other jobs, off the UI thread).
+    SaveDocument(Box<crate::document::Document>),
     /// Explain the words of a corrected turn (answered with [`WorkerMsg::Explained`]).
     Explain {
         /// The turn.
@@ -299,8 +301,11 @@ pub fn worker(
 ) {
     let mut spec = spec;
     let load = |spec: Option<&str>| load_segmenter(spec, dir.as_deref(), &opts, &tx, &cancel);
+    // The loaded model's name as the status bar shows it (recorded in an opened document).
+    let mut model_name = String::new();
     let mut seg = match load(spec.as_deref()) {
         Ok((seg, info)) => {
+            model_name = info.name.clone();
             let _ = tx.send(Event::Worker(WorkerMsg::ModelLoaded(info)));
             Some(seg)
         }
@@ -310,7 +315,16 @@ pub fn worker(
         }
     };
     let dict = Dictionary::embedded();
-    while let Ok(job) = jobs.recv() {
+    // A job taken off the queue while checking whether it was drained (see the end of the loop).
+    let mut next: Option<Job> = None;
+    loop {
+        let job = match next.take() {
+            Some(j) => j,
+            None => match jobs.recv() {
+                Ok(j) => j,
+                Err(_) => return,
+            },
+        };
         match job {
             Job::Reload | Job::Load(_) => {
                 let target = match job {
@@ -321,6 +335,7 @@ pub fn worker(
                     Ok((s, info)) => {
                         seg = Some(s);
                         spec = target;
+                        model_name = info.name.clone();
                         let _ = tx.send(Event::Worker(WorkerMsg::ModelLoaded(info)));
                     }
                     Err(e) => {
@@ -350,11 +365,25 @@ pub fn worker(
                     &path,
                     dir.as_deref(),
                     seg.as_ref(),
-                    spec.as_deref(),
+                    &model_name,
                     &tx,
                     &cancel,
                 );
                 let _ = tx.send(Event::Worker(WorkerMsg::DocOpened(r.map(Box::new))));
+            }
+            Job::SaveDocument(doc) => {
+                if let Some(d) = &dir {
+                    if let Err(e) = doc.save(d) {
+                        let _ = tx.send(Event::Worker(WorkerMsg::Report {
+                            lines: vec![format!(
+                                "could not save your review of {} ({e}); your answers stay in this session and go to disk with the next answer that saves — free some space or check {}",
+                                doc.source,
+                                d.display()
+                            )],
+                            error: true,
+                        }));
+                    }
+                }
             }
             Job::Segment(lines) => {
                 for (id, text) in lines {
@@ -374,9 +403,12 @@ pub fn worker(
                 }
             }
         }
-        // Once the queue is drained, a cancel has done its work.
-        if matches!(jobs.try_recv(), Err(mpsc::TryRecvError::Empty)) {
-            cancel.store(false, Ordering::SeqCst);
+        // Once the queue is drained, a cancel has done its work; a job that was waiting is done
+        // next (never dropped).
+        match jobs.try_recv() {
+            Ok(j) => next = Some(j),
+            Err(mpsc::TryRecvError::Empty) => cancel.store(false, Ordering::SeqCst),
+            Err(mpsc::TryRecvError::Disconnected) => return,
         }
     }
 }
@@ -388,13 +420,26 @@ pub fn open_document(
     path: &Path,
     dir: Option<&Path>,
     seg: Option<&Segmenter>,
-    model: Option<&str>,
+    model: &str,
     tx: &Sender<Event>,
     cancel: &AtomicBool,
 ) -> Result<DocOpened, String> {
-    use crate::document::{digest, Document};
+    use crate::document::{digest, Document, MAX_TEXT_BYTES};
     let shown = path.display().to_string();
     let path = crate::fsio::expand_tilde(&shown);
+    // Only a regular file (a FIFO or a device could block the worker for good), and one whose
+    // document fits in memory.
+    let meta = std::fs::metadata(&path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!("{shown} is not a regular file: give a text file"));
+    }
+    if meta.len() > MAX_TEXT_BYTES {
+        return Err(format!(
+            "{shown} is {} MB; /open takes texts up to {} MB — split it (e.g. `split -l 20000 {shown}`)",
+            meta.len() >> 20,
+            MAX_TEXT_BYTES >> 20
+        ));
+    }
     let text = crate::fsio::read_text(&path).map_err(|e| e.to_string())?;
     let key = digest(&text);
     let waiting = dir.and_then(|d| {
@@ -420,7 +465,7 @@ pub fn open_document(
     let progress = |done, total| {
         let _ = tx.send(Event::Worker(WorkerMsg::DocProgress { done, total }));
     };
-    let model = model.unwrap_or("default");
+    let model = if model.is_empty() { "default" } else { model };
     let dict = Dictionary::embedded();
     let known = |w: &str| !dict.lookup(w).is_empty();
     let doc = match Document::build(&shown, &text, model, seg, &known, cancel, progress) {
@@ -466,6 +511,7 @@ pub(super) fn perform(
     let svc = Service::new(dir);
     match action {
         DataAction::SaveCorrection {
+            turn,
             words,
             model_output,
         } => match svc.correct(words, model_output, model_name) {
@@ -476,7 +522,11 @@ pub(super) fn perform(
                     c.words.join(" ")
                 )];
                 lines.extend(warnings);
-                report(lines, false)
+                let _ = tx.send(Event::Worker(WorkerMsg::CorrectionSaved {
+                    turn,
+                    words: c.words,
+                    lines,
+                }));
             }
             Err(e) => report(vec![format!("could not save the correction: {e}")], true),
         },

@@ -441,7 +441,9 @@ fn fix_checks_the_characters_and_saves() {
         other => panic!("{other:?}"),
     }
     let acts = enter(&mut app, "/fix 我 爱 北京天安门");
+    let turn = app.turns[0].id;
     assert!(acts.contains(&Action::Data(DataAction::SaveCorrection {
+        turn,
         words: vec!["我".into(), "爱".into(), "北京天安门".into()],
         model_output: vec!["我".into(), "爱".into(), "北京".into(), "天安门".into()],
     })));
@@ -890,12 +892,20 @@ fn fix_accepts_left_out_punctuation_and_redraws_the_turn() {
         ["这", "本", "书", "我", "已经", "看", "完", "了", "。"]
     );
     // Saved: the command shows its outcome (no empty › line) and the turn its new words.
-    let acts = app.update(Event::Worker(WorkerMsg::Report {
+    let turn = acts
+        .iter()
+        .find_map(|a| match a {
+            Action::Data(DataAction::SaveCorrection { turn, .. }) => Some(*turn),
+            _ => None,
+        })
+        .unwrap();
+    let acts = app.update(Event::Worker(WorkerMsg::CorrectionSaved {
+        turn,
+        words: words.clone(),
         lines: vec![
             "correction #1 saved: 这 本 书 我 已经 看 完 了 。 — /train teaches it to the model"
                 .into(),
         ],
-        error: false,
     }));
     let explain = match &acts[..] {
         [Action::Explain { id, words: w }] => {

@@ -17,6 +17,7 @@ use crate::util::tempdir;
 fn lesson() -> Document {
     let s = |line, words: &[&str], unsure: Vec<usize>, doubt| DocSentence {
         line,
+        text: words.concat(),
         words: words.iter().map(|w| w.to_string()).collect(),
         unsure,
         doubt,
@@ -35,6 +36,7 @@ fn lesson() -> Document {
         ],
         queue: vec![2, 0, 3],
         dict_words: vec![],
+        other: Default::default(),
     }
 }
 
@@ -82,10 +84,21 @@ fn segmented(app: &mut App, id: u64, words: &[&str], doubt: &[usize]) {
     }));
 }
 
-fn saved(app: &mut App) -> Vec<Action> {
-    app.update(Event::Worker(WorkerMsg::Report {
+/// Answers the save that `acts` ask for, as the worker does once the correction is on disk.
+fn saved(app: &mut App, acts: &[Action]) -> Vec<Action> {
+    let (turn, words) = acts
+        .iter()
+        .find_map(|a| match a {
+            Action::Data(DataAction::SaveCorrection { turn, words, .. }) => {
+                Some((*turn, words.clone()))
+            }
+            _ => None,
+        })
+        .expect("a correction to save");
+    app.update(Event::Worker(WorkerMsg::CorrectionSaved {
+        turn,
+        words,
         lines: vec!["correction #2 saved — /train teaches it to the model".into()],
-        error: false,
     }))
 }
 
@@ -104,8 +117,7 @@ fn review_walks_the_queue_right_fix_skip() {
     let acts = enter(&mut app, "/review");
     let (id, text) = segment_of(&acts).expect("the first queued sentence");
     assert_eq!(text, "我学习中文");
-    let t = app.turns.len() - 1;
-    assert_eq!(app.mode, Mode::Review(t));
+    assert_eq!(app.mode, Mode::Review(id));
     // Nothing to confirm before the words are there.
     assert!(app.update(key(KeyCode::Char('a'))).is_empty());
     segmented(&mut app, id, &["我", "学习", "中文"], &[1]);
@@ -114,13 +126,19 @@ fn review_walks_the_queue_right_fix_skip() {
     // a: right as it is — saved as a correction with the model's own words.
     let acts = app.update(key(KeyCode::Char('a')));
     assert!(
-        matches!(&acts[..], [Action::Data(DataAction::SaveCorrection { words, model_output })]
+        matches!(&acts[..], [Action::Data(DataAction::SaveCorrection { words, model_output, .. })]
             if words == &["我", "学习", "中文"] && model_output == words),
         "{acts:?}"
     );
     assert_eq!(app.mode, Mode::Normal);
+    // A report of something else (a licence note) is no answer.
+    let other = app.update(Event::Worker(WorkerMsg::Report {
+        lines: vec!["a licence note".into()],
+        error: false,
+    }));
+    assert_eq!(saved_doc(&other), None);
     // Once saved: the document is saved with the answer, and the next sentence follows.
-    let acts = saved(&mut app);
+    let acts = saved(&mut app, &acts);
     let doc = saved_doc(&acts).expect("the document saved");
     assert_eq!(doc.sentences[2].status, Status::Accepted);
     let (id, text) = segment_of(&acts).expect("the next sentence");
@@ -144,7 +162,7 @@ fn review_walks_the_queue_right_fix_skip() {
         app.mode
     );
     app.update(key(KeyCode::Esc));
-    assert_eq!(app.mode, Mode::Review(t));
+    assert_eq!(app.mode, Mode::Review(id));
     app.update(key(KeyCode::Char('e')));
     // Split 北|京.
     app.update(key(KeyCode::Home));
@@ -158,7 +176,7 @@ fn review_walks_the_queue_right_fix_skip() {
             if words == &["我", "爱", "北", "京", "天安门"]),
         "{acts:?}"
     );
-    let acts = saved(&mut app);
+    let acts = saved(&mut app, &acts);
     let doc = saved_doc(&acts).expect("the document saved");
     assert_eq!(doc.sentences[0].status, Status::Fixed);
     assert_eq!(doc.sentences[0].words, ["我", "爱", "北", "京", "天安门"]);
@@ -267,7 +285,9 @@ fn a_text_opened_again_continues_where_the_reader_stopped() {
     let home = tempdir();
     let file = home.path().join("reviews.txt");
     let pool = include_str!("../../benchmarks/review/pool.txt");
-    let text: String = pool.lines().take(40).map(|l| format!("{l}\n")).collect();
+    let mut text: String = pool.lines().take(39).map(|l| format!("{l}\n")).collect();
+    // Spaces inside a sentence stay in it (the words leave them out).
+    text.push_str("他买了iPhone 12，很好用。\n");
     std::fs::write(&file, &text).unwrap();
     let data = home.path().join("data");
     let seg =
@@ -275,12 +295,14 @@ fn a_text_opened_again_continues_where_the_reader_stopped() {
     let (tx, rx) = mpsc::channel();
     let cancel = AtomicBool::new(false);
     let open = |tx: &mpsc::Sender<Event>| {
-        fenci::tui::worker::open_document(&file, Some(&data), Some(&seg), None, tx, &cancel)
+        fenci::tui::worker::open_document(&file, Some(&data), Some(&seg), "v2", tx, &cancel)
     };
 
     let first = open(&tx).unwrap();
     assert!(!first.resumed);
+    assert_eq!(first.doc.model, "v2");
     assert_eq!(first.doc.sentences.len(), 40);
+    assert_eq!(first.doc.sentences[39].text, "他买了iPhone 12，很好用。");
     assert!(
         !first.doc.queue.is_empty(),
         "no sentence of 40 review lines is queued"
@@ -322,14 +344,18 @@ fn a_text_opened_again_continues_where_the_reader_stopped() {
     std::fs::write(&other, "房间很干净。\n").unwrap();
     let cancelled = AtomicBool::new(true);
     let r =
-        fenci::tui::worker::open_document(&other, Some(&data), Some(&seg), None, &tx, &cancelled);
+        fenci::tui::worker::open_document(&other, Some(&data), Some(&seg), "v2", &tx, &cancelled);
     assert_eq!(r.unwrap_err(), "cancelled");
+    // A directory (or a FIFO) is no text.
+    let r =
+        fenci::tui::worker::open_document(home.path(), Some(&data), Some(&seg), "v2", &tx, &cancel);
+    assert!(r.unwrap_err().contains("not a regular file"));
     // A file that is not there: named.
     let r = fenci::tui::worker::open_document(
         &home.path().join("missing.txt"),
         Some(&data),
         Some(&seg),
-        None,
+        "v2",
         &tx,
         &cancel,
     );
@@ -362,4 +388,64 @@ fn the_open_report_offers_dictionary_words_once() {
     assert!(lines[4].contains("disk full"));
     // Without a known count of waiting corrections, the status bar says only what it knows.
     assert_eq!(app.review_status().as_deref(), Some("reviewed 0/3"));
+}
+
+#[test]
+fn a_review_turn_that_is_gone_leaves_the_sentence_open() {
+    let mut app = opened();
+    let acts = enter(&mut app, "/review");
+    let (id, _) = segment_of(&acts).unwrap();
+    segmented(&mut app, id, &["我", "学习", "中文"], &[1]);
+    // Example turns are removed while examples are written; here the review turn itself goes.
+    app.turns.retain(|t| t.id != id);
+    assert!(app.update(key(KeyCode::Char('a'))).is_empty());
+    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.doc.as_ref().unwrap().next(), Some(2));
+}
+
+#[test]
+fn the_worker_does_every_queued_job() {
+    use fenci::tui::worker::{worker, Job};
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+    let (job_tx, job_rx) = mpsc::channel();
+    let (tx, rx) = mpsc::channel();
+    // Queued back to back, before the model is even loaded: none may be dropped.
+    job_tx
+        .send(Job::Segment(vec![(1, "我爱北京".into())]))
+        .unwrap();
+    job_tx
+        .send(Job::Segment(vec![(2, "今天天气很好".into())]))
+        .unwrap();
+    job_tx
+        .send(Job::Explain {
+            id: 3,
+            words: vec!["天气".into()],
+        })
+        .unwrap();
+    job_tx
+        .send(Job::Segment(vec![(4, "他在学习中文".into())]))
+        .unwrap();
+    drop(job_tx);
+    worker(
+        Some("default".into()),
+        None,
+        fenci::hub::HubOptions::from_env(),
+        job_rx,
+        tx,
+        Arc::new(AtomicBool::new(false)),
+    );
+    let mut answered: Vec<u64> = rx
+        .try_iter()
+        .filter_map(|e| match e {
+            Event::Worker(WorkerMsg::Turn { id, result }) => {
+                assert!(result.is_ok(), "{result:?}");
+                Some(id)
+            }
+            Event::Worker(WorkerMsg::Explained { id, .. }) => Some(id),
+            _ => None,
+        })
+        .collect();
+    answered.sort();
+    assert_eq!(answered, [1, 2, 3, 4]);
 }

@@ -76,7 +76,7 @@ impl App {
                 }
                 vec![]
             }
-            Mode::Review(t) => self.review_key(k, t),
+            Mode::Review(id) => self.review_key(k, id),
             Mode::Normal => self.normal_key(k),
         }
     }
@@ -380,7 +380,7 @@ impl App {
         let n = self.edit_starts.len();
         match k.code {
             // Under /review, back to the answer.
-            KeyCode::Esc if self.reviewing_turn(t) => self.mode = Mode::Review(t),
+            KeyCode::Esc if self.reviewing_turn(t) => self.mode = Mode::Review(self.turns[t].id),
             KeyCode::Esc => self.mode = Mode::Normal,
             KeyCode::Left | KeyCode::Char('h') => self.mode = Mode::Edit(t, c.saturating_sub(1)),
             KeyCode::Right | KeyCode::Char('l') => {

@@ -58,6 +58,16 @@ pub enum WorkerMsg {
     Saved(PathBuf),
     /// `/save` was given a file that exists; nothing was written.
     SaveExists(PathBuf),
+    /// A correction is on disk ([`DataAction::SaveCorrection`]): its turn, the words saved and
+    /// the lines to show.
+    CorrectionSaved {
+        /// The turn it corrects.
+        turn: u64,
+        /// The words saved.
+        words: Vec<String>,
+        /// What to tell the user.
+        lines: Vec<String>,
+    },
     /// A message for the transcript (the outcome of a command the runner performed).
     Report {
         /// The lines.
@@ -200,8 +210,11 @@ pub enum Action {
 /// What the App asks of the user's data: corrections, dictionary, training, versions.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DataAction {
-    /// Save a correction of a turn's sentence.
+    /// Save a correction of a turn's sentence: answered by [`WorkerMsg::CorrectionSaved`], or
+    /// an error report.
     SaveCorrection {
+        /// The turn it corrects.
+        turn: u64,
         /// The corrected words.
         words: Vec<String>,
         /// What the model said.
@@ -280,8 +293,9 @@ pub enum Mode {
     /// The boundary editor on a turn: cursor (char index) and, per char, whether a word
     /// starts there.
     Edit(usize, usize),
-    /// A sentence of `/review` (turn index) waits for the reader's answer.
-    Review(usize),
+    /// A sentence of `/review` (its turn's id: turns can be removed while it waits) waits for
+    /// the reader's answer.
+    Review(u64),
 }
 
 /// The whole UI state.
@@ -328,8 +342,6 @@ pub struct App {
     /// The turn of the command whose outcome the runner reports next (its `›` line shows the
     /// command, the report its result).
     reply_to: Option<u64>,
-    /// A correction being saved: the turn it corrects and its words (redrawn once saved).
-    fixing: Option<(u64, Vec<String>)>,
     /// The `/train` turn of the running training.
     train_turn: Option<u64>,
     /// The text open for review (`/open`).
@@ -373,7 +385,6 @@ impl App {
             lm: None,
             size: None,
             reply_to: None,
-            fixing: None,
             train_turn: None,
             doc: None,
             opening: None,
@@ -403,7 +414,6 @@ impl App {
         });
         self.scroll = 0;
         self.reply_to = None;
-        self.fixing = None;
         id
     }
 
@@ -553,19 +563,19 @@ impl App {
                 if error {
                     self.download = None;
                 }
-                let fixing = self.fixing.take();
                 self.reply(lines, error);
-                if let (Some((id, words)), false) = (fixing, error) {
-                    // A saved correction: one more waits for /train; under /review it answers
-                    // for the sentence.
-                    if let Some(n) = &mut self.waiting {
-                        *n += 1;
-                    }
-                    let answered = self.review_answer(id, &words);
-                    let mut actions = self.show_correction(id, words);
-                    actions.extend(answered);
-                    return actions;
+            }
+            WorkerMsg::CorrectionSaved { turn, words, lines } => {
+                self.reply(lines, false);
+                // One more waits for /train; under /review it answers for the sentence; the
+                // turn is redrawn with the saved words.
+                if let Some(n) = &mut self.waiting {
+                    *n += 1;
                 }
+                let answered = self.review_answer(turn, &words);
+                let mut actions = self.show_correction(turn, words);
+                actions.extend(answered);
+                return actions;
             }
             WorkerMsg::TrainCancelled(parent) => {
                 self.training = None;
@@ -617,6 +627,10 @@ impl App {
             WorkerMsg::DocOpened(r) => return self.doc_opened(r),
             WorkerMsg::Turn { id, result } => {
                 // Results for turns that no longer exist (after /clear) are dropped.
+                if self.reviewing.is_some_and(|(r, _)| r == id) {
+                    // The sentence under review is here: "still segmenting" is past.
+                    self.notice = None;
+                }
                 if let Some(t) = self.turns.iter_mut().find(|t| t.id == id) {
                     if t.body == TurnBody::Pending {
                         t.body = match result {

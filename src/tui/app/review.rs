@@ -25,6 +25,9 @@ impl App {
     /// The worker's answer to `/open`.
     pub(super) fn doc_opened(&mut self, r: Result<Box<DocOpened>, String>) -> Vec<Action> {
         self.opening = None;
+        if matches!(self.mode, Mode::Review(_)) {
+            self.mode = Mode::Normal;
+        }
         let o = match r {
             Ok(o) => o,
             Err(e) if e == "cancelled" => {
@@ -59,7 +62,9 @@ impl App {
                 c.skipped
             ));
         }
-        lines.push(if c.queued == 0 {
+        lines.push(if doc.sentences.is_empty() {
+            "the file has no text to review".into()
+        } else if c.queued == 0 {
             "nothing to review: fenci is sure of every sentence — /doc shows the text".into()
         } else {
             "/review walks through them, least sure first; /doc shows the text a page at a time"
@@ -115,10 +120,10 @@ impl App {
         let Some(s) = doc.sentences.get(i) else {
             return vec![];
         };
-        let text = s.text();
+        let text = s.text.clone();
         let id = self.push_turn(text.clone(), TurnBody::Pending);
         self.reviewing = Some((id, i));
-        self.mode = Mode::Review(self.turns.len() - 1);
+        self.mode = Mode::Review(id);
         vec![Action::Segment(vec![(id, text)])]
     }
 
@@ -143,9 +148,16 @@ impl App {
         vec![]
     }
 
-    /// A key while a `/review` sentence waits for an answer.
-    pub(super) fn review_key(&mut self, k: KeyEvent, t: usize) -> Vec<Action> {
+    /// A key while the `/review` sentence of turn `id` waits for an answer.
+    pub(super) fn review_key(&mut self, k: KeyEvent, id: u64) -> Vec<Action> {
+        let Some(t) = self.turns.iter().position(|x| x.id == id) else {
+            // Its turn is gone (/clear): the sentence stays open for the next /review.
+            self.mode = Mode::Normal;
+            self.reviewing = None;
+            return vec![];
+        };
         let done = self.turn_data(t).is_some();
+        let failed = matches!(self.turns[t].body, TurnBody::Error(_) | TurnBody::Cancelled);
         self.notice = None;
         match k.code {
             KeyCode::Esc | KeyCode::Char('q') => {
@@ -166,6 +178,11 @@ impl App {
                 vec![]
             }
             KeyCode::Char('s') => self.review_skip(),
+            KeyCode::Char('a' | 'e') | KeyCode::Enter if failed => {
+                self.notice =
+                    Some("this sentence was not segmented — s skips it, Esc stops".into());
+                vec![]
+            }
             KeyCode::Char('a' | 'e') | KeyCode::Enter => {
                 self.notice = Some("still segmenting the sentence…".into());
                 vec![]

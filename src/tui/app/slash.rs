@@ -432,8 +432,8 @@ impl App {
         let model_output: Vec<String> = d.seg.word_strs().into_iter().map(str::to_string).collect();
         let id = self.turns[t].id;
         self.command_turn(line, vec![]);
-        self.fixing = Some((id, words.clone()));
         vec![Action::Data(DataAction::SaveCorrection {
+            turn: id,
             words,
             model_output,
         })]
