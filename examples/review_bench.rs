@@ -10,7 +10,9 @@
 //!   cargo run --release --example review_bench -- benchmarks/review/gold.txt ../shared [N…]
 //!
 //! Settings of the recipe to compare (chosen on PKU dev, never test): `ONLY=fenci` runs one
-//! strategy; `REPLAY`, `ANCHOR`, `LR`, `EPOCHS`, `FREEZE` override `AdaptConfig`'s defaults.
+//! strategy; `REPLAY`, `ANCHOR`, `LR`, `EPOCHS`, `FREEZE`, `DISTILL` (the base model's share of
+//! the replay sentences' loss) and `DISTILL_T` (its temperature) override `AdaptConfig`'s
+//! defaults.
 //!
 //! One line per (strategy, N): how many picks were wrong before (precision) against the pool's
 //! error rate, the picks exact after training, F1 on the rest of the pool before → after, PKU
@@ -55,6 +57,12 @@ fn main() -> anyhow::Result<()> {
     }
     if let Some(v) = env("FREEZE") {
         cfg.freeze = v.parse()?;
+    }
+    if let Some(v) = env("DISTILL") {
+        cfg.distill = v.parse()?;
+    }
+    if let Some(v) = env("DISTILL_T") {
+        cfg.distill_temperature = v.parse()?;
     }
     let only = env("ONLY");
     println!("{cfg:?}");

@@ -1,5 +1,14 @@
 //! Fine-tuning on a user's corrections without forgetting: lower layers frozen, decay toward
 //! the starting weights, replay of original sentences, augmentation; what it changed.
+//!
+//! Distillation from the previous version ([`AdaptConfig::distill`], "learning without
+//! forgetting"): the replay sentences can learn the base model's own tag distributions (its
+//! softmax per unit, at [`AdaptConfig::distill_temperature`]) instead of, or mixed by weight
+//! with, their gold tags, so fine-tuning is pulled toward what the old model said, its doubts
+//! included, and not only toward the right answers. The base model is frozen: its distributions
+//! are computed once before each training round, on exactly the units the replay sentences
+//! train on ([`Distill`], [`Trainer::run_distilled`]); the corrections and the augmented
+//! sentences (which carry corrected words) keep their gold tags.
 
 use std::collections::HashSet;
 use std::sync::atomic::AtomicBool;
@@ -8,7 +17,7 @@ use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
 
 use super::data::read_gold;
-use super::tagger::{TrainConfig, Trainer};
+use super::tagger::{Distill, TrainConfig, Trainer};
 use super::{Progress, Result, Summary, TrainError};
 use crate::segment::Segmenter;
 use crate::tagger::ModelFiles;
@@ -41,6 +50,12 @@ pub struct AdaptConfig {
     /// Example sentences the built-in LM writes for each corrected word, labelled by the base
     /// model with the corrected words forced (0: off). See [`generated_sentences`].
     pub generated: usize,
+    /// Distillation from the base model on the replay sentences: the share of their loss that
+    /// goes to the base model's tag distributions rather than their gold tags (0: off, gold
+    /// only; 1: the base model only). See the module documentation.
+    pub distill: f64,
+    /// Softmax temperature of the distilled distributions (1: as the model gives them).
+    pub distill_temperature: f64,
     /// Random seed.
     pub seed: u64,
 }
@@ -56,6 +71,8 @@ impl Default for AdaptConfig {
             repeat: 2,
             augment: 2,
             generated: 0,
+            distill: 0.0,
+            distill_temperature: 1.0,
             seed: 7,
         }
     }
@@ -67,6 +84,16 @@ pub fn adaptation_data(
     replay: &[Vec<String>],
     cfg: &AdaptConfig,
 ) -> Vec<Vec<String>> {
+    adaptation_mix(corrections, replay, cfg).0
+}
+
+/// [`adaptation_data`] and, for each of its sentences, whether it is a replay sentence (the
+/// last ones; augmented sentences are not).
+fn adaptation_mix(
+    corrections: &[Vec<String>],
+    replay: &[Vec<String>],
+    cfg: &AdaptConfig,
+) -> (Vec<Vec<String>>, Vec<bool>) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(cfg.seed);
     let mut data = Vec::new();
     for _ in 0..cfg.repeat.max(1) {
@@ -92,9 +119,14 @@ pub fn adaptation_data(
         };
         let mut idx: Vec<usize> = (0..replay.len()).collect();
         idx.shuffle(&mut rng);
+        let from = data.len();
         data.extend(idx.into_iter().take(n).map(|i| replay[i].clone()));
+        let mut is_replay = vec![false; data.len()];
+        is_replay[from..].fill(true);
+        return (data, is_replay);
     }
-    data
+    let n = data.len();
+    (data, vec![false; n])
 }
 
 /// Fine-tunes `base` on corrected sentences without forgetting: lower layers frozen, decay
@@ -191,10 +223,10 @@ pub fn adapt_with(
     let replay = read_gold(REPLAY);
     let layers = base.config.num_hidden_layers;
     let run = |init: &ModelFiles,
-               data: &[Vec<String>],
+               (data, is_replay): &(Vec<Vec<String>>, Vec<bool>),
                epochs: usize,
                progress: &mut dyn FnMut(Progress)| {
-        Trainer {
+        let trainer = Trainer {
             init: init.clone(),
             train: data,
             dev: &[],
@@ -214,13 +246,25 @@ pub fn adapt_with(
             out: None,
             f16: false,
             resume: false,
+        };
+        if cfg.distill > 0.0 {
+            // The teacher is always the base model, in the extra rounds too.
+            let distill = Distill {
+                teacher: base,
+                sentences: is_replay,
+                weight: cfg.distill,
+                temperature: cfg.distill_temperature,
+            };
+            trainer.run_distilled(&distill, cancel, progress)
+        } else {
+            trainer.run(cancel, progress)
         }
-        .run(cancel, progress)
     };
     let mut progress = progress;
-    let mut data = adaptation_data(corrections, &replay, cfg);
-    data.extend(extra.iter().cloned());
-    let mut summary = run(base, &data, cfg.epochs, &mut progress)?;
+    let mut mix = adaptation_mix(corrections, &replay, cfg);
+    mix.0.extend(extra.iter().cloned());
+    mix.1.resize(mix.0.len(), false);
+    let mut summary = run(base, &mix, cfg.epochs, &mut progress)?;
     // Corrections the model still gets wrong get up to two short extra rounds of their own
     // (with replay), so what the user corrected comes out as corrected.
     for round in 0..2 {
@@ -244,9 +288,9 @@ pub fn adapt_with(
             seed: cfg.seed + round + 1,
             ..cfg.clone()
         };
-        let data = adaptation_data(&wrong, &replay, &extra);
+        let mix = adaptation_mix(&wrong, &replay, &extra);
         let steps = summary.steps;
-        let mut next = run(&summary.model, &data, 3, &mut progress)?;
+        let mut next = run(&summary.model, &mix, 3, &mut progress)?;
         next.steps += steps;
         summary = next;
     }

@@ -26,6 +26,9 @@ pub struct Sample {
     pub(crate) types: Vec<u32>,
     pub(crate) labels: Vec<u32>,
     pub(crate) starts: Vec<bool>,
+    /// A teacher's tag distribution per unit (`units × labels`, row-major) for a sentence
+    /// learnt by distillation ([`super::Distill`]); `None` learns the gold labels alone.
+    pub(crate) soft: Option<Vec<f32>>,
 }
 
 /// Turns gold sentences into training samples for `tok` and `scheme`.
@@ -52,6 +55,7 @@ pub fn samples(sents: &[Vec<String>], tok: &CharTokenizer, scheme: &LabelScheme)
                 types: units.types,
                 labels,
                 starts,
+                soft: None,
             })
         })
         .collect()
@@ -153,11 +157,16 @@ pub(crate) fn pieces(
         for w in cuts.windows(2) {
             let (a, b) = (w[0], w[1]);
             if b > a {
+                let soft = s.soft.as_ref().map(|p| {
+                    let k = p.len() / n;
+                    p[a * k..b * k].to_vec()
+                });
                 out.push(Sample {
                     ids: s.ids[a..b].to_vec(),
                     types: s.types[a..b].to_vec(),
                     labels: s.labels[a..b].to_vec(),
                     starts: s.starts[a..b].to_vec(),
+                    soft,
                 });
             }
         }
@@ -194,4 +203,34 @@ pub(crate) fn batches(
     }
     out.shuffle(rng);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn pieces_cut_the_teachers_distributions_with_the_units() {
+        let n = 10;
+        let s = Sample {
+            ids: (0..n as u32).collect(),
+            types: vec![0; n],
+            labels: vec![0; n],
+            starts: (0..n).map(|i| i % 3 == 0).collect(),
+            // Unit i's distribution over 2 tags: (i, -i), so it names its unit.
+            soft: Some((0..n).flat_map(|i| [i as f32, -(i as f32)]).collect()),
+        };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let out = pieces(&[s], 4, 1.0, &mut rng);
+        assert!(out.len() > 1);
+        for p in &out {
+            let soft = p.soft.as_ref().unwrap();
+            assert_eq!(soft.len(), 2 * p.ids.len());
+            for (u, &id) in p.ids.iter().enumerate() {
+                assert_eq!(soft[2 * u], id as f32);
+                assert_eq!(soft[2 * u + 1], -(id as f32));
+            }
+        }
+    }
 }

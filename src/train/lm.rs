@@ -213,6 +213,7 @@ pub(crate) fn lm_samples(
                 types: Vec::new(),
                 labels: Vec::new(),
                 starts: Vec::new(),
+                soft: None,
             })
         })
         .collect()

@@ -54,6 +54,7 @@ pub(crate) fn raw_samples(text: &[String], tok: &CharTokenizer) -> Vec<Sample> {
                 types: u.types,
                 labels: vec![0; n],
                 starts: vec![true; n],
+                soft: None,
             })
         })
         .collect()

@@ -45,7 +45,7 @@ pub use lm::{fresh_lm, lm_pairs, lm_sentences, perplexity, LmSummary, LmTrainCon
 pub use mlm::{Pretrainer, MLM_PREDICT};
 pub use pos::{evaluate_pos, read_pos_gold, PosSummary, PosTrainConfig, PosTrainer};
 pub use pos_context::{add_pos_context, train_pos_context, PosContextConfig};
-pub use tagger::{evaluate, fresh_model, trainable, trim_vocab, TrainConfig, Trainer};
+pub use tagger::{evaluate, fresh_model, trainable, trim_vocab, Distill, TrainConfig, Trainer};
 
 /// Errors while training.
 #[derive(Debug, thiserror::Error)]

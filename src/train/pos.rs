@@ -154,6 +154,7 @@ fn pos_samples(
                 types: units.types,
                 labels,
                 starts,
+                soft: None,
             })
         })
         .collect()

@@ -10,7 +10,7 @@ use candle_nn::VarMap;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use super::data::{batches, pieces, samples, LexiconSwap};
+use super::data::{batches, pieces, samples, LexiconSwap, Sample};
 use super::epochs::{checkpoint_dir, saved_or, sorted_vars, start_state, EpochLoop};
 use super::optim::AdamW;
 use super::{Progress, Result, Summary, TrainError};
@@ -149,10 +149,171 @@ pub(crate) fn model_files(init: &ModelFiles, vm: &VarMap, source: &str) -> Resul
     })
 }
 
+/// Distillation while training ([`Trainer::run_distilled`]): the chosen training sentences
+/// learn a frozen teacher's tag distributions instead of (or besides) their gold tags. For
+/// fine-tuning without forgetting, the teacher is the model before fine-tuning and the chosen
+/// sentences are the replayed ones: they then keep what the old model said about them, its
+/// doubts included, rather than only the gold tags.
+#[derive(Debug, Clone, Copy)]
+pub struct Distill<'a> {
+    /// The teacher (same vocabulary, features and tags as the model trained).
+    pub teacher: &'a ModelFiles,
+    /// Which training sentences learn from the teacher (one flag per training sentence).
+    pub sentences: &'a [bool],
+    /// The teacher's share of those sentences' loss, 0 to 1 (1: the teacher alone; the rest
+    /// goes to their gold tags).
+    pub weight: f64,
+    /// Softmax temperature of the teacher's and the student's distributions in the distilled
+    /// term (1: as they are; higher: softer); that term is scaled by its square, as usual.
+    pub temperature: f64,
+}
+
+/// The teacher's tag probabilities at `temperature` for `sents` (`units × labels` per sentence,
+/// the units `tok` gives, as [`samples`] uses them).
+fn teacher_probs(
+    teacher: &ModelFiles,
+    sents: &[&Vec<String>],
+    tok: &CharTokenizer,
+    labels: usize,
+    temperature: f64,
+) -> Result<Vec<Vec<f32>>> {
+    let seg = Segmenter::new(teacher)?;
+    if seg.model().labels().len() != labels {
+        return Err(TrainError::Data(format!(
+            "the teacher has {} tags, the model trained {labels}",
+            seg.model().labels().len()
+        )));
+    }
+    let units: Vec<_> = sents.iter().map(|w| tok.units(&w.concat())).collect();
+    let inv_t = (1.0 / temperature) as f32;
+    let mut out = seg.label_log_probs(&units)?;
+    for p in &mut out {
+        for row in p.chunks_mut(labels) {
+            let m = row.iter().fold(f32::NEG_INFINITY, |a, &x| a.max(x * inv_t));
+            let mut sum = 0.0;
+            for x in row.iter_mut() {
+                *x = (*x * inv_t - m).exp();
+                sum += *x;
+            }
+            row.iter_mut().for_each(|x| *x /= sum);
+        }
+    }
+    Ok(out)
+}
+
+/// Samples of `train` where the sentences `d` chooses carry the teacher's distributions.
+fn distilled_samples(
+    train: &[Vec<String>],
+    tok: &CharTokenizer,
+    scheme: &LabelScheme,
+    d: &Distill,
+) -> Result<Vec<Sample>> {
+    if d.sentences.len() != train.len() {
+        return Err(TrainError::Data(format!(
+            "distillation flags {} sentences of {}",
+            d.sentences.len(),
+            train.len()
+        )));
+    }
+    if !(d.temperature > 0.0 && d.temperature.is_finite()) {
+        return Err(TrainError::Data(format!(
+            "distillation temperature {} is not positive",
+            d.temperature
+        )));
+    }
+    let chosen: Vec<&Vec<String>> = train
+        .iter()
+        .zip(d.sentences)
+        .filter(|(_, &on)| on)
+        .map(|(s, _)| s)
+        .collect();
+    let mut probs =
+        teacher_probs(d.teacher, &chosen, tok, scheme.len(), d.temperature)?.into_iter();
+    let mut out = Vec::with_capacity(train.len());
+    for (words, &on) in train.iter().zip(d.sentences) {
+        let soft = if on { probs.next() } else { None };
+        if let Some(mut s) = samples(std::slice::from_ref(words), tok, scheme).pop() {
+            if let Some(p) = soft {
+                debug_assert_eq!(p.len(), s.ids.len() * scheme.len());
+                s.soft = Some(p);
+            }
+            out.push(s);
+        }
+    }
+    Ok(out)
+}
+
+/// The loss of a batch where some units learn a teacher's distribution: per unit, the gold tag's
+/// cross-entropy (weight 1, or `1 - weight` for a distilled unit) plus, for a distilled unit,
+/// `weight · T²` times the cross-entropy of the student's tempered distribution against the
+/// teacher's (KL divergence up to the teacher's entropy, a constant); the mean over units.
+/// Built from differentiable ops.
+fn distill_loss(
+    logits: &Tensor,
+    batch: &[Sample],
+    picked: &[(usize, usize)],
+    labels: usize,
+    weight: f64,
+    temperature: f64,
+) -> candle_core::Result<Tensor> {
+    let n = picked.len();
+    let w = weight.clamp(0.0, 1.0) as f32;
+    let mut hard = vec![0f32; n * labels];
+    let mut soft = vec![0f32; n * labels];
+    for (i, &(r, j)) in picked.iter().enumerate() {
+        let s = &batch[r];
+        let gold = i * labels + s.labels[j] as usize;
+        match &s.soft {
+            Some(p) => {
+                hard[gold] = 1.0 - w;
+                for (o, &q) in soft[i * labels..(i + 1) * labels]
+                    .iter_mut()
+                    .zip(&p[j * labels..(j + 1) * labels])
+                {
+                    *o = w * q;
+                }
+            }
+            None => hard[gold] = 1.0,
+        }
+    }
+    let t2 = (temperature * temperature) as f32;
+    let shape = (n, labels);
+    let log_p = candle_nn::ops::log_softmax(logits, candle_core::D::Minus1)?;
+    let loss = if temperature == 1.0 {
+        let q: Vec<f32> = hard.iter().zip(&soft).map(|(h, s)| h + s).collect();
+        (Tensor::from_vec(q, shape, &Device::Cpu)? * log_p)?.sum_all()?
+    } else {
+        let log_pt = candle_nn::ops::log_softmax(&(logits / temperature)?, candle_core::D::Minus1)?;
+        let soft: Vec<f32> = soft.iter().map(|s| s * t2).collect();
+        let h = (Tensor::from_vec(hard, shape, &Device::Cpu)? * log_p)?.sum_all()?;
+        let s = (Tensor::from_vec(soft, shape, &Device::Cpu)? * log_pt)?.sum_all()?;
+        (h + s)?
+    };
+    loss.affine(-1.0 / n.max(1) as f64, 0.0)
+}
+
 impl Trainer<'_> {
     /// Runs training; `cancel` stops it between steps (a checkpoint is written first).
-    pub fn run(
+    pub fn run(self, cancel: &AtomicBool, progress: impl FnMut(Progress)) -> Result<Summary> {
+        self.run_inner(None, cancel, progress)
+    }
+
+    /// [`Trainer::run`] with distillation: the sentences `distill` chooses learn its teacher's
+    /// tag distributions, computed once before training on exactly the units they train on
+    /// (random cuts cut the distributions with them; an [UNK] replacement keeps the teacher's
+    /// view of the real character as its target). Not with a lexicon swap.
+    pub fn run_distilled(
+        self,
+        distill: &Distill,
+        cancel: &AtomicBool,
+        progress: impl FnMut(Progress),
+    ) -> Result<Summary> {
+        self.run_inner(Some(distill), cancel, progress)
+    }
+
+    fn run_inner(
         mut self,
+        distill: Option<&Distill>,
         cancel: &AtomicBool,
         mut progress: impl FnMut(Progress),
     ) -> Result<Summary> {
@@ -166,7 +327,15 @@ impl Trainer<'_> {
             return Err(TrainError::Data("no training sentences".into()));
         }
         let max_units = cfg.max_units.min(mcfg.max_position_embeddings - 2).max(1);
-        let data = samples(self.train, &tok, &scheme);
+        let data = match distill {
+            None => samples(self.train, &tok, &scheme),
+            Some(_) if cfg.lexicon_swap > 0.0 => {
+                return Err(TrainError::Data(
+                    "distillation does not work with a lexicon swap".into(),
+                ))
+            }
+            Some(d) => distilled_samples(self.train, &tok, &scheme, d)?,
+        };
         let swap = match &self.init.features {
             Some(f) => LexiconSwap::new(self.train, f.words(), cfg.lexicon_swap),
             None if cfg.lexicon_swap > 0.0 => {
@@ -270,7 +439,18 @@ impl Trainer<'_> {
                 let logits = logits
                     .reshape((b * t, scheme.len()))?
                     .index_select(&rows, 0)?;
-                Ok((candle_nn::loss::cross_entropy(&logits, &targets)?, n))
+                let loss = match distill {
+                    Some(d) if batch.iter().any(|s| s.soft.is_some()) => distill_loss(
+                        &logits,
+                        batch,
+                        &picked,
+                        scheme.len(),
+                        d.weight,
+                        d.temperature,
+                    )?,
+                    _ => candle_nn::loss::cross_entropy(&logits, &targets)?,
+                };
+                Ok((loss, n))
             },
             |epoch, state, progress| {
                 // End of epoch: evaluate, keep the best.
@@ -376,4 +556,98 @@ pub fn trim_vocab(full: &[u8], texts: &[String], min_count: usize) -> Result<Vec
     let mut out = keep.join("\n");
     out.push('\n');
     Ok(out.into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(labels: Vec<u32>, soft: Option<Vec<f32>>) -> Sample {
+        let n = labels.len();
+        Sample {
+            ids: vec![5; n],
+            types: vec![0; n],
+            labels,
+            starts: vec![true; n],
+            soft,
+        }
+    }
+
+    fn logits() -> Tensor {
+        let v: Vec<f32> = (0..12).map(|i| ((i * 7) % 5) as f32 * 0.6 - 1.0).collect();
+        Tensor::from_vec(v, (3, 4), &Device::Cpu).unwrap()
+    }
+
+    fn scalar(t: &Tensor) -> f32 {
+        t.to_scalar::<f32>().unwrap()
+    }
+
+    #[test]
+    fn distill_loss_with_no_weight_is_the_gold_cross_entropy() {
+        let batch = [sample(vec![1, 2, 0], Some(vec![0.25; 12]))];
+        let picked = [(0, 0), (0, 1), (0, 2)];
+        let gold = Tensor::new(&[1u32, 2, 0], &Device::Cpu).unwrap();
+        let ce = scalar(&candle_nn::loss::cross_entropy(&logits(), &gold).unwrap());
+        for t in [1.0, 2.0] {
+            let d = scalar(&distill_loss(&logits(), &batch, &picked, 4, 0.0, t).unwrap());
+            assert!((d - ce).abs() < 1e-5, "T {t}: {d} vs {ce}");
+        }
+    }
+
+    #[test]
+    fn distill_loss_is_least_at_the_teachers_distribution() {
+        // The teacher's own logits: at any temperature the distilled term's gradient is zero
+        // there; other logits get a gradient.
+        for t in [1.0f64, 2.0] {
+            let x = logits();
+            let p: Vec<f32> = candle_nn::ops::softmax_last_dim(&(&x / t).unwrap())
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1()
+                .unwrap();
+            let batch = [sample(vec![1, 2, 0], Some(p))];
+            let picked = [(0, 0), (0, 1), (0, 2)];
+            let grad_norm = |x: &Tensor| {
+                let v = candle_core::Var::from_tensor(x).unwrap();
+                let loss = distill_loss(v.as_tensor(), &batch, &picked, 4, 1.0, t).unwrap();
+                let g = loss.backward().unwrap();
+                scalar(
+                    &g.get(v.as_tensor())
+                        .unwrap()
+                        .sqr()
+                        .unwrap()
+                        .sum_all()
+                        .unwrap(),
+                )
+            };
+            assert!(grad_norm(&x) < 1e-10, "T {t}");
+            assert!(grad_norm(&(&x * 0.5).unwrap()) > 1e-4, "T {t}");
+        }
+    }
+
+    #[test]
+    fn distill_loss_keeps_gold_for_units_without_a_teacher() {
+        // Row 0 learns the teacher, rows 1 and 2 (another sentence) their gold tags only.
+        let batch = [
+            sample(vec![1], Some(vec![0.1, 0.2, 0.3, 0.4])),
+            sample(vec![2, 0], None),
+        ];
+        let picked = [(0, 0), (1, 0), (1, 1)];
+        let x = logits();
+        let lp: Vec<f32> = candle_nn::ops::log_softmax(&x, candle_core::D::Minus1)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        let w = 0.75f32;
+        let row0: f32 = (0..4)
+            .map(|k| [0.1, 0.2, 0.3, 0.4][k] * w * lp[k])
+            .sum::<f32>()
+            + (1.0 - w) * lp[1];
+        let want = -(row0 + lp[4 + 2] + lp[8]) / 3.0;
+        let got = scalar(&distill_loss(&x, &batch, &picked, 4, w as f64, 1.0).unwrap());
+        assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+    }
 }

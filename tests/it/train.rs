@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use fenci::segment::Segmenter;
 use fenci::tagger::{LabelScheme, ModelFiles};
-use fenci::train::{Pretrainer, Progress, TrainConfig, Trainer};
+use fenci::train::{Distill, Pretrainer, Progress, TrainConfig, Trainer};
 
 use crate::util::{tempdir, tiny_model, toy_corpus};
 
@@ -298,4 +298,112 @@ fn progress_counts_every_step_with_random_cuts_and_swaps() {
     assert_eq!(totals.len(), 1, "the total changed: {totals:?}");
     assert_eq!(totals.first(), Some(&last), "ended at step {last}");
     assert_eq!(summary.steps, last);
+}
+
+/// The most likely tag of every unit of `sents` under `m`, and each unit's distribution.
+fn tags_and_probs(m: &ModelFiles, sents: &[Vec<String>]) -> (Vec<usize>, Vec<Vec<f32>>) {
+    let seg = Segmenter::new(m).unwrap();
+    let units: Vec<_> = sents
+        .iter()
+        .map(|w| seg.tokenizer().units(&w.concat()))
+        .collect();
+    let k = m.config.labels("config.json").unwrap().len();
+    let mut tags = Vec::new();
+    let mut probs = Vec::new();
+    for lp in seg.label_log_probs(&units).unwrap() {
+        for row in lp.chunks(k) {
+            let best = (0..k).max_by(|&a, &b| row[a].total_cmp(&row[b])).unwrap();
+            tags.push(best);
+            probs.push(row.iter().map(|x| x.exp()).collect());
+        }
+    }
+    (tags, probs)
+}
+
+#[test]
+fn distillation_keeps_the_replay_sentences_tags() {
+    // A base model that knows the toy corpus; fine-tuned on a correction, with replay sentences
+    // whose gold tags disagree with it (every character a word). Learning their gold tags moves
+    // their tags; learning the base model's distributions instead keeps them.
+    let corpus = toy_corpus(40);
+    let base = Trainer {
+        init: tiny_model(&LabelScheme::bmes(), 1, 32, 32, 5),
+        train: &corpus,
+        dev: &[],
+        cfg: cfg(25),
+        out: None,
+        f16: false,
+        resume: false,
+    }
+    .run(&AtomicBool::new(false), |_| {})
+    .unwrap()
+    .model;
+    let replay: Vec<Vec<String>> = corpus[..12]
+        .iter()
+        .map(|w| w.concat().chars().map(String::from).collect())
+        .collect();
+    let correction: Vec<String> = ["我们", "喜欢", "北京天安门"]
+        .iter()
+        .map(|w| w.to_string())
+        .collect();
+    let mut data = vec![correction.clone(); 3];
+    data.extend(replay.iter().cloned());
+    let flags: Vec<bool> = data.iter().map(|s| *s != correction).collect();
+    let tune = |distill: Option<Distill>| {
+        let t = Trainer {
+            init: base.clone(),
+            train: &data,
+            dev: &[],
+            cfg: cfg(12),
+            out: None,
+            f16: false,
+            resume: false,
+        };
+        let never = AtomicBool::new(false);
+        match distill {
+            Some(d) => t.run_distilled(&d, &never, |_| {}),
+            None => t.run(&never, |_| {}),
+        }
+        .unwrap()
+        .model
+    };
+    let gold = tune(None);
+    let distilled = tune(Some(Distill {
+        teacher: &base,
+        sentences: &flags,
+        weight: 1.0,
+        temperature: 1.0,
+    }));
+    let (base_tags, base_p) = tags_and_probs(&base, &replay);
+    let kl = |m: &ModelFiles| -> (usize, f32) {
+        let (tags, p) = tags_and_probs(m, &replay);
+        let changed = tags.iter().zip(&base_tags).filter(|(a, b)| a != b).count();
+        let kl: f32 = base_p
+            .iter()
+            .zip(&p)
+            .flat_map(|(q, p)| q.iter().zip(p).map(|(q, p)| q * (q.ln() - p.ln())))
+            .sum();
+        (changed, kl / base_tags.len() as f32)
+    };
+    let (gold_changed, gold_kl) = kl(&gold);
+    let (dist_changed, dist_kl) = kl(&distilled);
+    let n = base_tags.len();
+    assert!(
+        gold_changed * 4 > n,
+        "gold tags moved only {gold_changed} of {n} units"
+    );
+    assert!(
+        dist_changed * 20 <= n,
+        "distilled: {dist_changed} of {n} units changed their tag"
+    );
+    assert!(
+        dist_kl * 10.0 < gold_kl,
+        "KL from the base: distilled {dist_kl}, gold {gold_kl}"
+    );
+    // The correction itself is learnt either way.
+    let seg = Segmenter::new(&distilled).unwrap();
+    assert_eq!(
+        seg.segment(&correction.concat()).unwrap().word_strs(),
+        correction.iter().map(String::as_str).collect::<Vec<_>>()
+    );
 }
