@@ -160,6 +160,15 @@ pub(crate) fn temp_sibling(path: &Path, tag: &str) -> io::Result<PathBuf> {
     )))
 }
 
+/// The line (1-based) holding the first byte that is not UTF-8.
+pub fn invalid_utf8_line(e: &std::string::FromUtf8Error) -> usize {
+    e.as_bytes()[..e.utf8_error().valid_up_to()]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
 /// A text file as a string: `.gz` read compressed, a UTF-8 byte-order mark dropped; errors name
 /// the file (and the first line that is not UTF-8).
 pub fn read_text(p: &Path) -> io::Result<String> {
@@ -177,11 +186,7 @@ pub fn read_text(p: &Path) -> io::Result<String> {
         bytes = out;
     }
     let s = String::from_utf8(bytes).map_err(|e| {
-        let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1;
+        let line = invalid_utf8_line(&e);
         io::Error::new(
             io::ErrorKind::InvalidData,
             format!(

@@ -412,11 +412,7 @@ impl UserDict {
             Err(e) => return Err(e),
         };
         let text = String::from_utf8(bytes).map_err(|e| {
-            let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count()
-                + 1;
+            let line = crate::fsio::invalid_utf8_line(&e);
             io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!(

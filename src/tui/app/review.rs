@@ -167,7 +167,7 @@ impl App {
             }
             KeyCode::Char('a') | KeyCode::Enter if done => {
                 self.mode = Mode::Normal;
-                let words = self.edited_or_model_words(t);
+                let words = self.model_words(t);
                 self.fix("✓ right as it is", t, words)
             }
             KeyCode::Char('e') if done => {
@@ -191,7 +191,8 @@ impl App {
         }
     }
 
-    fn edited_or_model_words(&self, t: usize) -> Vec<String> {
+    /// The words the model gave turn `t`.
+    fn model_words(&self, t: usize) -> Vec<String> {
         self.turn_data(t)
             .map(|d| d.seg.word_strs().into_iter().map(str::to_string).collect())
             .unwrap_or_default()

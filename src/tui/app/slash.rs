@@ -6,6 +6,16 @@ use std::path::PathBuf;
 use super::*;
 use crate::tui::commands::{self, Cmd, COMMANDS};
 
+/// A command's argument as the rest of its line, spaces kept (a path may hold them): what
+/// follows `/name` or `/name!`.
+fn rest_of_line(line: &str) -> &str {
+    line.trim()
+        .trim_start_matches('/')
+        .trim_start_matches(|c: char| c.is_alphabetic())
+        .trim_start_matches('!')
+        .trim()
+}
+
 impl App {
     pub(super) fn command(&mut self, line: &str) -> Vec<Action> {
         let parsed = match commands::parse(line) {
@@ -171,13 +181,7 @@ impl App {
             },
             Cmd::Save => match arg {
                 Some(_) => {
-                    // The path is the rest of the line (it may hold spaces).
-                    let path = line
-                        .trim()
-                        .trim_start_matches('/')
-                        .trim_start_matches(|c: char| c.is_alphabetic())
-                        .trim_start_matches('!')
-                        .trim();
+                    let path = rest_of_line(line);
                     let contents = self.markdown();
                     // "saved" is shown when the runner has written it (WorkerMsg::Saved).
                     self.command_turn(line, vec![]);
@@ -211,15 +215,7 @@ impl App {
                 vec![]
             }
             Cmd::Open => match arg {
-                Some(_) => {
-                    // The path is the rest of the line (it may hold spaces).
-                    let path = line
-                        .trim()
-                        .trim_start_matches('/')
-                        .trim_start_matches(|c: char| c.is_alphabetic())
-                        .trim();
-                    self.open(line, path)
-                }
+                Some(_) => self.open(line, rest_of_line(line)),
                 None => {
                     self.error(
                         line,
