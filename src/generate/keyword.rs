@@ -265,6 +265,10 @@ impl Generator {
                 "the word is longer than the model's {max_pos} positions"
             )));
         }
+        // With a floor a rejected candidate is never shown, so a row already longer than a
+        // shown sentence may be (rejected for its length whatever follows) stops there: the
+        // batch runs as long as its longest row.
+        let cap = self.floor.is_some();
         self.model.clear_kv_cache();
         let flat: Vec<u32> = all.iter().flatten().copied().collect();
         let mut logits = self.model.next_logits_batch(&flat, b, 0)?;
@@ -301,7 +305,10 @@ impl Generator {
                 all[r].push(next);
                 next_ids[r] = next;
                 texts[r] = self.decode(&ids[r]);
-                if texts[r].trim_end().ends_with(SENTENCE_END) || all[r].len() >= max_pos {
+                if texts[r].trim_end().ends_with(SENTENCE_END)
+                    || all[r].len() >= max_pos
+                    || (cap && texts[r].trim().chars().count() > rank::LENGTH.1)
+                {
                     done[r] = true;
                 }
             }
