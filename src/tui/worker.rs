@@ -314,6 +314,14 @@ pub fn worker(
             None
         }
     };
+    // After every load: the corrections the active version was not trained on (an /undo or a
+    // /train changed which).
+    let report_waiting = || {
+        if let Some(n) = waiting(dir.as_deref()) {
+            let _ = tx.send(Event::Worker(WorkerMsg::Waiting(n)));
+        }
+    };
+    report_waiting();
     let dict = Dictionary::embedded();
     // A job taken off the queue while checking whether it was drained (see the end of the loop).
     let mut next: Option<Job> = None;
@@ -345,6 +353,7 @@ pub fn worker(
                         }));
                     }
                 }
+                report_waiting();
                 let _ = &spec;
             }
             Job::SetDict(words) => {
@@ -442,12 +451,7 @@ pub fn open_document(
     }
     let text = crate::fsio::read_text(&path).map_err(|e| e.to_string())?;
     let key = digest(&text);
-    let waiting = dir.and_then(|d| {
-        Service::new(d)
-            .corrections()
-            .ok()
-            .map(|l| l.records.iter().filter(|(_, trained)| !trained).count())
-    });
+    let waiting = waiting(dir);
     if let Some(d) = dir {
         if let Some(mut doc) = Document::load(d, &key).map_err(|e| e.to_string())? {
             doc.source = shown;
@@ -486,6 +490,13 @@ pub fn open_document(
         waiting,
         warning,
     })
+}
+
+/// Corrections the active version of data directory `dir` was not trained on (`None` without
+/// one, or when they cannot be read).
+fn waiting(dir: Option<&Path>) -> Option<usize> {
+    let list = Service::new(dir?).corrections().ok()?;
+    Some(list.records.iter().filter(|(_, trained)| !trained).count())
 }
 
 /// Performs the actions that touch the data directory (corrections, dictionary, versions),

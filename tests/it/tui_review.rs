@@ -225,10 +225,12 @@ fn review_walks_the_queue_right_fix_skip() {
     assert!(
         matches!(app.turns.last().map(|t| &t.body), Some(TurnBody::Info(l)) if l[0].starts_with("all 3 sentences"))
     );
-    // Training takes the corrections.
+    // Training takes the corrections: the worker counts them again once the new version is
+    // loaded.
     app.update(Event::Worker(WorkerMsg::TrainDone(Ok(vec![
         "trained".into()
     ]))));
+    app.update(Event::Worker(WorkerMsg::Waiting(0)));
     assert_eq!(
         app.review_status().as_deref(),
         Some("reviewed 3/3 · 0 to /train")
@@ -448,4 +450,47 @@ fn the_worker_does_every_queued_job() {
         .collect();
     answered.sort();
     assert_eq!(answered, [1, 2, 3, 4]);
+}
+
+fn model_loaded(app: &mut App, name: &str) -> Vec<Action> {
+    app.update(Event::Worker(WorkerMsg::ModelLoaded(
+        fenci::tui::app::ModelInfo {
+            name: name.into(),
+            summary: "2×256 BMES · vocab 5465".into(),
+            scheme: fenci::tagger::LabelScheme::bmes(),
+        },
+    )))
+}
+
+#[test]
+fn the_waiting_count_is_known_again_after_undo_and_model() {
+    let mut app = opened();
+    enter(&mut app, "/undo");
+    app.update(Event::Worker(WorkerMsg::Report {
+        lines: vec!["active model: default (was v1)".into()],
+        error: false,
+    }));
+    model_loaded(&mut app, "default");
+    // The worker counts after every load: v1's corrections wait again.
+    app.update(Event::Worker(WorkerMsg::Waiting(4)));
+    assert_eq!(
+        app.review_status().as_deref(),
+        Some("reviewed 0/3 · 4 to /train")
+    );
+    enter(&mut app, "/model v1");
+    app.update(Event::Worker(WorkerMsg::Report {
+        lines: vec!["active model: v1".into()],
+        error: false,
+    }));
+    // The count of the version left shows until the new one is counted.
+    assert_eq!(
+        app.review_status().as_deref(),
+        Some("reviewed 0/3 · 4 to /train")
+    );
+    model_loaded(&mut app, "v1");
+    app.update(Event::Worker(WorkerMsg::Waiting(0)));
+    assert_eq!(
+        app.review_status().as_deref(),
+        Some("reviewed 0/3 · 0 to /train")
+    );
 }

@@ -126,6 +126,8 @@ pub enum WorkerMsg {
     },
     /// A text is open (or why not; `"cancelled"` when the reader cancelled).
     DocOpened(Result<Box<DocOpened>, String>),
+    /// Corrections the active version was not trained on: said after every model load.
+    Waiting(usize),
     /// One sentence of a job is done (or failed).
     Turn {
         /// The turn it answers.
@@ -348,7 +350,8 @@ pub struct App {
     pub doc: Option<Box<crate::document::Document>>,
     /// A text being opened: (sentences segmented, of all).
     pub opening: Option<(usize, usize)>,
-    /// Corrections the active model was not trained on yet, once known.
+    /// Corrections the active version was not trained on yet, once known (the worker says after
+    /// every model load and at `/open`).
     pub waiting: Option<usize>,
     /// The sentence under review: its turn's id and its index in the document.
     reviewing: Option<(u64, usize)>,
@@ -609,11 +612,9 @@ impl App {
                 self.training = Some((step, total, loss));
             }
             WorkerMsg::TrainDone(r) => {
+                // The corrections still waiting are counted once the new version is loaded
+                // (WorkerMsg::Waiting).
                 self.training = None;
-                if r.is_ok() {
-                    // Training takes every correction.
-                    self.waiting = self.waiting.map(|_| 0);
-                }
                 self.training_ended(match r {
                     Ok(lines) => TurnBody::Info(lines),
                     Err(e) => TurnBody::Error(e),
@@ -625,6 +626,7 @@ impl App {
                 }
             }
             WorkerMsg::DocOpened(r) => return self.doc_opened(r),
+            WorkerMsg::Waiting(n) => self.waiting = Some(n),
             WorkerMsg::Turn { id, result } => {
                 // Results for turns that no longer exist (after /clear) are dropped.
                 if self.reviewing.is_some_and(|(r, _)| r == id) {

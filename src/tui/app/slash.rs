@@ -86,8 +86,6 @@ impl App {
                     line,
                     vec![format!("switching to {target}… (Esc cancels a download)")],
                 );
-                // Which corrections that model was trained on is not known here.
-                self.waiting = None;
                 vec![Action::Data(DataAction::SwitchModel(target))]
             }
             Cmd::Model => {
@@ -380,7 +378,6 @@ impl App {
             },
             Cmd::Undo => {
                 self.command_turn(line, vec![]);
-                self.waiting = None;
                 vec![Action::Data(DataAction::Undo)]
             }
             Cmd::Clear => {
