@@ -272,6 +272,7 @@ impl App {
                     && self.download.is_none()
                     && self.generating.is_none()
                     && self.opening.is_none()
+                    && self.requeuing.is_none()
                 {
                     self.info(line, vec!["nothing to cancel".into()]);
                     return vec![];
@@ -395,7 +396,11 @@ impl App {
 
     pub(super) fn cancel_actions(&mut self) -> Vec<Action> {
         let mut v = Vec::new();
-        if self.pending() > 0 || self.download.is_some() || self.opening.is_some() {
+        if self.pending() > 0
+            || self.download.is_some()
+            || self.opening.is_some()
+            || self.requeuing.is_some()
+        {
             v.push(Action::Cancel);
         }
         if self.training.is_some() {
