@@ -3,7 +3,8 @@
 //! most informative first, only sentences with a word marked unsure) and what the reader did
 //! with each sentence. It lives in the data directory as `documents/<digest>.json`, keyed by the
 //! text's SHA-256 and written atomically after every change, so opening the same text again,
-//! another day, continues where the reader stopped.
+//! another day, continues where the reader stopped. When another model becomes active, the
+//! sentences not answered yet are segmented again and queued anew ([`Document::requeue`]).
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -13,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::segment::review::{dictionary_candidates, review_order};
-use crate::segment::Segmenter;
+use crate::segment::{Segmentation, Segmenter};
 
 /// How much a repeat of an already queued doubt (the same words around the weakest boundary)
 /// counts, per earlier one.
@@ -84,7 +85,8 @@ pub struct DocSentence {
     pub line: usize,
     /// The sentence as the file has it (spaces included).
     pub text: String,
-    /// The words: the model's when the text was opened, the reader's once accepted or fixed.
+    /// The words: the model's (the one of [`Document::model`]), the reader's once accepted or
+    /// fixed.
     pub words: Vec<String>,
     /// Indices of the words the model was unsure of (marked `?`).
     pub unsure: Vec<usize>,
@@ -104,7 +106,8 @@ pub struct Document {
     pub source: String,
     /// SHA-256 of the text (hex).
     pub digest: String,
-    /// The model that segmented it.
+    /// The model that segmented the sentences not answered yet (at `/open`, or when it
+    /// [re-queued](Document::requeue) them).
     pub model: String,
     /// The sentences, in the text's order.
     pub sentences: Vec<DocSentence>,
@@ -138,6 +141,11 @@ impl Counts {
     pub fn reviewed(&self) -> usize {
         self.accepted + self.fixed + self.skipped
     }
+
+    /// Queued sentences not answered yet.
+    pub fn to_review(&self) -> usize {
+        self.queued.saturating_sub(self.reviewed())
+    }
 }
 
 /// Hex SHA-256 of `text`: a document's key.
@@ -159,42 +167,30 @@ impl Document {
         seg: &Segmenter,
         known: &dyn Fn(&str) -> bool,
         cancel: &AtomicBool,
-        mut progress: impl FnMut(usize, usize),
+        progress: impl FnMut(usize, usize),
     ) -> crate::segment::Result<Option<Self>> {
         let sents = sentences(text);
-        let mut segs = Vec::with_capacity(sents.len());
-        for chunk in sents.chunks(BATCH) {
-            if cancel.load(Ordering::Relaxed) {
-                return Ok(None);
-            }
-            let lines: Vec<&str> = chunk.iter().map(|s| s.1.as_str()).collect();
-            for mut s in seg.segment_batch(&lines)? {
-                // Only the words, boundaries and word confidences are read from here on.
-                s.log_probs = Vec::new();
-                segs.push(s);
-            }
-            progress(segs.len(), sents.len());
-        }
-        let sentences: Vec<DocSentence> = segs
-            .iter()
-            .zip(&sents)
-            .map(|(s, (line, text))| DocSentence {
-                line: *line,
-                text: text.clone(),
-                words: s.word_strs().into_iter().map(str::to_string).collect(),
-                unsure: (0..s.words.len())
-                    .filter(|&i| s.uncertain_word(i))
-                    .collect(),
-                doubt: crate::segment::review::doubt(0, s).score,
+        let lines: Vec<&str> = sents.iter().map(|s| s.1.as_str()).collect();
+        let Some(segs) = segment_all(seg, &lines, cancel, progress)? else {
+            return Ok(None);
+        };
+        let Assessed {
+            marks,
+            queue,
+            dict_words,
+        } = assess(&segs, known);
+        let sentences = marks
+            .into_iter()
+            .zip(sents)
+            .map(|(m, (line, text))| DocSentence {
+                line,
+                text,
+                words: m.words,
+                unsure: m.unsure,
+                doubt: m.doubt,
                 status: Status::Open,
             })
             .collect();
-        let order: Vec<_> = review_order(&segs, REPEAT_DISCOUNT)
-            .into_iter()
-            .filter(|d| !sentences[d.index].unsure.is_empty())
-            .collect();
-        let dict_words = dictionary_candidates(&segs, &order, known, 2);
-        let queue = order.into_iter().map(|d| d.index).collect();
         Ok(Some(Self {
             format: FORMAT,
             source: source.to_string(),
@@ -205,6 +201,71 @@ impl Document {
             dict_words,
             other: serde_json::Map::new(),
         }))
+    }
+
+    /// This document as model `model` (`seg`) sees it: the sentences not answered yet are
+    /// segmented again (batches, progress and cancel as in [`Document::build`]), with their
+    /// unsure words, doubt, queue and dictionary words anew; the answered ones (accepted, fixed,
+    /// skipped) keep their words and stay at the head of the queue. `None` if `cancel` was set
+    /// (this one is left as it is).
+    pub fn requeue(
+        &self,
+        model: &str,
+        seg: &Segmenter,
+        known: &dyn Fn(&str) -> bool,
+        cancel: &AtomicBool,
+        progress: impl FnMut(usize, usize),
+    ) -> crate::segment::Result<Option<Self>> {
+        let open: Vec<usize> = (0..self.sentences.len())
+            .filter(|&i| self.sentences[i].status == Status::Open)
+            .collect();
+        let lines: Vec<&str> = open
+            .iter()
+            .map(|&i| self.sentences[i].text.as_str())
+            .collect();
+        let Some(segs) = segment_all(seg, &lines, cancel, progress)? else {
+            return Ok(None);
+        };
+        let Assessed {
+            marks,
+            queue,
+            dict_words,
+        } = assess(&segs, known);
+        let mut doc = self.clone();
+        for (m, &i) in marks.into_iter().zip(&open) {
+            let s = &mut doc.sentences[i];
+            (s.words, s.unsure, s.doubt) = (m.words, m.unsure, m.doubt);
+        }
+        doc.queue = (self.queue.iter().copied())
+            .filter(|&i| self.sentences[i].status != Status::Open)
+            .chain(queue.into_iter().map(|k| open[k]))
+            .collect();
+        doc.dict_words = dict_words;
+        doc.model = model.to_string();
+        Ok(Some(doc))
+    }
+
+    /// Takes the answers `current` (this text as the reader has it now) holds and this does
+    /// not: those given while this was [re-queued](Document::requeue). Nothing if `current` is
+    /// another text.
+    pub fn keep_answers(&mut self, current: &Document) {
+        if current.digest != self.digest || current.sentences.len() != self.sentences.len() {
+            return;
+        }
+        for (i, c) in current.sentences.iter().enumerate() {
+            if c.status != Status::Open && self.sentences[i].status == Status::Open {
+                self.sentences[i] = c.clone();
+                self.join_queue(i);
+            }
+        }
+    }
+
+    /// Puts answered sentence `i` in the queue if it is not (one under review when the queue
+    /// was computed again without it), so the counts include it.
+    fn join_queue(&mut self, i: usize) {
+        if !self.queue.contains(&i) {
+            self.queue.push(i);
+        }
     }
 
     /// Where the document of a text with this digest lives in data directory `dir`.
@@ -264,12 +325,17 @@ impl Document {
     }
 
     /// Records what the reader did with sentence `i` (and the words, once accepted or fixed).
+    /// An answered sentence the queue lost to a [re-queue](Document::requeue) while it was
+    /// under review joins it again.
     pub fn set(&mut self, i: usize, status: Status, words: Option<Vec<String>>) {
         if let Some(s) = self.sentences.get_mut(i) {
             s.status = status;
             let bare = |t: &str| t.chars().filter(|c| !c.is_whitespace()).collect::<String>();
             if let Some(w) = words.filter(|w| bare(&w.concat()) == bare(&s.text)) {
                 s.words = w;
+            }
+            if status != Status::Open {
+                self.join_queue(i);
             }
         }
     }
@@ -325,6 +391,72 @@ impl Document {
             out.push(format!("{:>5} {mark} {}", s.line, words.join(" ")));
         }
         out
+    }
+}
+
+/// Segments `lines` with `seg` in batches of [`BATCH`], calling `progress(done, total)` after
+/// each; `None` if `cancel` was set.
+fn segment_all(
+    seg: &Segmenter,
+    lines: &[&str],
+    cancel: &AtomicBool,
+    mut progress: impl FnMut(usize, usize),
+) -> crate::segment::Result<Option<Vec<Segmentation>>> {
+    let mut segs = Vec::with_capacity(lines.len());
+    for chunk in lines.chunks(BATCH) {
+        if cancel.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        for mut s in seg.segment_batch(chunk)? {
+            // Only the words, boundaries and word confidences are read from here on.
+            s.log_probs = Vec::new();
+            segs.push(s);
+        }
+        progress(segs.len(), lines.len());
+    }
+    Ok(Some(segs))
+}
+
+/// What the model says of one sentence.
+struct Marks {
+    words: Vec<String>,
+    unsure: Vec<usize>,
+    doubt: f32,
+}
+
+/// What the model says of a batch of sentences.
+struct Assessed {
+    /// Each sentence's marks.
+    marks: Vec<Marks>,
+    /// Indices of those with a word marked unsure, in [`review_order`] with
+    /// [`REPEAT_DISCOUNT`].
+    queue: Vec<usize>,
+    /// [`Document::dict_words`] of them.
+    dict_words: Vec<(String, usize)>,
+}
+
+/// The marks, queue and dictionary words of `segs`.
+fn assess(segs: &[Segmentation], known: &dyn Fn(&str) -> bool) -> Assessed {
+    let mut marks: Vec<Marks> = segs
+        .iter()
+        .map(|s| Marks {
+            words: s.word_strs().into_iter().map(str::to_string).collect(),
+            unsure: (0..s.words.len())
+                .filter(|&i| s.uncertain_word(i))
+                .collect(),
+            doubt: 0.0,
+        })
+        .collect();
+    // The order scores every sentence: its doubt, before any repeat discount.
+    let mut order = review_order(segs, REPEAT_DISCOUNT);
+    for d in &order {
+        marks[d.index].doubt = d.score;
+    }
+    order.retain(|d| !marks[d.index].unsure.is_empty());
+    Assessed {
+        dict_words: dictionary_candidates(segs, &order, known, 2),
+        queue: order.into_iter().map(|d| d.index).collect(),
+        marks,
     }
 }
 
@@ -394,6 +526,75 @@ mod tests {
         assert_eq!(page[0], "a.txt — page 1 of 1");
         assert_eq!(page[2], "    2 ✎ 前台 不 送 人");
         assert_eq!(page[3], "    3 · 早餐? 一般 。");
+    }
+
+    #[test]
+    fn answers_given_while_requeuing_are_kept_and_join_the_queue() {
+        let mut fresh = doc();
+        // Re-queued: the new model is sure of sentence 3 (index 2), unsure of 1 (index 0).
+        fresh.queue = vec![1, 0];
+        fresh.sentences[2].unsure.clear();
+        let mut current = doc();
+        current.set(2, Status::Skipped, None);
+        fresh.keep_answers(&current);
+        assert_eq!(fresh.sentences[2], current.sentences[2]);
+        assert_eq!(fresh.queue, [1, 0, 2]);
+        assert_eq!(fresh.counts().skipped, 1);
+        // The sentence under review when the queue lost it: answered, it joins again.
+        let mut d = doc();
+        d.queue = vec![1];
+        d.set(2, Status::Accepted, None);
+        assert_eq!(d.queue, [1, 2]);
+        // Another text's answers are not taken.
+        let mut other = doc();
+        other.digest = digest("y");
+        other.set(1, Status::Fixed, None);
+        let mut f = doc();
+        f.keep_answers(&other);
+        assert_eq!(f, doc());
+    }
+
+    #[test]
+    fn a_requeue_segments_the_open_sentences_anew_and_keeps_the_answers() {
+        let seg = Segmenter::new(&crate::tagger::ModelFiles::embedded().unwrap()).unwrap();
+        let text =
+            "研究生命起源。他说的确实在理。结婚的和尚未结婚的。\n乒乓球拍卖完了。南京市长江大桥。";
+        let none = AtomicBool::new(false);
+        let known = |_: &str| false;
+        let built = Document::build("t.txt", text, "v1", &seg, &known, &none, |_, _| {})
+            .unwrap()
+            .unwrap();
+        // Stale marks, as another model left them: sentence 0 answered, the rest sure.
+        let mut old = built.clone();
+        let fixed = ["研究", "生命", "起源", "。"].map(String::from).to_vec();
+        old.set(0, Status::Fixed, Some(fixed));
+        for s in &mut old.sentences[1..] {
+            (s.unsure, s.doubt) = (vec![], 0.0);
+        }
+        old.queue = vec![0];
+        let mut steps = vec![];
+        let new = old
+            .requeue("v2", &seg, &known, &none, |d, t| steps.push((d, t)))
+            .unwrap()
+            .unwrap();
+        assert_eq!(steps.last(), Some(&(4, 4)), "only the 4 open sentences");
+        assert_eq!(new.model, "v2");
+        assert_eq!(new.sentences[0], old.sentences[0]);
+        // The open ones as a fresh build has them; answered first, then the new order.
+        for (n, b) in new.sentences[1..].iter().zip(&built.sentences[1..]) {
+            assert_eq!((&n.words, &n.unsure), (&b.words, &b.unsure));
+            assert!((n.doubt - b.doubt).abs() < 1e-4, "{} {}", n.doubt, b.doubt);
+        }
+        assert_eq!(new.queue[0], 0);
+        for (i, s) in new.sentences.iter().enumerate().skip(1) {
+            assert_eq!(new.queue.contains(&i), !s.unsure.is_empty(), "{i}");
+        }
+        // Cancelled: nothing.
+        let stop = AtomicBool::new(true);
+        assert_eq!(
+            old.requeue("v2", &seg, &known, &stop, |_, _| {}).unwrap(),
+            None
+        );
     }
 
     #[test]

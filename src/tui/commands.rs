@@ -226,7 +226,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         cmd: Cmd::Open,
         args: "FILE",
         summary: "open a text to review: fenci marks the words it is unsure of",
-        detail: "Segments a whole text (one sentence a line; longer lines are cut after 。！？; .gz is read compressed), with progress (Esc cancels), and queues the sentences with a word fenci is unsure of, most informative first. The text and what you did with each sentence are kept in the data directory: /open the same file another day to continue. /review walks the queue; /doc shows the text a page at a time.",
+        detail: "Segments a whole text (one sentence a line; longer lines are cut after 。！？; .gz is read compressed), with progress (Esc cancels), and queues the sentences with a word fenci is unsure of, most informative first. The text and what you did with each sentence are kept in the data directory: /open the same file another day to continue. When another model becomes active (/train, /undo, /model), the sentences not answered yet are queued again with it. /review walks the queue; /doc shows the text a page at a time.",
         available: true,
     },
     CommandSpec {

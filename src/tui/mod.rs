@@ -192,6 +192,11 @@ pub fn run(model: Option<String>) -> anyhow::Result<()> {
                     Action::SaveDocument(doc) => {
                         let _ = job_tx.send(Job::SaveDocument(doc));
                     }
+                    Action::Requeue(doc) => {
+                        if job_tx.send(Job::Requeue(doc)).is_err() {
+                            app.notice = Some("the worker stopped; restart fenci".into());
+                        }
+                    }
                     Action::Data(data) => {
                         let name = app
                             .model

@@ -728,6 +728,18 @@ pub fn render(app: &App, f: &mut Frame, th: &Theme) {
             *total as f64 / 1e6
         ));
     }
+    if let Some((done, total)) = app.requeuing {
+        // Esc first leaves a review; Ctrl-C cancels from anywhere.
+        let key = if app.mode == Mode::Normal {
+            "Esc"
+        } else {
+            "Ctrl-C"
+        };
+        parts.push(format!(
+            "{} re-queuing: {done}/{total} sentences · {key} cancels",
+            SPINNER[(app.tick % 8) as usize]
+        ));
+    }
     if app.generating.is_some() {
         parts.push(format!(
             "{} writing examples (Esc stops)",

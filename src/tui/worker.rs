@@ -1,7 +1,7 @@
 //! The worker side of the app: loads the model (a hub id with download progress, a directory,
-//! the active version), segments and explains sentences, and performs the actions on the user's
-//! data through [`crate::service`], answering the App over the event channel. Nothing here
-//! draws.
+//! the active version), segments and explains sentences, opens and re-queues texts for review,
+//! and performs the actions on the user's data through [`crate::service`], answering the App
+//! over the event channel. Nothing here draws.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,6 +32,9 @@ pub enum Job {
     Open(PathBuf),
     /// Save the open document (in order with the other jobs, off the UI thread).
     SaveDocument(Box<crate::document::Document>),
+    /// Queue the open document again with the loaded model (answered with
+    /// [`WorkerMsg::RequeueProgress`] and [`WorkerMsg::Requeued`]).
+    Requeue(Box<crate::document::Document>),
     /// Explain the words of a corrected turn (answered with [`WorkerMsg::Explained`]).
     Explain {
         /// The turn.
@@ -314,6 +317,14 @@ pub fn worker(
             None
         }
     };
+    // After every load: the corrections the active version was not trained on (an /undo or a
+    // /train changed which).
+    let report_waiting = || {
+        if let Some(n) = waiting(dir.as_deref()) {
+            let _ = tx.send(Event::Worker(WorkerMsg::Waiting(n)));
+        }
+    };
+    report_waiting();
     let dict = Dictionary::embedded();
     // A job taken off the queue while checking whether it was drained (see the end of the loop).
     let mut next: Option<Job> = None;
@@ -345,6 +356,7 @@ pub fn worker(
                         }));
                     }
                 }
+                report_waiting();
                 let _ = &spec;
             }
             Job::SetDict(words) => {
@@ -370,6 +382,10 @@ pub fn worker(
                     &cancel,
                 );
                 let _ = tx.send(Event::Worker(WorkerMsg::DocOpened(r.map(Box::new))));
+            }
+            Job::Requeue(doc) => {
+                let r = requeue_document(&doc, seg.as_ref(), &model_name, &tx, &cancel);
+                let _ = tx.send(Event::Worker(WorkerMsg::Requeued(r.map(Box::new))));
             }
             Job::SaveDocument(doc) => {
                 if let Some(d) = &dir {
@@ -442,12 +458,7 @@ pub fn open_document(
     }
     let text = crate::fsio::read_text(&path).map_err(|e| e.to_string())?;
     let key = digest(&text);
-    let waiting = dir.and_then(|d| {
-        Service::new(d)
-            .corrections()
-            .ok()
-            .map(|l| l.records.iter().filter(|(_, trained)| !trained).count())
-    });
+    let waiting = waiting(dir);
     if let Some(d) = dir {
         if let Some(mut doc) = Document::load(d, &key).map_err(|e| e.to_string())? {
             doc.source = shown;
@@ -486,6 +497,40 @@ pub fn open_document(
         waiting,
         warning,
     })
+}
+
+/// Corrections the active version of data directory `dir` was not trained on (`None` without
+/// one, or when they cannot be read).
+fn waiting(dir: Option<&Path>) -> Option<usize> {
+    let list = Service::new(dir?).corrections().ok()?;
+    Some(list.records.iter().filter(|(_, trained)| !trained).count())
+}
+
+/// Re-queues the open document `doc` with the loaded model `seg` (named `model`): its sentences
+/// not answered yet are segmented again, reporting [`WorkerMsg::RequeueProgress`] (see
+/// [`crate::document::Document::requeue`]). The app saves the result, with the answers given
+/// meanwhile. `Err("cancelled")` when cancelled.
+pub fn requeue_document(
+    doc: &crate::document::Document,
+    seg: Option<&Segmenter>,
+    model: &str,
+    tx: &Sender<Event>,
+    cancel: &AtomicBool,
+) -> Result<crate::document::Document, String> {
+    let Some(seg) = seg else {
+        return Err("no model is loaded (/model says why)".into());
+    };
+    let progress = |done, total| {
+        let _ = tx.send(Event::Worker(WorkerMsg::RequeueProgress { done, total }));
+    };
+    let model = if model.is_empty() { "default" } else { model };
+    let dict = Dictionary::embedded();
+    let known = |w: &str| !dict.lookup(w).is_empty();
+    match doc.requeue(model, seg, &known, cancel, progress) {
+        Ok(Some(d)) => Ok(d),
+        Ok(None) => Err("cancelled".into()),
+        Err(e) => Err(format!("cannot segment {}: {e}", doc.source)),
+    }
 }
 
 /// Performs the actions that touch the data directory (corrections, dictionary, versions),

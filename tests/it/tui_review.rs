@@ -225,10 +225,12 @@ fn review_walks_the_queue_right_fix_skip() {
     assert!(
         matches!(app.turns.last().map(|t| &t.body), Some(TurnBody::Info(l)) if l[0].starts_with("all 3 sentences"))
     );
-    // Training takes the corrections.
+    // Training takes the corrections: the worker counts them again once the new version is
+    // loaded.
     app.update(Event::Worker(WorkerMsg::TrainDone(Ok(vec![
         "trained".into()
     ]))));
+    app.update(Event::Worker(WorkerMsg::Waiting(0)));
     assert_eq!(
         app.review_status().as_deref(),
         Some("reviewed 3/3 · 0 to /train")
@@ -448,4 +450,371 @@ fn the_worker_does_every_queued_job() {
         .collect();
     answered.sort();
     assert_eq!(answered, [1, 2, 3, 4]);
+}
+
+/// `lesson()` as model v3 queues it (what the worker answers a re-queue with): sentence 2 (我学习
+/// 中文, index 2) and the last are sure now; 这本书 (index 1) is not.
+fn lesson_v3() -> Document {
+    let mut d = lesson();
+    d.model = "v3".into();
+    d.sentences[1].unsure = vec![1];
+    d.sentences[2].unsure.clear();
+    d.sentences[3].unsure.clear();
+    d.queue = vec![1, 0];
+    d
+}
+
+fn model_loaded(app: &mut App, name: &str) -> Vec<Action> {
+    app.update(Event::Worker(WorkerMsg::ModelLoaded(
+        fenci::tui::app::ModelInfo {
+            name: name.into(),
+            summary: "2×256 BMES · vocab 5465".into(),
+            scheme: fenci::tagger::LabelScheme::bmes(),
+        },
+    )))
+}
+
+fn requeue_of(acts: &[Action]) -> Option<&Document> {
+    acts.iter().find_map(|a| match a {
+        Action::Requeue(d) => Some(&**d),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_new_model_requeues_the_text_and_the_sentence_under_review_stays() {
+    let mut app = opened();
+    let acts = enter(&mut app, "/review");
+    let (id, _) = segment_of(&acts).unwrap();
+    segmented(&mut app, id, &["我", "学习", "中文"], &[1]);
+
+    // /train is done: v3 is loaded. The text was queued by default: re-queued.
+    let acts = model_loaded(&mut app, "v3");
+    assert_eq!(requeue_of(&acts), Some(&lesson()));
+    assert_eq!(
+        app.mode,
+        Mode::Review(id),
+        "the sentence under review stays"
+    );
+    app.update(Event::Worker(WorkerMsg::RequeueProgress {
+        done: 2,
+        total: 4,
+    }));
+    assert!(screen(&app, 80, 24).contains("re-queuing: 2/4 sentences · Ctrl-C cancels"));
+    insta::assert_snapshot!("requeuing_80x24", screen(&app, 80, 24));
+    // Another load meanwhile asks for nothing more yet (the answer checks again).
+    assert_eq!(requeue_of(&model_loaded(&mut app, "v3")), None);
+
+    // The reader answers meanwhile, on the old queue.
+    let acts = app.update(key(KeyCode::Char('a')));
+    let acts = saved(&mut app, &acts);
+    assert_eq!(
+        saved_doc(&acts).unwrap().sentences[2].status,
+        Status::Accepted
+    );
+    let (id, text) = segment_of(&acts).unwrap();
+    assert_eq!(text, "我爱北京天安门");
+    segmented(&mut app, id, &["我", "爱", "北京", "天安门"], &[2]);
+
+    // The new queue arrives: the answer given meanwhile is kept (and counted).
+    let acts = app.update(Event::Worker(WorkerMsg::Requeued(Ok(
+        Box::new(lesson_v3()),
+    ))));
+    let doc = saved_doc(&acts).expect("the re-queued text saved");
+    assert_eq!(doc.model, "v3");
+    assert_eq!(doc.sentences[2].status, Status::Accepted);
+    assert_eq!(doc.queue, [1, 0, 2]);
+    assert_eq!(app.doc.as_deref(), Some(doc));
+    assert!(
+        matches!(app.turns.last().map(|t| &t.body), Some(TurnBody::Info(l))
+            if l == &["re-queued with the new model (v3): 2 → 2 sentences to review"]),
+        "{:?}",
+        app.turns.last()
+    );
+    assert_eq!(app.requeuing, None);
+    assert_eq!(
+        app.review_status().as_deref(),
+        Some("reviewed 1/3 · 2 to /train")
+    );
+    // Still the same sentence under review; answered, the new queue follows: 这本书.
+    assert_eq!(app.mode, Mode::Review(id));
+    let acts = app.update(key(KeyCode::Char('s')));
+    let doc = saved_doc(&acts).unwrap();
+    assert_eq!(doc.sentences[0].status, Status::Skipped);
+    assert_eq!(segment_of(&acts).unwrap().1, "这本书");
+    // The same model loaded again: nothing to re-queue.
+    assert_eq!(requeue_of(&model_loaded(&mut app, "v3")), None);
+}
+
+#[test]
+fn a_text_queued_by_another_model_is_requeued_when_opened() {
+    let mut app = ready_app();
+    enter(&mut app, "/open lesson.txt");
+    let mut old = lesson();
+    old.model = "v1".into();
+    let acts = app.update(Event::Worker(WorkerMsg::DocOpened(Ok(Box::new(
+        DocOpened {
+            doc: old.clone(),
+            resumed: true,
+            waiting: Some(0),
+            warning: None,
+        },
+    )))));
+    assert_eq!(requeue_of(&acts), Some(&old));
+    assert_eq!(app.requeuing, Some((0, 0)));
+    // A text opened afresh was queued by the loaded model: nothing to do.
+    let mut app = opened();
+    assert_eq!(app.requeuing, None);
+    // The answer for a text that is no longer open is dropped.
+    model_loaded(&mut app, "v3");
+    let mut other = lesson_v3();
+    other.digest = digest("other");
+    let acts = app.update(Event::Worker(WorkerMsg::Requeued(Ok(Box::new(other)))));
+    assert_eq!(saved_doc(&acts), None);
+    assert_eq!(app.doc.as_deref(), Some(&lesson()));
+    // … and the open one is asked for again, the model being still another.
+    assert_eq!(requeue_of(&acts), Some(&lesson()));
+}
+
+#[test]
+fn a_requeue_can_be_cancelled_and_leaves_the_text_as_it_was() {
+    let mut app = opened();
+    model_loaded(&mut app, "v3");
+    assert!(screen(&app, 80, 24).contains("re-queuing: 0/0 sentences · Esc cancels"));
+    assert_eq!(app.update(key(KeyCode::Esc)), vec![Action::Cancel]);
+    let acts = app.update(Event::Worker(WorkerMsg::Requeued(Err("cancelled".into()))));
+    assert!(acts.is_empty(), "nothing saved, nothing asked: {acts:?}");
+    assert_eq!(app.doc.as_deref(), Some(&lesson()));
+    assert_eq!(app.requeuing, None);
+    assert!(
+        matches!(app.turns.last().map(|t| &t.body), Some(TurnBody::Info(l))
+            if l[0] == "re-queue cancelled: lesson.txt keeps the queue of default (/open it again to re-queue)"),
+        "{:?}",
+        app.turns.last()
+    );
+    assert_eq!(
+        app.review_status().as_deref(),
+        Some("reviewed 0/3 · 1 to /train")
+    );
+    // A failure says why, and the text stays as it was too.
+    model_loaded(&mut app, "v4");
+    app.update(Event::Worker(WorkerMsg::Requeued(Err(
+        "no model is loaded".into(),
+    ))));
+    assert_eq!(app.doc.as_deref(), Some(&lesson()));
+    assert!(
+        matches!(app.turns.last().map(|t| &t.body), Some(TurnBody::Info(l))
+            if l[0].starts_with("could not re-queue lesson.txt (no model is loaded)"))
+    );
+    // /cancel while re-queuing cancels it too.
+    model_loaded(&mut app, "v5");
+    assert!(enter(&mut app, "/cancel").contains(&Action::Cancel));
+}
+
+#[test]
+fn the_waiting_count_is_known_again_after_undo_and_model() {
+    let mut app = opened();
+    enter(&mut app, "/undo");
+    app.update(Event::Worker(WorkerMsg::Report {
+        lines: vec!["active model: default (was v1)".into()],
+        error: false,
+    }));
+    model_loaded(&mut app, "default");
+    // The worker counts after every load: v1's corrections wait again.
+    app.update(Event::Worker(WorkerMsg::Waiting(4)));
+    assert_eq!(
+        app.review_status().as_deref(),
+        Some("reviewed 0/3 · 4 to /train")
+    );
+    enter(&mut app, "/model v1");
+    app.update(Event::Worker(WorkerMsg::Report {
+        lines: vec!["active model: v1".into()],
+        error: false,
+    }));
+    // The count of the version left shows until the new one is counted.
+    assert_eq!(
+        app.review_status().as_deref(),
+        Some("reviewed 0/3 · 4 to /train")
+    );
+    model_loaded(&mut app, "v1");
+    app.update(Event::Worker(WorkerMsg::Waiting(0)));
+    assert_eq!(
+        app.review_status().as_deref(),
+        Some("reviewed 0/3 · 0 to /train")
+    );
+    assert_eq!(app.requeuing, Some((0, 0)), "v1 re-queues the text");
+}
+
+/// Sends the jobs `acts` ask for to the worker, as the runner does.
+fn run_actions(
+    acts: Vec<Action>,
+    jobs: &mpsc::Sender<fenci::tui::worker::Job>,
+    cancel: &AtomicBool,
+) {
+    use fenci::tui::worker::Job;
+    for a in acts {
+        let job = match a {
+            Action::OpenDocument(p) => Job::Open(p),
+            Action::Requeue(d) => Job::Requeue(d),
+            Action::SaveDocument(d) => Job::SaveDocument(d),
+            Action::Segment(v) => Job::Segment(v),
+            Action::Explain { id, words } => Job::Explain { id, words },
+            Action::Cancel => {
+                cancel.store(true, std::sync::atomic::Ordering::SeqCst);
+                continue;
+            }
+            _ => continue,
+        };
+        jobs.send(job).unwrap();
+    }
+}
+
+/// Feeds the worker's messages to the app (and the jobs it asks for back) until `done`.
+fn pump(
+    app: &mut App,
+    rx: &mpsc::Receiver<Event>,
+    jobs: &mpsc::Sender<fenci::tui::worker::Job>,
+    cancel: &AtomicBool,
+    done: impl Fn(&App, &Event) -> bool,
+) {
+    loop {
+        let ev = rx
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .expect("the worker answers");
+        let stop = matches!(ev, Event::Worker(_)) && done(app, &ev);
+        let acts = app.update(ev);
+        run_actions(acts, jobs, cancel);
+        if stop {
+            return;
+        }
+    }
+}
+
+#[test]
+fn the_worker_requeues_with_the_new_model_and_the_text_on_disk_says_so() {
+    use fenci::tui::worker::{requeue_document, worker, Job};
+    use std::sync::Arc;
+    let home = tempdir();
+    let file = home.path().join("reviews.txt");
+    let pool = include_str!("../../benchmarks/review/pool.txt");
+    let text: String = pool.lines().take(40).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&file, &text).unwrap();
+    let data = home.path().join("data");
+    let seg =
+        fenci::segment::Segmenter::new(&fenci::tagger::ModelFiles::embedded().unwrap()).unwrap();
+    let (tx, _rx) = mpsc::channel();
+    let none = AtomicBool::new(false);
+
+    // Queued by v2 another day: two answered; its marks are stale (nothing else queued).
+    let mut old =
+        fenci::tui::worker::open_document(&file, Some(&data), Some(&seg), "v2", &tx, &none)
+            .unwrap()
+            .doc;
+    let (a, b) = (old.queue[0], old.queue[1]);
+    old.set(a, Status::Fixed, None);
+    old.set(b, Status::Skipped, None);
+    for s in old
+        .sentences
+        .iter_mut()
+        .filter(|s| s.status == Status::Open)
+    {
+        s.unsure.clear();
+    }
+    old.queue = vec![a, b];
+    old.save(&data).unwrap();
+    // One correction waits for /train.
+    let svc = fenci::service::Service::new(&data);
+    svc.correct(vec!["房间".into(), "很".into(), "好".into()], vec![], "v2")
+        .unwrap();
+
+    // Cancelled: nothing comes back, and the text on disk is as it was.
+    let stop = AtomicBool::new(true);
+    let r = requeue_document(&old, Some(&seg), "default", &tx, &stop);
+    assert_eq!(r.unwrap_err(), "cancelled");
+    assert_eq!(
+        Document::load(&data, &old.digest).unwrap().as_ref(),
+        Some(&old)
+    );
+
+    // The app, with the worker on the active version (the built-in model, `default`).
+    let (job_tx, job_rx) = mpsc::channel();
+    let (tx, rx) = mpsc::channel();
+    let cancel = Arc::new(AtomicBool::new(false));
+    let th = {
+        let (data, cancel) = (data.clone(), cancel.clone());
+        std::thread::spawn(move || {
+            worker(
+                None,
+                Some(data),
+                fenci::hub::HubOptions::from_env(),
+                job_rx,
+                tx,
+                cancel,
+            )
+        })
+    };
+    let mut app = App::new(fenci::store::Settings::default(), vec![]);
+    pump(&mut app, &rx, &job_tx, &cancel, |_, e| {
+        matches!(e, Event::Worker(WorkerMsg::Waiting(_)))
+    });
+    assert_eq!(app.model.as_ref().map(|m| m.name.as_str()), Some("default"));
+    assert_eq!(app.waiting, Some(1));
+
+    // /open: the text was queued by v2, so it is re-queued with default, then saved.
+    let acts = enter(&mut app, &format!("/open {}", file.display()));
+    run_actions(acts, &job_tx, &cancel);
+    pump(&mut app, &rx, &job_tx, &cancel, |_, e| {
+        matches!(e, Event::Worker(WorkerMsg::Requeued(_)))
+    });
+    let doc = app.doc.as_deref().unwrap().clone();
+    assert_eq!(doc.model, "default");
+    assert_eq!(doc.sentences[a], old.sentences[a], "answered: as it was");
+    assert_eq!(doc.sentences[b], old.sentences[b]);
+    assert_eq!(doc.queue[..2], [a, b], "answered first");
+    assert!(doc.queue.len() > 2, "the open sentences are queued anew");
+    for (i, s) in doc.sentences.iter().enumerate() {
+        assert_eq!(
+            doc.queue.contains(&i),
+            !s.unsure.is_empty() || i == a || i == b
+        );
+    }
+    let Some(TurnBody::Info(l)) = app.turns.last().map(|t| &t.body) else {
+        panic!()
+    };
+    assert_eq!(
+        l[0],
+        format!(
+            "re-queued with the new model (default): 0 → {} sentences to review",
+            doc.queue.len() - 2
+        )
+    );
+
+    // Another model (a directory): re-queued again, with what that model is unsure of.
+    let tiny = home.path().join("tiny");
+    crate::util::write_model(
+        &crate::util::tiny_model(&fenci::tagger::LabelScheme::bmes(), 1, 16, 32, 7),
+        &tiny,
+    );
+    let name = tiny.display().to_string();
+    job_tx.send(Job::Load(name.clone())).unwrap();
+    pump(&mut app, &rx, &job_tx, &cancel, |_, e| {
+        matches!(e, Event::Worker(WorkerMsg::Requeued(_)))
+    });
+    let doc = app.doc.as_deref().unwrap().clone();
+    assert_eq!(doc.model, name);
+    assert_eq!(doc.sentences[a], old.sentences[a]);
+    assert_eq!(app.waiting, Some(1), "counted again after the load");
+    // Its save is done before the next job: the text on disk records the new model.
+    job_tx
+        .send(Job::Explain {
+            id: 999,
+            words: vec!["好".into()],
+        })
+        .unwrap();
+    pump(&mut app, &rx, &job_tx, &cancel, |_, e| {
+        matches!(e, Event::Worker(WorkerMsg::Explained { id: 999, .. }))
+    });
+    assert_eq!(Document::load(&data, &doc.digest).unwrap(), Some(doc));
+    drop(job_tx);
+    th.join().unwrap();
 }

@@ -37,6 +37,7 @@ impl App {
                 || self.training.is_some()
                 || self.download.is_some()
                 || self.opening.is_some()
+                || self.requeuing.is_some()
             {
                 self.notice = Some("cancelled".into());
                 self.quit_armed = false;
@@ -233,6 +234,7 @@ impl App {
                     || self.download.is_some()
                     || self.generating.is_some()
                     || self.opening.is_some()
+                    || self.requeuing.is_some()
                 {
                     return self.cancel_actions();
                 }

@@ -126,6 +126,18 @@ pub enum WorkerMsg {
     },
     /// A text is open (or why not; `"cancelled"` when the reader cancelled).
     DocOpened(Result<Box<DocOpened>, String>),
+    /// Re-queuing the open text with a new model: sentences segmented so far, of all.
+    RequeueProgress {
+        /// Done.
+        done: usize,
+        /// All.
+        total: usize,
+    },
+    /// The open text as the new model queues it (answering [`Action::Requeue`]), or why not
+    /// (`"cancelled"` when the reader cancelled).
+    Requeued(Result<Box<crate::document::Document>, String>),
+    /// Corrections the active version was not trained on: said after every model load.
+    Waiting(usize),
     /// One sentence of a job is done (or failed).
     Turn {
         /// The turn it answers.
@@ -195,6 +207,9 @@ pub enum Action {
     OpenDocument(PathBuf),
     /// Save the open document (after the reader answered for a sentence).
     SaveDocument(Box<crate::document::Document>),
+    /// Queue the open document's sentences not answered yet again with the loaded model: the
+    /// worker answers [`WorkerMsg::RequeueProgress`] and [`WorkerMsg::Requeued`].
+    Requeue(Box<crate::document::Document>),
     /// Write the transcript (`/save`): the runner answers [`WorkerMsg::Saved`],
     /// [`WorkerMsg::SaveExists`] or an error report.
     WriteFile {
@@ -348,7 +363,10 @@ pub struct App {
     pub doc: Option<Box<crate::document::Document>>,
     /// A text being opened: (sentences segmented, of all).
     pub opening: Option<(usize, usize)>,
-    /// Corrections the active model was not trained on yet, once known.
+    /// The open text being re-queued with a new model: (sentences segmented, of all).
+    pub requeuing: Option<(usize, usize)>,
+    /// Corrections the active version was not trained on yet, once known (the worker says after
+    /// every model load and at `/open`).
     pub waiting: Option<usize>,
     /// The sentence under review: its turn's id and its index in the document.
     reviewing: Option<(u64, usize)>,
@@ -388,6 +406,7 @@ impl App {
             train_turn: None,
             doc: None,
             opening: None,
+            requeuing: None,
             waiting: None,
             reviewing: None,
             doc_page: 0,
@@ -532,6 +551,7 @@ impl App {
                 }
                 self.model = Some(info);
                 self.model_error = None;
+                return self.requeue_if_stale();
             }
             WorkerMsg::ModelFailed(e) => {
                 self.download = None;
@@ -609,11 +629,9 @@ impl App {
                 self.training = Some((step, total, loss));
             }
             WorkerMsg::TrainDone(r) => {
+                // The corrections still waiting are counted once the new version is loaded
+                // (WorkerMsg::Waiting).
                 self.training = None;
-                if r.is_ok() {
-                    // Training takes every correction.
-                    self.waiting = self.waiting.map(|_| 0);
-                }
                 self.training_ended(match r {
                     Ok(lines) => TurnBody::Info(lines),
                     Err(e) => TurnBody::Error(e),
@@ -625,6 +643,13 @@ impl App {
                 }
             }
             WorkerMsg::DocOpened(r) => return self.doc_opened(r),
+            WorkerMsg::RequeueProgress { done, total } => {
+                if self.requeuing.is_some() {
+                    self.requeuing = Some((done, total));
+                }
+            }
+            WorkerMsg::Requeued(r) => return self.requeued(r),
+            WorkerMsg::Waiting(n) => self.waiting = Some(n),
             WorkerMsg::Turn { id, result } => {
                 // Results for turns that no longer exist (after /clear) are dropped.
                 if self.reviewing.is_some_and(|(r, _)| r == id) {

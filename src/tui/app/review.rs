@@ -1,6 +1,9 @@
 //! Reading a text with fenci (`/open`, `/review`, `/doc`): the open document, the review queue
 //! one sentence at a time (right as it is / fix / skip), and what the reader did, saved after
-//! every answer so nothing is lost between sessions.
+//! every answer so nothing is lost between sessions. When the active model is not the one that
+//! queued the text (after `/train`, `/undo`, `/model`, or at `/open`), the worker re-queues its
+//! sentences not answered yet; the sentence under review stays, and answers given meanwhile are
+//! kept.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
@@ -88,7 +91,65 @@ impl App {
         self.waiting = waiting;
         self.reviewing = None;
         self.doc_page = 0;
-        vec![]
+        self.requeue_if_stale()
+    }
+
+    /// Asks the worker to re-queue the open text when the loaded model is not the one that
+    /// queued it. One re-queue at a time: the answer of the running one checks again.
+    pub(super) fn requeue_if_stale(&mut self) -> Vec<Action> {
+        if self.requeuing.is_some() || self.opening.is_some() {
+            return vec![];
+        }
+        let (Some(doc), Some(m)) = (&self.doc, &self.model) else {
+            return vec![];
+        };
+        if doc.model == m.name {
+            return vec![];
+        }
+        self.requeuing = Some((0, 0));
+        vec![Action::Requeue(doc.clone())]
+    }
+
+    /// The worker's answer to [`Action::Requeue`]: the open text takes the new queue (with the
+    /// answers given meanwhile) and is saved; cancelled or failed, it stays as it was.
+    pub(super) fn requeued(&mut self, r: Result<Box<Document>, String>) -> Vec<Action> {
+        self.requeuing = None;
+        let Some(doc) = self.doc.as_deref() else {
+            return vec![];
+        };
+        let mut fresh = match r {
+            Ok(d) if d.digest == doc.digest => d,
+            // Another text was opened meanwhile.
+            Ok(_) => return self.requeue_if_stale(),
+            Err(e) => {
+                let why = if e == "cancelled" {
+                    format!(
+                        "re-queue cancelled: {} keeps the queue of {} (/open it again to re-queue)",
+                        doc.source, doc.model
+                    )
+                } else {
+                    format!(
+                        "could not re-queue {} ({e}); it keeps the queue of {}",
+                        doc.source, doc.model
+                    )
+                };
+                self.push_turn(String::new(), TurnBody::Info(vec![why]));
+                return vec![];
+            }
+        };
+        let before = doc.counts().to_review();
+        fresh.keep_answers(doc);
+        let line = format!(
+            "re-queued with the new model ({}): {before} → {} sentences to review",
+            fresh.model,
+            fresh.counts().to_review()
+        );
+        self.push_turn(String::new(), TurnBody::Info(vec![line]));
+        let mut actions = vec![Action::SaveDocument(fresh.clone())];
+        self.doc = Some(fresh);
+        // The model may have changed again while this one ran.
+        actions.extend(self.requeue_if_stale());
+        actions
     }
 
     /// `/review`: the next queued sentence, or why there is none.
@@ -260,7 +321,8 @@ impl App {
         actions
     }
 
-    /// The status bar's part for the open text: reviewed of queued, corrections waiting.
+    /// The status bar's part for the open text: reviewed of queued, corrections waiting (a
+    /// re-queue's progress is one of the jobs the view shows first).
     pub fn review_status(&self) -> Option<String> {
         if let Some((done, total)) = self.opening {
             return Some(format!("opening: {done}/{total} sentences · Esc cancels"));

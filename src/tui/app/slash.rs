@@ -86,8 +86,6 @@ impl App {
                     line,
                     vec![format!("switching to {target}… (Esc cancels a download)")],
                 );
-                // Which corrections that model was trained on is not known here.
-                self.waiting = None;
                 vec![Action::Data(DataAction::SwitchModel(target))]
             }
             Cmd::Model => {
@@ -274,6 +272,7 @@ impl App {
                     && self.download.is_none()
                     && self.generating.is_none()
                     && self.opening.is_none()
+                    && self.requeuing.is_none()
                 {
                     self.info(line, vec!["nothing to cancel".into()]);
                     return vec![];
@@ -380,7 +379,6 @@ impl App {
             },
             Cmd::Undo => {
                 self.command_turn(line, vec![]);
-                self.waiting = None;
                 vec![Action::Data(DataAction::Undo)]
             }
             Cmd::Clear => {
@@ -398,7 +396,11 @@ impl App {
 
     pub(super) fn cancel_actions(&mut self) -> Vec<Action> {
         let mut v = Vec::new();
-        if self.pending() > 0 || self.download.is_some() || self.opening.is_some() {
+        if self.pending() > 0
+            || self.download.is_some()
+            || self.opening.is_some()
+            || self.requeuing.is_some()
+        {
             v.push(Action::Cancel);
         }
         if self.training.is_some() {
