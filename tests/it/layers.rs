@@ -32,7 +32,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     // The user's data, and the operations on it.
     ("store", &["fsio"]),
-    ("document", &["fsio", "segment"]),
+    ("document", &["fsio", "tagger", "segment"]),
     (
         "service",
         &[
