@@ -31,6 +31,8 @@ struct Candidate {
     tokens: usize,
     /// Written around the word (the model did not write it freely).
     around: bool,
+    /// Stopped once longer than a shown sentence may be (see `keyword_batch`): dropped.
+    cut: bool,
 }
 
 /// Rounds of candidates an example may take before it settles for a rejected one (without a
@@ -137,6 +139,7 @@ impl Generator {
                     logprob,
                     tokens,
                     around: true,
+                    cut: false,
                 };
                 self.judge_into(word, cand, judge, &mut cands);
             }
@@ -203,7 +206,7 @@ impl Generator {
         judge: &dyn Judge,
         cands: &mut Vec<(String, Score)>,
     ) {
-        if !cand.text.contains(word) {
+        if cand.cut || !cand.text.contains(word) {
             return;
         }
         let mut score = rank::text_score(word, &cand.text, cand.logprob, cand.tokens);
@@ -258,6 +261,7 @@ impl Generator {
         let mut logprob = vec![0f64; b];
         let mut tokens = vec![0usize; b];
         let mut done = vec![false; b];
+        let mut cut = vec![false; b];
         let pad = self.eos.first().copied().unwrap_or(0);
         let max_pos = self.files.config.max_positions();
         if prompt.len() + 1 > max_pos {
@@ -266,8 +270,8 @@ impl Generator {
             )));
         }
         // With a floor a rejected candidate is never shown, so a row already longer than a
-        // shown sentence may be (rejected for its length whatever follows) stops there: the
-        // batch runs as long as its longest row.
+        // shown sentence may be (rejected for its length whatever follows) stops there and is
+        // dropped, not offered as the closest try: the batch runs as long as its longest row.
         let cap = self.floor.is_some();
         self.model.clear_kv_cache();
         let flat: Vec<u32> = all.iter().flatten().copied().collect();
@@ -305,11 +309,11 @@ impl Generator {
                 all[r].push(next);
                 next_ids[r] = next;
                 texts[r] = self.decode(&ids[r]);
-                if texts[r].trim_end().ends_with(SENTENCE_END)
-                    || all[r].len() >= max_pos
-                    || (cap && texts[r].trim().chars().count() > rank::LENGTH.1)
-                {
+                if texts[r].trim_end().ends_with(SENTENCE_END) || all[r].len() >= max_pos {
                     done[r] = true;
+                } else if cap && texts[r].trim().chars().count() > rank::LENGTH.1 {
+                    done[r] = true;
+                    cut[r] = true;
                 }
             }
             let offset = prompt.len() + step;
@@ -325,6 +329,7 @@ impl Generator {
                 logprob: logprob[r],
                 tokens: tokens[r],
                 around: false,
+                cut: cut[r],
             })
             .collect();
         Ok((cands, stats))

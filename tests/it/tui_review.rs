@@ -796,6 +796,8 @@ fn the_worker_requeues_with_the_new_model_and_the_text_on_disk_says_so() {
         &tiny,
     );
     let name = tiny.display().to_string();
+    // Forgotten by the app: only the worker's count after the load can show it again.
+    app.waiting = None;
     job_tx.send(Job::Load(name.clone())).unwrap();
     pump(&mut app, &rx, &job_tx, &cancel, |_, e| {
         matches!(e, Event::Worker(WorkerMsg::Requeued(_)))

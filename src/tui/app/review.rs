@@ -35,19 +35,25 @@ impl App {
             Ok(o) => o,
             Err(e) if e == "cancelled" => {
                 self.reply(vec!["cancelled; no text was opened".into()], false);
-                return vec![];
+                // The text still open may have been queued by a model loaded meanwhile.
+                return self.requeue_if_stale();
             }
             Err(e) => {
                 self.reply(vec![e], true);
-                return vec![];
+                return self.requeue_if_stale();
             }
         };
         let DocOpened {
-            doc,
+            mut doc,
             resumed,
             waiting,
             warning,
         } = *o;
+        // The same text open already: answers given while it was read again (saved after the
+        // copy the worker read) are kept.
+        if let Some(current) = self.doc.as_deref() {
+            doc.keep_answers(current);
+        }
         let c = doc.counts();
         let mut lines = vec![format!(
             "{}: {} sentences, {} with a word fenci is unsure of (marked ?)",
