@@ -476,10 +476,15 @@ pub fn open_document(
     let progress = |done, total| {
         let _ = tx.send(Event::Worker(WorkerMsg::DocProgress { done, total }));
     };
-    let model = if model.is_empty() { "default" } else { model };
-    let dict = Dictionary::embedded();
-    let known = |w: &str| !dict.lookup(w).is_empty();
-    let doc = match Document::build(&shown, &text, model, seg, &known, cancel, progress) {
+    let doc = match Document::build(
+        &shown,
+        &text,
+        doc_model(model),
+        seg,
+        &in_dictionary,
+        cancel,
+        progress,
+    ) {
         Ok(Some(doc)) => doc,
         Ok(None) => return Err("cancelled".into()),
         Err(e) => return Err(format!("cannot segment {shown}: {e}")),
@@ -497,6 +502,20 @@ pub fn open_document(
         waiting,
         warning,
     })
+}
+
+/// The model name a document records: the loaded model's, `default` when it has none.
+fn doc_model(model: &str) -> &str {
+    if model.is_empty() {
+        "default"
+    } else {
+        model
+    }
+}
+
+/// Whether the dictionary knows `w` (a document's dictionary suggestions are its words).
+fn in_dictionary(w: &str) -> bool {
+    !Dictionary::embedded().lookup(w).is_empty()
 }
 
 /// Corrections the active version of data directory `dir` was not trained on (`None` without
@@ -523,10 +542,7 @@ pub fn requeue_document(
     let progress = |done, total| {
         let _ = tx.send(Event::Worker(WorkerMsg::RequeueProgress { done, total }));
     };
-    let model = if model.is_empty() { "default" } else { model };
-    let dict = Dictionary::embedded();
-    let known = |w: &str| !dict.lookup(w).is_empty();
-    match doc.requeue(model, seg, &known, cancel, progress) {
+    match doc.requeue(doc_model(model), seg, &in_dictionary, cancel, progress) {
         Ok(Some(d)) => Ok(d),
         Ok(None) => Err("cancelled".into()),
         Err(e) => Err(format!("cannot segment {}: {e}", doc.source)),
