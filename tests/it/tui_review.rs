@@ -820,3 +820,149 @@ fn the_worker_requeues_with_the_new_model_and_the_text_on_disk_says_so() {
     drop(job_tx);
     th.join().unwrap();
 }
+
+#[test]
+fn a_sentence_typed_while_a_long_text_is_read_is_answered_between_two_batches() {
+    use fenci::tui::worker::{worker, Job};
+    use std::sync::Arc;
+    let home = tempdir();
+    let file = home.path().join("long.txt");
+    // 200 sentences: four batches of the worker.
+    let pool = include_str!("../../benchmarks/review/pool.txt");
+    let text: String = pool.lines().take(200).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&file, &text).unwrap();
+    let data = home.path().join("data");
+    let (job_tx, job_rx) = mpsc::channel();
+    let (tx, rx) = mpsc::channel();
+    let cancel = Arc::new(AtomicBool::new(false));
+    let th = {
+        let (data, cancel) = (data.clone(), cancel.clone());
+        std::thread::spawn(move || {
+            worker(
+                None,
+                Some(data),
+                fenci::hub::HubOptions::from_env(),
+                job_rx,
+                tx,
+                cancel,
+            )
+        })
+    };
+    // What the worker says, in order, up to and including the message `last` picks.
+    let until = |last: &dyn Fn(&WorkerMsg) -> bool| -> Vec<WorkerMsg> {
+        let mut seen = vec![];
+        loop {
+            let Event::Worker(m) = rx
+                .recv_timeout(std::time::Duration::from_secs(120))
+                .unwrap()
+            else {
+                continue;
+            };
+            let stop = last(&m);
+            seen.push(m);
+            if stop {
+                return seen;
+            }
+        }
+    };
+    until(&|m| matches!(m, WorkerMsg::Waiting(_)));
+
+    // /open, and a sentence typed right after it: answered before the text is read through.
+    job_tx.send(Job::Open(file.clone())).unwrap();
+    job_tx
+        .send(Job::Segment(vec![(1, "我爱北京".into())]))
+        .unwrap();
+    let seen = until(&|m| matches!(m, WorkerMsg::DocOpened(_)));
+    let typed = seen
+        .iter()
+        .position(|m| {
+            matches!(
+                m,
+                WorkerMsg::Turn {
+                    id: 1,
+                    result: Ok(_)
+                }
+            )
+        })
+        .expect("the typed sentence is answered while the text is read");
+    let batches: Vec<(usize, usize)> = seen
+        .iter()
+        .filter_map(|m| match m {
+            WorkerMsg::DocProgress { done, total } => Some((*done, *total)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        batches,
+        [(0, 200), (64, 200), (128, 200), (192, 200), (200, 200)]
+    );
+    assert!(
+        typed < seen.len() - 2,
+        "answered before the last batch: {typed} of {}",
+        seen.len()
+    );
+    let Some(WorkerMsg::DocOpened(Ok(opened))) = seen.last() else {
+        panic!("{:?}", seen.last())
+    };
+    let doc = opened.doc.clone();
+    assert_eq!((doc.sentences.len(), doc.model.as_str()), (200, "default"));
+    assert_eq!(
+        Document::load(&data, &doc.digest).unwrap().as_ref(),
+        Some(&doc)
+    );
+
+    // A re-queue, then another model loaded before it is done: it starts again with that
+    // model, so the text is all of one model (and says which).
+    let tiny = home.path().join("tiny");
+    crate::util::write_model(
+        &crate::util::tiny_model(&fenci::tagger::LabelScheme::bmes(), 1, 16, 32, 7),
+        &tiny,
+    );
+    let name = tiny.display().to_string();
+    job_tx.send(Job::Requeue(Box::new(doc.clone()))).unwrap();
+    job_tx.send(Job::Load(name.clone())).unwrap();
+    job_tx
+        .send(Job::Segment(vec![(2, "今天天气很好".into())]))
+        .unwrap();
+    let seen = until(&|m| matches!(m, WorkerMsg::Requeued(_)));
+    assert!(seen.iter().any(|m| matches!(
+        m,
+        WorkerMsg::Turn {
+            id: 2,
+            result: Ok(_)
+        }
+    )));
+    let Some(WorkerMsg::Requeued(Ok(fresh))) = seen.last() else {
+        panic!("{:?}", seen.last())
+    };
+    assert_eq!(fresh.model, name);
+    let by_tiny =
+        fenci::segment::Segmenter::new(&fenci::tagger::ModelFiles::load_dir(&tiny).unwrap())
+            .unwrap()
+            .segment(&doc.sentences[0].text)
+            .unwrap();
+    assert_eq!(
+        fresh.sentences[0].words,
+        by_tiny
+            .word_strs()
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>()
+    );
+
+    // Esc during a re-queue: "cancelled", and the next job is not cancelled by it.
+    job_tx.send(Job::Requeue(Box::new(doc.clone()))).unwrap();
+    cancel.store(true, std::sync::atomic::Ordering::SeqCst);
+    let seen = until(&|m| matches!(m, WorkerMsg::Requeued(_)));
+    assert!(matches!(seen.last(), Some(WorkerMsg::Requeued(Err(e))) if e == "cancelled"));
+    job_tx
+        .send(Job::Segment(vec![(3, "他在学习中文".into())]))
+        .unwrap();
+    let seen = until(&|m| matches!(m, WorkerMsg::Turn { id: 3, .. }));
+    assert!(matches!(
+        seen.last(),
+        Some(WorkerMsg::Turn { result: Ok(_), .. })
+    ));
+    drop(job_tx);
+    th.join().unwrap();
+}

@@ -56,9 +56,9 @@ impl App {
         }
         let c = doc.counts();
         let mut lines = vec![format!(
-            "{}: {} sentences, {} with a word fenci is unsure of (marked ?)",
+            "{}: {}, {} with a word fenci is unsure of (marked ?)",
             doc.source,
-            doc.sentences.len(),
+            sentences(doc.sentences.len()),
             c.queued
         )];
         if resumed {
@@ -146,9 +146,9 @@ impl App {
         let before = doc.counts().to_review();
         fresh.keep_answers(doc);
         let line = format!(
-            "re-queued with the new model ({}): {before} → {} sentences to review",
+            "re-queued with the new model ({}): {before} → {} to review",
             fresh.model,
-            fresh.counts().to_review()
+            sentences(fresh.counts().to_review())
         );
         self.push_turn(String::new(), TurnBody::Info(vec![line]));
         let mut actions = vec![Action::SaveDocument(fresh.clone())];
@@ -340,5 +340,24 @@ impl App {
             s.push_str(&format!(" · {n} to /train"));
         }
         Some(s)
+    }
+}
+
+/// "1 sentence", "2 sentences".
+fn sentences(n: usize) -> String {
+    if n == 1 {
+        "1 sentence".into()
+    } else {
+        format!("{n} sentences")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn one_sentence_is_not_sentences() {
+        assert_eq!(super::sentences(1), "1 sentence");
+        assert_eq!(super::sentences(0), "0 sentences");
+        assert_eq!(super::sentences(12), "12 sentences");
     }
 }

@@ -8,13 +8,16 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::segment::review::{dictionary_candidates, review_order};
 use crate::segment::{Segmentation, Segmenter};
+
+mod pending;
+pub use pending::Pending;
 
 /// How much a repeat of an already queued doubt (the same words around the weakest boundary)
 /// counts, per earlier one.
@@ -159,7 +162,8 @@ pub fn digest(text: &str) -> String {
 impl Document {
     /// Segments every sentence of `text` with `seg` (in batches, calling `progress(done,
     /// total)` after each) and builds the queue; `known` tells the dictionary's words (for
-    /// [`Document::dict_words`]). `None` if `cancel` was set.
+    /// [`Document::dict_words`]). `None` if `cancel` was set. The app's worker does the same a
+    /// batch at a time with [`Pending::build`].
     pub fn build(
         source: &str,
         text: &str,
@@ -169,45 +173,15 @@ impl Document {
         cancel: &AtomicBool,
         progress: impl FnMut(usize, usize),
     ) -> crate::segment::Result<Option<Self>> {
-        let sents = sentences(text);
-        let lines: Vec<&str> = sents.iter().map(|s| s.1.as_str()).collect();
-        let Some(segs) = segment_all(seg, &lines, cancel, progress)? else {
-            return Ok(None);
-        };
-        let Assessed {
-            marks,
-            queue,
-            dict_words,
-        } = assess(&segs, known);
-        let sentences = marks
-            .into_iter()
-            .zip(sents)
-            .map(|(m, (line, text))| DocSentence {
-                line,
-                text,
-                words: m.words,
-                unsure: m.unsure,
-                doubt: m.doubt,
-                status: Status::Open,
-            })
-            .collect();
-        Ok(Some(Self {
-            format: FORMAT,
-            source: source.to_string(),
-            digest: digest(text),
-            model: model.to_string(),
-            sentences,
-            queue,
-            dict_words,
-            other: serde_json::Map::new(),
-        }))
+        Pending::build(source, text, model).run(seg, known, cancel, progress)
     }
 
     /// This document as model `model` (`seg`) sees it: the sentences not answered yet are
     /// segmented again (batches, progress and cancel as in [`Document::build`]), with their
     /// unsure words, doubt, queue and dictionary words anew; the answered ones (accepted, fixed,
     /// skipped) keep their words and stay at the head of the queue. `None` if `cancel` was set
-    /// (this one is left as it is).
+    /// (this one is left as it is). The app's worker does the same a batch at a time with
+    /// [`Pending::requeue`].
     pub fn requeue(
         &self,
         model: &str,
@@ -216,33 +190,7 @@ impl Document {
         cancel: &AtomicBool,
         progress: impl FnMut(usize, usize),
     ) -> crate::segment::Result<Option<Self>> {
-        let open: Vec<usize> = (0..self.sentences.len())
-            .filter(|&i| self.sentences[i].status == Status::Open)
-            .collect();
-        let lines: Vec<&str> = open
-            .iter()
-            .map(|&i| self.sentences[i].text.as_str())
-            .collect();
-        let Some(segs) = segment_all(seg, &lines, cancel, progress)? else {
-            return Ok(None);
-        };
-        let Assessed {
-            marks,
-            queue,
-            dict_words,
-        } = assess(&segs, known);
-        let mut doc = self.clone();
-        for (m, &i) in marks.into_iter().zip(&open) {
-            let s = &mut doc.sentences[i];
-            (s.words, s.unsure, s.doubt) = (m.words, m.unsure, m.doubt);
-        }
-        doc.queue = (self.queue.iter().copied())
-            .filter(|&i| self.sentences[i].status != Status::Open)
-            .chain(queue.into_iter().map(|k| open[k]))
-            .collect();
-        doc.dict_words = dict_words;
-        doc.model = model.to_string();
-        Ok(Some(doc))
+        Pending::requeue(self, model).run(seg, known, cancel, progress)
     }
 
     /// Takes the answers `current` (this text as the reader has it now) holds and this does
@@ -392,29 +340,6 @@ impl Document {
         }
         out
     }
-}
-
-/// Segments `lines` with `seg` in batches of [`BATCH`], calling `progress(done, total)` after
-/// each; `None` if `cancel` was set.
-fn segment_all(
-    seg: &Segmenter,
-    lines: &[&str],
-    cancel: &AtomicBool,
-    mut progress: impl FnMut(usize, usize),
-) -> crate::segment::Result<Option<Vec<Segmentation>>> {
-    let mut segs = Vec::with_capacity(lines.len());
-    for chunk in lines.chunks(BATCH) {
-        if cancel.load(Ordering::Relaxed) {
-            return Ok(None);
-        }
-        for mut s in seg.segment_batch(chunk)? {
-            // Only the words, boundaries and word confidences are read from here on.
-            s.log_probs = Vec::new();
-            segs.push(s);
-        }
-        progress(segs.len(), lines.len());
-    }
-    Ok(Some(segs))
 }
 
 /// What the model says of one sentence.

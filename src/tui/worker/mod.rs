@@ -12,9 +12,13 @@ use crate::explain::{self, Dictionary};
 use crate::segment::Segmenter;
 use crate::tagger::ModelFiles;
 
-use super::app::{DataAction, DictOp, DocOpened, Event, ModelInfo, TurnData, WorkerMsg};
+use super::app::{DataAction, DictOp, Event, ModelInfo, TurnData, WorkerMsg};
 use crate::service::Service;
 use crate::train::{AdaptConfig, Progress};
+
+mod docs;
+pub use docs::{open_document, requeue_document};
+use docs::{start_open, Background, Opening};
 
 /// Work for the segmentation worker.
 #[derive(Debug)]
@@ -328,9 +332,25 @@ pub fn worker(
     let dict = Dictionary::embedded();
     // A job taken off the queue while checking whether it was drained (see the end of the loop).
     let mut next: Option<Job> = None;
+    // Texts being opened or re-queued: a batch at a time, when no job waits.
+    let mut background = Background::default();
     loop {
         let job = match next.take() {
             Some(j) => j,
+            None if !background.is_empty() => match jobs.try_recv() {
+                Ok(j) => j,
+                Err(mpsc::TryRecvError::Empty) => {
+                    let answers = background.step(seg.as_ref(), dir.as_deref(), &tx, &cancel);
+                    if background.is_empty() {
+                        drained(&jobs, &mut next, &cancel);
+                    }
+                    for a in answers {
+                        let _ = tx.send(Event::Worker(a));
+                    }
+                    continue;
+                }
+                Err(mpsc::TryRecvError::Disconnected) => return,
+            },
             None => match jobs.recv() {
                 Ok(j) => j,
                 Err(_) => return,
@@ -347,6 +367,7 @@ pub fn worker(
                         seg = Some(s);
                         spec = target;
                         model_name = info.name.clone();
+                        background.restart(&model_name);
                         let _ = tx.send(Event::Worker(WorkerMsg::ModelLoaded(info)));
                     }
                     Err(e) => {
@@ -362,6 +383,7 @@ pub fn worker(
             Job::SetDict(words) => {
                 if let Some(s) = seg.as_mut() {
                     s.set_dict(words);
+                    background.restart(&model_name);
                 }
             }
             Job::Explain { id, words } => {
@@ -373,20 +395,23 @@ pub fn worker(
                 }));
             }
             Job::Open(path) => {
-                let r = open_document(
-                    &path,
-                    dir.as_deref(),
-                    seg.as_ref(),
-                    &model_name,
-                    &tx,
-                    &cancel,
-                );
-                let _ = tx.send(Event::Worker(WorkerMsg::DocOpened(r.map(Box::new))));
+                let r = match start_open(&path, dir.as_deref(), seg.as_ref(), &model_name) {
+                    Ok(Opening::Segment { pending, waiting }) => {
+                        background.open(pending, waiting, &tx);
+                        continue;
+                    }
+                    Ok(Opening::Ready(o)) => Ok(Box::new(o)),
+                    Err(e) => Err(e),
+                };
+                let _ = tx.send(Event::Worker(WorkerMsg::DocOpened(r)));
             }
-            Job::Requeue(doc) => {
-                let r = requeue_document(&doc, seg.as_ref(), &model_name, &tx, &cancel);
-                let _ = tx.send(Event::Worker(WorkerMsg::Requeued(r.map(Box::new))));
-            }
+            Job::Requeue(doc) => match seg {
+                Some(_) => background.requeue(&doc, &model_name, &tx),
+                None => {
+                    let e = "no model is loaded (/model says why)".to_string();
+                    let _ = tx.send(Event::Worker(WorkerMsg::Requeued(Err(e))));
+                }
+            },
             Job::SaveDocument(doc) => {
                 if let Some(d) = &dir {
                     if let Err(e) = doc.save(d) {
@@ -419,103 +444,22 @@ pub fn worker(
                 }
             }
         }
-        // Once the queue is drained, a cancel has done its work; a job that was waiting is done
-        // next (never dropped).
-        match jobs.try_recv() {
-            Ok(j) => next = Some(j),
-            Err(mpsc::TryRecvError::Empty) => cancel.store(false, Ordering::SeqCst),
-            Err(mpsc::TryRecvError::Disconnected) => return,
+        if background.is_empty() && !drained(&jobs, &mut next, &cancel) {
+            return;
         }
     }
 }
 
-/// `/open`: reads the text at `path` (`~/` expanded), takes its saved document from data
-/// directory `dir` if there is one (the reader continues), else segments it with `seg`,
-/// reporting progress, and saves it. `Err("cancelled")` when cancelled.
-pub fn open_document(
-    path: &Path,
-    dir: Option<&Path>,
-    seg: Option<&Segmenter>,
-    model: &str,
-    tx: &Sender<Event>,
-    cancel: &AtomicBool,
-) -> Result<DocOpened, String> {
-    use crate::document::{digest, Document, MAX_TEXT_BYTES};
-    let shown = path.display().to_string();
-    let path = crate::fsio::expand_tilde(&shown);
-    // Only a regular file (a FIFO or a device could block the worker for good), and one whose
-    // document fits in memory.
-    let meta = std::fs::metadata(&path).map_err(|e| format!("cannot read {shown}: {e}"))?;
-    if !meta.is_file() {
-        return Err(format!("{shown} is not a regular file: give a text file"));
+/// Once the queue is drained (and no text is being opened or re-queued), a cancel has done its
+/// work; a job that was waiting goes to `next`, to be done next (never dropped). False once
+/// the app is gone.
+fn drained(jobs: &Receiver<Job>, next: &mut Option<Job>, cancel: &AtomicBool) -> bool {
+    match jobs.try_recv() {
+        Ok(j) => *next = Some(j),
+        Err(mpsc::TryRecvError::Empty) => cancel.store(false, Ordering::SeqCst),
+        Err(mpsc::TryRecvError::Disconnected) => return false,
     }
-    if meta.len() > MAX_TEXT_BYTES {
-        return Err(format!(
-            "{shown} is {} MB; /open takes texts up to {} MB — split it (e.g. `split -l 20000 {shown}`)",
-            meta.len() >> 20,
-            MAX_TEXT_BYTES >> 20
-        ));
-    }
-    let text = crate::fsio::read_text(&path).map_err(|e| e.to_string())?;
-    let key = digest(&text);
-    let waiting = waiting(dir);
-    if let Some(d) = dir {
-        if let Some(mut doc) = Document::load(d, &key).map_err(|e| e.to_string())? {
-            doc.source = shown;
-            return Ok(DocOpened {
-                doc,
-                resumed: true,
-                waiting,
-                warning: None,
-            });
-        }
-    }
-    let Some(seg) = seg else {
-        return Err("no model is loaded (/model says why)".into());
-    };
-    let progress = |done, total| {
-        let _ = tx.send(Event::Worker(WorkerMsg::DocProgress { done, total }));
-    };
-    let doc = match Document::build(
-        &shown,
-        &text,
-        doc_model(model),
-        seg,
-        &in_dictionary,
-        cancel,
-        progress,
-    ) {
-        Ok(Some(doc)) => doc,
-        Ok(None) => return Err("cancelled".into()),
-        Err(e) => return Err(format!("cannot segment {shown}: {e}")),
-    };
-    let warning = match dir {
-        None => Some("no data directory: what you review is not kept (set FENCI_HOME)".into()),
-        Some(d) => doc
-            .save(d)
-            .err()
-            .map(|e| format!("could not keep the text for another day: {e}")),
-    };
-    Ok(DocOpened {
-        doc,
-        resumed: false,
-        waiting,
-        warning,
-    })
-}
-
-/// The model name a document records: the loaded model's, `default` when it has none.
-fn doc_model(model: &str) -> &str {
-    if model.is_empty() {
-        "default"
-    } else {
-        model
-    }
-}
-
-/// Whether the dictionary knows `w` (a document's dictionary suggestions are its words).
-fn in_dictionary(w: &str) -> bool {
-    !Dictionary::embedded().lookup(w).is_empty()
+    true
 }
 
 /// Corrections the active version of data directory `dir` was not trained on (`None` without
@@ -523,30 +467,6 @@ fn in_dictionary(w: &str) -> bool {
 fn waiting(dir: Option<&Path>) -> Option<usize> {
     let list = Service::new(dir?).corrections().ok()?;
     Some(list.records.iter().filter(|(_, trained)| !trained).count())
-}
-
-/// Re-queues the open document `doc` with the loaded model `seg` (named `model`): its sentences
-/// not answered yet are segmented again, reporting [`WorkerMsg::RequeueProgress`] (see
-/// [`crate::document::Document::requeue`]). The app saves the result, with the answers given
-/// meanwhile. `Err("cancelled")` when cancelled.
-pub fn requeue_document(
-    doc: &crate::document::Document,
-    seg: Option<&Segmenter>,
-    model: &str,
-    tx: &Sender<Event>,
-    cancel: &AtomicBool,
-) -> Result<crate::document::Document, String> {
-    let Some(seg) = seg else {
-        return Err("no model is loaded (/model says why)".into());
-    };
-    let progress = |done, total| {
-        let _ = tx.send(Event::Worker(WorkerMsg::RequeueProgress { done, total }));
-    };
-    match doc.requeue(doc_model(model), seg, &in_dictionary, cancel, progress) {
-        Ok(Some(d)) => Ok(d),
-        Ok(None) => Err("cancelled".into()),
-        Err(e) => Err(format!("cannot segment {}: {e}", doc.source)),
-    }
 }
 
 /// Performs the actions that touch the data directory (corrections, dictionary, versions),
