@@ -420,3 +420,23 @@ fn a_tag_that_contradicts_the_chosen_sense_is_found() {
     assert!(sense_fits_tag(of(&ex, "书", 0), "v"));
     assert!(sense_fits_tag(of(&ex, "书", 0), "n"));
 }
+
+#[test]
+fn he_is_to_drink_and_xiang_before_a_verb_is_to_want() {
+    // 喝 alone is hē (hè "to shout" lives in words such as 喝彩): one reading, no doubt shown.
+    let ex = tagged("他/r 每天/r 早上/t 喝/v 一/m 杯/q 牛奶/n 。/w");
+    let e = of(&ex, "喝", 0);
+    assert_eq!(e.pinyin, "hē");
+    assert!(e.other_readings.is_empty(), "{:?}", e.other_readings);
+    assert!(e.gloss.starts_with("to drink"), "{}", e.gloss);
+    // 想 before a verb wants; before 是/会/… it thinks; before a pronoun it stays "to think".
+    let want = tagged("我/r 明天/t 想/v 去/v 超市/n 。/w");
+    assert!(of(&want, "想", 0).gloss.starts_with("to desire; to want"));
+    let think = tagged("我/r 想/v 是/v 的/u 。/w");
+    assert!(of(&think, "想", 0).gloss.starts_with("to think (that)"));
+    let plain = tagged("我/r 想/v 他/r 会/v 来/v 。/w");
+    assert!(of(&plain, "想", 0).gloss.starts_with("to think (about)"));
+    // Untagged, as a corrected sentence is: the neighbour's class is guessed.
+    let untagged = tagged("我/- 想/- 买/- 书/-");
+    assert!(of(&untagged, "想", 0).gloss.contains("to want"));
+}
