@@ -190,22 +190,25 @@ impl Document {
         cancel: &AtomicBool,
         progress: impl FnMut(usize, usize),
     ) -> crate::segment::Result<Option<Self>> {
-        Pending::requeue(self, model).run(seg, known, cancel, progress)
+        Pending::requeue(self.clone(), model).run(seg, known, cancel, progress)
     }
 
     /// Takes the answers `current` (this text as the reader has it now) holds and this does
     /// not: those given while this was [re-queued](Document::requeue). Nothing if `current` is
-    /// another text.
-    pub fn keep_answers(&mut self, current: &Document) {
+    /// another text. Returns how many it took.
+    pub fn keep_answers(&mut self, current: &Document) -> usize {
         if current.digest != self.digest || current.sentences.len() != self.sentences.len() {
-            return;
+            return 0;
         }
+        let mut taken = 0;
         for (i, c) in current.sentences.iter().enumerate() {
             if c.status != Status::Open && self.sentences[i].status == Status::Open {
                 self.sentences[i] = c.clone();
                 self.join_queue(i);
+                taken += 1;
             }
         }
+        taken
     }
 
     /// Puts answered sentence `i` in the queue if it is not (one under review when the queue

@@ -10,10 +10,11 @@ use crate::segment::{Segmentation, Segmenter};
 /// What a finished pass makes.
 #[derive(Debug, Clone)]
 enum Goal {
-    /// A new document of `text`, whose sentences are `sents` (see [`Document::build`]).
+    /// A new document of a text (its [`digest`]), whose sentences are `sents` (see
+    /// [`Document::build`]).
     Build {
         source: String,
-        text: String,
+        digest: String,
         sents: Vec<(usize, String)>,
     },
     /// `doc` re-queued (see [`Document::requeue`]); `open` are its sentences not answered yet.
@@ -36,7 +37,7 @@ impl Pending {
         Self {
             goal: Goal::Build {
                 source: source.to_string(),
-                text: text.to_string(),
+                digest: digest(text),
                 sents: sentences(text),
             },
             model: model.to_string(),
@@ -45,15 +46,12 @@ impl Pending {
     }
 
     /// `doc` re-queued by model `model`: its sentences not answered yet.
-    pub fn requeue(doc: &Document, model: &str) -> Self {
+    pub fn requeue(doc: Document, model: &str) -> Self {
         let open = (0..doc.sentences.len())
             .filter(|&i| doc.sentences[i].status == Status::Open)
             .collect();
         Self {
-            goal: Goal::Requeue {
-                doc: doc.clone(),
-                open,
-            },
+            goal: Goal::Requeue { doc, open },
             model: model.to_string(),
             segs: Vec::new(),
         }
@@ -114,6 +112,11 @@ impl Pending {
             return Ok(());
         }
         let batch = seg.segment_batch(&lines)?;
+        // One answer a line, or the pass would never end.
+        if batch.len() != lines.len() {
+            let why = format!("{} answers for {} lines", batch.len(), lines.len());
+            return Err(candle_core::Error::Msg(why).into());
+        }
         for mut s in batch {
             // Only the words, boundaries and word confidences are read from here on.
             s.log_probs = Vec::new();
@@ -154,7 +157,7 @@ impl Pending {
         match self.goal {
             Goal::Build {
                 source,
-                text,
+                digest,
                 sents,
             } => {
                 let sentences = marks
@@ -172,7 +175,7 @@ impl Pending {
                 Document {
                     format: FORMAT,
                     source,
-                    digest: digest(&text),
+                    digest,
                     model: self.model,
                     sentences,
                     queue,
@@ -244,7 +247,7 @@ mod tests {
             Status::Skipped,
             None,
         );
-        let mut p = Pending::requeue(&old, "v2");
+        let mut p = Pending::requeue(old.clone(), "v2");
         assert!(p.is_requeue());
         assert_eq!(p.source(), "t.txt");
         assert_eq!(p.progress(), (0, 149));

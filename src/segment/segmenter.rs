@@ -164,6 +164,11 @@ impl Segmenter {
         self.dict = words;
     }
 
+    /// The words forced at decode time ([`Self::set_dict`]).
+    pub fn dict(&self) -> &[String] {
+        &self.dict
+    }
+
     /// The tagger.
     pub fn model(&self) -> &BertTagger {
         &self.model

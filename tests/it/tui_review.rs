@@ -577,6 +577,41 @@ fn a_text_queued_by_another_model_is_requeued_when_opened() {
 }
 
 #[test]
+fn opening_the_open_text_again_keeps_and_saves_the_answers_given_meanwhile() {
+    let mut app = opened();
+    // Answered while the worker read the text again from its file.
+    app.doc.as_mut().unwrap().set(2, Status::Skipped, None);
+    enter(&mut app, "/open lesson.txt");
+    let acts = app.update(Event::Worker(WorkerMsg::DocOpened(Ok(Box::new(
+        DocOpened {
+            doc: lesson(),
+            resumed: false,
+            waiting: Some(0),
+            warning: None,
+        },
+    )))));
+    let doc = app.doc.as_deref().unwrap();
+    assert_eq!(doc.sentences[2].status, Status::Skipped);
+    assert_eq!(
+        saved_doc(&acts),
+        Some(doc),
+        "saved, or the file would lack it"
+    );
+    // Nothing taken: nothing to save.
+    enter(&mut app, "/open lesson.txt");
+    let fresh = app.doc.as_deref().unwrap().clone();
+    let acts = app.update(Event::Worker(WorkerMsg::DocOpened(Ok(Box::new(
+        DocOpened {
+            doc: fresh,
+            resumed: true,
+            waiting: Some(0),
+            warning: None,
+        },
+    )))));
+    assert_eq!(saved_doc(&acts), None);
+}
+
+#[test]
 fn a_requeue_can_be_cancelled_and_leaves_the_text_as_it_was() {
     let mut app = opened();
     model_loaded(&mut app, "v3");
@@ -920,10 +955,10 @@ fn a_sentence_typed_while_a_long_text_is_read_is_answered_between_two_batches() 
     );
     let name = tiny.display().to_string();
     job_tx.send(Job::Requeue(Box::new(doc.clone()))).unwrap();
-    job_tx.send(Job::Load(name.clone())).unwrap();
     job_tx
         .send(Job::Segment(vec![(2, "今天天气很好".into())]))
         .unwrap();
+    job_tx.send(Job::Load(name.clone())).unwrap();
     let seen = until(&|m| matches!(m, WorkerMsg::Requeued(_)));
     assert!(seen.iter().any(|m| matches!(
         m,
@@ -950,18 +985,62 @@ fn a_sentence_typed_while_a_long_text_is_read_is_answered_between_two_batches() 
             .collect::<Vec<_>>()
     );
 
-    // Esc during a re-queue: "cancelled", and the next job is not cancelled by it.
-    job_tx.send(Job::Requeue(Box::new(doc.clone()))).unwrap();
-    cancel.store(true, std::sync::atomic::Ordering::SeqCst);
-    let seen = until(&|m| matches!(m, WorkerMsg::Requeued(_)));
-    assert!(matches!(seen.last(), Some(WorkerMsg::Requeued(Err(e))) if e == "cancelled"));
+    drop(job_tx);
+    th.join().unwrap();
+}
+
+#[test]
+fn an_esc_cancels_what_was_asked_before_it_and_nothing_after() {
+    use fenci::tui::worker::{worker, Job};
+    use std::sync::atomic::Ordering;
+    use std::sync::Arc;
+    let (job_tx, job_rx) = mpsc::channel();
+    let (tx, rx) = mpsc::channel();
+    // Asked, then Esc, before the worker takes any of it.
+    job_tx.send(Job::Requeue(Box::new(lesson()))).unwrap();
     job_tx
-        .send(Job::Segment(vec![(3, "他在学习中文".into())]))
+        .send(Job::Segment(vec![(1, "我们明天见".into())]))
         .unwrap();
-    let seen = until(&|m| matches!(m, WorkerMsg::Turn { id: 3, .. }));
+    let cancel = Arc::new(AtomicBool::new(true));
+    let th = {
+        let cancel = cancel.clone();
+        std::thread::spawn(move || {
+            worker(
+                None,
+                None,
+                fenci::hub::HubOptions::from_env(),
+                job_rx,
+                tx,
+                cancel,
+            )
+        })
+    };
+    let next = || loop {
+        if let Event::Worker(m) = rx
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .unwrap()
+        {
+            if !matches!(
+                m,
+                WorkerMsg::ModelLoaded(_) | WorkerMsg::RequeueProgress { .. }
+            ) {
+                return m;
+            }
+        }
+    };
+    assert!(matches!(next(), WorkerMsg::Requeued(Err(e)) if e == "cancelled"));
+    assert!(matches!(next(), WorkerMsg::Turn { id: 1, result: Err(e) } if e == "cancelled"));
+    assert!(!cancel.load(Ordering::SeqCst), "the Esc was taken");
+    // Asked after the answers: done.
+    job_tx
+        .send(Job::Segment(vec![(2, "我们明天见".into())]))
+        .unwrap();
     assert!(matches!(
-        seen.last(),
-        Some(WorkerMsg::Turn { result: Ok(_), .. })
+        next(),
+        WorkerMsg::Turn {
+            id: 2,
+            result: Ok(_)
+        }
     ));
     drop(job_tx);
     th.join().unwrap();

@@ -50,15 +50,16 @@ impl App {
             warning,
         } = *o;
         // The same text open already: answers given while it was read again (saved after the
-        // copy the worker read) are kept.
-        if let Some(current) = self.doc.as_deref() {
-            doc.keep_answers(current);
-        }
+        // copy the worker read) are kept, and saved with it.
+        let kept = self
+            .doc
+            .as_deref()
+            .map_or(0, |current| doc.keep_answers(current));
         let c = doc.counts();
         let mut lines = vec![format!(
             "{}: {}, {} with a word fenci is unsure of (marked ?)",
             doc.source,
-            sentences(doc.sentences.len()),
+            n_sentences(doc.sentences.len()),
             c.queued
         )];
         if resumed {
@@ -84,7 +85,7 @@ impl App {
                 .dict_words
                 .iter()
                 .take(5)
-                .map(|(w, n)| format!("{w} ({n} sentences)"))
+                .map(|(w, n)| format!("{w} ({})", n_sentences(*n)))
                 .collect();
             lines.push(format!(
                 "dictionary words fenci splits where it doubts: {} — if they are words in your text, /dict add {first} keeps one whole",
@@ -93,11 +94,17 @@ impl App {
         }
         lines.extend(warning);
         self.reply(lines, false);
-        self.doc = Some(Box::new(doc));
+        let doc = Box::new(doc);
+        let mut actions = Vec::new();
+        if kept > 0 {
+            actions.push(Action::SaveDocument(doc.clone()));
+        }
+        self.doc = Some(doc);
         self.waiting = waiting;
         self.reviewing = None;
         self.doc_page = 0;
-        self.requeue_if_stale()
+        actions.extend(self.requeue_if_stale());
+        actions
     }
 
     /// Asks the worker to re-queue the open text when the loaded model is not the one that
@@ -148,7 +155,7 @@ impl App {
         let line = format!(
             "re-queued with the new model ({}): {before} → {} to review",
             fresh.model,
-            sentences(fresh.counts().to_review())
+            n_sentences(fresh.counts().to_review())
         );
         self.push_turn(String::new(), TurnBody::Info(vec![line]));
         let mut actions = vec![Action::SaveDocument(fresh.clone())];
@@ -344,7 +351,7 @@ impl App {
 }
 
 /// "1 sentence", "2 sentences".
-fn sentences(n: usize) -> String {
+fn n_sentences(n: usize) -> String {
     if n == 1 {
         "1 sentence".into()
     } else {
@@ -356,8 +363,8 @@ fn sentences(n: usize) -> String {
 mod tests {
     #[test]
     fn one_sentence_is_not_sentences() {
-        assert_eq!(super::sentences(1), "1 sentence");
-        assert_eq!(super::sentences(0), "0 sentences");
-        assert_eq!(super::sentences(12), "12 sentences");
+        assert_eq!(super::n_sentences(1), "1 sentence");
+        assert_eq!(super::n_sentences(0), "0 sentences");
+        assert_eq!(super::n_sentences(12), "12 sentences");
     }
 }

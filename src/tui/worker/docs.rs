@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::Sender;
 
 use crate::document::{digest, Document, Pending, MAX_TEXT_BYTES};
@@ -18,13 +18,8 @@ use super::waiting;
 pub enum Opening {
     /// The text's saved document (the reader continues), or an empty text.
     Ready(DocOpened),
-    /// The text to segment; `waiting` is the count of corrections waiting for `/train`.
-    Segment {
-        /// The document to build.
-        pending: Pending,
-        /// Corrections the active model was not trained on (`None` without a data directory).
-        waiting: Option<usize>,
-    },
+    /// The text to segment.
+    Segment(Pending),
 }
 
 /// `/open`, up to the segmenting: reads the text at `path` (`~/` expanded) and takes its saved
@@ -71,13 +66,14 @@ pub fn start_open(
     let pending = Pending::build(&shown, &text, doc_model(model));
     if pending.done() {
         let doc = pending.finish(&in_dictionary);
-        return Ok(Opening::Ready(finish_open(doc, dir, waiting)));
+        return Ok(Opening::Ready(finish_open(doc, dir)));
     }
-    Ok(Opening::Segment { pending, waiting })
+    Ok(Opening::Segment(pending))
 }
 
-/// `/open`, once segmented: the document, saved in data directory `dir`.
-fn finish_open(doc: Document, dir: Option<&Path>, waiting: Option<usize>) -> DocOpened {
+/// `/open`, once segmented: the document, saved in data directory `dir`, and the corrections
+/// waiting for `/train` now.
+fn finish_open(doc: Document, dir: Option<&Path>) -> DocOpened {
     let warning = match dir {
         None => Some("no data directory: what you review is not kept (set FENCI_HOME)".into()),
         Some(d) => doc
@@ -88,15 +84,15 @@ fn finish_open(doc: Document, dir: Option<&Path>, waiting: Option<usize>) -> Doc
     DocOpened {
         doc,
         resumed: false,
-        waiting,
+        waiting: waiting(dir),
         warning,
     }
 }
 
 /// `/open` in one go: reads the text at `path` (`~/` expanded), takes its saved document from
 /// data directory `dir` if there is one (the reader continues), else segments it with `seg`,
-/// reporting progress, and saves it. `Err("cancelled")` when cancelled. (The worker does the
-/// same a batch at a time: [`Background`].)
+/// reporting progress, and saves it. `Err("cancelled")` when cancelled. The worker does the
+/// same a batch at a time ([`Background`]); this is for callers without one.
 pub fn open_document(
     path: &Path,
     dir: Option<&Path>,
@@ -105,9 +101,9 @@ pub fn open_document(
     tx: &Sender<Event>,
     cancel: &AtomicBool,
 ) -> Result<DocOpened, String> {
-    let (pending, waiting) = match start_open(path, dir, seg, model)? {
+    let pending = match start_open(path, dir, seg, model)? {
         Opening::Ready(o) => return Ok(o),
-        Opening::Segment { pending, waiting } => (pending, waiting),
+        Opening::Segment(pending) => pending,
     };
     let Some(seg) = seg else {
         return Err("no model is loaded (/model says why)".into());
@@ -117,7 +113,7 @@ pub fn open_document(
         let _ = tx.send(Event::Worker(WorkerMsg::DocProgress { done, total }));
     };
     match pending.run(seg, &in_dictionary, cancel, progress) {
-        Ok(Some(doc)) => Ok(finish_open(doc, dir, waiting)),
+        Ok(Some(doc)) => Ok(finish_open(doc, dir)),
         Ok(None) => Err("cancelled".into()),
         Err(e) => Err(format!("cannot segment {source}: {e}")),
     }
@@ -140,8 +136,8 @@ fn in_dictionary(w: &str) -> bool {
 /// Re-queues the open document `doc` with the loaded model `seg` (named `model`): its sentences
 /// not answered yet are segmented again, reporting [`WorkerMsg::RequeueProgress`] (see
 /// [`crate::document::Document::requeue`]). The app saves the result, with the answers given
-/// meanwhile. `Err("cancelled")` when cancelled. (The worker does the same a batch at a time,
-/// [`Background`].)
+/// meanwhile. `Err("cancelled")` when cancelled. The worker does the same a batch at a time
+/// ([`Background`]); this is for callers without one.
 pub fn requeue_document(
     doc: &Document,
     seg: Option<&Segmenter>,
@@ -162,19 +158,12 @@ pub fn requeue_document(
     }
 }
 
-/// A text being opened or re-queued.
-struct Task {
-    pending: Pending,
-    /// For `/open`: corrections the active model was not trained on.
-    waiting: Option<usize>,
-}
-
 /// The worker's long work on texts, done a batch at a time between its other jobs: the first
-/// task first; each answers as `/open` ([`WorkerMsg::DocProgress`], [`WorkerMsg::DocOpened`])
+/// text first; each answers as `/open` ([`WorkerMsg::DocProgress`], [`WorkerMsg::DocOpened`])
 /// or the re-queue ([`WorkerMsg::RequeueProgress`], [`WorkerMsg::Requeued`]) does.
 #[derive(Default)]
 pub struct Background {
-    tasks: VecDeque<Task>,
+    tasks: VecDeque<Pending>,
 }
 
 impl Background {
@@ -184,78 +173,67 @@ impl Background {
     }
 
     /// Adds a text to open (from [`start_open`]), reporting its size as progress.
-    pub fn open(&mut self, pending: Pending, waiting: Option<usize>, tx: &Sender<Event>) {
-        self.add(Task { pending, waiting }, tx);
+    pub fn open(&mut self, pending: Pending, tx: &Sender<Event>) {
+        self.add(pending, tx);
     }
 
     /// Adds the re-queue of `doc` by the loaded model, named `model`, reporting its size as
     /// progress.
-    pub fn requeue(&mut self, doc: &Document, model: &str, tx: &Sender<Event>) {
-        let pending = Pending::requeue(doc, doc_model(model));
-        self.add(
-            Task {
-                pending,
-                waiting: None,
-            },
-            tx,
-        );
+    pub fn requeue(&mut self, doc: Document, model: &str, tx: &Sender<Event>) {
+        self.add(Pending::requeue(doc, doc_model(model)), tx);
     }
 
-    fn add(&mut self, t: Task, tx: &Sender<Event>) {
-        let _ = tx.send(Event::Worker(progress(&t.pending)));
-        self.tasks.push_back(t);
+    fn add(&mut self, p: Pending, tx: &Sender<Event>) {
+        if !p.done() {
+            let _ = tx.send(Event::Worker(progress(&p)));
+        }
+        self.tasks.push_back(p);
     }
 
-    /// The loaded model (named `model`) or its dictionary changed: every task starts again
+    /// The loaded model (named `model`) or its dictionary changed: every text starts again
     /// with it, so its document is all of one model.
-    pub fn restart(&mut self, model: &str) {
-        for t in &mut self.tasks {
-            t.pending.restart(doc_model(model));
+    pub fn restart(&mut self, model: &str, tx: &Sender<Event>) {
+        for p in &mut self.tasks {
+            p.restart(doc_model(model));
+            let _ = tx.send(Event::Worker(progress(p)));
         }
     }
 
-    /// Segments one batch of the first task with `seg`, reporting progress; returns its answer
-    /// once it is done (an opened text is saved in data directory `dir`). If `cancel` is set,
-    /// every task is answered "cancelled" instead. The caller sends the answers once it has
-    /// cleared `cancel`, so that a job sent in reply to one is not cancelled.
+    /// Every text answered "cancelled".
+    pub fn cancel(&mut self, dir: Option<&Path>) -> Vec<WorkerMsg> {
+        (self.tasks.drain(..))
+            .map(|p| answer(p, Err("cancelled".into()), dir))
+            .collect()
+    }
+
+    /// Segments one batch of the first text with `seg`, reporting progress; returns its answer
+    /// once it is done (an opened text is saved in data directory `dir`).
     pub fn step(
         &mut self,
         seg: Option<&Segmenter>,
         dir: Option<&Path>,
         tx: &Sender<Event>,
-        cancel: &AtomicBool,
     ) -> Vec<WorkerMsg> {
-        if cancel.load(Ordering::SeqCst) {
-            let tasks: Vec<Task> = self.tasks.drain(..).collect();
-            return (tasks.into_iter())
-                .map(|t| answer(t, Err("cancelled".into()), dir))
-                .collect();
-        }
-        let Some(t) = self.tasks.front_mut() else {
+        let Some(p) = self.tasks.front_mut() else {
             return vec![];
         };
-        let stepped = match seg {
-            Some(seg) => t.pending.step(seg).map_err(|e| e.to_string()),
-            None => Err("no model is loaded (/model says why)".into()),
-        };
-        if let Err(e) = stepped {
-            let why = format!("cannot segment {}: {e}", t.pending.source());
-            return self
-                .tasks
-                .pop_front()
-                .map(|t| answer(t, Err(why), dir))
-                .into_iter()
-                .collect();
+        if !p.done() {
+            let stepped = match seg {
+                Some(seg) => p.step(seg).map_err(|e| e.to_string()),
+                None => Err("no model is loaded (/model says why)".into()),
+            };
+            if let Err(e) = stepped {
+                let why = format!("cannot segment {}: {e}", p.source());
+                let p = self.tasks.pop_front();
+                return p.map(|p| answer(p, Err(why), dir)).into_iter().collect();
+            }
+            let _ = tx.send(Event::Worker(progress(p)));
+            if !p.done() {
+                return vec![];
+            }
         }
-        let _ = tx.send(Event::Worker(progress(&t.pending)));
-        if !t.pending.done() {
-            return vec![];
-        }
-        self.tasks
-            .pop_front()
-            .map(|t| answer(t, Ok(()), dir))
-            .into_iter()
-            .collect()
+        let p = self.tasks.pop_front();
+        p.map(|p| answer(p, Ok(()), dir)).into_iter().collect()
     }
 }
 
@@ -269,14 +247,14 @@ fn progress(p: &Pending) -> WorkerMsg {
     }
 }
 
-/// Task `t`'s answer: its document (`Ok`, once every sentence is segmented) or why not.
-fn answer(t: Task, r: Result<(), String>, dir: Option<&Path>) -> WorkerMsg {
-    match (t.pending.is_requeue(), r) {
-        (true, Ok(())) => WorkerMsg::Requeued(Ok(Box::new(t.pending.finish(&in_dictionary)))),
+/// Text `p`'s answer: its document (`Ok`, once every sentence is segmented) or why not.
+fn answer(p: Pending, r: Result<(), String>, dir: Option<&Path>) -> WorkerMsg {
+    match (p.is_requeue(), r) {
+        (true, Ok(())) => WorkerMsg::Requeued(Ok(Box::new(p.finish(&in_dictionary)))),
         (true, Err(e)) => WorkerMsg::Requeued(Err(e)),
         (false, Ok(())) => {
-            let doc = t.pending.finish(&in_dictionary);
-            WorkerMsg::DocOpened(Ok(Box::new(finish_open(doc, dir, t.waiting))))
+            let doc = p.finish(&in_dictionary);
+            WorkerMsg::DocOpened(Ok(Box::new(finish_open(doc, dir))))
         }
         (false, Err(e)) => WorkerMsg::DocOpened(Err(e)),
     }

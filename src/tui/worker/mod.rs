@@ -3,6 +3,7 @@
 //! and performs the actions on the user's data through [`crate::service`], answering the App
 //! over the event channel. Nothing here draws.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -34,7 +35,8 @@ pub enum Job {
     /// Open a text for review (answered with [`WorkerMsg::DocProgress`] and
     /// [`WorkerMsg::DocOpened`]).
     Open(PathBuf),
-    /// Save the open document (in order with the other jobs, off the UI thread).
+    /// Save the open document (in order with the other jobs, off the UI thread; a text being
+    /// opened or re-queued does not hold it up).
     SaveDocument(Box<crate::document::Document>),
     /// Queue the open document again with the loaded model (answered with
     /// [`WorkerMsg::RequeueProgress`] and [`WorkerMsg::Requeued`]).
@@ -296,8 +298,11 @@ pub fn load_segmenter(
     Ok((seg, info))
 }
 
-/// The worker: loads the model (then the dictionary), then serves jobs until the channel closes.
-/// `cancel` makes it answer the queued sentences with "cancelled" and stops a download.
+/// The worker: loads the model (then the dictionary), then serves jobs until the channel closes,
+/// in order; texts being opened or re-queued ([`Job::Open`], [`Job::Requeue`]) advance a batch
+/// at a time whenever no job waits. `cancel` (Esc) cancels what was asked before it: queued
+/// sentences are answered "cancelled", texts are not opened or re-queued, a download stops
+/// (see `take_cancel`).
 pub fn worker(
     spec: Option<String>,
     dir: Option<PathBuf>,
@@ -307,10 +312,14 @@ pub fn worker(
     cancel: Arc<AtomicBool>,
 ) {
     let mut spec = spec;
-    let load = |spec: Option<&str>| load_segmenter(spec, dir.as_deref(), &opts, &tx, &cancel);
+    // `stop` stops a download: the Esc flag itself, or a set flag for a load queued before an
+    // Esc (see `take_cancel`).
+    let load = |spec: Option<&str>, stop: &AtomicBool| {
+        load_segmenter(spec, dir.as_deref(), &opts, &tx, stop)
+    };
     // The loaded model's name as the status bar shows it (recorded in an opened document).
     let mut model_name = String::new();
-    let mut seg = match load(spec.as_deref()) {
+    let mut seg = match load(spec.as_deref(), &cancel) {
         Ok((seg, info)) => {
             model_name = info.name.clone();
             let _ = tx.send(Event::Worker(WorkerMsg::ModelLoaded(info)));
@@ -330,29 +339,33 @@ pub fn worker(
     };
     report_waiting();
     let dict = Dictionary::embedded();
-    // A job taken off the queue while checking whether it was drained (see the end of the loop).
-    let mut next: Option<Job> = None;
+    let send = |answers: Vec<WorkerMsg>| {
+        for a in answers {
+            let _ = tx.send(Event::Worker(a));
+        }
+    };
+    // Jobs taken off the channel when an Esc was seen, each marked cancelled, done first.
+    let mut backlog: VecDeque<(Job, bool)> = VecDeque::new();
     // Texts being opened or re-queued: a batch at a time, when no job waits.
     let mut background = Background::default();
     loop {
-        let job = match next.take() {
+        let (job, cancelled) = match backlog.pop_front() {
             Some(j) => j,
             None if !background.is_empty() => match jobs.try_recv() {
-                Ok(j) => j,
+                Ok(j) => (j, false),
                 Err(mpsc::TryRecvError::Empty) => {
-                    let answers = background.step(seg.as_ref(), dir.as_deref(), &tx, &cancel);
-                    if background.is_empty() {
-                        drained(&jobs, &mut next, &cancel);
+                    let mut answers =
+                        take_cancel(&cancel, &jobs, &mut backlog, &mut background, &dir);
+                    if answers.is_empty() {
+                        answers = background.step(seg.as_ref(), dir.as_deref(), &tx);
                     }
-                    for a in answers {
-                        let _ = tx.send(Event::Worker(a));
-                    }
+                    send(answers);
                     continue;
                 }
                 Err(mpsc::TryRecvError::Disconnected) => return,
             },
             None => match jobs.recv() {
-                Ok(j) => j,
+                Ok(j) => (j, false),
                 Err(_) => return,
             },
         };
@@ -362,12 +375,13 @@ pub fn worker(
                     Job::Load(s) => Some(s),
                     _ => None,
                 };
-                match load(target.as_deref()) {
+                let stop = AtomicBool::new(cancelled);
+                match load(target.as_deref(), if cancelled { &stop } else { &cancel }) {
                     Ok((s, info)) => {
                         seg = Some(s);
                         spec = target;
                         model_name = info.name.clone();
-                        background.restart(&model_name);
+                        background.restart(&model_name, &tx);
                         let _ = tx.send(Event::Worker(WorkerMsg::ModelLoaded(info)));
                     }
                     Err(e) => {
@@ -381,9 +395,9 @@ pub fn worker(
                 let _ = &spec;
             }
             Job::SetDict(words) => {
-                if let Some(s) = seg.as_mut() {
+                if let Some(s) = seg.as_mut().filter(|s| s.dict() != words.as_slice()) {
                     s.set_dict(words);
-                    background.restart(&model_name);
+                    background.restart(&model_name, &tx);
                 }
             }
             Job::Explain { id, words } => {
@@ -394,10 +408,13 @@ pub fn worker(
                     names,
                 }));
             }
+            Job::Open(_) if cancelled => {
+                let _ = tx.send(Event::Worker(WorkerMsg::DocOpened(Err("cancelled".into()))));
+            }
             Job::Open(path) => {
                 let r = match start_open(&path, dir.as_deref(), seg.as_ref(), &model_name) {
-                    Ok(Opening::Segment { pending, waiting }) => {
-                        background.open(pending, waiting, &tx);
+                    Ok(Opening::Segment(pending)) => {
+                        background.open(pending, &tx);
                         continue;
                     }
                     Ok(Opening::Ready(o)) => Ok(Box::new(o)),
@@ -405,8 +422,11 @@ pub fn worker(
                 };
                 let _ = tx.send(Event::Worker(WorkerMsg::DocOpened(r)));
             }
+            Job::Requeue(_) if cancelled => {
+                let _ = tx.send(Event::Worker(WorkerMsg::Requeued(Err("cancelled".into()))));
+            }
             Job::Requeue(doc) => match seg {
-                Some(_) => background.requeue(&doc, &model_name, &tx),
+                Some(_) => background.requeue(*doc, &model_name, &tx),
                 None => {
                     let e = "no model is loaded (/model says why)".to_string();
                     let _ = tx.send(Event::Worker(WorkerMsg::Requeued(Err(e))));
@@ -427,9 +447,20 @@ pub fn worker(
                 }
             }
             Job::Segment(lines) => {
+                let mut cancelled = cancelled;
                 for (id, text) in lines {
+                    if !cancelled && cancel.load(Ordering::SeqCst) {
+                        send(take_cancel(
+                            &cancel,
+                            &jobs,
+                            &mut backlog,
+                            &mut background,
+                            &dir,
+                        ));
+                        cancelled = true;
+                    }
                     let result = match &seg {
-                        _ if cancel.load(Ordering::SeqCst) => Err("cancelled".to_string()),
+                        _ if cancelled => Err("cancelled".to_string()),
                         Some(s) => analyse(s, dict, &text)
                             .map(Box::new)
                             .map_err(|e| e.to_string()),
@@ -444,22 +475,37 @@ pub fn worker(
                 }
             }
         }
-        if background.is_empty() && !drained(&jobs, &mut next, &cancel) {
-            return;
-        }
+        send(take_cancel(
+            &cancel,
+            &jobs,
+            &mut backlog,
+            &mut background,
+            &dir,
+        ));
     }
 }
 
-/// Once the queue is drained (and no text is being opened or re-queued), a cancel has done its
-/// work; a job that was waiting goes to `next`, to be done next (never dropped). False once
-/// the app is gone.
-fn drained(jobs: &Receiver<Job>, next: &mut Option<Job>, cancel: &AtomicBool) -> bool {
-    match jobs.try_recv() {
-        Ok(j) => *next = Some(j),
-        Err(mpsc::TryRecvError::Empty) => cancel.store(false, Ordering::SeqCst),
-        Err(mpsc::TryRecvError::Disconnected) => return false,
+/// An Esc (`cancel` set) seen by the worker: it clears the flag and cancels everything asked
+/// before it: the jobs queued so far (moved to `backlog`, marked cancelled: sentences are
+/// answered "cancelled", a text is not opened or re-queued, a download stops) and the texts
+/// being opened or re-queued, whose answers it returns. A job sent after this is not
+/// cancelled. (An Esc the app sends just as the worker finishes its last job still cancels
+/// the next one.)
+fn take_cancel(
+    cancel: &AtomicBool,
+    jobs: &Receiver<Job>,
+    backlog: &mut VecDeque<(Job, bool)>,
+    background: &mut Background,
+    dir: &Option<PathBuf>,
+) -> Vec<WorkerMsg> {
+    if !cancel.swap(false, Ordering::SeqCst) {
+        return vec![];
     }
-    true
+    for (_, c) in backlog.iter_mut() {
+        *c = true;
+    }
+    backlog.extend(jobs.try_iter().map(|j| (j, true)));
+    background.cancel(dir.as_deref())
 }
 
 /// Corrections the active version of data directory `dir` was not trained on (`None` without
