@@ -10,9 +10,10 @@
 //!   cargo run --release --example review_bench -- benchmarks/review/gold.txt ../shared [N…]
 //!
 //! Settings of the recipe to compare (chosen on PKU dev, never test): `ONLY=fenci` runs one
-//! strategy; `REPLAY`, `ANCHOR`, `LR`, `EPOCHS`, `FREEZE`, `DISTILL` (the base model's share of
-//! the replay sentences' loss) and `DISTILL_T` (its temperature) override `AdaptConfig`'s
-//! defaults.
+//! strategy; `SHOW=1` prints the corrections that still differ after training; `REPLAY`,
+//! `ANCHOR`, `LR`, `EPOCHS`, `FREEZE`, `DISTILL` (the base model's share of the replay
+//! sentences' loss), `DISTILL_T` (its temperature), `AUGMENT`, `REPEAT` and `SEED` override
+//! `AdaptConfig`'s defaults.
 //!
 //! One line per (strategy, N): how many picks were wrong before (precision) against the pool's
 //! error rate, the picks exact after training, F1 on the rest of the pool before → after, PKU
@@ -63,6 +64,15 @@ fn main() -> anyhow::Result<()> {
     }
     if let Some(v) = env("DISTILL_T") {
         cfg.distill_temperature = v.parse()?;
+    }
+    if let Some(v) = env("SEED") {
+        cfg.seed = v.parse()?;
+    }
+    if let Some(v) = env("AUGMENT") {
+        cfg.augment = v.parse()?;
+    }
+    if let Some(v) = env("REPEAT") {
+        cfg.repeat = v.parse()?;
     }
     let only = env("ONLY");
     println!("{cfg:?}");
@@ -119,12 +129,19 @@ fn main() -> anyhow::Result<()> {
             let summary = adapt_with(&base, &corr, &[], &cfg, &AtomicBool::new(false), |_| {})?;
             let secs = t0.elapsed().as_secs_f64();
             let after = Segmenter::new(&summary.model)?;
-            let exact = after
-                .segment_batch(&corr.iter().map(|w| w.concat()).collect::<Vec<_>>())?
-                .iter()
-                .zip(&corr)
-                .filter(|(s, g)| s.word_strs() == g.iter().map(String::as_str).collect::<Vec<_>>())
-                .count();
+            let outs = after.segment_batch(&corr.iter().map(|w| w.concat()).collect::<Vec<_>>())?;
+            let mut exact = 0;
+            for (s, g) in outs.iter().zip(&corr) {
+                if s.word_strs() == g.iter().map(String::as_str).collect::<Vec<_>>() {
+                    exact += 1;
+                } else if env("SHOW").is_some() {
+                    println!(
+                        "  still differs: {}\n  corrected to:  {}",
+                        s.word_strs().join(" "),
+                        g.join(" ")
+                    );
+                }
+            }
             let rest_after = evaluate(&after, &rest, None)?.f1();
             let test_after = evaluate(&after, &test, None)?.f1();
             let dev_after = evaluate(&after, &dev, None)?.f1();

@@ -40,7 +40,10 @@ pub struct AdaptConfig {
     pub freeze: usize,
     /// Decay toward the starting weights.
     pub anchor_decay: f64,
-    /// Replay sentences per correction (at least 16 in all; 0 turns replay off).
+    /// Replay sentences per correction (at least 16 in all; 0 turns replay off). 3 since stop
+    /// 24: on the review pool's 50 picks (seeds 7, 8, 9) every correction came out right and
+    /// PKU dev lost 0.33–0.45 F1 in 27–30 s, against 48–50 right, −0.36 to −0.81 and 34–37 s
+    /// with 4 (`examples/review_bench.rs`).
     pub replay_per_correction: usize,
     /// Copies of each correction in the mix.
     pub repeat: usize,
@@ -67,7 +70,7 @@ impl Default for AdaptConfig {
             lr: 5e-4,
             freeze: 1,
             anchor_decay: 0.5,
-            replay_per_correction: 4,
+            replay_per_correction: 3,
             repeat: 2,
             augment: 2,
             generated: 0,
