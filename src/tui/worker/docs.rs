@@ -48,14 +48,13 @@ pub fn start_open(
     }
     let text = crate::fsio::read_text(&path).map_err(|e| e.to_string())?;
     let key = digest(&text);
-    let waiting = waiting(dir);
     if let Some(d) = dir {
         if let Some(mut doc) = Document::load(d, &key).map_err(|e| e.to_string())? {
             doc.source = shown;
             return Ok(Opening::Ready(DocOpened {
                 doc,
                 resumed: true,
-                waiting,
+                waiting: waiting(dir),
                 warning: None,
             }));
         }
@@ -115,8 +114,13 @@ pub fn open_document(
     match pending.run(seg, &in_dictionary, cancel, progress) {
         Ok(Some(doc)) => Ok(finish_open(doc, dir)),
         Ok(None) => Err("cancelled".into()),
-        Err(e) => Err(format!("cannot segment {source}: {e}")),
+        Err(e) => Err(cannot_segment(&source, e)),
     }
+}
+
+/// Why text `source` was not opened or re-queued: segmenting it failed with `e`.
+fn cannot_segment(source: &str, e: impl std::fmt::Display) -> String {
+    format!("cannot segment {source}: {e}")
 }
 
 /// The model name a document records: the loaded model's, `default` when it has none.
@@ -154,7 +158,7 @@ pub fn requeue_document(
     match doc.requeue(doc_model(model), seg, &in_dictionary, cancel, progress) {
         Ok(Some(d)) => Ok(d),
         Ok(None) => Err("cancelled".into()),
-        Err(e) => Err(format!("cannot segment {}: {e}", doc.source)),
+        Err(e) => Err(cannot_segment(&doc.source, e)),
     }
 }
 
@@ -223,7 +227,7 @@ impl Background {
                 None => Err("no model is loaded (/model says why)".into()),
             };
             if let Err(e) = stepped {
-                let why = format!("cannot segment {}: {e}", p.source());
+                let why = cannot_segment(p.source(), e);
                 let p = self.tasks.pop_front();
                 return p.map(|p| answer(p, Err(why), dir)).into_iter().collect();
             }
