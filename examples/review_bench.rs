@@ -13,7 +13,11 @@
 //! strategy; `SHOW=1` prints the corrections that still differ after training; `REPLAY`,
 //! `ANCHOR`, `LR`, `EPOCHS`, `FREEZE`, `DISTILL` (the base model's share of the replay
 //! sentences' loss), `DISTILL_T` (its temperature), `AUGMENT`, `REPEAT` and `SEED` override
-//! `AdaptConfig`'s defaults.
+//! `AdaptConfig`'s defaults. Diagnostics: `TAUGHT=1` prints the strings the corrections
+//! changed (2+ characters, the corrected words and the base words they replace) and PKU test
+//! F1 on the sentences that contain none of them (forgetting outside what the user asked to
+//! change); `WISE=0.5,0.8,…` prints exactness, pool gain and PKU loss of the weight-space
+//! interpolations `base + a · (tuned − base)` (WiSE-FT).
 //!
 //! One line per (strategy, N): how many picks were wrong before (precision) against the pool's
 //! error rate, the picks exact after training, F1 on the rest of the pool before → after, PKU
@@ -142,9 +146,69 @@ fn main() -> anyhow::Result<()> {
                     );
                 }
             }
+            if env("TAUGHT").is_some() {
+                // The strings the corrections changed (words of a correction the base model did
+                // not give, and base words the correction does not have; 2+ characters), and
+                // PKU test without any sentence that contains one: forgetting outside what the
+                // user asked to change.
+                let befores =
+                    seg.segment_batch(&corr.iter().map(|w| w.concat()).collect::<Vec<_>>())?;
+                let mut taught = std::collections::BTreeSet::new();
+                for (b, g) in befores.iter().zip(&corr) {
+                    let bw: std::collections::HashSet<&str> = b.word_strs().into_iter().collect();
+                    let gw: std::collections::HashSet<&str> =
+                        g.iter().map(String::as_str).collect();
+                    for w in bw.symmetric_difference(&gw) {
+                        if w.chars().count() > 1 {
+                            taught.insert(w.to_string());
+                        }
+                    }
+                }
+                let clean: Vec<Vec<String>> = test
+                    .iter()
+                    .filter(|ws| {
+                        let s = ws.concat();
+                        !taught.iter().any(|t| s.contains(t.as_str()))
+                    })
+                    .cloned()
+                    .collect();
+                println!(
+                    "  taught {} strings: {}\n  PKU test without them: {} of {} sentences, F1 {:.2} -> {:.2} ({:+.2})",
+                    taught.len(),
+                    taught.iter().cloned().collect::<Vec<_>>().join(" "),
+                    clean.len(),
+                    test.len(),
+                    evaluate(&seg, &clean, None)?.f1() * 100.0,
+                    evaluate(&after, &clean, None)?.f1() * 100.0,
+                    (evaluate(&after, &clean, None)?.f1() - evaluate(&seg, &clean, None)?.f1()) * 100.0
+                );
+            }
             let rest_after = evaluate(&after, &rest, None)?.f1();
             let test_after = evaluate(&after, &test, None)?.f1();
             let dev_after = evaluate(&after, &dev, None)?.f1();
+            if let Some(list) = env("WISE") {
+                for a in list.split(',') {
+                    let a: f64 = a.parse()?;
+                    let m = interpolate(&base, &summary.model, a)?;
+                    let s = Segmenter::new(&m)?;
+                    let outs =
+                        s.segment_batch(&corr.iter().map(|w| w.concat()).collect::<Vec<_>>())?;
+                    let ex = outs
+                        .iter()
+                        .zip(&corr)
+                        .filter(|(o, g)| {
+                            o.word_strs() == g.iter().map(String::as_str).collect::<Vec<_>>()
+                        })
+                        .count();
+                    println!(
+                        "  alpha {a:.2}: exact {ex}/{} | rest {:+.2} | dev {:+.2} | test {:+.2}",
+                        corr.len(),
+                        (evaluate(&s, &rest, None)?.f1() - rest_before) * 100.0,
+                        (evaluate(&s, &dev, None)?.f1() - dev_before) * 100.0,
+                        (evaluate(&s, &test, None)?.f1() - test_before) * 100.0,
+                    );
+                }
+            }
             println!(
                 "N={n:<3} {name:<8} picks wrong {hits}/{} ({:.0}%) | picks exact after {exact}/{} | rest of pool F1 {:.2} -> {:.2} ({:+.2}) | PKU dev F1 {:+.2}, test F1 {:.2} -> {:.2} ({:+.2}) | train {secs:.1} s",
                 picks.len(),
@@ -161,4 +225,17 @@ fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `base + a · (tuned − base)`, tensor by tensor (weight-space interpolation, WiSE-FT).
+fn interpolate(base: &ModelFiles, tuned: &ModelFiles, a: f64) -> anyhow::Result<ModelFiles> {
+    let mut out = tuned.clone();
+    for (k, t) in out.tensors.iter_mut() {
+        if let Some(b) = base.tensors.get(k) {
+            if b.shape() == t.shape() && b.dtype().is_float() {
+                *t = (b + ((&*t - b)? * a)?)?;
+            }
+        }
+    }
+    Ok(out)
 }
