@@ -8,7 +8,8 @@
 //! `(i·K + c)`-th likeliest first token and continues greedily (so the examples differ); at
 //! T > 0 each candidate samples with a seed mixed from the user's seed, the word, `i` and `c`,
 //! so two words never share their frames. An example's later rounds are cooler (T, T/2, then
-//! greedy as at T = 0), so a sure sentence is found before fenci gives up. A candidate without
+//! greedy as at T = 0), so a sure sentence is found before fenci gives up; once per ask, an
+//! example that found none takes [`SPARE`] more rounds. A candidate without
 //! the word is dropped; when none of an example's has it, one is written around the word (as
 //! with a plain LM, but after the keyword prompt).
 //!
@@ -39,6 +40,11 @@ struct Candidate {
 /// floor) or says it is not sure (with one).
 const ROUNDS: usize = 3;
 
+/// Rounds that one example of an ask may add when its own found no candidate fenci is sure
+/// of (with the LM's floor), before fenci says it is not sure: a word whose first sentences
+/// the ranker rejects (但是 opening with 但是，) gets another try instead of ending there.
+const SPARE: usize = 3;
+
 /// The score part of a candidate written around the word.
 const AROUND: f64 = -0.5;
 
@@ -66,9 +72,13 @@ impl Generator {
         let seed = s.seed ^ crate::text::fnv1a(word);
         // Candidates not shown stay in the pool for the next examples.
         let mut cands: Vec<(String, Score)> = Vec::new();
+        // Rounds the first example short of a passing candidate may add (once per ask).
+        let mut spare = if self.floor.is_some() { SPARE } else { 0 };
         for i in 0..ask.n {
-            // Up to ROUNDS rounds of K, until a candidate passes.
-            for round in 0..ROUNDS {
+            // Up to ROUNDS rounds of K (and the spare ones), until a candidate passes.
+            let mut rounds = ROUNDS;
+            let mut round = 0;
+            while round < rounds {
                 if cancel.load(Ordering::Relaxed)
                     || (round > 0 && rank::best_passing(&cands, &out).is_some())
                 {
@@ -76,8 +86,10 @@ impl Generator {
                 }
                 // Round r samples at a cooler temperature than the one before (T, T/2, then
                 // greedy): T is where it starts; the model's surer sentences are tried only
-                // when none at T is one fenci is sure of.
-                let t = s.temperature * (ROUNDS - 1 - round) as f64 / (ROUNDS - 1) as f64;
+                // when none at T is one fenci is sure of. Spare rounds repeat the schedule
+                // with fresh seeds and first tokens.
+                let step = round % ROUNDS;
+                let t = s.temperature * (ROUNDS - 1 - step) as f64 / (ROUNDS - 1) as f64;
                 let sr = Sampling {
                     temperature: t,
                     ..s.clone()
@@ -97,10 +109,14 @@ impl Generator {
                         // Greedy from the rank-th likeliest first token. At T = 0, round r
                         // takes ranks r·N·K + i·K … + K−1 (all first rounds come first); a
                         // cooled round takes example i's ranks of a first round.
+                        // A spare cooled round takes ranks after every example's first
+                        // ones (N·K + i·K …), used by no other round.
                         let rank = if s.temperature <= 0.0 {
                             round * ask.n * k + i * k + c - round * k
-                        } else {
+                        } else if round < ROUNDS {
                             i * k + c - round * k
+                        } else {
+                            ask.n * k + i * k + c - round * k
                         };
                         match first_order.get(rank) {
                             Some(&(id, _)) => forced.push(Some(id)),
@@ -121,6 +137,11 @@ impl Generator {
                 stats.tokens += st.tokens;
                 for cand in batch {
                     self.judge_into(word, cand, judge, &mut cands);
+                }
+                round += 1;
+                if round == rounds && spare > 0 && rank::best_passing(&cands, &out).is_none() {
+                    rounds += spare;
+                    spare = 0;
                 }
             }
             if rank::best_passing(&cands, &out).is_none() && !cancel.load(Ordering::Relaxed) {

@@ -3,7 +3,8 @@
 //!
 //! A [`Score`] adds up named parts: the LM's length-normalised log-probability, penalties for
 //! what a class should not see (digits, Latin, brackets, ellipses, review and news boilerplate,
-//! loops, a missing sentence end, a length outside 6–30 characters), a small cost for generic
+//! loops, a missing sentence end, a length outside 6–30 characters, a list number or a
+//! connective such as 但是 at the start, where the clause it needs is missing), a small cost for generic
 //! openings (so different words' examples start differently) and whatever a [`Judge`]
 //! adds (fenci's judge in `annotate` checks with the segmenter that the word is a word there,
 //! how sure the segmentation is, and the words' dictionary coverage and HSK level). A part can
@@ -105,6 +106,19 @@ const GENERIC_OPENINGS: &[&str] = &[
     "明天", "昨天", "周末", "小王", "小李", "大家", "很多", "每个",
 ];
 
+/// Connectives that tie a sentence to a clause before it: an example that opens with one
+/// (但是，… / 所以我们…) is missing that clause, whatever the word.
+const DANGLING: &[&str] = &[
+    "但是", "但，", "可是", "而且", "并且", "所以", "因此", "因而", "然而", "不过",
+];
+
+/// Whether `sentence` opens with a list number: Chinese numerals then 、 or ．(一、 / 十二、),
+/// the way numbered points of a document start, not a sentence.
+fn list_number(sentence: &str) -> bool {
+    let rest = sentence.trim_start_matches(|c| "一二三四五六七八九十".contains(c));
+    rest.len() < sentence.len() && rest.starts_with(['、', '．'])
+}
+
 /// The score part of a generic opening.
 pub const GENERIC_OPENING: f64 = -0.3;
 
@@ -153,6 +167,17 @@ pub fn text_score(word: &str, sentence: &str, lm_logprob: f64, tokens: usize) ->
         .find(|b| !word.contains(**b) && sentence.contains(**b))
     {
         sc.reject("boilerplate", -2.0, format!("review/news word {b}"));
+    }
+    if list_number(sentence) {
+        sc.reject("list", -3.0, "a list number at the start");
+    }
+    if let Some(d) = DANGLING.iter().find(|d| sentence.starts_with(**d)) {
+        let d = d.trim_end_matches('，');
+        sc.reject(
+            "dangling",
+            -2.0,
+            format!("opens with {d}, which needs a clause before it"),
+        );
     }
     // Loops: the same two characters three times or more.
     let mut seen = std::collections::HashMap::new();
@@ -292,6 +317,32 @@ mod tests {
             rejected("老师", "我和朋友一起去公园。").unwrap(),
             "the word is missing"
         );
+    }
+
+    #[test]
+    fn a_list_number_or_a_dangling_connective_at_the_start_rejects() {
+        let list = Some("a list number at the start".to_string());
+        assert_eq!(rejected("经常", "一、经常沟通，不要积累问题。"), list);
+        assert_eq!(rejected("经常", "十二、我们经常沟通。"), list);
+        assert_eq!(rejected("经常", "三．我们经常沟通。"), list);
+        // A numeral that starts a sentence is not a list number.
+        assert_eq!(rejected("经常", "一个人经常去公园。"), None);
+        assert_eq!(rejected("一起", "一起去公园吧，好吗？"), None);
+        // Even the connective asked for needs its first clause.
+        assert_eq!(
+            rejected("但是", "但是，在开放的过程中也碰到一些问题。").unwrap(),
+            "opens with 但是, which needs a clause before it"
+        );
+        assert_eq!(
+            rejected("朋友", "但，朋友们都来了。").unwrap(),
+            "opens with 但, which needs a clause before it"
+        );
+        assert!(rejected("所以", "所以我们今天不去了。").is_some());
+        // In the middle it is what a class wants; 但愿 and 所有 are other words.
+        assert_eq!(rejected("但是", "天气很冷，但是我们还是去了。"), None);
+        assert_eq!(rejected("所以", "因为下雨，所以我们没去公园。"), None);
+        assert_eq!(rejected("朋友", "但愿朋友们都平安。"), None);
+        assert_eq!(rejected("朋友", "所有的朋友都来了。"), None);
     }
 
     #[test]

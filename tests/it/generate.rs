@@ -904,3 +904,48 @@ fn a_keyword_lm_falls_back_to_building_around_a_word_it_does_not_write() {
     assert_eq!(out.len(), 2);
     assert!(out.iter().all(|s| s.contains("数学")), "{out:?}");
 }
+
+/// Rejects every candidate it is asked about and counts them.
+#[derive(Default)]
+struct RejectAll(std::sync::atomic::AtomicUsize);
+
+impl Judge for RejectAll {
+    fn judge(&self, _: &str, _: &str, score: &mut Score) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        score.reject("test", 0.0, "rejected by the test");
+    }
+}
+
+#[test]
+fn before_saying_not_sure_the_first_failing_example_takes_spare_rounds_once() {
+    // With a floor below everything, every candidate that has the word reaches the judge. An
+    // example has 3 rounds of K candidates and one built around the word; once per ask, the
+    // first example without a passing candidate takes 3 rounds more, so more than 3·K + 1
+    // candidates are judged before fenci says it is not sure, and the ask ends there.
+    let files = with_floor(&trained_keyword_lm(), -100.0);
+    let mut g = Generator::new(files).unwrap();
+    let k = 4;
+    let judge = RejectAll::default();
+    let mut events = Vec::new();
+    let (out, _) = g
+        .examples_judged(
+            &Ask::new("学习", 3).candidates(k),
+            &Sampling {
+                temperature: 0.5,
+                seed: 5,
+                ..Default::default()
+            },
+            &judge,
+            &AtomicBool::new(false),
+            |e| events.push(e),
+        )
+        .unwrap();
+    assert!(out.is_empty());
+    assert!(
+        matches!(&events[..], [ExampleEvent::Unsure { index: 0, .. }]),
+        "{events:?}"
+    );
+    let judged = judge.0.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(judged > 3 * k + 1, "only {judged} candidates judged");
+    assert!(judged <= 6 * k + 1, "{judged} candidates judged");
+}
