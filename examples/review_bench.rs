@@ -172,15 +172,17 @@ fn main() -> anyhow::Result<()> {
                     })
                     .cloned()
                     .collect();
+                let (b, a) = (
+                    evaluate(&seg, &clean, None)?.f1() * 100.0,
+                    evaluate(&after, &clean, None)?.f1() * 100.0,
+                );
                 println!(
-                    "  taught {} strings: {}\n  PKU test without them: {} of {} sentences, F1 {:.2} -> {:.2} ({:+.2})",
+                    "  taught {} strings: {}\n  PKU test without them: {} of {} sentences, F1 {b:.2} -> {a:.2} ({:+.2})",
                     taught.len(),
                     taught.iter().cloned().collect::<Vec<_>>().join(" "),
                     clean.len(),
                     test.len(),
-                    evaluate(&seg, &clean, None)?.f1() * 100.0,
-                    evaluate(&after, &clean, None)?.f1() * 100.0,
-                    (evaluate(&after, &clean, None)?.f1() - evaluate(&seg, &clean, None)?.f1()) * 100.0
+                    a - b
                 );
             }
             let rest_after = evaluate(&after, &rest, None)?.f1();
@@ -232,7 +234,7 @@ fn interpolate(base: &ModelFiles, tuned: &ModelFiles, a: f64) -> anyhow::Result<
     let mut out = tuned.clone();
     for (k, t) in out.tensors.iter_mut() {
         if let Some(b) = base.tensors.get(k) {
-            if b.shape() == t.shape() && b.dtype().is_float() {
+            if b.shape() == t.shape() && b.dtype() == t.dtype() && b.dtype().is_float() {
                 *t = (b + ((&*t - b)? * a)?)?;
             }
         }

@@ -107,16 +107,31 @@ const GENERIC_OPENINGS: &[&str] = &[
 ];
 
 /// Connectives that tie a sentence to a clause before it: an example that opens with one
-/// (但是，… / 所以我们…) is missing that clause, whatever the word.
+/// (但是，… / 所以我们…) is missing that clause, whatever the word. 不过 only with its comma:
+/// 不过三天 ("no more than") opens a sentence well.
 const DANGLING: &[&str] = &[
-    "但是", "但，", "可是", "而且", "并且", "所以", "因此", "因而", "然而", "不过",
+    "但是",
+    "但，",
+    "可是",
+    "而且",
+    "并且",
+    "所以",
+    "因此",
+    "因而",
+    "然而",
+    "不过，",
 ];
 
 /// Whether `sentence` opens with a list number: Chinese numerals then 、 or ．(一、 / 十二、),
-/// the way numbered points of a document start, not a sentence.
+/// the way numbered points of a document start, not a sentence. A numeral after the 、 makes
+/// it a rough count or a count-off (七、八个学生 / 一、二、三，…), not a list number.
 fn list_number(sentence: &str) -> bool {
-    let rest = sentence.trim_start_matches(|c| "一二三四五六七八九十".contains(c));
-    rest.len() < sentence.len() && rest.starts_with(['、', '．'])
+    let numeral = |c: char| "一二三四五六七八九十两".contains(c);
+    let rest = sentence.trim_start_matches(numeral);
+    let mut after = rest.chars();
+    rest.len() < sentence.len()
+        && matches!(after.next(), Some('、' | '．'))
+        && !after.next().is_some_and(numeral)
 }
 
 /// The score part of a generic opening.
@@ -338,6 +353,17 @@ mod tests {
             "opens with 但, which needs a clause before it"
         );
         assert!(rejected("所以", "所以我们今天不去了。").is_some());
+        // A rough count, a count-off and 不过 as "no more than" are sentences.
+        assert_eq!(rejected("学生", "七、八个学生在教室里看书。"), None);
+        assert_eq!(rejected("一起", "一、二、三，大家一起跳！"), None);
+        assert_eq!(rejected("学会", "不过三天，他就学会了游泳。"), None);
+        assert!(rejected("游泳", "不过，他还是学会了游泳。").is_some());
+        for c in ["可是", "而且", "因此", "然而"] {
+            assert!(
+                rejected("学校", &format!("{c}学校今天不上课。")).is_some(),
+                "{c}"
+            );
+        }
         // In the middle it is what a class wants; 但愿 and 所有 are other words.
         assert_eq!(rejected("但是", "天气很冷，但是我们还是去了。"), None);
         assert_eq!(rejected("所以", "因为下雨，所以我们没去公园。"), None);
