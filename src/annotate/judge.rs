@@ -4,7 +4,10 @@
 //! * `word` — the asked-for word must be one of the sentence's words (学习 across 同学 习惯
 //!   or 天气 across 这天 气象 is rejected): the log of the segmenter's confidence in it, or
 //!   −1.5 where a word of two or more characters starts or ends a longer word (好朋友; 比 in
-//!   比赛 is rejected);
+//!   比赛 is rejected); a dictionary word the segmenter's standard splits into whole words
+//!   (没关系 = 没 关系, 感兴趣 = 感 兴趣, 穿上 = 穿 上: People's Daily splits many a learner's
+//!   word) is a word too, at [`SPLIT_WORD`]: its first and last characters must start and end
+//!   words of the sentence, so it is not glued into a neighbour;
 //! * `segmentation` — the log of the lowest word confidence in the sentence (a sentence the
 //!   segmenter hesitates over is often garbled);
 //! * `dictionary` — the share of words CC-CEDICT lacks, times −2;
@@ -18,6 +21,27 @@ use crate::segment::Segmenter;
 
 /// The HSK level the `level` part uses when the user gives none.
 pub const DEFAULT_LEVEL: u8 = 6;
+
+/// The `word` part of a dictionary word that the sentence's segmentation splits into whole
+/// words (没 关系 for 没关系): as weak as a word the segmenter is about 60 % sure of.
+pub const SPLIT_WORD: f64 = -0.5;
+
+/// Whether `word` covers whole words of `words` somewhere: an occurrence that starts where one
+/// word starts and ends where another ends.
+fn spans_whole_words(words: &[&str], word: &str) -> bool {
+    let mut starts = std::collections::HashSet::new();
+    let mut ends = std::collections::HashSet::new();
+    let mut at = 0;
+    for w in words {
+        starts.insert(at);
+        at += w.len();
+        ends.insert(at);
+    }
+    words
+        .concat()
+        .match_indices(word)
+        .any(|(i, m)| starts.contains(&i) && ends.contains(&(i + m.len())))
+}
 
 /// Judges example sentences with a segmenter and a dictionary.
 pub struct ExampleJudge<'a> {
@@ -85,8 +109,13 @@ impl Judge for ExampleJudge<'_> {
                 && w.len() > word.len()
                 && (w.starts_with(word) || w.ends_with(word))
         });
+        let split = exact.is_none()
+            && word.chars().count() > 1
+            && (hsk_word(word).is_some() || !self.dict.lookup(word).is_empty())
+            && spans_whole_words(&words, word);
         match (exact, inside) {
             (Some(i), _) => score.add("word", (s.word_confidence(i).max(0.05) as f64).ln()),
+            _ if split => score.add("word", SPLIT_WORD),
             (None, Some(_)) => score.add("word", -1.5),
             (None, None) => {
                 score.reject(

@@ -48,6 +48,25 @@ fn the_word_must_be_a_word_of_the_sentence() {
         let why = judged(w, s, None).rejected.unwrap_or_default();
         assert!(why.contains("not a word here"), "{w} in {s}: {why:?}");
     }
+    // A dictionary word the segmenter's standard splits (People's Daily: 没 关系, 感 兴趣,
+    // 穿 上) is a word of the sentence when it covers whole words.
+    for (w, s) in [
+        ("没关系", "别人怎么议论都没关系，做好自己就行。"),
+        ("感兴趣", "我对中国历史很感兴趣。"),
+        ("穿上", "天冷了，穿上这件毛衣吧。"),
+    ] {
+        let sc = judged(w, s, None);
+        assert_eq!(sc.rejected, None, "{w} in {s}: {}", sc.explain());
+        assert_eq!(part(&sc, "word"), fenci::annotate::SPLIT_WORD, "{w} in {s}");
+    }
+    // ...but not across a word's edge, and not for a string no dictionary knows.
+    for (w, s) in [
+        ("穿上", "他穿上衣很好看。"),
+        ("大学习", "我们大学习惯早起。"),
+    ] {
+        let sc = judged(w, s, None);
+        assert!(sc.rejected.is_some(), "{w} in {s}: {}", sc.explain());
+    }
     // At the head of a longer word: kept, at a cost.
     let sc = judged("朋友", "他是我的好朋友。", None);
     assert_eq!(sc.rejected, None, "{}", sc.explain());
