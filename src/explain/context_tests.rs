@@ -440,3 +440,24 @@ fn he_is_to_drink_and_xiang_before_a_verb_is_to_want() {
     let untagged = tagged("我/- 想/- 买/- 书/-");
     assert!(of(&untagged, "想", 0).gloss.contains("to want"));
 }
+
+#[test]
+fn xing_alone_is_all_right_or_capable_not_to_walk() {
+    // 行 standing alone today says "OK" (就行, 行吗) or "capable" (他很行); "to walk" lives
+    // in words (行走, 步行).
+    let ok = tagged("做好/v 自己/r 就/d 行/v 。/w");
+    let e = of(&ok, "行", 0);
+    assert_eq!(e.pinyin, "xíng");
+    assert!(e.gloss.starts_with("all right"), "{}", e.gloss);
+    let ask = tagged("明天/t 去/v ，/w 行/v 吗/y ？/w");
+    assert!(of(&ask, "行", 0).gloss.starts_with("all right"));
+    let able = tagged("他/r 很/d 行/a 。/w");
+    assert!(
+        of(&able, "行", 0).gloss.starts_with("capable"),
+        "{}",
+        of(&able, "行", 0).gloss
+    );
+    // 一行字 is still a row.
+    let row = tagged("写/v 了/u 一/m 行/q 字/n 。/w");
+    assert_eq!(of(&row, "行", 0).pinyin, "háng");
+}
