@@ -7,7 +7,7 @@
 
 mod judge;
 
-pub use judge::{builtin_segmenter, ExampleJudge, DEFAULT_LEVEL, SPLIT_WORD};
+pub use judge::{builtin_segmenter, ExampleJudge, DEFAULT_LEVEL, NUMBER_PART, SPLIT_WORD};
 
 use std::ops::Range;
 

@@ -7,7 +7,9 @@
 //!   比赛 is rejected); a dictionary word the segmenter's standard splits into whole words
 //!   (没关系 = 没 关系, 感兴趣 = 感 兴趣, 穿上 = 穿 上: People's Daily splits many a learner's
 //!   word) is a word too, at [`SPLIT_WORD`]: its first and last characters must start and end
-//!   words of the sentence, so it is not glued into a neighbour;
+//!   words of the sentence, so it is not glued into a neighbour; so is a numeral, unit or 第
+//!   inside a number the segmenter keeps whole (百 in 一百, 第 in 第二, 分 in 八点十分), at
+//!   [`NUMBER_PART`];
 //! * `segmentation` — the log of the lowest word confidence in the sentence (a sentence the
 //!   segmenter hesitates over is often garbled);
 //! * `dictionary` — the share of words CC-CEDICT lacks, times −2;
@@ -41,6 +43,47 @@ fn spans_whole_words(words: &[&str], word: &str) -> bool {
         .concat()
         .match_indices(word)
         .any(|(i, m)| starts.contains(&i) && ends.contains(&(i + m.len())))
+}
+
+/// The `word` part of a numeral or unit inside a number the segmenter writes as one word
+/// (百 in 一百, 万 in 三百万, 第 in 第二, 分 in 八点十分, 日 in 十月一日).
+pub const NUMBER_PART: f64 = -0.5;
+
+/// Digits of a Chinese number: what comes before a unit (一百, 两千, 几万).
+const DIGITS: &str = "一二三四五六七八九十两几零半";
+/// Units and the characters of numbers, ordinals, dates and clock times besides the digits.
+const NUMBER_CHARS: &str = "百千万亿第点分秒月日号年";
+
+/// Whether the one-character `word` is part of a number in one of `words`: a word made only of
+/// digits and number characters in which `word` follows a digit (三百万, 八点十分, 十月一日),
+/// or 第 before digits (第二). 千万 ("by all means") and 万一 ("in case") are other words.
+fn number_part(words: &[&str], word: &str) -> bool {
+    let Some(c) = word.chars().next().filter(|_| word.chars().count() == 1) else {
+        return false;
+    };
+    if !NUMBER_CHARS.contains(c) {
+        return false;
+    }
+    words.iter().any(|w| {
+        let chars: Vec<char> = w.chars().collect();
+        if chars.len() < 2
+            || !chars
+                .iter()
+                .all(|&x| DIGITS.contains(x) || NUMBER_CHARS.contains(x))
+        {
+            return false;
+        }
+        if c == '第' {
+            return chars[0] == '第'
+                && chars[1..]
+                    .iter()
+                    .all(|&x| DIGITS.contains(x) || "百千万".contains(x));
+        }
+        chars
+            .iter()
+            .enumerate()
+            .any(|(i, &x)| x == c && i > 0 && chars[..i].iter().any(|&d| DIGITS.contains(d)))
+    })
 }
 
 /// Judges example sentences with a segmenter and a dictionary.
@@ -116,6 +159,7 @@ impl Judge for ExampleJudge<'_> {
         match (exact, inside) {
             (Some(i), _) => score.add("word", (s.word_confidence(i).max(0.05) as f64).ln()),
             _ if split => score.add("word", SPLIT_WORD),
+            _ if number_part(&words, word) => score.add("word", NUMBER_PART),
             (None, Some(_)) => score.add("word", -1.5),
             (None, None) => {
                 score.reject(

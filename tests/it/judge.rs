@@ -67,6 +67,30 @@ fn the_word_must_be_a_word_of_the_sentence() {
         let sc = judged(w, s, None);
         assert!(sc.rejected.is_some(), "{w} in {s}: {}", sc.explain());
     }
+    // A numeral, unit or 第 inside a number the segmenter keeps whole is used as a word.
+    for (w, s) in [
+        ("百", "这本书有三百多页。"),
+        ("千", "这个学校有两千个学生。"),
+        ("万", "这个城市有三百万人。"),
+        ("第", "这是我第一次坐飞机。"),
+        ("分", "这次考试小明考了九十五分。"),
+    ] {
+        let sc = judged(w, s, None);
+        assert_eq!(sc.rejected, None, "{w} in {s}: {}", sc.explain());
+        assert_eq!(
+            part(&sc, "word"),
+            fenci::annotate::NUMBER_PART,
+            "{w} in {s}"
+        );
+    }
+    // ...but 千万 "by all means" and 万一 "in case" are other words.
+    for (w, s) in [
+        ("万", "这件事你千万别告诉别人。"),
+        ("万", "带上雨伞吧，万一下雨呢？"),
+    ] {
+        let why = judged(w, s, None).rejected.unwrap_or_default();
+        assert!(why.contains("not a word here"), "{w} in {s}: {why:?}");
+    }
     // At the head of a longer word: kept, at a cost.
     let sc = judged("朋友", "他是我的好朋友。", None);
     assert_eq!(sc.rejected, None, "{}", sc.explain());
