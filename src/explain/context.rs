@@ -7,7 +7,9 @@
 //!    measure word's classifier reading when the tag (`m`, `q`) or the next word (a noun) says so.
 //! 2. **The polyphone table** (`data/polyphones/`) for frequent polyphonic characters standing
 //!    alone: rules on the tag and the neighbours pick the reading (得/v before a verb → děi,
-//!    还 before a pronoun → huán) and, for function words, the sense (在 → "located at").
+//!    还 before a pronoun → huán) and, for function words, the sense (在 → "located at"); and
+//!    for everyday words whose dictionary entries mislead in their order (告诉 gàosu, 故事
+//!    gùshi, 一起 "together").
 //! 3. **POS → entry and sense** for every other word: CC-CEDICT senses carry cues ("to …" is a
 //!    verb, "classifier for …", "(particle)", "surname …", "variant of …", "used in …") and
 //!    proper names are capitalised; the first entry with a sense of the tag's kind wins, and
@@ -510,15 +512,18 @@ fn explain_one(dict: &Dictionary, word: &str, a: &Around<'_>) -> Explanation {
         return ex;
     }
 
-    // 2. The polyphone table, for one character alone (not under a name tag).
+    // 2. The polyphone table, for one character alone or a word it lists (not under a name
+    // tag).
     let mut chars = word.chars();
     let single = match (chars.next(), chars.next()) {
         (Some(c), None) => Some(c),
         _ => None,
     };
-    let rules = single
-        .filter(|_| !name_tag)
-        .and_then(|c| table().get(&c).or_else(|| table().get(&simplify(dict, c)?)));
+    let rules = table().get(word).filter(|_| !name_tag).or_else(|| {
+        single
+            .filter(|_| !name_tag)
+            .and_then(|c| table().get(simplify(dict, c)?.to_string().as_str()))
+    });
     if let Some(rules) = rules {
         if let Some(rule) = rules.iter().find(|r| r.holds(a)) {
             if let Some(i) = entry_with_reading(&ex.entries, &rule.reading) {
@@ -734,7 +739,10 @@ fn numeral_classifier(dict: &Dictionary, ex: &Explanation, a: &Around<'_>) -> Op
                 prev_class: "m",
                 next_class: a.next_class,
             };
-            let rule = table().get(&last)?.iter().find(|r| r.holds(&as_measure))?;
+            let rule = table()
+                .get(last.to_string().as_str())?
+                .iter()
+                .find(|r| r.holds(&as_measure))?;
             last_entries.get(entry_with_reading(last_entries, &rule.reading)?)
         })?;
     let measure_syllable = measure.pinyin_numbered.clone();

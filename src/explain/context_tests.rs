@@ -318,7 +318,7 @@ fn table_parses_and_fits_the_dictionary() {
     assert!(errors.is_empty(), "{errors:?}");
     assert!(table().len() >= 60, "{} characters", table().len());
     for (c, rules) in table() {
-        let entries = dict().lookup(&c.to_string());
+        let entries = dict().lookup(c);
         for r in rules {
             let e = entries
                 .iter()
@@ -353,6 +353,11 @@ fn table_rows_are_checked() {
     assert!(parse_row("得\tdei3\tfoo=v\tsure").is_err());
     assert!(parse_row("得\tdei3\tprevend=ab\tsure").is_err());
     assert!(parse_row("得\tdei3\t*").is_err());
+    // A word takes one syllable per character.
+    assert!(parse_row("告诉\tgao4 su5\t*\tsure\tto tell").is_ok());
+    assert!(parse_row("告诉\tgao4\t*\tsure").is_err());
+    assert!(parse_row("告诉\tgao4  su5\t*\tsure").is_err());
+    assert!(parse_row("ab\tei3\t*\tsure").is_err());
 }
 
 // ---- HSK ------------------------------------------------------------------------------
@@ -460,4 +465,67 @@ fn xing_alone_is_all_right_or_capable_not_to_walk() {
     // 一行字 is still a row.
     let row = tagged("写/v 了/u 一/m 行/q 字/n 。/w");
     assert_eq!(of(&row, "行", 0).pinyin, "háng");
+}
+
+#[test]
+fn everyday_words_whose_first_entry_misleads_read_as_a_learner_needs() {
+    // Untagged, as the app reads one-character words: neighbours and the table decide.
+    let cases = [
+        ("请/- 告诉/v 我/- 。/w", "告诉", "gàosu", "to tell"),
+        ("讲/- 故事/n 。/w", "故事", "gùshi", "narrative"),
+        ("他/- 的/- 妻子/n 。/w", "妻子", "qīzi", "wife"),
+        (
+            "我/- 老公/n 做饭/v 。/w",
+            "老公",
+            "lǎogōng",
+            "(coll.) husband",
+        ),
+        ("我们/- 一起/d 去/- 。/w", "一起", "yīqǐ", "together"),
+        ("电影/n 的/- 高潮/n 。/w", "高潮", "gāocháo", "climax"),
+        ("参加/v 活动/n 。/w", "活动", "huódòng", "activity"),
+        ("我/- 一直/d 等/- 。/w", "一直", "yīzhí", "continuously"),
+        (
+            "天冷/a 了/- 。/w",
+            "了",
+            "le",
+            "(modal particle indicating change of",
+        ),
+        (
+            "吃/- 了/- 饭/- 。/w",
+            "了",
+            "le",
+            "(completed action marker)",
+        ),
+        ("冰箱/n 里/- 有/- 西瓜/n 。/w", "里", "lǐ", "inside"),
+        ("你/- 别/- 走/- 。/w", "别", "bié", "don't"),
+        ("一/- 座/- 老/- 房子/n 。/w", "老", "lǎo", "old"),
+        ("他/- 老/- 迟到/v 。/w", "老", "lǎo", "always"),
+        (
+            "下/- 了/- 一/- 场/- 大雨/n 。/w",
+            "场",
+            "cháng",
+            "classifier for events",
+        ),
+        (
+            "看/- 了/- 一/- 场/- 比赛/n 。/w",
+            "场",
+            "chǎng",
+            "classifier for sporting",
+        ),
+        ("想/- 吐/- 。/w", "吐", "tù", "to vomit"),
+        ("更/- 好/- 。/w", "更", "gèng", "more"),
+    ];
+    for (sentence, word, pinyin, gloss) in cases {
+        let ex = tagged(sentence);
+        let e = of(&ex, word, 0);
+        assert_eq!(e.pinyin, pinyin, "{word} in {sentence}");
+        assert!(
+            e.gloss.starts_with(gloss),
+            "{word} in {sentence}: {}",
+            e.gloss
+        );
+    }
+    // 受不了: 了 after 不 stays liǎo, even at the end.
+    let ex = tagged("受/- 不/- 了/- 。/w");
+    assert_eq!(of(&ex, "了", 0).pinyin, "liǎo");
 }

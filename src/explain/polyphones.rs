@@ -1,6 +1,8 @@
 //! The table of frequent polyphonic characters (`data/polyphones/polyphones.tsv`, written for
 //! fenci; see its README): for a character standing alone as a word, which reading (and
-//! optionally which sense) its part of speech and neighbours call for.
+//! optionally which sense) its part of speech and neighbours call for; also for the everyday
+//! words whose dictionary entries mislead in that order (告诉 gàosu "to tell", not gàosù "to
+//! press charges"; 一起 "together").
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -133,25 +135,37 @@ fn parse_clause(s: &str) -> Option<Clause> {
     })
 }
 
-/// Parses one row: `char reading when confidence [sense]`; `Err` with the reason if malformed.
-pub(super) fn parse_row(line: &str) -> Result<(char, Rule), String> {
+/// Whether `s` is one numbered pinyin syllable (`dei3`, `lu:4`, `le5`).
+fn is_syllable(s: &str) -> bool {
+    s.len() >= 2
+        && s.ends_with(|d: char| ('1'..='5').contains(&d))
+        && s[..s.len() - 1]
+            .chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch == ':')
+}
+
+/// Parses one row: `word reading when confidence [sense]` (the word one character, or an
+/// everyday word; the reading one syllable per character); `Err` with the reason if malformed.
+pub(super) fn parse_row(line: &str) -> Result<(String, Rule), String> {
     let cols: Vec<&str> = line.split('\t').collect();
     if !(4..=5).contains(&cols.len()) {
         return Err(format!("{} columns, want 4 or 5", cols.len()));
     }
-    let mut cs = cols[0].chars();
-    let c = match (cs.next(), cs.next()) {
-        (Some(c), None) => c,
-        _ => return Err("first column is not one character".into()),
-    };
+    let word = cols[0].trim();
+    if word.is_empty() || !word.chars().all(crate::text::is_han) {
+        return Err(format!("first column {word:?} is not Chinese characters"));
+    }
     let reading = cols[1].trim();
-    let ok_reading = reading.len() >= 2
-        && reading.ends_with(|d: char| ('1'..='5').contains(&d))
-        && reading[..reading.len() - 1]
-            .chars()
-            .all(|ch| ch.is_ascii_lowercase() || ch == ':');
-    if !ok_reading {
+    let syllables: Vec<&str> = reading.split(' ').collect();
+    if !syllables.iter().all(|s| is_syllable(s)) {
         return Err(format!("bad reading {reading:?}"));
+    }
+    if syllables.len() != word.chars().count() {
+        return Err(format!(
+            "reading {reading:?} has {} syllables for {} characters",
+            syllables.len(),
+            word.chars().count()
+        ));
     }
     let when: Option<Vec<Clause>> = cols[2].split_whitespace().map(parse_clause).collect();
     let when = match when {
@@ -169,7 +183,7 @@ pub(super) fn parse_row(line: &str) -> Result<(char, Rule), String> {
         .filter(|s| !s.is_empty())
         .map(str::to_string);
     Ok((
-        c,
+        word.to_string(),
         Rule {
             reading: reading.to_string(),
             when,
@@ -180,7 +194,7 @@ pub(super) fn parse_row(line: &str) -> Result<(char, Rule), String> {
 }
 
 /// Every row of `text` that is not blank or a comment, parsed (errors with their line number).
-pub(super) fn parse_table(text: &str) -> Vec<Result<(char, Rule), (usize, String)>> {
+pub(super) fn parse_table(text: &str) -> Vec<Result<(String, Rule), (usize, String)>> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
@@ -188,12 +202,12 @@ pub(super) fn parse_table(text: &str) -> Vec<Result<(char, Rule), (usize, String
         .collect()
 }
 
-/// The compiled-in table: character → its rules, in order. Malformed rows are left out (a
+/// The compiled-in table: character or word → its rules, in order. Malformed rows are left out (a
 /// unit test checks there are none).
-pub(super) fn table() -> &'static HashMap<char, Vec<Rule>> {
-    static T: OnceLock<HashMap<char, Vec<Rule>>> = OnceLock::new();
+pub(super) fn table() -> &'static HashMap<String, Vec<Rule>> {
+    static T: OnceLock<HashMap<String, Vec<Rule>>> = OnceLock::new();
     T.get_or_init(|| {
-        let mut map: HashMap<char, Vec<Rule>> = HashMap::new();
+        let mut map: HashMap<String, Vec<Rule>> = HashMap::new();
         for (c, rule) in parse_table(TABLE).into_iter().flatten() {
             map.entry(c).or_default().push(rule);
         }
