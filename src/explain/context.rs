@@ -526,7 +526,14 @@ fn explain_one(dict: &Dictionary, word: &str, a: &Around<'_>) -> Explanation {
     });
     if let Some(rules) = rules {
         if let Some(rule) = rules.iter().find(|r| r.holds(a)) {
-            if let Some(i) = entry_with_reading(&ex.entries, &rule.reading) {
+            // With a sense cue, the entry of that reading that has the sense (年 nian2 "year",
+            // not the variant entry of the same reading whose first sense is "grain").
+            let cued = rule.sense.as_deref().and_then(|cue| {
+                first_index(&ex.entries, |e| {
+                    e.pinyin_numbered == rule.reading && find_sense(e, cue).is_some()
+                })
+            });
+            if let Some(i) = cued.or_else(|| entry_with_reading(&ex.entries, &rule.reading)) {
                 let sense = rule
                     .sense
                     .as_deref()

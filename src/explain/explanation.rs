@@ -113,6 +113,20 @@ pub fn explain(dict: &Dictionary, word: &str) -> Explanation {
     }
 
     let readings: Vec<CharReading> = chars.iter().map(|&c| char_reading(dict, c, None)).collect();
+    if let Some((pinyin, gloss)) = familiar_name(dict, &chars) {
+        return Explanation {
+            word: word.to_string(),
+            pinyin,
+            gloss,
+            entries,
+            from_chars: true,
+            chars: readings,
+            pos: None,
+            chosen: 0,
+            other_readings: Vec::new(),
+            hsk: None,
+        };
+    }
     if has_han {
         // Fallback: the characters' first readings, converted together for word-form spacing.
         let numbered: Vec<String> = chars
@@ -191,6 +205,30 @@ pub fn names_across(
         }
     }
     out
+}
+
+/// 小王, 老李: 小 or 老 before a surname is how people call someone they know (the
+/// dictionary lists few such names; read from the characters they would be "small + king").
+/// The reading (小 xiǎo or 老 lǎo, then the surname's) and a gloss that says what it is.
+fn familiar_name(dict: &Dictionary, chars: &[char]) -> Option<(String, String)> {
+    let [first, second] = chars else {
+        return None;
+    };
+    let (prefix, meaning) = match first {
+        '小' => ("Xiao3", "little"),
+        '老' => ("Lao3", "old"),
+        _ => return None,
+    };
+    let mut buf = [0u8; 4];
+    let surname = dict.lookup(second.encode_utf8(&mut buf)).iter().find(|e| {
+        e.pinyin_numbered
+            .starts_with(|c: char| c.is_ascii_uppercase())
+            && e.senses.first().is_some_and(|s| s.starts_with("surname "))
+    })?;
+    Some((
+        numbered_to_marks(&format!("{prefix} {}", surname.pinyin_numbered)),
+        format!("(familiar name) {first} \"{meaning}\" + the surname {second}"),
+    ))
 }
 
 impl Dictionary {
