@@ -23,7 +23,7 @@
 
 use super::cedict::Entry;
 use super::dictionary::Dictionary;
-use super::explanation::{char_reading, explain, Explanation, CHAR_GLOSS_MAX, GLOSS_MAX};
+use super::explanation::{char_reading, explain, gloss_of, Explanation, CHAR_GLOSS_MAX};
 use super::gloss::{clean_sense, is_note_sense};
 use super::pinyin::numbered_to_marks;
 use super::polyphones::{table, Around, Rule, QUANTITY};
@@ -704,7 +704,7 @@ fn apply(
         }
         _ => entry.clone(),
     };
-    ex.gloss = shown.short_gloss(GLOSS_MAX);
+    ex.gloss = gloss_of(dict, &shown);
     let chars: Vec<char> = ex.word.chars().collect();
     let syllables: Vec<&str> = shown.pinyin_numbered.split_whitespace().collect();
     let aligned = syllables.len() == chars.len();

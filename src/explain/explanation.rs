@@ -3,7 +3,7 @@
 
 use super::cedict::Entry;
 use super::dictionary::Dictionary;
-use super::gloss::join_cut;
+use super::gloss::{is_note_sense, join_cut};
 use super::hsk::hsk_word;
 use super::pinyin::{numbered_to_marks, syllable_to_marks};
 use crate::text::{is_han, to_halfwidth as half_width_char, to_halfwidth_str as to_half_width};
@@ -101,7 +101,7 @@ pub fn explain(dict: &Dictionary, word: &str) -> Explanation {
         return Explanation {
             word: word.to_string(),
             pinyin: best.pinyin(),
-            gloss: best.short_gloss(GLOSS_MAX),
+            gloss: gloss_of(dict, best),
             entries,
             from_chars: false,
             chars,
@@ -205,6 +205,30 @@ pub fn names_across(
         }
     }
     out
+}
+
+/// The short gloss of `entry`; for an entry that only points to its word without 儿 ("erhua
+/// variant of 一点"), that word's gloss, marked as the erhua form (一点儿 "a bit; a little
+/// (erhua of 一点)"), since the pointer says nothing of the meaning.
+pub(super) fn gloss_of(dict: &Dictionary, entry: &Entry) -> String {
+    erhua_gloss(dict, entry).unwrap_or_else(|| entry.short_gloss(GLOSS_MAX))
+}
+
+fn erhua_gloss(dict: &Dictionary, entry: &Entry) -> Option<String> {
+    let mut meanings = entry.senses.iter().filter(|s| !is_note_sense(s));
+    let (Some(sense), None) = (meanings.next(), meanings.next()) else {
+        return None;
+    };
+    // "一點|一点[yi1 dian3]"
+    let (words, reading) = sense.strip_prefix("erhua variant of ")?.split_once('[')?;
+    let reading = reading.strip_suffix(']')?;
+    let word = words.rsplit('|').next()?;
+    let target = dict.lookup(word).iter().find(|e| {
+        e.pinyin_numbered == reading && !e.senses.iter().any(|s| s.contains("variant of"))
+    })?;
+    let mark = format!(" (erhua of {word})");
+    let room = GLOSS_MAX.saturating_sub(mark.chars().count());
+    Some(format!("{}{mark}", target.short_gloss(room)))
 }
 
 /// 小王, 老李: 小 or 老 before a surname is how people call someone they know (the

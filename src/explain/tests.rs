@@ -33,6 +33,7 @@ const SMALL: &str = "\
 我 我 [wo3] /I; me; my/
 愛 爱 [ai4] /to love/to be fond of/to like/
 一點兒 一点儿 [yi1 dian3 r5] /erhua variant of 一點|一点[yi1 dian3]/
+一點 一点 [yi1 dian3] /a bit/a little/
 一 一 [yi1] /one/single/a (article)/as soon as/
 點 点 [dian3] /point/dot/drop/speck/
 兒 儿 [er2] /child/son/
@@ -331,7 +332,8 @@ fn explains_dictionary_words() {
 
     let e = explain(&d, "一点儿");
     assert_eq!(e.pinyin, "yīdiǎnr");
-    assert_eq!(e.gloss, "erhua variant of 一点");
+    // The entry only points to 一点: its meaning is shown, marked as the erhua form.
+    assert_eq!(e.gloss, "a bit; a little (erhua of 一点)");
     assert_eq!(e.chars[2].pinyin, "r", "儿 read as in the word, not er2");
     assert_eq!(
         e.chars[2].gloss.as_deref(),
