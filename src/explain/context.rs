@@ -499,6 +499,36 @@ fn first_index(entries: &[Entry], ok: impl Fn(&Entry) -> bool) -> Option<usize> 
     entries.iter().position(ok)
 }
 
+/// Common surnames (one character) that are also everyday words; not those that are mostly
+/// function words (于, 向, 和 …), so that 向老师 stays "towards the teacher".
+const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛段雷侯龙史陶黎贺顾毛郝龚邵钱严武戴莫孔汤";
+
+/// Words that follow a surname as a title or a form of address.
+const TITLES: &[&str] = &[
+    "先生", "小姐", "女士", "太太", "夫人", "老师", "师傅", "阿姨", "叔叔", "伯伯", "奶奶", "爷爷",
+    "经理", "医生", "大夫", "同学", "教授", "主任", "校长", "老板", "警官", "总",
+];
+
+/// Whether `word` is a common surname used as one here: before a title, before a word the
+/// model tags as a person's name (王 小明), or after 姓.
+fn surname_here(word: &str, a: &Around<'_>) -> bool {
+    let mut cs = word.chars();
+    let (Some(c), None) = (cs.next(), cs.next()) else {
+        return false;
+    };
+    SURNAMES.contains(c)
+        && (a.next.is_some_and(|n| TITLES.contains(&n))
+            || a.next_class == "nr"
+            || a.prev == Some("姓"))
+}
+
+/// A surname entry: capitalised reading, first sense "surname …".
+fn is_surname_entry(e: &Entry) -> bool {
+    e.pinyin_numbered
+        .starts_with(|c: char| c.is_ascii_uppercase())
+        && e.senses.first().is_some_and(|s| s.starts_with("surname "))
+}
+
 /// Explains one word in its context.
 fn explain_one(dict: &Dictionary, word: &str, a: &Around<'_>) -> Explanation {
     let mut ex = explain(dict, word);
@@ -509,7 +539,21 @@ fn explain_one(dict: &Dictionary, word: &str, a: &Around<'_>) -> Explanation {
         return done;
     }
     if ex.entries.is_empty() {
+        // A name the dictionary lacks (小明 tagged as a person's name): say so before what its
+        // characters mean.
+        if ex.from_chars && a.tag == Some("nr") && !ex.gloss.starts_with("(familiar name)") {
+            ex.gloss = format!("(a name) {}", ex.gloss);
+        }
         return ex;
+    }
+
+    // A common surname before a title or a given name (王老师, 李先生, 张阿姨, 王 小明): its
+    // surname entry, not "king", "plum" or the classifier.
+    if surname_here(word, a) {
+        if let Some(i) = first_index(&ex.entries, is_surname_entry) {
+            apply(dict, &mut ex, i, None, Vec::new());
+            return ex;
+        }
     }
 
     // 2. The polyphone table, for one character alone or a word it lists (not under a name

@@ -557,3 +557,27 @@ fn xiao_or_lao_before_a_surname_is_a_familiar_name_not_small_king() {
     let ex = tagged("小猫/n 来/- 了/- 。/w");
     assert!(!of(&ex, "小猫", 0).gloss.contains("familiar name"));
 }
+
+#[test]
+fn a_surname_before_a_title_or_a_name_is_a_surname() {
+    for (sentence, word, pinyin) in [
+        ("王/- 老师/n 今天/t 没/- 来/- 。/w", "王", "Wáng"),
+        ("李/- 先生/n 来/- 了/- 。/w", "李", "Lǐ"),
+        ("张/- 阿姨/n 做饭/v 。/w", "张", "Zhāng"),
+        ("他/- 姓/- 王/- 。/w", "王", "Wáng"),
+        ("我/- 叫/- 王/- 小明/nr 。/w", "王", "Wáng"),
+    ] {
+        let ex = tagged(sentence);
+        let e = of(&ex, word, 0);
+        assert_eq!(e.pinyin, pinyin, "{sentence}");
+        assert!(e.gloss.starts_with("surname"), "{sentence}: {}", e.gloss);
+    }
+    // A given name the dictionary lacks says it is a name.
+    let ex = tagged("我/- 叫/- 王/- 小明/nr 。/w");
+    assert!(of(&ex, "小明", 0).gloss.starts_with("(a name)"));
+    // Not a surname elsewhere: 一张纸, 向老师 (向 is no listed surname).
+    let ex = tagged("一/- 张/- 纸/n 。/w");
+    assert!(of(&ex, "张", 0).gloss.starts_with("classifier"));
+    let ex = tagged("我/- 向/- 老师/n 问好/v 。/w");
+    assert!(!of(&ex, "向", 0).gloss.starts_with("surname"));
+}
