@@ -581,3 +581,17 @@ fn a_surname_before_a_title_or_a_name_is_a_surname() {
     let ex = tagged("我/- 向/- 老师/n 问好/v 。/w");
     assert!(!of(&ex, "向", 0).gloss.starts_with("surname"));
 }
+
+#[test]
+fn an_erhua_pointer_shows_the_meaning_of_the_word_it_points_to() {
+    let ex = tagged("我/- 今天/t 有/- 一点儿/m 累/a 。/w");
+    let e = of(&ex, "一点儿", 0);
+    assert!(e.gloss.starts_with("a bit; a little"), "{}", e.gloss);
+    assert!(e.gloss.ends_with("(erhua of 一点)"), "{}", e.gloss);
+    // 点儿 alone is 一点儿 without its 一.
+    let ex = tagged("早/- 点儿/- 睡/- 。/w");
+    let e = of(&ex, "点儿", 0);
+    assert!(e.gloss.starts_with("a bit"), "{}", e.gloss);
+    let ex = tagged("他/- 有/- 劲儿/n 。/w");
+    assert!(of(&ex, "劲儿", 0).gloss.starts_with("strength"));
+}

@@ -223,6 +223,13 @@ fn erhua_gloss(dict: &Dictionary, entry: &Entry) -> Option<String> {
     let (words, reading) = sense.strip_prefix("erhua variant of ")?.split_once('[')?;
     let reading = reading.strip_suffix(']')?;
     let word = words.rsplit('|').next()?;
+    // 点儿 standing alone is 一点儿 without its 一 (喝点儿水, 早点儿睡, 有点儿累): "a bit", not
+    // 点's "point; dot".
+    let (word, reading) = if entry.simplified == "点儿" {
+        ("一点", "yi1 dian3")
+    } else {
+        (word, reading)
+    };
     let target = dict.lookup(word).iter().find(|e| {
         e.pinyin_numbered == reading && !e.senses.iter().any(|s| s.contains("variant of"))
     })?;
