@@ -501,12 +501,12 @@ fn first_index(entries: &[Entry], ok: impl Fn(&Entry) -> bool) -> Option<usize> 
 
 /// Common surnames (one character) that are also everyday words; not those that are mostly
 /// function words (于, 向, 和 …), so that 向老师 stays "towards the teacher".
-const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛段雷侯龙史陶黎贺顾毛郝龚邵钱严武戴莫孔汤";
+pub(super) const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛段雷侯龙史陶黎贺顾毛郝龚邵钱严武戴莫孔汤";
 
 /// Words that follow a surname as a title or a form of address.
 const TITLES: &[&str] = &[
     "先生", "小姐", "女士", "太太", "夫人", "老师", "师傅", "阿姨", "叔叔", "伯伯", "奶奶", "爷爷",
-    "经理", "医生", "大夫", "同学", "教授", "主任", "校长", "老板", "警官", "总",
+    "经理", "医生", "大夫", "同学", "教授", "主任", "校长", "老板", "警官",
 ];
 
 /// Whether `word` is a common surname used as one here: before a title, before a word the

@@ -250,6 +250,13 @@ fn familiar_name(dict: &Dictionary, chars: &[char]) -> Option<(String, String)> 
         '老' => ("Lao3", "old"),
         _ => return None,
     };
+    // A common surname (see `context`), but not those that after 小 or 老 more often make an
+    // ordinary word (小孔 "small hole", 小熊 "little bear", 小钱, 老高 "very tall").
+    if !super::context::SURNAMES.contains(*second)
+        || "孔马龙石叶林金白高田江方毛熊钱".contains(*second)
+    {
+        return None;
+    }
     let mut buf = [0u8; 4];
     let surname = dict.lookup(second.encode_utf8(&mut buf)).iter().find(|e| {
         e.pinyin_numbered
