@@ -563,10 +563,20 @@ fn explain_one(dict: &Dictionary, word: &str, a: &Around<'_>) -> Explanation {
         (Some(c), None) => Some(c),
         _ => None,
     };
+    // A traditional form finds the row of its simplified one (還 → 还, 告訴 → 告诉).
     let rules = table().get(word).filter(|_| !name_tag).or_else(|| {
-        single
-            .filter(|_| !name_tag)
-            .and_then(|c| table().get(simplify(dict, c)?.to_string().as_str()))
+        if name_tag {
+            return None;
+        }
+        match single {
+            Some(c) => table().get(simplify(dict, c)?.to_string().as_str()),
+            None => ex
+                .entries
+                .iter()
+                .map(|e| e.simplified.as_str())
+                .find(|s| *s != word)
+                .and_then(|s| table().get(s)),
+        }
     });
     if let Some(rules) = rules {
         if let Some(rule) = rules.iter().find(|r| r.holds(a)) {

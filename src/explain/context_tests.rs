@@ -540,6 +540,9 @@ fn everyday_words_whose_first_entry_misleads_read_as_a_learner_needs() {
             e.gloss
         );
     }
+    // A traditional form reads as its simplified one.
+    let ex = tagged("請/- 告訴/v 我/- 。/w");
+    assert_eq!(of(&ex, "告訴", 0).pinyin, "gàosu");
     // 受不了: 了 after 不 stays liǎo, even at the end.
     let ex = tagged("受/- 不/- 了/- 。/w");
     assert_eq!(of(&ex, "了", 0).pinyin, "liǎo");
