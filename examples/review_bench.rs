@@ -26,7 +26,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use fenci::segment::review::review_order;
-use fenci::segment::Segmenter;
+use fenci::segment::{Segmentation, Segmenter};
 use fenci::tagger::ModelFiles;
 use fenci::train::{adapt_with, evaluate, read_gold, AdaptConfig};
 use rand::seq::SliceRandom;
@@ -94,7 +94,7 @@ fn main() -> anyhow::Result<()> {
     let wrong: Vec<bool> = segs
         .iter()
         .zip(&pool)
-        .map(|(s, g)| s.word_strs() != g.iter().map(String::as_str).collect::<Vec<_>>())
+        .map(|(s, g)| !same_words(s, g))
         .collect();
     let n_wrong = wrong.iter().filter(|&&w| w).count();
     println!(
@@ -136,7 +136,7 @@ fn main() -> anyhow::Result<()> {
             let outs = after.segment_batch(&corr.iter().map(|w| w.concat()).collect::<Vec<_>>())?;
             let mut exact = 0;
             for (s, g) in outs.iter().zip(&corr) {
-                if s.word_strs() == g.iter().map(String::as_str).collect::<Vec<_>>() {
+                if same_words(s, g) {
                     exact += 1;
                 } else if env("SHOW").is_some() {
                     println!(
@@ -151,10 +151,8 @@ fn main() -> anyhow::Result<()> {
                 // not give, and base words the correction does not have; 2+ characters), and
                 // PKU test without any sentence that contains one: forgetting outside what the
                 // user asked to change.
-                let befores =
-                    seg.segment_batch(&corr.iter().map(|w| w.concat()).collect::<Vec<_>>())?;
                 let mut taught = std::collections::BTreeSet::new();
-                for (b, g) in befores.iter().zip(&corr) {
+                for (b, g) in picks.iter().map(|&i| &segs[i]).zip(&corr) {
                     let bw: std::collections::HashSet<&str> = b.word_strs().into_iter().collect();
                     let gw: std::collections::HashSet<&str> =
                         g.iter().map(String::as_str).collect();
@@ -198,9 +196,7 @@ fn main() -> anyhow::Result<()> {
                     let ex = outs
                         .iter()
                         .zip(&corr)
-                        .filter(|(o, g)| {
-                            o.word_strs() == g.iter().map(String::as_str).collect::<Vec<_>>()
-                        })
+                        .filter(|(o, g)| same_words(o, g))
                         .count();
                     println!(
                         "  alpha {a:.2}: exact {ex}/{} | rest {:+.2} | dev {:+.2} | test {:+.2}",
@@ -227,6 +223,11 @@ fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether `s` segments its sentence into exactly the words `gold`.
+fn same_words(s: &Segmentation, gold: &[String]) -> bool {
+    s.word_strs() == gold.iter().map(String::as_str).collect::<Vec<_>>()
 }
 
 /// `base + a · (tuned − base)`, tensor by tensor (weight-space interpolation, WiSE-FT).

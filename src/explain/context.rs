@@ -523,7 +523,7 @@ fn surname_here(word: &str, a: &Around<'_>) -> bool {
 }
 
 /// A surname entry: capitalised reading, first sense "surname …".
-fn is_surname_entry(e: &Entry) -> bool {
+pub(super) fn is_surname_entry(e: &Entry) -> bool {
     e.pinyin_numbered
         .starts_with(|c: char| c.is_ascii_uppercase())
         && e.senses.first().is_some_and(|s| s.starts_with("surname "))
@@ -564,11 +564,10 @@ fn explain_one(dict: &Dictionary, word: &str, a: &Around<'_>) -> Explanation {
         _ => None,
     };
     // A traditional form finds the row of its simplified one (還 → 还, 告訴 → 告诉).
-    let rules = table().get(word).filter(|_| !name_tag).or_else(|| {
-        if name_tag {
-            return None;
-        }
-        match single {
+    let rules = if name_tag {
+        None
+    } else {
+        table().get(word).or_else(|| match single {
             Some(c) => table().get(simplify(dict, c)?.to_string().as_str()),
             None => ex
                 .entries
@@ -576,8 +575,8 @@ fn explain_one(dict: &Dictionary, word: &str, a: &Around<'_>) -> Explanation {
                 .map(|e| e.simplified.as_str())
                 .find(|s| *s != word)
                 .and_then(|s| table().get(s)),
-        }
-    });
+        })
+    };
     if let Some(rules) = rules {
         if let Some(rule) = rules.iter().find(|r| r.holds(a)) {
             // With a sense cue, the entry of that reading that has the sense (年 nian2 "year",

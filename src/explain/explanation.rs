@@ -113,7 +113,32 @@ pub fn explain(dict: &Dictionary, word: &str) -> Explanation {
     }
 
     let readings: Vec<CharReading> = chars.iter().map(|&c| char_reading(dict, c, None)).collect();
-    if let Some((pinyin, gloss)) = familiar_name(dict, &chars) {
+    if has_han {
+        // 小王, 老李: a familiar name; else the characters' first readings, converted together
+        // for word-form spacing, and their glosses.
+        let (pinyin, gloss, hsk) = match familiar_name(dict, &chars) {
+            Some((pinyin, gloss)) => (pinyin, gloss, None),
+            None => {
+                let numbered: Vec<String> = chars
+                    .iter()
+                    .filter_map(|&c| {
+                        if is_han(c) {
+                            dict.lookup_char(c).map(|e| e.pinyin_numbered.clone())
+                        } else {
+                            let h = half_width_char(c);
+                            h.is_ascii_alphanumeric().then(|| h.to_string())
+                        }
+                    })
+                    .collect();
+                let glosses: Vec<&str> =
+                    readings.iter().filter_map(|r| r.gloss.as_deref()).collect();
+                (
+                    numbered_to_marks(&numbered.join(" ")),
+                    join_cut(&glosses, " + ", GLOSS_MAX),
+                    hsk_word(word),
+                )
+            }
+        };
         return Explanation {
             word: word.to_string(),
             pinyin,
@@ -124,34 +149,7 @@ pub fn explain(dict: &Dictionary, word: &str) -> Explanation {
             pos: None,
             chosen: 0,
             other_readings: Vec::new(),
-            hsk: None,
-        };
-    }
-    if has_han {
-        // Fallback: the characters' first readings, converted together for word-form spacing.
-        let numbered: Vec<String> = chars
-            .iter()
-            .filter_map(|&c| {
-                if is_han(c) {
-                    dict.lookup_char(c).map(|e| e.pinyin_numbered.clone())
-                } else {
-                    let h = half_width_char(c);
-                    h.is_ascii_alphanumeric().then(|| h.to_string())
-                }
-            })
-            .collect();
-        let glosses: Vec<&str> = readings.iter().filter_map(|r| r.gloss.as_deref()).collect();
-        return Explanation {
-            word: word.to_string(),
-            pinyin: numbered_to_marks(&numbered.join(" ")),
-            gloss: join_cut(&glosses, " + ", GLOSS_MAX),
-            entries,
-            from_chars: true,
-            chars: readings,
-            pos: None,
-            chosen: 0,
-            other_readings: Vec::new(),
-            hsk: hsk_word(word),
+            hsk,
         };
     }
 
@@ -258,11 +256,10 @@ fn familiar_name(dict: &Dictionary, chars: &[char]) -> Option<(String, String)> 
         return None;
     }
     let mut buf = [0u8; 4];
-    let surname = dict.lookup(second.encode_utf8(&mut buf)).iter().find(|e| {
-        e.pinyin_numbered
-            .starts_with(|c: char| c.is_ascii_uppercase())
-            && e.senses.first().is_some_and(|s| s.starts_with("surname "))
-    })?;
+    let surname = dict
+        .lookup(second.encode_utf8(&mut buf))
+        .iter()
+        .find(|e| super::context::is_surname_entry(e))?;
     Some((
         numbered_to_marks(&format!("{prefix} {}", surname.pinyin_numbered)),
         format!("(familiar name) {first} \"{meaning}\" + the surname {second}"),
