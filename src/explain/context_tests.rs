@@ -196,6 +196,32 @@ fn tag_kinds_pick_senses_generally() {
 }
 
 #[test]
+fn hui_before_a_verb_is_can_for_a_skill_and_will_otherwise() {
+    let gloss = |s: &str| of(&tagged(s), "会", 0).gloss.clone();
+    // A skill: "can".
+    for s in [
+        "他/r 会/v 说/v 汉语/nz",
+        "我/r 不/d 会/v 游泳/v",
+        "你/r 会/v 开车/v 吗/y",
+    ] {
+        assert!(gloss(s).starts_with("can"), "{s}: {}", gloss(s));
+    }
+    // A prediction: "likely to", never "can; to have the skill".
+    for s in [
+        "明天/t 会/v 下雨/v 吗/y",
+        "他/r 一定/d 会/v 来/v 的/y",
+        "你/r 会/v 喜欢/v 的/y",
+        "他/r 不/d 会/v 生气/v",
+    ] {
+        let g = gloss(s);
+        assert!(g.starts_with("to be likely to"), "{s}: {g}");
+        assert!(!g.contains("skill"), "{s}: {g}");
+    }
+    // A meeting stays a meeting.
+    assert!(gloss("明天/t 有/v 一个/m 会/n").contains("meeting"));
+}
+
+#[test]
 fn proper_names_only_under_name_tags() {
     let ex = tagged("他/r 姓/v 张/nr");
     let e = of(&ex, "张", 0);
