@@ -283,6 +283,26 @@ fn opening_can_be_cancelled() {
 }
 
 #[test]
+fn review_waits_while_another_text_is_opened() {
+    // A text is open; another is being read: /review would answer for a sentence of the text
+    // that the new one is about to replace, so it says to wait.
+    let mut app = opened();
+    enter(&mut app, "/open other.txt");
+    let acts = enter(&mut app, "/review");
+    assert!(segment_of(&acts).is_none(), "{acts:?}");
+    assert!(!matches!(app.mode, Mode::Review(_)));
+    assert!(
+        matches!(app.turns.last().map(|t| &t.body), Some(TurnBody::Error(e)) if e.contains("being opened")),
+        "{:?}",
+        app.turns.last().map(|t| &t.body)
+    );
+    // Once the opening is over (here cancelled), /review works again.
+    app.update(Event::Worker(WorkerMsg::DocOpened(Err("cancelled".into()))));
+    let acts = enter(&mut app, "/review");
+    assert!(segment_of(&acts).is_some(), "{acts:?}");
+}
+
+#[test]
 fn a_text_opened_again_continues_where_the_reader_stopped() {
     let home = tempdir();
     let file = home.path().join("reviews.txt");

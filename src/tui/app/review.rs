@@ -167,6 +167,16 @@ impl App {
 
     /// `/review`: the next queued sentence, or why there is none.
     pub(super) fn review(&mut self, line: &str) -> Vec<Action> {
+        // The text being opened replaces the open one when it is read: a sentence reviewed
+        // meanwhile would lose its answer.
+        if self.opening.is_some() {
+            self.error(
+                line,
+                "a text is being opened — /review once it is open, or Esc cancels the opening"
+                    .into(),
+            );
+            return vec![];
+        }
         let Some(doc) = &self.doc else {
             self.error(line, "no text is open — /open FILE first".into());
             return vec![];
