@@ -27,8 +27,8 @@ pub struct Annotated {
     pub explanations: Vec<Explanation>,
     /// The next-best segmentations with their probability.
     pub alternatives: Vec<(Vec<String>, f32)>,
-    /// Adjacent words that together are a listed personal name (习 近平 → 习近平), with the
-    /// name's explanation (see [`crate::explain::names_across`]).
+    /// Adjacent words that together are a listed personal name (习 近平 → 习近平) or a set
+    /// phrase (如果…的 话 → 的话 "if"), with its explanation (see [`crate::explain::together`]).
     pub names: Vec<(Range<usize>, Explanation)>,
 }
 
@@ -91,7 +91,7 @@ pub fn annotate_segmentation(
             e.pos = (!single || explain::sense_fits_tag(e, &p.tag)).then(|| p.tag.clone());
         }
     }
-    let names = explain::names_across(dict, &words);
+    let names = explain::together(dict, &words);
     let alternatives = if k > 0 {
         s.alternatives(scheme, k)
     } else {

@@ -222,6 +222,28 @@ fn hui_before_a_verb_is_can_for_a_skill_and_will_otherwise() {
 }
 
 #[test]
+fn hua_and_gan_lead_with_their_everyday_senses() {
+    // 话 is "spoken words", not first "dialect"; 干 the verb is "to work; to do", not first
+    // "tree trunk".
+    let g = of(&tagged("我/- 听/- 老师/- 的/- 话/-"), "话", 0)
+        .gloss
+        .clone();
+    assert!(g.starts_with("spoken words"), "{g}");
+    for s in [
+        "你/- 干/- 吗/- 不/- 去/-",
+        "他/- 在/- 干/- 什么/-",
+        "我/r 干/v 完/v 了/y",
+    ] {
+        let g = of(&tagged(s), "干", 0).gloss.clone();
+        assert!(g.starts_with("to work"), "{s}: {g}");
+        assert!(!g.contains("tree trunk"), "{s}: {g}");
+    }
+    // 干 the adjective stays "dry".
+    let g = of(&tagged("衣服/- 很/- 干/-"), "干", 0).gloss.clone();
+    assert!(g.starts_with("dry"), "{g}");
+}
+
+#[test]
 fn proper_names_only_under_name_tags() {
     let ex = tagged("他/r 姓/v 张/nr");
     let e = of(&ex, "张", 0);

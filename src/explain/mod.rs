@@ -7,7 +7,8 @@
 //!
 //! [`explain`] gives a word its best-ranked entry whatever the sentence; [`explain_in_context`]
 //! chooses the reading and sense that fit the word's part of speech and neighbours (with the
-//! polyphone table in `data/polyphones/`). [`hsk_word`] and [`hsk_char`] give HSK 3.0 levels
+//! polyphone table in `data/polyphones/`); [`together`] finds names and set phrases written as
+//! several words (习 近平, 如果…的 话). [`hsk_word`] and [`hsk_char`] give HSK 3.0 levels
 //! (`data/hsk/`), [`pos_label`] and [`pos_meaning`] explain PKU part-of-speech tags.
 
 mod cedict;
@@ -18,6 +19,7 @@ mod dictionary;
 mod explanation;
 mod gloss;
 mod hsk;
+mod phrases;
 mod pinyin;
 mod polyphones;
 mod pos_tags;
@@ -29,5 +31,6 @@ pub use context::{explain_in_context, sense_fits_tag};
 pub use dictionary::Dictionary;
 pub use explanation::{explain, names_across, CharReading, Explanation, GLOSS_MAX};
 pub use hsk::{hsk_char, hsk_word};
+pub use phrases::{phrases_across, together};
 pub use pinyin::{numbered_to_marks, numbered_to_marks_spaced, syllable_to_marks};
 pub use pos_tags::{pos_label, pos_meaning, pos_tags};

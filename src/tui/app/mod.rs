@@ -103,7 +103,7 @@ pub enum WorkerMsg {
         id: u64,
         /// One per word.
         explanations: Vec<Explanation>,
-        /// Names across words (see [`TurnData::names`]).
+        /// Names and set phrases across words (see [`TurnData::names`]).
         names: Vec<(std::ops::Range<usize>, Explanation)>,
     },
     /// Example generation streamed text, finished or dropped an example.

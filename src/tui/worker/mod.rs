@@ -192,7 +192,8 @@ pub fn analyse(
     crate::annotate::annotate(seg, dict, text)
 }
 
-/// The explanations of `words` and the names across them: what a corrected turn shows.
+/// The explanations of `words` and the names and set phrases across them: what a corrected
+/// turn shows.
 pub fn explain_words(
     dict: &Dictionary,
     words: &[String],
@@ -204,7 +205,7 @@ pub fn explain_words(
     // A corrected segmentation has no tags from the model: readings from the neighbours alone.
     (
         explain::explain_in_context(dict, &strs, &vec![None; strs.len()]),
-        explain::names_across(dict, &strs),
+        explain::together(dict, &strs),
     )
 }
 
