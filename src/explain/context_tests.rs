@@ -212,11 +212,15 @@ fn hui_before_a_verb_is_can_for_a_skill_and_will_otherwise() {
         "他/r 一定/d 会/v 来/v 的/y",
         "你/r 会/v 喜欢/v 的/y",
         "他/r 不/d 会/v 生气/v",
+        "外面/- 会/- 下/- 这么/- 大/- 的/- 雪/-",
+        "喝/- 点儿/- 热汤/- 会/- 舒服/- 一些/-",
     ] {
         let g = gloss(s);
         assert!(g.starts_with("to be likely to"), "{s}: {g}");
         assert!(!g.contains("skill"), "{s}: {g}");
     }
+    // 会不会 asks about a skill as often as a prediction: the first sense, "can".
+    assert!(gloss("你/- 会/- 不/- 会/- 游泳/-").starts_with("can"));
     // A meeting stays a meeting.
     assert!(gloss("明天/t 有/v 一个/m 会/n").contains("meeting"));
 }
@@ -241,6 +245,45 @@ fn hua_and_gan_lead_with_their_everyday_senses() {
     // 干 the adjective stays "dry".
     let g = of(&tagged("衣服/- 很/- 干/-"), "干", 0).gloss.clone();
     assert!(g.starts_with("dry"), "{g}");
+}
+
+#[test]
+fn yao_and_everyday_words_lead_with_the_sense_of_the_sentence() {
+    let gloss = |s: &str, w: &str| of(&tagged(s), w, 0).gloss.clone();
+    let starts = |s: &str, w: &str, want: &str| {
+        let g = gloss(s, w);
+        assert!(g.starts_with(want), "{s}: {w} {g}");
+    };
+    starts("我/- 要/- 一/- 杯/- 茶/-", "要", "to want");
+    starts("开车/- 要/- 小心/-", "要", "need to");
+    starts(
+        "如果/- 有/- 问题/- ，/- 一定/- 要/- 告诉/- 老师/-",
+        "要",
+        "need to",
+    );
+    starts("明天/- 要/- 下雪/-", "要", "will");
+    starts("电影/- 要/- 开始/- 了/-", "要", "will");
+    starts("要/- 是/- 明天/- 下雨/-", "要", "if");
+    starts("小李/- 又/- 忘/- 了/- 带/- 钥匙/-", "带", "to take along");
+    starts("这个/- 汤/- 有/- 一点儿/- 咸/-", "咸", "salty");
+    starts("电话/- 响/- 了/-", "响", "to make a sound");
+    let g = gloss("这/- 家/- 店/- 很/- 大/-", "店");
+    assert!(g.contains("shop; store") && !g.contains("inn"), "{g}");
+    starts(
+        "你/- 千万/- 别/- 告诉/- 别人/-",
+        "千万",
+        "one must by all means",
+    );
+    starts("三/- 千万/- 人/-", "千万", "ten million");
+    starts("老师/- 让/- 我们/- 填空/-", "填空", "to fill in a blank");
+    starts("你/- 当时/- 为什么/- 不/- 说/-", "当时", "at that time");
+    starts(
+        "这/- 辆/- 车/- 要/- 十万/- 块/- 钱/-",
+        "块",
+        "(coll.) classifier for money",
+    );
+    starts("大家/- 都/- 站/- 了/- 起来/-", "站", "to stand");
+    starts("火车/- 到/- 站/- 了/-", "站", "station");
 }
 
 #[test]

@@ -20,7 +20,7 @@ use crate::text::is_han;
 enum When {
     /// Wherever its words stand together.
     Always,
-    /// After 如果, 要是, 假如 … earlier in the sentence (如果下雨的话).
+    /// After 如果, 要是 (or 要 是), 假如 … earlier in the sentence (如果下雨的话).
     AfterIf,
     /// Opening a clause: first in the sentence or after punctuation (没关系！, not
     /// 跟我没关系 "has nothing to do with me").
@@ -62,7 +62,11 @@ pub fn phrases_across(dict: &Dictionary, words: &[&str]) -> Vec<(Range<usize>, E
             let &(_, when, head) = PHRASES.iter().find(|p| p.0 == text)?;
             let fits = match when {
                 When::Always => true,
-                When::AfterIf => words[..i].iter().any(|w| IF_WORDS.contains(w)),
+                When::AfterIf => {
+                    let before = &words[..i];
+                    before.iter().any(|w| IF_WORDS.contains(w))
+                        || before.windows(2).any(|p| p == ["要", "是"])
+                }
                 When::ClauseStart => i == 0 || !words[i - 1].chars().any(is_han),
             };
             if !fits || dict.lookup(head).is_empty() {
@@ -125,6 +129,9 @@ mod tests {
         assert!(f[0].2.contains("what") || f[0].2.contains("why"), "{f:?}");
         let f = found(&["要", "是", "你", "有", "时间", "，", "就", "来", "吧"]);
         assert!(f[0].2.contains("if"), "{f:?}");
+        let f = found(&["要", "是", "找", "不到", "路", "的", "话", "，"]);
+        let words: Vec<&str> = f.iter().map(|x| x.1.as_str()).collect();
+        assert_eq!(words, ["要是", "的话"], "{f:?}");
         let f = found(&["没", "关系", "！"]);
         assert_eq!(f[0].1, "没关系");
     }
