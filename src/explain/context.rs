@@ -818,10 +818,18 @@ fn numeral_classifier(dict: &Dictionary, ex: &Explanation, a: &Around<'_>) -> Op
             .last()
             .is_some_and(|s| toneless(s) == toneless(&measure_syllable))
     });
-    let context = match a.coarse {
-        Some(t) => matches!(t, "m" | "q"),
-        None => ex.entries.is_empty() || matches!(a.next_class, "n" | "a" | "nx"),
-    };
+    // A clock time: a number and 点 before anything but a noun (十点他才来; 三点意见 are points).
+    let clock = last == '点'
+        && prefix
+            .iter()
+            .all(|c| "一二三四五六七八九十两零〇".contains(*c))
+        && !matches!(a.next_class, "n" | "nx");
+    let demonstrative = prefix.iter().all(|c| "这那哪每各某".contains(*c));
+    let context = clock
+        || match a.coarse {
+            Some(t) => matches!(t, "m" | "q") || (t == "r" && demonstrative),
+            None => ex.entries.is_empty() || matches!(a.next_class, "n" | "a" | "nx"),
+        };
     if same || !context {
         return None;
     }
@@ -847,12 +855,15 @@ fn numeral_classifier(dict: &Dictionary, ex: &Explanation, a: &Around<'_>) -> Op
                 (p.join(" "), g.join(" "))
             }
         };
-    let classifier = measure
-        .senses
-        .iter()
-        .find(|s| sense_kind(s) == Kind::Classifier)
-        .map(|s| clean_sense(s))
-        .unwrap_or_else(|| first_sense(measure));
+    let classifier = match measure.senses.iter().find(|s| s.as_str() == "o'clock") {
+        Some(s) if clock => s.clone(),
+        _ => measure
+            .senses
+            .iter()
+            .find(|s| sense_kind(s) == Kind::Classifier)
+            .map(|s| clean_sense(s))
+            .unwrap_or_else(|| first_sense(measure)),
+    };
     let entry = Entry {
         traditional: ex.word.clone(),
         simplified: ex.word.clone(),

@@ -98,6 +98,37 @@ fn an_untagged_measure_word_after_a_numeral_leads_with_its_classifier_sense() {
 }
 
 #[test]
+fn clock_times_and_demonstrative_measure_words_written_as_one_word() {
+    // 十点 before a pronoun is a clock time, not "ten + classifier for items".
+    let g = of(
+        &tagged("我/r 一直/d 等/v 到/v 十点/t 他/r 才/d 来/v"),
+        "十点",
+        0,
+    )
+    .gloss
+    .clone();
+    assert!(g.contains("o'clock"), "{g}");
+    let g = of(&tagged("晚上/t 十一点/t 了/y"), "十一点", 0)
+        .gloss
+        .clone();
+    assert!(g.contains("o'clock"), "{g}");
+    // Before a noun 点 counts items.
+    let g = of(&tagged("我/r 有/v 三点/m 意见/n"), "三点", 0)
+        .gloss
+        .clone();
+    assert!(!g.contains("o'clock"), "{g}");
+    // 这家 tagged as a pronoun: this + the classifier for businesses, not "home; family".
+    let ex = tagged("这家/r 店/n 很/d 大/a");
+    let e = of(&ex, "这家", 0);
+    let sense = e.entries[e.chosen].senses.join("/");
+    assert!(
+        sense.contains("classifier for families or businesses"),
+        "{sense}"
+    );
+    assert!(!e.gloss.contains("home"), "{}", e.gloss);
+}
+
+#[test]
 fn zhang_without_its_tag_leads_with_to_grow() {
     // One-character words' tags do not choose readings (see annotate::reading_tags): the
     // neighbour rule gives zhǎng, and its sense must be the verb's, not "chief; head".
