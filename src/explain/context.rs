@@ -773,6 +773,15 @@ fn apply(
     }
 }
 
+/// Units read with their own sense after a number (see [`numeral_classifier`]).
+const UNIT_SENSES: &[(char, &str)] = &[
+    ('点', "o'clock"),
+    ('号', "day of a month"),
+    ('块', "(coll.) classifier for money"),
+    ('度', "degree (angles"),
+    ('楼', "floor"),
+];
+
 /// A numeral (or demonstrative) and a measure word written as one word, read as such when the
 /// tag says so (`m`, `q`), when the dictionary lacks the word, or, untagged, when a noun
 /// follows (写了一行字 → yì háng, not 一行 "delegation"). `None` when that does not apply.
@@ -818,12 +827,19 @@ fn numeral_classifier(dict: &Dictionary, ex: &Explanation, a: &Around<'_>) -> Op
             .last()
             .is_some_and(|s| toneless(s) == toneless(&measure_syllable))
     });
-    // A clock time: a number and 点 before anything but a noun (十点他才来; 三点意见 are points).
-    let clock = last == '点'
-        && prefix
-            .iter()
-            .all(|c| "一二三四五六七八九十两零〇".contains(*c))
-        && !matches!(a.next_class, "n" | "nx");
+    // A number and a unit of time, date, money, temperature or floor, before anything but a
+    // noun: 十点他才来 is a clock time (三点意见 are points), 五号 a day, 三块五 or 四块钱 money
+    // (三块蛋糕 pieces), 三十度 degrees, 三楼 a floor.
+    let numerals = prefix
+        .iter()
+        .all(|c| "一二三四五六七八九十百两零〇几".contains(*c));
+    let before_noun = matches!(a.next_class, "n" | "nx") && !(last == '块' && a.next == Some("钱"));
+    let unit_sense = UNIT_SENSES
+        .iter()
+        .find(|(c, _)| *c == last)
+        .map(|(_, s)| *s)
+        .filter(|_| numerals && !before_noun);
+    let clock = unit_sense.is_some();
     let demonstrative = prefix.iter().all(|c| "这那哪每各某".contains(*c));
     let context = clock
         || match a.coarse {
@@ -855,9 +871,10 @@ fn numeral_classifier(dict: &Dictionary, ex: &Explanation, a: &Around<'_>) -> Op
                 (p.join(" "), g.join(" "))
             }
         };
-    let classifier = match measure.senses.iter().find(|s| s.as_str() == "o'clock") {
-        Some(s) if clock => s.clone(),
-        _ => measure
+    let classifier = match unit_sense.and_then(|u| measure.senses.iter().find(|s| s.starts_with(u)))
+    {
+        Some(s) => clean_sense(s),
+        None => measure
             .senses
             .iter()
             .find(|s| sense_kind(s) == Kind::Classifier)

@@ -129,6 +129,89 @@ fn clock_times_and_demonstrative_measure_words_written_as_one_word() {
 }
 
 #[test]
+fn numbers_with_units_of_date_money_temperature_and_floor() {
+    let gloss = |s: &str, w: &str| of(&tagged(s), w, 0).gloss.clone();
+    let has = |s: &str, w: &str, want: &str| {
+        let g = gloss(s, w);
+        assert!(g.contains(want), "{s}: {w} {g}");
+    };
+    has("今天/t 五号/t 。/w", "五号", "day of a month");
+    has("苹果/n 三块/m 五/m 一/m 斤/q", "三块", "money");
+    has("我/r 找/v 你/r 四块/m 钱/n", "四块", "money");
+    has("今天/t 三十度/m 。/w", "三十度", "degree");
+    has("我/r 住/v 三楼/m 。/w", "三楼", "floor");
+    // Written apart: the unit after a numeral.
+    has("我/- 每天/- 晚上/- 十一/- 点/- 睡觉/-", "点", "o'clock");
+    has(
+        "我/- 的/- 生日/- 是/- 五月/- 八/- 号/- 。/-",
+        "号",
+        "day of a month",
+    );
+    has("苹果/- 三/- 块/- 五/- 一/- 斤/-", "块", "money");
+    // Pieces stay pieces, a bit stays a bit.
+    let g = gloss("我/r 吃/v 了/u 三块/m 蛋糕/n", "三块");
+    assert!(!g.contains("money"), "{g}");
+    let g = gloss("你/- 吃/- 一/- 点/- 吧/-", "点");
+    assert!(!g.starts_with("o'clock"), "{g}");
+}
+
+#[test]
+fn everyday_words_from_the_stop_26_audit() {
+    let gloss = |s: &str, w: &str| of(&tagged(s), w, 0).gloss.clone();
+    let starts = |s: &str, w: &str, want: &str| {
+        let g = gloss(s, w);
+        assert!(g.starts_with(want), "{s}: {w} {g}");
+    };
+    starts(
+        "我们/- 是/- 去年/- 认识/- 的/- 。/-",
+        "的",
+        "(used at the end of a declarative",
+    );
+    starts(
+        "我/- 喜欢/- 吃/- 辣/- 的/- 。/-",
+        "的",
+        "(used to form a nominal",
+    );
+    starts("我/- 的/- 书/-", "的", "of");
+    starts("一/- 只/- 猫/-", "只", "classifier for birds");
+    starts("他/- 喜欢/- 打/- 篮球/-", "打", "to play");
+    starts("我/- 花/- 了/- 很多/- 钱/-", "花", "to spend");
+    starts("公园/- 里/- 的/- 花/- 开/- 了/-", "花", "flower");
+    starts("窗户/- 没/- 关/- 好/-", "关", "to close");
+    starts("来/- 了/- 三千/- 多/- 人/-", "多", "(after a numeral)");
+    starts("这/- 家/- 饭店/- 的/- 菜/- 很/- 好吃/-", "菜", "dish");
+    starts("妈妈/- 去/- 买/- 菜/- 了/-", "菜", "vegetable");
+    starts("对不起/v ，/w 我/r 来/v 晚/a 了/y", "对不起", "I'm sorry");
+    starts("这/r 件/q 衣服/n 很/d 便宜/v", "便宜", "cheap");
+    starts("去/- 火车站/- 怎么/- 走/-", "怎么", "how?");
+    starts("你/- 怎么/- 了/-", "怎么", "what?");
+    starts("他/- 刚/- 走/-", "刚", "just");
+    starts("你/- 先/- 走/- 吧/-", "先", "first");
+    starts("我/- 明白/- 了/-", "明白", "to understand");
+    starts("他/- 说/- 得/- 很/- 明白/-", "明白", "clear");
+    starts("我/- 差不多/- 写/- 完/- 了/-", "差不多", "almost");
+    starts("考试/- 的/- 时候/- 别/- 着急/-", "别", "don't");
+    starts("买/- 了/- 两/- 双/- 袜子/-", "双", "pair");
+    starts("我/- 来/- 晚/- 了/-", "晚", "late");
+    starts("今天/- 特别/- 热/-", "热", "hot");
+    starts(
+        "她/- 弹/- 钢琴/- 弹/- 了/- 十/- 年/-",
+        "弹",
+        "to play (a string instrument)",
+    );
+    starts(
+        "我/- 家/- 离/- 学校/- 不/- 远/-",
+        "离",
+        "(in giving distances) from",
+    );
+    starts("图书馆/- 几/- 点/- 开门/-", "点", "o'clock");
+    starts("差/- 一刻/- 三点/-", "差", "to fall short");
+    starts("你/- 准备/- 好/- 了/- 吗/-", "好", "(verb complement");
+    starts("他/- 身体/- 很/- 好/-", "好", "good");
+    starts("我/- 的/- 生日/- 是/- 五月/- 八号/-", "五月", "May");
+}
+
+#[test]
 fn zhang_without_its_tag_leads_with_to_grow() {
     // One-character words' tags do not choose readings (see annotate::reading_tags): the
     // neighbour rule gives zhǎng, and its sense must be the verb's, not "chief; head".
@@ -444,7 +527,7 @@ fn table_parses_and_fits_the_dictionary() {
         for r in rules {
             let read: Vec<_> = entries
                 .iter()
-                .filter(|e| e.pinyin_numbered == r.reading)
+                .filter(|e| e.pinyin_numbered.eq_ignore_ascii_case(&r.reading))
                 .collect();
             assert!(!read.is_empty(), "{c} has no entry read {}", r.reading);
             // The cue is a sense of an entry of that reading (the one the rule then picks).
