@@ -632,6 +632,39 @@ fn opening_the_open_text_again_keeps_and_saves_the_answers_given_meanwhile() {
 }
 
 #[test]
+fn a_dictionary_change_requeues_the_open_text() {
+    // /dict add changes how the same model segments: the open text is queued again, and the
+    // reader is told it was the dictionary.
+    let mut app = opened();
+    let acts = app.update(Event::Worker(WorkerMsg::DictChanged));
+    assert_eq!(requeue_of(&acts), Some(&lesson()), "{acts:?}");
+    assert!(app.requeuing.is_some());
+    // A second change while it runs asks nothing more (the worker restarts the running one).
+    assert!(app.update(Event::Worker(WorkerMsg::DictChanged)).is_empty());
+    let mut fresh = lesson();
+    fresh.queue = vec![2];
+    let acts = app.update(Event::Worker(WorkerMsg::Requeued(Ok(Box::new(
+        fresh.clone(),
+    )))));
+    assert_eq!(
+        saved_doc(&acts).map(|d| &d.queue),
+        Some(&vec![2]),
+        "{acts:?}"
+    );
+    assert!(
+        matches!(app.turns.last().map(|t| &t.body), Some(TurnBody::Info(l))
+            if l[0].starts_with("re-queued with your dictionary: ")),
+        "{:?}",
+        app.turns.last()
+    );
+    // No text open: nothing to re-queue.
+    let mut bare = ready_app();
+    assert!(bare
+        .update(Event::Worker(WorkerMsg::DictChanged))
+        .is_empty());
+}
+
+#[test]
 fn a_requeue_can_be_cancelled_and_leaves_the_text_as_it_was() {
     let mut app = opened();
     model_loaded(&mut app, "v3");

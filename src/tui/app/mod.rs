@@ -136,6 +136,9 @@ pub enum WorkerMsg {
     /// The open text as the new model queues it (answering [`Action::Requeue`]), or why not
     /// (`"cancelled"` when the reader cancelled).
     Requeued(Result<Box<crate::document::Document>, String>),
+    /// The segmenter's dictionary changed (`/dict add`, `/dict rm`): the open text is queued
+    /// again with it.
+    DictChanged,
     /// Corrections the active version was not trained on: said after every model load.
     Waiting(usize),
     /// One sentence of a job is done (or failed).
@@ -649,6 +652,7 @@ impl App {
                 }
             }
             WorkerMsg::Requeued(r) => return self.requeued(r),
+            WorkerMsg::DictChanged => return self.requeue_for_dict(),
             WorkerMsg::Waiting(n) => self.waiting = Some(n),
             WorkerMsg::Turn { id, result } => {
                 // Results for turns that no longer exist (after /clear) are dropped.

@@ -123,6 +123,20 @@ impl App {
         vec![Action::Requeue(doc.clone())]
     }
 
+    /// The dictionary changed: the open text is queued again (its model is the same, so
+    /// [`Self::requeue_if_stale`] would not). A text being opened or re-queued already starts
+    /// again with the new dictionary in the worker.
+    pub(super) fn requeue_for_dict(&mut self) -> Vec<Action> {
+        if self.requeuing.is_some() || self.opening.is_some() {
+            return vec![];
+        }
+        let Some(doc) = &self.doc else {
+            return vec![];
+        };
+        self.requeuing = Some((0, 0));
+        vec![Action::Requeue(doc.clone())]
+    }
+
     /// The worker's answer to [`Action::Requeue`]: the open text takes the new queue (with the
     /// answers given meanwhile) and is saved; cancelled or failed, it stays as it was.
     pub(super) fn requeued(&mut self, r: Result<Box<Document>, String>) -> Vec<Action> {
@@ -152,11 +166,18 @@ impl App {
         };
         let before = doc.counts().to_review();
         fresh.keep_answers(doc);
-        let line = format!(
-            "re-queued with the new model ({}): {before} → {} to review",
-            fresh.model,
-            n_sentences(fresh.counts().to_review())
-        );
+        let line = if fresh.model == doc.model {
+            format!(
+                "re-queued with your dictionary: {before} → {} to review",
+                n_sentences(fresh.counts().to_review())
+            )
+        } else {
+            format!(
+                "re-queued with the new model ({}): {before} → {} to review",
+                fresh.model,
+                n_sentences(fresh.counts().to_review())
+            )
+        };
         self.push_turn(String::new(), TurnBody::Info(vec![line]));
         let mut actions = vec![Action::SaveDocument(fresh.clone())];
         self.doc = Some(fresh);

@@ -399,6 +399,7 @@ pub fn worker(
                 if let Some(s) = seg.as_mut().filter(|s| s.dict() != words.as_slice()) {
                     s.set_dict(words);
                     background.restart(&model_name, &tx);
+                    let _ = tx.send(Event::Worker(WorkerMsg::DictChanged));
                 }
             }
             Job::Explain { id, words } => {
