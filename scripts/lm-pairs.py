@@ -12,7 +12,10 @@ Each everyday sentence is paired with the word it was written for and, via fenci
 teaches several words. People's Daily sentences are kept only when they are clean, complete
 and plain (8-30 characters, end in 。！？, no digits/Latin/brackets/quotes/colons, no 本报/记者,
 every word in the HSK 3.0 list up to level 6); each is paired with one or two of its words.
-Deterministic (seeded); no dev or test text is read.
+Sentences with a character the LM's tokenizer cannot spell are left out (--tokenizer; '' keeps
+them, as the pairs of stages 1-5 did). --repeat-from LINE --repeat R writes the pairs of the
+everyday sentences from LINE on R times (stage 6 trains the model further on round three's
+sentences). Deterministic (seeded); no dev or test text is read.
 
 usage: python3 scripts/lm-pairs.py --fenci target/release/fenci --out target/lm-pairs
 """
@@ -23,6 +26,13 @@ ap.add_argument('--fenci', required=True)
 ap.add_argument('--shared', default='../shared')
 ap.add_argument('--out', required=True)
 ap.add_argument('--sentences', default='data/sentences/everyday.tsv')
+ap.add_argument('--tokenizer', default='models/lm/tokenizer.json',
+                help="the LM's tokenizer: a sentence with a character it cannot spell is left out")
+ap.add_argument('--repeat-from', type=int, default=0, metavar='LINE',
+                help='pairs of everyday sentences from this line of --sentences on (1-based: the '
+                     'newest rows) are written --repeat times, so that a model trained further '
+                     'sees new sentences as often as it saw the old ones')
+ap.add_argument('--repeat', type=int, default=1)
 a = ap.parse_args()
 
 hsk = {}
@@ -36,8 +46,13 @@ rng = random.Random(20261130)
 def held_out(s):
     return hashlib.sha1(s.encode()).digest()[0] < 10  # ~4% of the everyday sentences
 
-rows = [l.split('\t') for l in open(a.sentences, encoding='utf-8').read().splitlines() if l.strip()]
-rows = [(w, s) for w, s in rows if w in s]
+import json, unicodedata
+vocab = json.load(open(a.tokenizer, encoding='utf-8'))['model']['vocab'] if a.tokenizer else None
+spells = lambda s: vocab is None or all(unicodedata.normalize('NFKC', c) in vocab for c in s)
+lines = [l.split('\t') for l in open(a.sentences, encoding='utf-8').read().splitlines()]
+new = {r[1] for i, r in enumerate(lines, 1) if a.repeat_from and i >= a.repeat_from and len(r) == 2}
+rows = [(w, s) for w, s in (r for r in lines if len(r) == 2) if w in s and spells(s)]
+unspelled = sum(1 for r in lines if len(r) == 2 and not spells(r[1]))
 sents = sorted({s for _, s in rows})
 # fenci's segmentation of the everyday sentences, for their other words.
 seg = subprocess.run([a.fenci, 'segment', '--model', 'default'], input='\n'.join(sents) + '\n',
@@ -76,12 +91,16 @@ for ws in pd_sentences(os.path.join(a.shared, 'data/pku1998/train.seg.txt')):
     for x in rng.sample(cands, min(2, len(cands))):
         train.append((x, t)); pd += 1
 
+repeated = [p for p in train if p[1] in new]
+train += repeated * (a.repeat - 1)
 rng.shuffle(train)
 os.makedirs(a.out, exist_ok=True)
 with open(os.path.join(a.out, 'train.tsv'), 'w', encoding='utf-8') as f:
     f.writelines(f'{w}\t{s}\n' for w, s in train)
 with open(os.path.join(a.out, 'dev.tsv'), 'w', encoding='utf-8') as f:
     f.writelines(f'{w}\t{s}\n' for w, s in dev)
-print(f'everyday: {len(rows)} pairs of {len(sents)} sentences ({len(dev)} held out for dev), '
+print(f'everyday: {len(rows)} pairs of {len(sents)} sentences ({len(dev)} held out for dev, '
+      f'{unspelled} left out with characters the LM cannot spell), '
       f'{extra} more pairs with their other HSK 1-4 words; People\'s Daily: {pd} pairs; '
+      f'{len(repeated)} pairs of new sentences written {a.repeat} times; '
       f'train {len(train)} pairs, {sum(len(s) for _, s in train)} characters', file=sys.stderr)
