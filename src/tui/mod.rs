@@ -186,6 +186,8 @@ pub fn run(model: Option<String>) -> anyhow::Result<()> {
                     ),
                     Action::OpenDocument(path) => {
                         if job_tx.send(Job::Open(path)).is_err() {
+                            // No answer will come: no progress to show.
+                            app.opening = None;
                             app.notice = Some("the worker stopped; restart fenci".into());
                         }
                     }
@@ -194,6 +196,7 @@ pub fn run(model: Option<String>) -> anyhow::Result<()> {
                     }
                     Action::Requeue(doc) => {
                         if job_tx.send(Job::Requeue(doc)).is_err() {
+                            app.requeuing = None;
                             app.notice = Some("the worker stopped; restart fenci".into());
                         }
                     }
