@@ -181,19 +181,29 @@ pub fn names_across(
     dict: &Dictionary,
     words: &[&str],
 ) -> Vec<(std::ops::Range<usize>, Explanation)> {
+    runs_across(words, |_, span| {
+        if !span.iter().all(|w| !w.is_empty() && w.chars().all(is_han)) {
+            return None;
+        }
+        let name = span.concat();
+        let entries = dict.lookup(&name);
+        (!entries.is_empty() && entries.iter().all(Entry::is_personal_name))
+            .then(|| explain(dict, &name))
+    })
+}
+
+/// Runs of three, else two, adjacent words of `words` that `find` explains (given the run's
+/// first index and its words), leftmost first and never overlapping.
+pub(super) fn runs_across(
+    words: &[&str],
+    find: impl Fn(usize, &[&str]) -> Option<Explanation>,
+) -> Vec<(std::ops::Range<usize>, Explanation)> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < words.len() {
-        let found = (2..=3).rev().find_map(|n| {
-            let span = words.get(i..i + n)?;
-            if !span.iter().all(|w| !w.is_empty() && w.chars().all(is_han)) {
-                return None;
-            }
-            let name = span.concat();
-            let entries = dict.lookup(&name);
-            (!entries.is_empty() && entries.iter().all(Entry::is_personal_name))
-                .then(|| (i..i + n, explain(dict, &name)))
-        });
+        let found = (2..=3)
+            .rev()
+            .find_map(|n| Some((i..i + n, find(i, words.get(i..i + n)?)?)));
         match found {
             Some((r, e)) => {
                 i = r.end;

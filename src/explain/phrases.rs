@@ -12,7 +12,7 @@
 use std::ops::Range;
 
 use super::dictionary::Dictionary;
-use super::explanation::{explain, Explanation};
+use super::explanation::{explain, runs_across, Explanation};
 use crate::text::is_han;
 
 /// When a phrase counts.
@@ -52,38 +52,25 @@ const IF_WORDS: &[&str] = &["如果", "要是", "假如", "假设", "万一", "�
 /// Runs of two or three adjacent words of `words` (one sentence) that together are one of
 /// the phrases, with the phrase's explanation; never overlapping, leftmost first.
 pub fn phrases_across(dict: &Dictionary, words: &[&str]) -> Vec<(Range<usize>, Explanation)> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < words.len() {
-        let found = (2..=3).rev().find_map(|n| {
-            let span = words.get(i..i + n)?;
-            let text = span.concat();
-            let &(_, when, head) = PHRASES.iter().find(|p| p.0 == text)?;
-            let fits = match when {
-                When::Always => true,
-                When::AfterIf => {
-                    let before = &words[..i];
-                    before.iter().any(|w| IF_WORDS.contains(w))
-                        || before.windows(2).any(|p| p == ["要", "是"])
-                }
-                When::ClauseStart => i == 0 || !words[i - 1].chars().any(is_han),
-            };
-            if !fits || dict.lookup(head).is_empty() {
-                return None;
+    runs_across(words, |i, span| {
+        let text = span.concat();
+        let &(_, when, head) = PHRASES.iter().find(|p| p.0 == text)?;
+        let fits = match when {
+            When::Always => true,
+            When::AfterIf => {
+                let before = &words[..i];
+                before.iter().any(|w| IF_WORDS.contains(w))
+                    || before.windows(2).any(|p| p == ["要", "是"])
             }
-            let mut e = explain(dict, head);
-            e.word = text;
-            Some((i..i + n, e))
-        });
-        match found {
-            Some((r, e)) => {
-                i = r.end;
-                out.push((r, e));
-            }
-            None => i += 1,
+            When::ClauseStart => i == 0 || !words[i - 1].chars().any(is_han),
+        };
+        if !fits || dict.lookup(head).is_empty() {
+            return None;
         }
-    }
-    out
+        let mut e = explain(dict, head);
+        e.word = text;
+        Some(e)
+    })
 }
 
 /// Names across words ([`super::names_across`]) and set phrases ([`phrases_across`]), in
