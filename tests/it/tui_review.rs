@@ -657,6 +657,15 @@ fn a_dictionary_change_requeues_the_open_text() {
         "{:?}",
         app.turns.last()
     );
+    // Cancelled, it says so without pointing to /open (the model has not changed).
+    app.update(Event::Worker(WorkerMsg::DictChanged));
+    app.update(Event::Worker(WorkerMsg::Requeued(Err("cancelled".into()))));
+    assert!(
+        matches!(app.turns.last().map(|t| &t.body), Some(TurnBody::Info(l))
+            if l[0] == "re-queue cancelled: lesson.txt keeps the queue it had before your dictionary changed"),
+        "{:?}",
+        app.turns.last()
+    );
     // No text open: nothing to re-queue.
     let mut bare = ready_app();
     assert!(bare

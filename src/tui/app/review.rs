@@ -149,7 +149,14 @@ impl App {
             // Another text was opened meanwhile.
             Ok(_) => return self.requeue_if_stale(),
             Err(e) => {
-                let why = if e == "cancelled" {
+                let same_model = self.model.as_ref().is_some_and(|m| m.name == doc.model);
+                let why = if e == "cancelled" && same_model {
+                    // A re-queue for the dictionary: /open would find the model unchanged.
+                    format!(
+                        "re-queue cancelled: {} keeps the queue it had before your dictionary changed",
+                        doc.source
+                    )
+                } else if e == "cancelled" {
                     format!(
                         "re-queue cancelled: {} keeps the queue of {} (/open it again to re-queue)",
                         doc.source, doc.model
