@@ -839,9 +839,8 @@ fn numeral_classifier(dict: &Dictionary, ex: &Explanation, a: &Around<'_>) -> Op
         .find(|(c, _)| *c == last)
         .map(|(_, s)| *s)
         .filter(|_| numerals && !before_noun);
-    let clock = unit_sense.is_some();
     let demonstrative = prefix.iter().all(|c| "这那哪每各某".contains(*c));
-    let context = clock
+    let context = unit_sense.is_some()
         || match a.coarse {
             Some(t) => matches!(t, "m" | "q") || (t == "r" && demonstrative),
             None => ex.entries.is_empty() || matches!(a.next_class, "n" | "a" | "nx"),
