@@ -48,7 +48,7 @@ pub fn explain_in_context(
             None => guess_class(dict, w).to_string(),
         })
         .collect();
-    (0..words.len())
+    let mut out: Vec<Explanation> = (0..words.len())
         .map(|i| {
             let prev = i.checked_sub(1).and_then(|j| words.get(j)).copied();
             let next = words.get(i + 1).copied();
@@ -67,7 +67,21 @@ pub fn explain_in_context(
             };
             explain_one(dict, words[i], &around)
         })
-        .collect()
+        .collect();
+    // Pairs within a clause (一…就, 又…又, 越…越): the sense of the pair, where the word's
+    // dictionary entries have it.
+    let class_refs: Vec<&str> = classes.iter().map(String::as_str).collect();
+    for (i, cue) in super::pairs::paired_senses(words, &class_refs) {
+        let Some(ex) = out.get_mut(i) else { continue };
+        let found = ex.entries.iter().enumerate().find_map(|(k, e)| {
+            let s = e.senses.iter().position(|s| s.starts_with(cue))?;
+            (!is_name_entry(e)).then_some((k, s))
+        });
+        if let Some((k, s)) = found {
+            apply(dict, ex, k, Some(s), Vec::new());
+        }
+    }
+    out
 }
 
 /// What kind of meaning a CC-CEDICT sense gives, from its wording.
@@ -535,6 +549,18 @@ fn explain_one(dict: &Dictionary, word: &str, a: &Around<'_>) -> Explanation {
     ex.pos = a.tag.map(str::to_string);
     let name_tag = a.tag.is_some_and(is_name_tag);
 
+    // A clock time or a decimal the dictionary lacks (七点半, 差五分九点, 三点五): the time or
+    // the number it says.
+    if let Some(entry) = ex
+        .entries
+        .is_empty()
+        .then(|| super::clock::clock_entry(word).or_else(|| super::clock::decimal_entry(word)))
+        .flatten()
+    {
+        ex.entries.push(entry);
+        apply(dict, &mut ex, 0, None, Vec::new());
+        return ex;
+    }
     if let Some(done) = numeral_classifier(dict, &ex, a) {
         return done;
     }

@@ -803,3 +803,58 @@ fn an_erhua_pointer_shows_the_meaning_of_the_word_it_points_to() {
     let ex = tagged("他/- 有/- 劲儿/n 。/w");
     assert!(of(&ex, "劲儿", 0).gloss.starts_with("strength"));
 }
+
+#[test]
+fn pairs_clock_times_decimals_and_variant_entries_from_the_stop_27_audit() {
+    let gloss = |s: &str, w: &str, n: usize| of(&tagged(s), w, n).gloss.clone();
+    let starts = |s: &str, w: &str, n: usize, want: &str| {
+        let g = gloss(s, w, n);
+        assert!(g.starts_with(want), "{s}: {w} {g}");
+    };
+    // 一…就, 又…又, 越…越, 一边…一边 within a clause.
+    starts(
+        "他/- 一/- 到/- 家/- 就/- 睡觉/- 了/- 。/-",
+        "一",
+        0,
+        "as soon as",
+    );
+    starts(
+        "他/- 一/- 到/- 家/- 就/- 睡觉/- 了/- 。/-",
+        "就",
+        0,
+        "(after a clause of action)",
+    );
+    starts("这/- 个/- 又/- 便宜/- 又/- 好吃/-", "又", 1, "both... and");
+    starts("越/- 快/- 越/- 好/-", "越", 0, "the more");
+    starts(
+        "我/- 一边/- 吃饭/- 一边/- 看/- 电视/-",
+        "一边",
+        1,
+        "doing while",
+    );
+    // Alone they keep their own senses.
+    starts("我/- 有/- 一/- 个/- 问题/-", "一", 0, "one");
+    starts(
+        "如果/- 下雨/- ，/- 我/- 就/- 不/- 去/- 了/-",
+        "就",
+        0,
+        "(after a suppositional",
+    );
+    // Clock times and decimals written as one word.
+    let ex = tagged("我/- 七点半/- 起床/- 。/-");
+    let e = of(&ex, "七点半", 0);
+    assert_eq!(
+        (e.pinyin.as_str(), e.gloss.as_str()),
+        ("qīdiǎnbàn", "7:30, half past seven")
+    );
+    let ex = tagged("现在/- 差五分九点/- 。/-");
+    let e = of(&ex, "差五分九点", 0);
+    assert!(e.pinyin.starts_with("chà"), "{}", e.pinyin);
+    assert!(e.gloss.starts_with("8:55"), "{}", e.gloss);
+    starts("这/- 个/- 三点五/- 公斤/-", "三点五", 0, "3.5 (a decimal");
+    // A character's entry that only points at the headword comes after the headword's own.
+    starts("他/- 的/- 腿/- 很/- 长/-", "腿", 0, "leg");
+    assert!(explain(dict(), "钟").gloss.starts_with("clock"));
+    assert!(explain(dict(), "签").gloss.starts_with("to sign"));
+    starts("奸/-", "奸", 0, "wicked");
+}

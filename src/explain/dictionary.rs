@@ -311,8 +311,14 @@ fn rank(e: &Entry, key: &str, usage: u32) -> (bool, u8, std::cmp::Reverse<u64>) 
     } else {
         1
     };
-    // Frequency proxy: a sense weighs as much as 20 words using the reading.
-    let senses = e.senses.iter().filter(|s| !is_note_sense(s)).count();
+    // Frequency proxy: a sense weighs as much as 20 words using the reading; a sense that only
+    // points at the headword looked up weighs nothing (骽 "hip bone; old variant of 腿" under
+    // 腿, 鍾 "…; variant of 鐘|钟" under 钟).
+    let senses = e
+        .senses
+        .iter()
+        .filter(|s| !(is_note_sense(s) || (points_elsewhere(s) && s.contains(key))))
+        .count();
     let weight = u64::try_from(senses).unwrap_or(u64::MAX).saturating_mul(20);
     let weight = weight.saturating_add(u64::from(usage));
     (e.simplified != key, kind, std::cmp::Reverse(weight))
@@ -333,6 +339,20 @@ fn is_particle(e: &Entry) -> bool {
                 && !s.contains("equivalent")
                 && !s.contains("variant")
         })
+}
+
+/// A sense that is only a pointer to another form: "variant of 鐘|钟[zhong1]", "old variant
+/// of 腿[tui3]" (not "inscribed bamboo stick (variant of 籤|签[qian1])", which has a meaning).
+fn points_elsewhere(s: &str) -> bool {
+    let s = s.to_lowercase();
+    [
+        "variant of ",
+        "old variant of ",
+        "japanese variant of ",
+        "archaic variant of ",
+    ]
+    .iter()
+    .any(|p| s.starts_with(p))
 }
 
 /// A sense that only points at another form: "variant of", "old variant of", "(archaic) …".

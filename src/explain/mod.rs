@@ -12,6 +12,7 @@
 //! (`data/hsk/`), [`pos_label`] and [`pos_meaning`] explain PKU part-of-speech tags.
 
 mod cedict;
+mod clock;
 mod context;
 #[cfg(test)]
 mod context_tests;
@@ -19,6 +20,7 @@ mod dictionary;
 mod explanation;
 mod gloss;
 mod hsk;
+mod pairs;
 mod phrases;
 mod pinyin;
 mod polyphones;
