@@ -49,6 +49,15 @@ pub fn model_file_limit(name: &str) -> u64 {
     }
 }
 
+/// Whether `a` and `b` name the same existing file (through links and `..`): writing one
+/// would destroy the other.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
 /// Reads a file of a model (a tagger's or a language model's): the one place such reads happen,
 /// so every model gets the same checks. It must be a regular file (a FIFO would block the read
 /// forever, a device never ends) of at most [`model_file_limit`] bytes for its name.

@@ -286,6 +286,16 @@ pub(super) fn eval(a: EvalArgs, threads: usize) -> Result<i32> {
         Some(t) => Some(vocabulary(&read_text(t)?)),
         None => None,
     };
+    if let Some(p) = &a.output {
+        let inputs = std::iter::once(&a.gold).chain(a.train.as_ref());
+        if let Some(input) = inputs.into_iter().find(|i| crate::fsio::same_file(p, i)) {
+            bail!(
+                "--output {} is the input file {}: writing it would destroy it; give another path",
+                p.display(),
+                input.display()
+            );
+        }
+    }
     let mut out = match &a.output {
         Some(p) => Some(BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,

@@ -1,7 +1,7 @@
 //! `fenci train` (a tagger from gold text, pretraining on raw text, or the user's corrections)
 //! and `fenci train-lm` (the small LM for example sentences).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -36,40 +36,40 @@ pub struct TrainLmArgs {
     #[arg(long, value_name = "LM")]
     init: Option<String>,
     /// Repeat each --pairs file this many times per epoch (weights them against --text).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, value_parser = at_least_one(), default_value_t = 1)]
     pairs_repeat: usize,
     /// Output directory (config.json, tokenizer.json, model.safetensors).
     #[arg(long)]
     out: PathBuf,
     /// Decoder layers.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, value_parser = at_least_one(), default_value_t = 4)]
     layers: usize,
     /// Hidden size.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, value_parser = at_least_one(), default_value_t = 256)]
     hidden: usize,
     /// Attention heads.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, value_parser = at_least_one(), default_value_t = 4)]
     heads: usize,
     /// Key/value heads (grouped-query attention).
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, value_parser = at_least_one(), default_value_t = 2)]
     kv_heads: usize,
     /// Longest sequence the model handles (tokens).
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(16..), default_value_t = 256)]
     max_positions: usize,
     /// Keep characters seen at least this often (others become <unk>).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, value_parser = at_least_one(), default_value_t = 3)]
     min_count: usize,
     /// Passes over the data.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, value_parser = at_least_one(), default_value_t = 1)]
     epochs: usize,
     /// Peak learning rate.
-    #[arg(long, default_value_t = 2e-3)]
+    #[arg(long, value_parser = learning_rate, default_value_t = 2e-3)]
     lr: f64,
     /// Padded tokens per batch.
-    #[arg(long, default_value_t = 4096)]
+    #[arg(long, value_parser = at_least_one(), default_value_t = 4096)]
     batch_tokens: usize,
     /// Longest training sentence in tokens.
-    #[arg(long, default_value_t = 96)]
+    #[arg(long, value_parser = at_least_one(), default_value_t = 96)]
     max_tokens: usize,
     /// Use at most this many training sentences (quick runs).
     #[arg(long)]
@@ -84,7 +84,7 @@ pub struct TrainLmArgs {
     #[arg(long)]
     resume: bool,
     /// Checkpoint every this many steps.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, value_parser = at_least_one(), default_value_t = 200)]
     checkpoint_every: usize,
 }
 
@@ -120,7 +120,7 @@ pub struct TrainArgs {
     #[arg(long, conflicts_with_all = ["mlm_text", "pos"], verbatim_doc_comment)]
     pos_context: bool,
     /// With --pos: encoder layers of the POS head.
-    #[arg(long, default_value_t = 1, value_name = "N")]
+    #[arg(long, value_parser = at_least_one(), default_value_t = 1, value_name = "N")]
     pos_layers: usize,
     /// Dev file, checked after each epoch to keep the best model: gold F1 when tagging, masked
     /// perplexity (as raw text) with --mlm-text, POS accuracy with --pos.
@@ -133,16 +133,16 @@ pub struct TrainArgs {
     #[arg(long, value_name = "MODEL")]
     init: Option<String>,
     /// Fresh model: encoder layers.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, value_parser = at_least_one(), default_value_t = 2)]
     layers: usize,
     /// Fresh model: hidden size.
-    #[arg(long, default_value_t = 192)]
+    #[arg(long, value_parser = at_least_one(), default_value_t = 192)]
     hidden: usize,
     /// Fresh model: attention heads.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, value_parser = at_least_one(), default_value_t = 4)]
     heads: usize,
     /// Fresh model: longest input in tokens ([CLS] and [SEP] included).
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(16..), default_value_t = 128)]
     max_positions: usize,
     /// Fresh model: vocab.txt to use (default: the built-in model's vocabulary).
     #[arg(long, value_name = "FILE")]
@@ -154,16 +154,16 @@ pub struct TrainArgs {
     #[arg(long, default_value = "bmes")]
     labels: String,
     /// Passes over the data.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, value_parser = at_least_one(), default_value_t = 3)]
     epochs: usize,
     /// Peak learning rate (linear warm-up, then linear decay).
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, value_parser = learning_rate, default_value_t = 1e-3)]
     lr: f64,
     /// Padded tokens per batch.
-    #[arg(long, default_value_t = 2048)]
+    #[arg(long, value_parser = at_least_one(), default_value_t = 2048)]
     batch_tokens: usize,
     /// Dropout probability while training.
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, value_parser = dropout, default_value_t = 0.1)]
     dropout: f32,
     /// Freeze the embeddings and the lowest N-1 layers (0: train everything).
     #[arg(long, default_value_t = 0)]
@@ -172,13 +172,13 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 42)]
     seed: u64,
     /// Probability of replacing a character by [UNK] while training (robustness to unseen ones).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, value_parser = probability, default_value_t = 0.0)]
     unk_prob: f64,
     /// Probability of cutting a training sentence at a random word boundary.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, value_parser = probability, default_value_t = 0.0)]
     cut_prob: f64,
     /// Decay toward the starting weights (fine-tuning without forgetting).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, value_parser = non_negative, default_value_t = 0.0)]
     anchor_decay: f64,
     /// Give the model dictionary features from this word list (one word a line; see
     /// scripts/make-lexicon.py for CC-CEDICT's): each character's token type then says how the
@@ -189,7 +189,7 @@ pub struct TrainArgs {
     /// With dictionary features: probability of swapping a training word for a same-length
     /// word from the list that the training text never uses (teaches trust in the dictionary
     /// for unfamiliar words).
-    #[arg(long, default_value_t = 0.0, value_name = "P")]
+    #[arg(long, value_parser = probability, default_value_t = 0.0, value_name = "P")]
     lexicon_swap: f64,
     /// Use only the first N training sentences (smoke runs).
     #[arg(long, value_name = "N")]
@@ -201,11 +201,121 @@ pub struct TrainArgs {
     #[arg(long)]
     resume: bool,
     /// Save a checkpoint every N steps.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, value_parser = at_least_one(), default_value_t = 200)]
     checkpoint_every: usize,
 }
 
+/// The files a model directory written by fenci may hold: an earlier output of `fenci train`
+/// or `train-lm` (or an export) is replaced; a directory with anything else is refused.
+const MODEL_DIR_FILES: &[&str] = &[
+    "config.json",
+    "vocab.txt",
+    "tokenizer.json",
+    crate::tagger::TOKENIZER_CONFIG,
+    "model.safetensors",
+    crate::tagger::WORDS_FILE,
+    crate::tagger::POS_LEXICON_FILE,
+    crate::tagger::POS_CONTEXT_FILE,
+    "README.md",
+    "fenci.json",
+    crate::service::EXPORT_MARKER,
+];
+
+/// Refuses an `--out` that training would destroy: a file, a directory holding anything but a
+/// model's files, or a path with no directory name (`.`). Checked before training starts, so
+/// no work is lost to it.
+fn check_out(out: &Path) -> Result<()> {
+    if out.file_name().is_none() {
+        bail!(
+            "--out {}: give the name of a new directory for the model (e.g. --out my-model)",
+            out.display()
+        );
+    }
+    if out.exists() && !out.is_dir() {
+        bail!(
+            "--out {}: is a file; give a new directory for the model",
+            out.display()
+        );
+    }
+    if out.is_dir() {
+        let mut foreign: Vec<String> = std::fs::read_dir(out)
+            .with_context(|| format!("cannot read {}", out.display()))?
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| !MODEL_DIR_FILES.contains(&n.as_str()))
+            .collect();
+        if !foreign.is_empty() {
+            foreign.sort();
+            let more = if foreign.len() > 5 { ", …" } else { "" };
+            foreign.truncate(5);
+            bail!(
+                "--out {}: holds files that are not a model's ({}{more}); training would replace \
+                 the directory, so give a new or empty one",
+                out.display(),
+                foreign.join(", ")
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A probability, 0 to 1 (clap value parser).
+fn probability(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!(
+            "{s} is not a probability: give a number from 0 to 1"
+        )),
+    }
+}
+
+/// A dropout probability, 0 to below 1.
+fn dropout(s: &str) -> std::result::Result<f32, String> {
+    match s.parse::<f32>() {
+        Ok(p) if (0.0..1.0).contains(&p) => Ok(p),
+        _ => Err(format!(
+            "{s}: give a dropout from 0 up to (not including) 1, e.g. 0.1"
+        )),
+    }
+}
+
+/// A learning rate: a finite number above 0.
+fn learning_rate(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 && r <= 1.0 => Ok(r),
+        _ => Err(format!(
+            "{s}: give a learning rate above 0 and at most 1, e.g. 1e-3"
+        )),
+    }
+}
+
+/// A finite number, 0 or more.
+fn non_negative(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        _ => Err(format!("{s}: give a number, 0 or more")),
+    }
+}
+
+/// A count of at least 1 (clap value parser for `usize` flags).
+fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+}
+
 pub(super) fn train_cmd(a: TrainArgs) -> Result<i32> {
+    if let Some(out) = &a.out {
+        if a.data.is_none() && a.mlm_text.is_empty() {
+            bail!(
+                "--out {}: training on your corrections (no --data) makes a new version in \
+                 fenci's data directory (see `fenci models`); `fenci export DIR` writes \
+                 the active one to a directory",
+                out.display()
+            );
+        }
+        check_out(out)?;
+    } else if a.data.is_some() || !a.mlm_text.is_empty() {
+        eprintln!("note: no --out, so the trained model will not be saved");
+    }
     if !a.mlm_text.is_empty() {
         return pretrain_cmd(a);
     }
@@ -231,6 +341,13 @@ pub(super) fn train_cmd(a: TrainArgs) -> Result<i32> {
     };
     let texts: Vec<String> = train_sents.iter().map(|w| w.concat()).collect();
     let init = start_model(&a, &texts)?;
+    if a.freeze > init.config.num_hidden_layers {
+        bail!(
+            "--freeze {}: the model has {} layers; freeze at most that many",
+            a.freeze,
+            init.config.num_hidden_layers
+        );
+    }
     let cfg = train_config(&a);
     eprintln!(
         "training {}, on {} sentences ({} dev), {} epochs",
@@ -525,6 +642,9 @@ fn start_model(a: &TrainArgs, texts: &[String]) -> Result<ModelFiles> {
 }
 
 pub(super) fn train_lm_cmd(a: TrainLmArgs) -> Result<i32> {
+    if !a.resume {
+        check_out(&a.out)?;
+    }
     let mut sents = Vec::new();
     for p in &a.gold {
         sents.extend(train::lm_sentences(&read_text(p)?));

@@ -1326,6 +1326,85 @@ fn correct_refuses_an_overlong_correction() {
         .is_empty());
 }
 
+/// `train --out`, `train-lm --out` and `eval --output` never destroy what is not theirs: a
+/// directory holding other files, a plain file, the gold file being scored. Each is refused
+/// before any work, and flags out of range are refused by the parser (no panic, no model).
+#[test]
+fn training_and_eval_outputs_never_replace_user_files() {
+    let home = tempdir();
+    let dir = tempdir();
+    let p = |n: &str| dir.path().join(n);
+    let s = |q: &Path| q.to_str().unwrap().to_string();
+    std::fs::create_dir(p("proj")).unwrap();
+    std::fs::write(p("proj/README"), "keep").unwrap();
+    std::fs::write(p("proj/tr.txt"), "我 爱 北京\n你 好\n").unwrap();
+    let tr = s(&p("proj/tr.txt"));
+    let small = [
+        "--layers", "1", "--hidden", "16", "--heads", "2", "--epochs", "1",
+    ];
+    let train = |out: &Path, extra: &[&str]| {
+        let mut args = vec!["train", "--data", &tr, "--out"];
+        let out = s(out);
+        args.push(&out);
+        args.extend_from_slice(&small);
+        args.extend_from_slice(extra);
+        fenci(&args, b"", home.path())
+    };
+    let o = train(&p("proj"), &[]);
+    assert!(!o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not a model's (README, tr.txt)"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read_to_string(p("proj/README")).unwrap(), "keep");
+    std::fs::write(p("afile"), "mine").unwrap();
+    let o = train(&p("afile"), &[]);
+    assert!(stderr(&o).contains("is a file"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(p("afile")).unwrap(), "mine");
+    for bad in [
+        ["--unk-prob", "2"],
+        ["--cut-prob", "-1"],
+        ["--dropout", "1.5"],
+        ["--lr", "NaN"],
+        ["--epochs", "0"],
+        ["--anchor-decay", "NaN"],
+        ["--batch-tokens", "0"],
+    ] {
+        let o = train(&p("new"), &bad);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+        assert!(!p("new").exists(), "{bad:?}");
+    }
+    let o = train(&p("new"), &["--freeze", "5"]);
+    assert!(stderr(&o).contains("--freeze 5"), "{}", stderr(&o));
+    let o = fenci(&["train", "--out", &s(&p("zz"))], b"", home.path());
+    assert!(!o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("corrections"), "{}", stderr(&o));
+
+    std::fs::create_dir(p("lm")).unwrap();
+    std::fs::write(p("lm/notes.txt"), "mine").unwrap();
+    let o = fenci(
+        &["train-lm", "--gold", &tr, "--out", &s(&p("lm"))],
+        b"",
+        home.path(),
+    );
+    assert!(
+        stderr(&o).contains("not a model's (notes.txt)"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read_to_string(p("lm/notes.txt")).unwrap(), "mine");
+
+    let o = fenci(&["eval", "--gold", &tr, "--output", &tr], b"", home.path());
+    assert!(!o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is the input file"), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(p("proj/tr.txt")).unwrap(),
+        "我 爱 北京\n你 好\n"
+    );
+}
+
 /// Also seen (e): `fenci correct` and `fenci corrections` warn about a damaged line in
 /// corrections.jsonl (and the new correction is still saved).
 #[test]
@@ -1399,19 +1478,33 @@ mod review {
         assert_eq!(super::dict_list(home.path()), ["词语", "新词"]);
     }
 
-    /// A settings.toml that cannot be parsed at all is kept aside, not overwritten by the next
-    /// save of the defaults.
+    /// A settings.toml that cannot be parsed at all is left alone by loading (a command that
+    /// only reads settings moves nothing) and kept aside by the next save of the defaults; a
+    /// second bad file does not overwrite the first one kept.
     #[test]
     fn unparsable_settings_are_kept_aside() {
         let home = tempdir();
         let text = "seed = 7\nthis is not toml\n";
-        std::fs::write(home.path().join("settings.toml"), text).unwrap();
+        let path = home.path().join("settings.toml");
+        std::fs::write(&path, text).unwrap();
         let (s, msg) = Settings::load(home.path());
         assert_eq!(s, Settings::default());
-        assert!(msg.unwrap().contains("settings.toml.bad"));
+        assert!(msg.unwrap().contains("using defaults"));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+        let o = fenci(&["examples", "你好", "-n", "1"], b"", home.path());
+        assert!(stderr(&o).contains("using defaults"), "{}", stderr(&o));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+
+        s.save(home.path()).unwrap();
+        let bad = home.path().join("settings.toml.bad");
+        assert_eq!(std::fs::read_to_string(&bad).unwrap(), text);
+        assert_eq!(Settings::load(home.path()), (Settings::default(), None));
+        std::fs::write(&path, "second = [").unwrap();
+        s.save(home.path()).unwrap();
+        assert_eq!(std::fs::read_to_string(&bad).unwrap(), text);
         assert_eq!(
-            std::fs::read_to_string(home.path().join("settings.toml.bad")).unwrap(),
-            text
+            std::fs::read_to_string(home.path().join("settings.toml.bad.1")).unwrap(),
+            "second = ["
         );
     }
 
