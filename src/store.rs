@@ -132,17 +132,13 @@ impl Settings {
         let table: toml::Table = match toml::from_str(&text) {
             Ok(t) => t,
             Err(e) => {
-                // Nothing in it can be read: keep the file aside so the next save (of the
-                // defaults) does not destroy what the user wrote.
-                let aside = dir.join("settings.toml.bad");
-                let kept = match fs::rename(&p, &aside) {
-                    Ok(()) => format!("kept as {}", aside.display()),
-                    Err(_) => "left as it is".to_string(),
-                };
+                // Nothing in it can be read. Loading leaves it where it is; a later save keeps
+                // it aside first (see [`Settings::save`]).
                 return (
                     Self::default(),
                     Some(format!(
-                        "{}: {e}; using defaults (the file is {kept})",
+                        "{}: {e}; using defaults (the file is kept: a change of settings moves \
+                         it to settings.toml.bad first)",
                         p.display()
                     )),
                 );
@@ -203,9 +199,29 @@ impl Settings {
     }
 
     /// Saves atomically to `dir/settings.toml`.
+    ///
+    /// A `settings.toml` that is not TOML at all (what [`Settings::load`] could not read) is
+    /// first moved aside, to `settings.toml.bad` or the first free `settings.toml.bad.N`, so
+    /// that what the user wrote is never overwritten; if it cannot be moved, nothing is saved.
     pub fn save(&self, dir: &Path) -> io::Result<()> {
         let s = toml::to_string_pretty(self).map_err(io::Error::other)?;
-        write_file_atomic(&dir.join("settings.toml"), s.as_bytes())
+        let p = dir.join("settings.toml");
+        if let Ok(old) = fs::read(&p) {
+            let parses = std::str::from_utf8(&old)
+                .ok()
+                .is_some_and(|t| toml::from_str::<toml::Table>(t).is_ok());
+            if !parses {
+                let aside = (0..1000)
+                    .map(|n| match n {
+                        0 => dir.join("settings.toml.bad"),
+                        n => dir.join(format!("settings.toml.bad.{n}")),
+                    })
+                    .find(|a| !a.exists())
+                    .ok_or_else(|| io::Error::other("too many settings.toml.bad files"))?;
+                fs::rename(&p, &aside)?;
+            }
+        }
+        write_file_atomic(&p, s.as_bytes())
     }
 }
 

@@ -71,10 +71,13 @@ pub fn load_lm(spec: &str) -> Result<crate::generate::Generator> {
 
 pub(super) fn examples_cmd(a: ExamplesArgs) -> Result<i32> {
     let dir = crate::store::data_dir().ok();
-    let (settings, _) = dir
+    let (settings, note) = dir
         .as_deref()
         .map(crate::store::Settings::load)
         .unwrap_or_default();
+    if let Some(note) = note {
+        eprintln!("note: {note}");
+    }
     let spec = a.lm.clone().unwrap_or_else(|| settings.lm.clone());
     let mut generator = load_lm(&spec)?;
     let sampling = crate::generate::Sampling {
