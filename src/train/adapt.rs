@@ -246,6 +246,7 @@ pub fn adapt_with(
                 weight_decay: 0.0,
                 anchor_decay: cfg.anchor_decay,
                 checkpoint_every: 0,
+                keep_pos_head: true,
                 ..TrainConfig::default()
             },
             out: None,

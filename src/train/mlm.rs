@@ -146,7 +146,7 @@ impl Pretrainer<'_> {
             .unwrap_or_else(|| "pretrained".into());
         // The tagger's files: the varmap without the head.
         let tagger_files = |vm: &VarMap| -> Result<ModelFiles> {
-            let mut f = model_files(&self.init, vm, &source)?;
+            let mut f = model_files(&self.init, vm, &source, None)?;
             f.tensors.retain(|k, _| !k.starts_with("cls."));
             Ok(f)
         };

@@ -52,6 +52,12 @@ pub struct TrainConfig {
     /// uses (new each epoch), so the model learns to segment unfamiliar words by the dictionary.
     #[serde(default)]
     pub lexicon_swap: f64,
+    /// Carry the initial model's part-of-speech head (its weights unchanged, with its lexicon
+    /// and context model) into the result. For adaptation on a few corrections, which moves the
+    /// encoder little: without it, the trained version loses the parts of speech that the
+    /// explanations choose readings and senses with.
+    #[serde(default)]
+    pub keep_pos_head: bool,
 }
 
 impl Default for TrainConfig {
@@ -71,6 +77,7 @@ impl Default for TrainConfig {
             cut_prob: 0.0,
             checkpoint_every: 200,
             lexicon_swap: 0.0,
+            keep_pos_head: false,
         }
     }
 }
@@ -129,15 +136,21 @@ pub struct Trainer<'a> {
     pub resume: bool,
 }
 
-/// The model files of `init`'s kind holding the weights in `vm`.
-pub(crate) fn model_files(init: &ModelFiles, vm: &VarMap, source: &str) -> Result<ModelFiles> {
+/// The model files of `init`'s kind holding the weights in `vm`; with `pos_from`, that
+/// model's part-of-speech head as it was (see [`TrainConfig::keep_pos_head`]), else none.
+pub(crate) fn model_files(
+    init: &ModelFiles,
+    vm: &VarMap,
+    source: &str,
+    pos_from: Option<&ModelFiles>,
+) -> Result<ModelFiles> {
     let tensors: HashMap<String, Tensor> = tagger::varmap_tensors(vm)?
         .into_iter()
         .filter(|(k, _)| !tagger::is_pos_tensor(k))
         .collect();
     let mut config = init.config.clone();
     config.set_pos_head(None);
-    Ok(ModelFiles {
+    let mut files = ModelFiles {
         config,
         tensors,
         vocab: init.vocab.clone(),
@@ -146,7 +159,19 @@ pub(crate) fn model_files(init: &ModelFiles, vm: &VarMap, source: &str) -> Resul
         tokenizer_config: init.tokenizer_config.clone(),
         pos_lexicon: None,
         pos_context: None,
-    })
+    };
+    if let Some(p) = pos_from.filter(|p| p.pos_config().is_some()) {
+        files.config = p.config.clone();
+        files.tensors.extend(
+            p.tensors
+                .iter()
+                .filter(|(k, _)| tagger::is_pos_tensor(k))
+                .map(|(k, t)| (k.clone(), t.clone())),
+        );
+        files.pos_lexicon = p.pos_lexicon.clone();
+        files.pos_context = p.pos_context.clone();
+    }
+    Ok(files)
 }
 
 /// Distillation while training ([`Trainer::run_distilled`]): the chosen training sentences
@@ -317,7 +342,9 @@ impl Trainer<'_> {
         cancel: &AtomicBool,
         mut progress: impl FnMut(Progress),
     ) -> Result<Summary> {
-        // The encoder changes: a POS head trained on it would no longer match (see the module).
+        // The encoder changes: a POS head trained on it would no longer match (see the module),
+        // unless the change is small and the head is asked for (`keep_pos_head`).
+        let pos_from = self.cfg.keep_pos_head.then(|| self.init.clone());
         self.init = self.init.without_pos();
         let cfg = self.cfg.clone();
         let mcfg = self.init.config.clone();
@@ -454,7 +481,7 @@ impl Trainer<'_> {
             },
             |epoch, state, progress| {
                 // End of epoch: evaluate, keep the best.
-                let files = model_files(&self.init, &vm, &source)?;
+                let files = model_files(&self.init, &vm, &source, pos_from.as_ref())?;
                 let is_best = if self.dev.is_empty() {
                     true
                 } else {
@@ -481,7 +508,7 @@ impl Trainer<'_> {
         let model = match best {
             Some(m) => m,
             None => saved_or(self.out.as_deref(), || {
-                model_files(&self.init, &vm, &source)
+                model_files(&self.init, &vm, &source, pos_from.as_ref())
             })?,
         };
         Ok(Summary {
