@@ -70,8 +70,15 @@ pub fn explain_in_context(
         .collect();
     // Pairs within a clause (一…就, 又…又, 越…越): the sense of the pair, where the word's
     // dictionary entries have it.
+    // Then function words read by the frame of their clause (快…了, 连…都, 就 after an amount).
     let class_refs: Vec<&str> = classes.iter().map(String::as_str).collect();
-    for (i, cue) in super::pairs::paired_senses(words, &class_refs) {
+    let mut senses = super::pairs::paired_senses(words, &class_refs);
+    for (i, cue) in super::frames::framed_senses(words, &class_refs) {
+        if !senses.iter().any(|&(j, _)| j == i) {
+            senses.push((i, cue));
+        }
+    }
+    for (i, cue) in senses {
         let Some(ex) = out.get_mut(i) else { continue };
         let found = ex.entries.iter().enumerate().find_map(|(k, e)| {
             let s = e.senses.iter().position(|s| s.starts_with(cue))?;

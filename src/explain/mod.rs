@@ -18,6 +18,7 @@ mod context;
 mod context_tests;
 mod dictionary;
 mod explanation;
+mod frames;
 mod gloss;
 mod hsk;
 mod pairs;

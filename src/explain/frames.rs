@@ -1,0 +1,214 @@
+//! Function words read by the frame of their clause, where one neighbour does not tell:
+//! 快…了 "almost", 都…了 "already", 要…了 "about to", 连…都 "even", 开…药 "to write out",
+//! a question ending in 没有？ after 了/过 "haven't (…or not?)", 还是…吧 "had better", and 就
+//! by what comes before it (an amount + 就 "only; as little as", V 了 … 就 "as soon as",
+//! 就 在/是 "just; exactly", left as "in that case" after a condition). [`framed_senses`]
+//! gives, like [`super::pairs::paired_senses`], the words and the text their CC-CEDICT sense
+//! starts with.
+
+/// Words that end a clause.
+fn ends_clause(w: &str) -> bool {
+    matches!(
+        w,
+        "，" | "。" | "！" | "？" | "；" | "," | "." | "!" | "?" | ";" | "：" | ":"
+    )
+}
+
+/// Words that open a condition, after which 就 is "in that case; then".
+const CONDITIONS: &[&str] = &[
+    "如果",
+    "要是",
+    "假如",
+    "只要",
+    "既然",
+    "的话",
+    "若",
+    "如",
+    "要不是",
+    "万一",
+    "假如说",
+];
+
+/// Characters a duration or an amount ends in (三天, 四个小时, 三站, 一半).
+const AMOUNT_END: &str = "天年月周时钟分秒站遍次趟半倍岁块元";
+
+/// The clause around word `i`: the range of word indices between punctuation.
+fn clause(words: &[&str], i: usize) -> std::ops::Range<usize> {
+    let start = (0..i)
+        .rev()
+        .find(|&j| ends_clause(words[j]))
+        .map_or(0, |j| j + 1);
+    let end = (i..words.len())
+        .find(|&j| ends_clause(words[j]))
+        .unwrap_or(words.len());
+    start..end
+}
+
+/// The sentence around word `i` (between 。！？), for conditions before 就.
+fn sentence_start(words: &[&str], i: usize) -> usize {
+    (0..i)
+        .rev()
+        .find(|&j| matches!(words[j], "。" | "！" | "？" | "." | "!" | "?"))
+        .map_or(0, |j| j + 1)
+}
+
+/// A word that says an amount or a duration: a numeral in it and an amount character at its
+/// end (三天, 四个小时, 一半), or 一会儿.
+fn is_amount(w: &str) -> bool {
+    let numeral = w
+        .chars()
+        .any(|c| "一二三四五六七八九十两几半百千万0123456789".contains(c));
+    (numeral && w.chars().last().is_some_and(|c| AMOUNT_END.contains(c)))
+        || matches!(w, "一会儿" | "一下" | "一下子")
+}
+
+/// The words (by index) read by their clause's frame, with the sense to show (text the
+/// CC-CEDICT sense starts with). `classes[i]` is word i's coarse class.
+pub(super) fn framed_senses(words: &[&str], classes: &[&str]) -> Vec<(usize, &'static str)> {
+    let class = |i: usize| classes.get(i).copied().unwrap_or("none");
+    let word = |i: usize| words.get(i).copied().unwrap_or("");
+    let mut out = Vec::new();
+    for (i, &w) in words.iter().enumerate() {
+        let c = clause(words, i);
+        // The clause ends in 了 (快关门了, 天都黑了, 要下雨了), after this word.
+        let ends_le = c.end > i + 1 && word(c.end - 1) == "了";
+        let sense = match w {
+            "快" if ends_le && matches!(class(i + 1), "v" | "a" | "m" | "d" | "t") => {
+                Some("almost")
+            }
+            "都" if ends_le && (word(i + 1) == "快" || matches!(class(i + 1), "a" | "m" | "t")) => {
+                Some("already")
+            }
+            // 下 (要下大雨了) is often guessed a locality word when the model does not tag it.
+            "要" if ends_le && matches!(class(i + 1), "v" | "f") => Some("will; shall; about to"),
+            // 开了三天的药, 开发票: to write out.
+            "开" if (i + 1..c.end).any(|j| matches!(word(j), "药" | "方子" | "处方" | "发票")) => {
+                Some("to write out (a prescription")
+            }
+            "连" => (i + 2..c.end).find(|&j| word(j) == "都").map(|j| {
+                out.push((j, "(used for emphasis) even"));
+                "(used with 也[ye3], 都[dou1] etc) even"
+            }),
+            "没有"
+                if word(c.end) == "？"
+                    && c.end == i + 1
+                    && (c.start..i).any(|j| matches!(word(j), "了" | "过")) =>
+            {
+                Some("haven't")
+            }
+            "还是" if word(c.end.saturating_sub(1)) == "吧" && c.end > i + 1 => {
+                Some("had better")
+            }
+            // 还是算错了 "still"; 喝茶还是咖啡？ and 去还是不去？ stay "or".
+            "还是" if class(i + 1) == "v" && word(c.end) != "？" && word(c.end) != "?" => {
+                Some("still (as before)")
+            }
+            "就" => jiu(words, classes, i),
+            _ => None,
+        };
+        if let Some(s) = sense {
+            out.push((i, s));
+        }
+    }
+    out
+}
+
+/// 就 by what comes before it (see the module); `None` keeps the table's "in that case".
+fn jiu(words: &[&str], classes: &[&str], i: usize) -> Option<&'static str> {
+    let word = |j: usize| words.get(j).copied().unwrap_or("");
+    let start = sentence_start(words, i);
+    if words[start..i].iter().any(|w| CONDITIONS.contains(w)) {
+        return None;
+    }
+    if matches!(word(i + 1), "是" | "在") && !ends_clause(word(i + 2)) && i + 2 < words.len() {
+        return Some("(same as 就是[jiu4 shi4])");
+    }
+    let prev = i.checked_sub(1).map(word).unwrap_or("");
+    // 三天就, or 一 次 就 written as two words.
+    let numeral_before = i.checked_sub(2).map(word).is_some_and(|w| {
+        !w.is_empty()
+            && w.chars()
+                .all(|c| "一二三四五六七八九十两几半百千万".contains(c))
+    });
+    let amount_end = prev.chars().last().is_some_and(|c| AMOUNT_END.contains(c));
+    if is_amount(prev) || (amount_end && numeral_before) {
+        return Some("only; as little as");
+    }
+    // V 了 (O) 就: 吃了药就去, 看了一半就…
+    let c = clause(words, i);
+    let back = c.start.max(i.saturating_sub(3));
+    let after_le = (back..i)
+        .any(|j| word(j) == "了" && j > 0 && classes.get(j - 1).is_some_and(|&k| k == "v"));
+    after_le.then_some("(after a clause of action) as soon as")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::framed_senses;
+
+    fn frames(words: &str, classes: &str) -> Vec<(usize, &'static str)> {
+        let w: Vec<&str> = words.split(' ').collect();
+        let c: Vec<&str> = classes.split(' ').collect();
+        framed_senses(&w, &c)
+    }
+
+    #[test]
+    fn clause_frames_pick_the_sense() {
+        assert_eq!(
+            frames("食堂 快 关门 了 。", "n d v y w"),
+            vec![(1, "almost")]
+        );
+        assert_eq!(frames("天 都 黑 了 ，", "n d a y w"), vec![(1, "already")]);
+        assert_eq!(
+            frames("好像 要 下 大雨 了 。", "d v v n y w"),
+            vec![(1, "will; shall; about to")]
+        );
+        assert_eq!(
+            frames("连 说话 都 疼 。", "p v d a w"),
+            vec![
+                (2, "(used for emphasis) even"),
+                (0, "(used with 也[ye3], 都[dou1] etc) even")
+            ]
+        );
+        assert_eq!(
+            frames("你 收到 了 没有 ？", "r v u v w"),
+            vec![(3, "haven't")]
+        );
+        assert_eq!(
+            frames("你 还是 买 贵 的 吧 。", "r d v a u y w"),
+            vec![(1, "had better")]
+        );
+        assert_eq!(
+            frames("三天 就 到 了 。", "t d v y w"),
+            vec![(1, "only; as little as")]
+        );
+        assert_eq!(
+            frames("医院 就 在 那儿 。", "n d p r w"),
+            vec![(1, "(same as 就是[jiu4 shi4])")]
+        );
+        assert_eq!(
+            frames("吃 了 药 就 去 躺 着 吧", "v u n d v v u y"),
+            vec![(3, "(after a clause of action) as soon as")]
+        );
+    }
+
+    #[test]
+    fn other_frames_are_left_alone() {
+        // 我们都去了: 都 before a verb is "all"; 快走: no 了; a condition keeps 就 "then".
+        assert!(frames("我们 都 去 了 。", "r d v y w").is_empty());
+        assert!(frames("快 走 吧 。", "d v y w").is_empty());
+        assert!(frames("如果 下雨 ， 我 就 在 家 。", "c v w r d p n w").is_empty());
+        assert!(frames("你 有 没有 钱 ？", "r v v n w").is_empty());
+        assert!(frames("茶 还是 咖啡 ？", "n c n w").is_empty());
+        assert!(frames("你 去 还是 不 去 ？", "r v c d v w").is_empty());
+        assert_eq!(
+            frames("我 还是 算 错 了 。", "r c v v y w"),
+            vec![(1, "still (as before)")]
+        );
+        assert!(frames("", "").is_empty());
+        assert_eq!(
+            frames("洗 了 一 次 就 掉色 了 。", "v u m q d v y w"),
+            vec![(4, "only; as little as")]
+        );
+    }
+}
