@@ -33,6 +33,49 @@ pub fn is_han(c: char) -> bool {
         | '\u{20000}'..='\u{323AF}')
 }
 
+/// A mark that belongs to the character before it: combining diacritics (é written e + U+0301),
+/// kana voicing marks and variation selectors. Never a unit or a word of its own.
+pub fn is_combining_mark(c: char) -> bool {
+    matches!(c,
+        '\u{0300}'..='\u{036F}'
+        | '\u{1AB0}'..='\u{1AFF}'
+        | '\u{1DC0}'..='\u{1DFF}'
+        | '\u{20D0}'..='\u{20FF}'
+        | '\u{3099}'..='\u{309A}'
+        | '\u{FE00}'..='\u{FE0F}'
+        | '\u{FE20}'..='\u{FE2F}'
+        | '\u{E0100}'..='\u{E01EF}')
+}
+
+/// A character that shows nothing: soft hyphen, zero-width spaces and joiners, direction
+/// marks, the byte-order mark.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}'
+        | '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{FEFF}')
+}
+
+/// `s` for a terminal: each control character (C0, DEL) shown as its Unicode control picture
+/// (ESC as ␛, a tab as ␉), so that it cannot move the cursor, colour the screen or break a
+/// table's columns. Borrowed when there is none.
+pub fn visible_controls(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c.is_ascii_control()) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(
+        s.chars()
+            .map(|c| match c as u32 {
+                0x00..=0x1F => char::from_u32(0x2400 + c as u32).unwrap_or(c),
+                0x7F => '\u{2421}',
+                _ => c,
+            })
+            .collect(),
+    )
+}
+
 /// A character of the basic CJK Unified Ideographs block (U+4E00–9FFF) only: the narrower test
 /// the training-time lexicon swap was built and measured with.
 pub fn is_basic_han(c: char) -> bool {
@@ -63,4 +106,21 @@ pub(crate) fn simplified_forms(known: impl Fn(char) -> bool) -> HashMap<char, ch
             forms.find(|&s| known(s)).map(|s| (t, s))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_combining_mark, is_invisible, visible_controls};
+
+    #[test]
+    fn marks_invisibles_and_controls() {
+        assert!(is_combining_mark('\u{0301}') && is_combining_mark('\u{FE0F}'));
+        assert!(!is_combining_mark('e') && !is_combining_mark('中'));
+        assert!(is_invisible('\u{200B}') && is_invisible('\u{FEFF}') && !is_invisible(' '));
+        assert_eq!(visible_controls("a\u{1b}[31m\tb\u{7f}"), "a␛[31m␉b␡");
+        assert!(matches!(
+            visible_controls("我爱北京"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
 }

@@ -13,7 +13,10 @@ pub mod tokenizer;
 pub mod units;
 pub mod words;
 
-pub use fold::{is_basic_han, is_han, to_halfwidth, to_halfwidth_str};
+pub use fold::{
+    is_basic_han, is_combining_mark, is_han, is_invisible, to_halfwidth, to_halfwidth_str,
+    visible_controls,
+};
 pub(crate) use tokenizer::quietly;
 pub use tokenizer::{
     lookup_tokenizer_json, BertOptions, CharTokenizer, TokenizerError, TokenizerSettings,

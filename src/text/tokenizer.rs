@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
 
-use super::fold::{simplified_forms, to_halfwidth};
+use super::fold::{is_combining_mark, simplified_forms, to_halfwidth};
 use super::{Units, WordFeatures};
 
 /// A vocabulary that cannot be used: the message names the file and what is wrong.
@@ -376,6 +376,14 @@ impl CharTokenizer {
             prev_word = None;
             if chars[i].is_whitespace() {
                 pending_gap = true;
+            } else if is_combining_mark(chars[i])
+                && !pending_gap
+                && units.spans.last().is_some_and(|r| r.end == i)
+            {
+                // A mark the tokenizer dropped (中 + U+0301) stays with its character.
+                if let Some(r) = units.spans.last_mut() {
+                    r.end = i + 1;
+                }
             } else {
                 units.joined.push(false);
                 units.gap.push(pending_gap);
