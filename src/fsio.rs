@@ -207,6 +207,23 @@ pub fn read_text(p: &Path) -> io::Result<String> {
     Ok(s.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(s))
 }
 
+/// Standard input as a string, as [`read_text`] reads a file: a byte-order mark dropped, the
+/// first line that is not UTF-8 named.
+pub fn read_stdin_text() -> io::Result<String> {
+    let mut bytes = Vec::new();
+    io::Read::read_to_end(&mut io::stdin().lock(), &mut bytes)?;
+    let s = String::from_utf8(bytes).map_err(|e| {
+        let line = invalid_utf8_line(&e);
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "standard input: line {line} is not valid UTF-8 (convert it first, e.g. `iconv -f GBK -t UTF-8`)"
+            ),
+        )
+    })?;
+    Ok(s.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(s))
+}
+
 /// Writes `bytes` to `path` atomically (temp file, fsync, rename, fsync parent).
 pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty());

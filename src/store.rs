@@ -477,10 +477,27 @@ impl UserDict {
     pub fn add_all(dir: &Path, words: &[&str]) -> io::Result<Vec<bool>> {
         let words: Vec<&str> = words.iter().map(|w| w.trim()).collect();
         for word in &words {
-            if word.is_empty() || word.chars().any(char::is_whitespace) {
+            if word.is_empty() {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
-                    "a dictionary word is one word without spaces",
+                    "give the word to add (e.g. fenci dict add 性价比)",
+                ));
+            }
+            if word.chars().any(char::is_whitespace) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("{word:?}: a dictionary word is one word without spaces"),
+                ));
+            }
+            if word
+                .chars()
+                .any(|c| c.is_control() || crate::text::is_invisible(c))
+            {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "{word:?}: a dictionary word cannot hold control or invisible characters"
+                    ),
                 ));
             }
             if word.starts_with('#') {

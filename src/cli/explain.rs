@@ -118,8 +118,7 @@ pub(super) fn explain_cmd(a: ExplainArgs, threads: usize) -> Result<i32> {
         .unwrap_or(80)
         .clamp(20, 400);
     let sentences: Vec<String> = if a.sentences.is_empty() {
-        let mut s = String::new();
-        io::Read::read_to_string(&mut io::stdin().lock(), &mut s)?;
+        let s = crate::fsio::read_stdin_text()?;
         s.lines().map(str::to_string).collect()
     } else {
         a.sentences
@@ -132,6 +131,7 @@ pub(super) fn explain_cmd(a: ExplainArgs, threads: usize) -> Result<i32> {
             writeln!(out).map_err(StdoutError)?;
         }
         for line in plain_turn(&d, cols) {
+            let line = crate::text::visible_controls(&line);
             writeln!(out, "{line}").map_err(StdoutError)?;
         }
     }

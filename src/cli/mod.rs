@@ -212,6 +212,12 @@ pub fn run(cli: Cli) -> Result<i32> {
     if cli.threads == Some(0) {
         bail!("--threads must be at least 1");
     }
+    if let (Some(m), Some(_)) = (&cli.model, &cli.command) {
+        bail!(
+            "--model {m} before a command is for the interactive app; give it after the command \
+             (e.g. fenci segment --model {m})"
+        );
+    }
     let threads = cli
         .threads
         .unwrap_or_else(candle_core::utils::get_num_threads);

@@ -66,9 +66,7 @@ fn marked(s: &Segmentation, weakest: Option<usize>) -> String {
 
 pub(super) fn review_cmd(a: ReviewArgs) -> Result<i32> {
     let text = if a.file.as_os_str() == "-" {
-        let mut t = String::new();
-        io::Read::read_to_string(&mut io::stdin().lock(), &mut t)?;
-        t
+        crate::fsio::read_stdin_text()?
     } else {
         read_text(&a.file)?
     };

@@ -83,7 +83,7 @@ pub struct SegmentArgs {
     model: ModelArg,
     #[command(flatten)]
     precision: PrecisionArg,
-    /// Input files (default: standard input).
+    /// Input files (default: standard input; `-` is standard input too).
     files: Vec<PathBuf>,
     /// Separator printed between words.
     #[arg(long, default_value = " ")]
@@ -169,11 +169,7 @@ pub(super) fn segment(a: SegmentArgs, threads: usize) -> Result<i32> {
     let mut out = BufWriter::new(stdout.lock());
     if a.units {
         let text = match a.files.as_slice() {
-            [] => {
-                let mut t = String::new();
-                io::Read::read_to_string(&mut io::stdin().lock(), &mut t)?;
-                t
-            }
+            [] => crate::fsio::read_stdin_text()?,
             files => files
                 .iter()
                 .map(|f| read_text(f))
@@ -210,6 +206,9 @@ pub(super) fn segment(a: SegmentArgs, threads: usize) -> Result<i32> {
         run(&mut io::stdin().lock(), "stdin", &mut out).map_err(Into::into)
     } else {
         a.files.iter().try_for_each(|f| {
+            if f.as_os_str() == "-" {
+                return run(&mut io::stdin().lock(), "stdin", &mut out).map_err(Into::into);
+            }
             let file =
                 std::fs::File::open(f).with_context(|| format!("cannot open {}", f.display()))?;
             let name = f.display().to_string();

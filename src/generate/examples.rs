@@ -154,7 +154,10 @@ impl Generator {
         s.check()?;
         let word = word.trim();
         if word.is_empty() {
-            return Err(GenError::Invalid("which word? e.g. /examples 希望".into()));
+            return Err(GenError::Invalid(
+                "which word? give one, e.g. 希望 (/examples 希望 in the app, fenci examples 希望)"
+                    .into(),
+            ));
         }
         if word.chars().count() > 16 || word.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(GenError::Invalid(format!(

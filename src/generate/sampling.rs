@@ -108,7 +108,7 @@ pub const MAX_LEVEL: u8 = 7;
 pub const MAX_CANDIDATES: usize = 16;
 
 /// Parses and checks a learner level as typed (`--level`, `/examples WORD --level N`): HSK 1 to
-/// [`MAX_LEVEL`], with or without "HSK" in front.
+/// 9, with or without "HSK" in front; 8 and 9 are the band 7–9, [`MAX_LEVEL`].
 pub fn parse_level(s: &str) -> std::result::Result<u8, String> {
     let t = s.trim();
     let t = t
@@ -118,8 +118,9 @@ pub fn parse_level(s: &str) -> std::result::Result<u8, String> {
         .trim();
     match t.parse::<u8>() {
         Ok(l) if (1..=MAX_LEVEL).contains(&l) => Ok(l),
+        Ok(8 | 9) => Ok(MAX_LEVEL),
         _ => Err(format!(
-            "level {s:?} is out of range: give an HSK level from 1 to {MAX_LEVEL} (7 stands for 7–9)"
+            "level {s:?} is out of range: give an HSK level from 1 to 9 (7, 8 and 9 are one band)"
         )),
     }
 }
@@ -210,5 +211,22 @@ impl Stats {
         }
         self.tokens += o.tokens;
         self.total_s += o.total_s;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_level, MAX_LEVEL};
+
+    #[test]
+    fn levels_one_to_nine_with_eight_and_nine_in_the_top_band() {
+        assert_eq!(parse_level("3"), Ok(3));
+        assert_eq!(parse_level("HSK 2"), Ok(2));
+        assert_eq!(parse_level("hsk7"), Ok(MAX_LEVEL));
+        assert_eq!(parse_level("8"), Ok(MAX_LEVEL));
+        assert_eq!(parse_level("9"), Ok(MAX_LEVEL));
+        for bad in ["0", "10", "", "two", "-1"] {
+            assert!(parse_level(bad).is_err(), "{bad}");
+        }
     }
 }

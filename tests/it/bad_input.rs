@@ -125,3 +125,68 @@ fn hostile_text_gets_sane_output() {
         assert_eq!(s.word_strs().concat(), no_ws);
     }
 }
+
+/// From an adversarial pass over the CLI (stop 27): a combining mark stays with its character,
+/// a run of digits is one word, `-` is standard input, control characters cannot reach the
+/// terminal through `explain`, bad UTF-8 on standard input names its line, `--model` before a
+/// command is refused rather than ignored, and an error names its cause once.
+#[test]
+fn odd_input_from_the_cli_pass() {
+    use crate::cli::fenci;
+    let home = tempdir();
+    let out = |o: &std::process::Output| String::from_utf8_lossy(&o.stdout).into_owned();
+    let err = |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).into_owned();
+    let o = fenci(
+        &["segment", "--model", "default", "-"],
+        "我爱e\u{301}北京\n电话13800138000\n".as_bytes(),
+        home.path(),
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    let text = out(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].split(' ').any(|w| w.starts_with("e\u{301}")),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].split(' ').any(|w| w.contains("13800138000")),
+        "{}",
+        lines[1]
+    );
+
+    let o = fenci(
+        &["explain", "--model", "default"],
+        b"a\x1b[31mb\n",
+        home.path(),
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        !out(&o).contains('\u{1b}') && out(&o).contains('␛'),
+        "{}",
+        out(&o)
+    );
+    let o = fenci(
+        &["explain", "--model", "default"],
+        b"\xe6\x88\x91\n\xff\n",
+        home.path(),
+    );
+    assert!(err(&o).contains("line 2 is not valid UTF-8"), "{}", err(&o));
+
+    let o = fenci(
+        &["--model", "default", "segment"],
+        "我\n".as_bytes(),
+        home.path(),
+    );
+    assert!(!o.status.success());
+    assert!(
+        err(&o).contains("fenci segment --model default"),
+        "{}",
+        err(&o)
+    );
+    let o = fenci(&["dict", "add", ""], b"", home.path());
+    assert!(err(&o).contains("give the word to add"), "{}", err(&o));
+    let o = fenci(&["undo"], b"", home.path());
+    let e = err(&o);
+    assert_eq!(e.matches("nothing to undo").count(), 1, "{e}");
+}

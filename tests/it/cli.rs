@@ -516,8 +516,8 @@ fn examples_limits_are_the_apps() {
             fenci::generate::parse_examples("50").unwrap_err(),
         ),
         (
-            &["examples", "学习", "--level", "9"][..],
-            fenci::generate::parse_level("9").unwrap_err(),
+            &["examples", "学习", "--level", "10"][..],
+            fenci::generate::parse_level("10").unwrap_err(),
         ),
         (
             &["examples", "学习", "--candidates", "0"][..],

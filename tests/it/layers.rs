@@ -31,7 +31,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     // The user's data, and the operations on it.
-    ("store", &["fsio"]),
+    ("store", &["text", "fsio"]),
     ("document", &["fsio", "tagger", "segment"]),
     (
         "service",

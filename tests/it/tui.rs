@@ -523,7 +523,7 @@ fn examples_take_a_learner_level() {
     assert_eq!(level(&acts), Some(("学习".to_string(), 3, Some(2))));
     app.generating = None;
     for bad in [
-        "/examples 学习 --level 9",
+        "/examples 学习 --level 10",
         "/examples 学习 --level",
         "/examples --level 2",
         "/examples 学习 2 3",
