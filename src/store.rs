@@ -601,6 +601,23 @@ impl Versions {
         }
     }
 
+    /// What is wrong with the `active` file when it names no usable version (a version deleted
+    /// by hand, garbage): [`Versions::active`] then falls back to the built-in model, and the
+    /// user should hear of it. `None` when the active model is what the file says.
+    pub fn active_problem(&self) -> Option<String> {
+        let name = fs::read_to_string(self.dir.join("active")).ok()?;
+        let name = name.trim();
+        if name.is_empty() || name == "default" || self.active() == name {
+            return None;
+        }
+        let shown: String = name.chars().take(40).collect();
+        Some(format!(
+            "{}: names {shown:?}, which is not a model version here; using the built-in model \
+             (`fenci models` lists the versions)",
+            self.dir.join("active").display()
+        ))
+    }
+
     /// Makes `name` the active version (atomically).
     pub fn set_active(&self, name: &str) -> io::Result<()> {
         if name != "default"

@@ -157,6 +157,9 @@ pub fn segmenter_for(model: &ModelArg) -> Result<(Segmenter, String)> {
         Some(spec) => Ok((Segmenter::new(&load_model(spec)?)?, spec.clone())),
         None => {
             let dir = crate::store::data_dir()?;
+            if let Some(w) = crate::store::Versions::new(&dir).active_problem() {
+                eprintln!("warning: {w}");
+            }
             Ok(Service::new(&dir)
                 .active_segmenter()
                 .with_context(|| format!("cannot load the active model version (data directory {}); `fenci undo` or --model default", dir.display()))?)

@@ -132,8 +132,8 @@ pub struct EvalArgs {
     /// `cedict4` (CC-CEDICT words of 4+ characters) or `cedict3` (3+).
     #[arg(long, value_name = "NAME")]
     lexicon: Option<String>,
-    /// Log-probability bonus per character of a lexicon word.
-    #[arg(long, default_value_t = 2.0)]
+    /// Log-probability bonus per character of a lexicon word (0 to 20).
+    #[arg(long, default_value_t = 2.0, value_parser = lexicon_weight)]
     lexicon_weight: f32,
     /// Also report how well the probabilities are calibrated, at temperature 1 and at the
     /// shown temperature: expected calibration error (10 equal-width bins) and reliability
@@ -152,6 +152,9 @@ pub struct EvalArgs {
 }
 
 pub(super) fn segment(a: SegmentArgs, threads: usize) -> Result<i32> {
+    if a.format == Format::Jsonl && a.sep != " " {
+        bail!("--sep is for the text format; --format jsonl gives the words as a JSON list");
+    }
     let (mut seg, name) = segmenter_for(&a.model)?;
     seg.set_workers(threads);
     a.precision.apply(&mut seg);
@@ -221,6 +224,14 @@ pub(super) fn segment(a: SegmentArgs, threads: usize) -> Result<i32> {
         .map(|()| 0)
 }
 
+/// A lexicon weight: a finite number from 0 to 20 (clap value parser).
+fn lexicon_weight(s: &str) -> std::result::Result<f32, String> {
+    match s.parse::<f32>() {
+        Ok(w) if (0.0..=20.0).contains(&w) => Ok(w),
+        _ => Err(format!("{s}: give a weight from 0 to 20 (default 2)")),
+    }
+}
+
 pub(super) fn eval(a: EvalArgs, threads: usize) -> Result<i32> {
     let (mut seg, mut model_name) = segmenter_for(&a.model)?;
     seg.set_workers(threads);
@@ -272,6 +283,12 @@ pub(super) fn eval(a: EvalArgs, threads: usize) -> Result<i32> {
             .map(|l| l.split_whitespace().map(str::to_string).collect())
             .collect(),
     };
+    if gold.iter().all(|l| l.is_empty()) {
+        bail!(
+            "{}: no sentences to score (one sentence a line, words separated by spaces)",
+            a.gold.display()
+        );
+    }
     let mut pos_scores = tagged_gold.as_ref().map(|_| PosScores::default());
     if pos_scores.is_some() {
         if seg.has_pos() {

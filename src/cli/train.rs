@@ -133,19 +133,19 @@ pub struct TrainArgs {
     #[arg(long, value_name = "MODEL")]
     init: Option<String>,
     /// Fresh model: encoder layers.
-    #[arg(long, value_parser = at_least_one(), default_value_t = 2)]
+    #[arg(long, conflicts_with = "init", value_parser = at_least_one(), default_value_t = 2)]
     layers: usize,
     /// Fresh model: hidden size.
-    #[arg(long, value_parser = at_least_one(), default_value_t = 192)]
+    #[arg(long, conflicts_with = "init", value_parser = at_least_one(), default_value_t = 192)]
     hidden: usize,
     /// Fresh model: attention heads.
-    #[arg(long, value_parser = at_least_one(), default_value_t = 4)]
+    #[arg(long, conflicts_with = "init", value_parser = at_least_one(), default_value_t = 4)]
     heads: usize,
     /// Fresh model: longest input in tokens ([CLS] and [SEP] included).
-    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(16..), default_value_t = 128)]
+    #[arg(long, conflicts_with = "init", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(16..), default_value_t = 128)]
     max_positions: usize,
     /// Fresh model: vocab.txt to use (default: the built-in model's vocabulary).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, conflicts_with = "init", value_name = "FILE")]
     vocab: Option<PathBuf>,
     /// Fresh model: keep only vocabulary entries seen at least this often in --data.
     #[arg(long, value_name = "MIN_COUNT")]

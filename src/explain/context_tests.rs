@@ -864,12 +864,27 @@ fn pairs_clock_times_decimals_and_variant_entries_from_the_stop_27_audit() {
     starts("好像/v 要/v 下/v 大雨/n 了/y 。/w", "要", 0, "will");
     starts("连/p 说话/v 都/d 疼/a 。/w", "连", 0, "(used with 也");
     starts("你/r 收到/v 了/u 没有/v ？/w", "没有", 0, "haven't");
-    starts("你/r 还是/c 买/v 贵/a 的/u 吧/y 。/w", "还是", 0, "had better");
+    starts(
+        "你/r 还是/c 买/v 贵/a 的/u 吧/y 。/w",
+        "还是",
+        0,
+        "had better",
+    );
     starts("我/r 还是/c 算/v 错/v 了/y 。/w", "还是", 0, "still");
     starts("你/r 喝/v 茶/n 还是/c 咖啡/n ？/w", "还是", 0, "or");
     starts("三天/t 就/d 到/v 了/y 。/w", "就", 0, "only");
-    starts("医生/n 给/p 我/r 开/v 了/u 药/n 。/w", "开", 0, "to write out");
-    starts("我/r 一个月/m 能/v 挣/v 八千/m 块/q 。/w", "挣", 0, "to make (money)");
+    starts(
+        "医生/n 给/p 我/r 开/v 了/u 药/n 。/w",
+        "开",
+        0,
+        "to write out",
+    );
+    starts(
+        "我/r 一个月/m 能/v 挣/v 八千/m 块/q 。/w",
+        "挣",
+        0,
+        "to make (money)",
+    );
     starts("怎么/r 回/v 酒店/n", "回", 0, "to go back");
     starts("房间/n 里/f 太/d 热/a 了/y 。/w", "热", 0, "hot");
     starts("热/v 一/m 热/v 就/d 能/v 吃/v", "热", 0, "to warm up");

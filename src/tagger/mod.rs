@@ -55,8 +55,9 @@ pub enum ModelError {
         /// The cause.
         source: std::io::Error,
     },
-    /// `config.json` is not valid JSON or lacks required fields.
-    #[error("{path}: not a valid BERT config.json: {message}")]
+    /// `config.json` (or another file of the model: vocab, lexicon) is not valid or lacks
+    /// required fields.
+    #[error("{}: {}{message}", .path.display(), if .path.ends_with("config.json") { "not a valid BERT config.json: " } else { "" })]
     BadConfig {
         /// The file.
         path: PathBuf,

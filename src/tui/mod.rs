@@ -54,6 +54,10 @@ pub fn run(model: Option<String>) -> anyhow::Result<()> {
     }
     let history = dir.as_deref().map(History::load).unwrap_or_default();
     let mut app = App::new(settings.clone(), history);
+    let warning = warning.or_else(|| {
+        dir.as_deref()
+            .and_then(|d| store::Versions::new(d).active_problem())
+    });
     app.notice = warning.or_else(|| {
         dir.is_none().then(|| {
             "no data directory (set FENCI_HOME): history and settings are not saved".into()

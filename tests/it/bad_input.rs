@@ -190,3 +190,75 @@ fn odd_input_from_the_cli_pass() {
     let e = err(&o);
     assert_eq!(e.matches("nothing to undo").count(), 1, "{e}");
 }
+
+/// More from the CLI pass: an `active` file naming no version is said, not silently ignored;
+/// eval refuses an empty gold file and a NaN lexicon weight; --sep with jsonl and shape flags
+/// with --init are refused rather than ignored; a bad model file other than config.json is not
+/// called a bad config.json.
+#[test]
+fn flags_and_files_that_were_silently_ignored() {
+    use crate::cli::fenci;
+    let home = tempdir();
+    let err = |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).into_owned();
+    std::fs::write(home.path().join("active"), "v9\n").unwrap();
+    let o = fenci(&["segment"], "我爱北京\n".as_bytes(), home.path());
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        err(&o).contains("\"v9\", which is not a model version"),
+        "{}",
+        err(&o)
+    );
+    let gold = home.path().join("empty.txt");
+    std::fs::write(&gold, "\n\n").unwrap();
+    let g = gold.to_str().unwrap();
+    let o = fenci(
+        &["eval", "--model", "default", "--gold", g],
+        b"",
+        home.path(),
+    );
+    assert!(
+        !o.status.success() && err(&o).contains("no sentences to score"),
+        "{}",
+        err(&o)
+    );
+    let o = fenci(
+        &[
+            "eval",
+            "--gold",
+            g,
+            "--lexicon",
+            "idioms",
+            "--lexicon-weight",
+            "NaN",
+        ],
+        b"",
+        home.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    let o = fenci(
+        &["segment", "--format", "jsonl", "--sep", "|"],
+        b"",
+        home.path(),
+    );
+    assert!(
+        err(&o).contains("--sep is for the text format"),
+        "{}",
+        err(&o)
+    );
+    let o = fenci(
+        &[
+            "train", "--init", "default", "--layers", "7", "--data", g, "--out", "x",
+        ],
+        b"",
+        home.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    let e = fenci::tagger::ModelError::BadConfig {
+        path: "m/lexicon.txt".into(),
+        message: "the word list is not UTF-8 text".into(),
+    };
+    assert_eq!(
+        e.to_string(),
+        "m/lexicon.txt: the word list is not UTF-8 text"
+    );
+}
