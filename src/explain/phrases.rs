@@ -73,11 +73,111 @@ pub fn phrases_across(dict: &Dictionary, words: &[&str]) -> Vec<(Range<usize>, E
     })
 }
 
-/// Names across words ([`super::names_across`]) and set phrases ([`phrases_across`]), in
-/// sentence order; where both would cover a word, the name wins.
+/// Separable verbs (离合词) a learner knows as one word, whose verb and object stand apart when
+/// something comes between them (聊了一会儿天, 帮个忙, 洗完澡, 开了两个小时的会) or are written as
+/// two words (打 针): each half alone misleads (天 "sky", 忙 "busy", 针 "needle").
+const SEPARABLE: &[&str] = &[
+    "睡觉", "洗澡", "帮忙", "见面", "聊天", "跑步", "游泳", "唱歌", "跳舞", "生气", "请假", "放假",
+    "加班", "打折", "道歉", "排队", "上课", "下课", "上班", "下班", "考试", "毕业", "结婚", "离婚",
+    "散步", "开会", "打针", "看病", "照相", "吵架", "打架", "发烧", "报名", "理发", "握手", "出差",
+    "请客", "做饭", "点头", "打工", "鞠躬", "操心", "担心", "伤心", "吃亏", "上当", "让步", "过年",
+    "放学", "住院", "出院", "录音", "念书",
+];
+
+/// Whether `w` may stand between a separable verb's halves: aspect and complements, numbers
+/// and measure words, a pronoun (生他的气), 什么; 的 only after a duration or a pronoun
+/// (开了两个小时的会, 生他的气), since 唱的歌 is "the song sung", not "to sing".
+fn may_separate(w: &str, prev: &str) -> bool {
+    if w == "的" {
+        return prev.ends_with(['时', '天', '年', '月', '钟', '分'])
+            || matches!(
+                prev,
+                "我" | "你" | "他" | "她" | "我们" | "你们" | "他们" | "她们"
+            );
+    }
+    matches!(
+        w,
+        "了" | "过"
+            | "着"
+            | "完"
+            | "好"
+            | "个"
+            | "一"
+            | "一个"
+            | "一下"
+            | "一会儿"
+            | "一次"
+            | "什么"
+            | "不"
+            | "得"
+            | "起"
+            | "上"
+            | "成"
+            | "到"
+            | "半天"
+            | "几"
+            | "这个"
+            | "那个"
+            | "我"
+            | "你"
+            | "他"
+            | "她"
+            | "我的"
+            | "你的"
+            | "他的"
+            | "她的"
+    ) || (!w.is_empty()
+        && w.chars()
+            .all(|c| "一二三四五六七八九十两几半百千万个次回天场顿小时分钟".contains(c)))
+}
+
+/// Separable verbs across words (see [`SEPARABLE`]): the run from the verb to its object, with
+/// the verb's explanation (its `word` the joined verb).
+pub fn separable_across(dict: &Dictionary, words: &[&str]) -> Vec<(Range<usize>, Explanation)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let found = SEPARABLE.iter().find_map(|v| {
+            let (head, obj) = v.split_at(v.char_indices().nth(1)?.0);
+            if words[i] != head {
+                return None;
+            }
+            let j = (i + 1..words.len().min(i + 7))
+                .take_while(|&j| words[j] == obj || may_separate(words[j], words[j - 1]))
+                .find(|&j| words[j] == obj)?;
+            (!dict.lookup(v).is_empty()).then_some((i..j + 1, *v))
+        });
+        match found {
+            Some((r, v)) => {
+                let mut e = explain(dict, v);
+                e.word = v.to_string();
+                i = r.end;
+                out.push((r, e));
+            }
+            None => i += 1,
+        }
+    }
+    out
+}
+
+/// How a run of words explained together is shown: its words joined by `sep` (习+近平), or, for
+/// a separable verb with words between its halves, the halves around an ellipsis (聊…天).
+pub fn together_label(parts: &[&str], word: &str, sep: &str) -> String {
+    if parts.concat() == word || parts.len() < 2 {
+        return parts.join(sep);
+    }
+    format!("{}…{}", parts[0], parts[parts.len() - 1])
+}
+
+/// Names across words ([`super::names_across`]), set phrases ([`phrases_across`]) and
+/// separable verbs ([`separable_across`]), in sentence order; where two would cover a word, the
+/// name wins, then the phrase.
 pub fn together(dict: &Dictionary, words: &[&str]) -> Vec<(Range<usize>, Explanation)> {
     let mut out = super::names_across(dict, words);
-    for (r, e) in phrases_across(dict, words) {
+    for (r, e) in phrases_across(dict, words)
+        .into_iter()
+        .chain(separable_across(dict, words))
+    {
         if out
             .iter()
             .all(|(n, _)| r.end <= n.start || n.end <= r.start)
@@ -136,6 +236,24 @@ mod tests {
         assert!(found(&["他", "看起来", "很", "累"]).is_empty());
         assert!(found(&[]).is_empty());
         assert!(found(&["", "的", "话", ""]).is_empty());
+    }
+
+    #[test]
+    fn separable_verbs_are_explained_across_what_stands_between() {
+        let f = found(&["我们", "聊", "了", "一会儿", "天", "。"]);
+        assert_eq!((f[0].0.clone(), f[0].1.as_str()), (1..5, "聊天"));
+        assert!(f[0].2.starts_with("to chat"), "{f:?}");
+        let f = found(&["会议", "开", "了", "两", "个", "小时", "的", "会"]);
+        assert_eq!(f[0].1, "开会");
+        let f = found(&["打", "完", "针", "以后"]);
+        assert_eq!(f[0].1, "打针");
+        let f = found(&["别", "生", "他", "的", "气"]);
+        assert_eq!(f[0].1, "生气");
+        // 唱的歌 is "the song sung"; 天 far away or across a comma is not 聊天's.
+        assert!(found(&["她", "唱", "的", "歌", "很", "好听"]).is_empty());
+        assert!(found(&["聊", "，", "天", "黑", "了"]).is_empty());
+        assert_eq!(together_label(&["聊", "了", "天"], "聊天", "+"), "聊…天");
+        assert_eq!(together_label(&["习", "近平"], "习近平", "+"), "习+近平");
     }
 
     #[test]

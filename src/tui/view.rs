@@ -368,7 +368,8 @@ fn turn_lines_at(
                 continue;
             };
             let parts: Vec<&str> = parts.iter().map(|w| w.text.as_str()).collect();
-            let note = format!("{} = {} {}: {}", parts.join("+"), e.word, e.pinyin, e.gloss);
+            let label = crate::explain::together_label(&parts, &e.word, "+");
+            let note = format!("{label} = {} {}: {}", e.word, e.pinyin, e.gloss);
             for l in wrap(&note, cols.saturating_sub(2)) {
                 out.push(Line::from(vec![
                     Span::raw("  "),

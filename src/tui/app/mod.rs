@@ -836,7 +836,7 @@ impl App {
                             d.seg
                                 .word_strs()
                                 .get(r.clone())
-                                .map(|w| w.join(" + "))
+                                .map(|w| crate::explain::together_label(w, &e.word, " + "))
                                 .unwrap_or_default(),
                             e.word,
                             e.pinyin,
