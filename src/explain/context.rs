@@ -854,11 +854,13 @@ fn numeral_classifier(dict: &Dictionary, ex: &Explanation, a: &Around<'_>) -> Op
         s.trim_end_matches(|c: char| c.is_ascii_digit())
             .to_lowercase()
     };
+    // (Not when the dictionary's word is only slang: 几号 "(slang) heroin" is "which day".)
     let same = ex.entries.first().is_some_and(|e| {
         e.pinyin_numbered
             .split_whitespace()
             .last()
             .is_some_and(|s| toneless(s) == toneless(&measure_syllable))
+            && !e.senses.iter().all(|s| s.starts_with("(slang)"))
     });
     // A number and a unit of time, date, money, temperature or floor, before anything but a
     // noun: 十点他才来 is a clock time (三点意见 are points), 五号 a day, 三块五 or 四块钱 money
@@ -883,6 +885,8 @@ fn numeral_classifier(dict: &Dictionary, ex: &Explanation, a: &Around<'_>) -> Op
     }
     let (prefix_pinyin, prefix_gloss) =
         match dict.lookup(&prefix_str).iter().find(|e| !is_name_entry(e)) {
+            // 几 before a unit asks: 几号 "which day", 几点 "what time", 几个 "how many".
+            Some(e) if prefix_str == "几" => (e.pinyin_numbered.clone(), "how many; which".into()),
             Some(e) => (e.pinyin_numbered.clone(), first_sense(e)),
             None => {
                 let parts: Vec<(String, String)> = prefix
