@@ -107,7 +107,7 @@ const OLDER_EXPORT_FILES: &[&str] = &[
 
 /// `path` made absolute with links and `..` resolved, also when it (or more of it) does not
 /// exist yet: the nearest existing ancestor is resolved and the rest appended.
-fn resolve(path: &Path) -> std::io::Result<PathBuf> {
+pub(crate) fn resolve(path: &Path) -> std::io::Result<PathBuf> {
     let abs = std::path::absolute(path)?;
     let mut existing = abs.as_path();
     let mut rest = Vec::new();

@@ -237,6 +237,17 @@ fn check_out(out: &Path) -> Result<()> {
             out.display()
         );
     }
+    if let (Ok(data), Ok(abs)) = (crate::store::data_dir(), crate::service::resolve(out)) {
+        let data = crate::service::resolve(&data).unwrap_or(data);
+        if abs.starts_with(&data) || data.starts_with(&abs) {
+            bail!(
+                "--out {}: is in (or holds) fenci's data directory {}, where your versions live; \
+                 give a directory of your own",
+                out.display(),
+                data.display()
+            );
+        }
+    }
     if out.is_dir() {
         let mut foreign: Vec<String> = std::fs::read_dir(out)
             .with_context(|| format!("cannot read {}", out.display()))?

@@ -202,6 +202,8 @@ fn eval_agrees_with_the_reference_scorer() {
 #[test]
 fn train_writes_a_loadable_model() {
     let dir = tempdir();
+    // The data directory apart from the outputs: train --out refuses a path inside it.
+    let home = tempdir();
     let data = dir.path().join("train.txt");
     let corpus = toy_corpus(30);
     std::fs::write(
@@ -241,7 +243,7 @@ fn train_writes_a_loadable_model() {
             "1",
         ],
         b"",
-        dir.path(),
+        home.path(),
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let err = String::from_utf8_lossy(&o.stderr);
@@ -249,7 +251,7 @@ fn train_writes_a_loadable_model() {
     let o = fenci(
         &["segment", "--model", out.to_str().unwrap()],
         "我爱北京\n".as_bytes(),
-        dir.path(),
+        home.path(),
     );
     assert!(o.status.success());
     assert_eq!(stdout(&o).replace(' ', ""), "我爱北京\n");
@@ -261,6 +263,8 @@ fn train_writes_a_loadable_model() {
 #[test]
 fn train_mlm_text_pretrains_a_tagger_that_train_init_fine_tunes() {
     let dir = tempdir();
+    // The data directory apart from the outputs: train --out refuses a path inside it.
+    let home = tempdir();
     let raw = dir.path().join("raw.txt");
     let gold = dir.path().join("gold.txt");
     let corpus = toy_corpus(30);
@@ -297,7 +301,7 @@ fn train_mlm_text_pretrains_a_tagger_that_train_init_fine_tunes() {
         "2",
     ]);
     args.extend(small);
-    let o = fenci(&args, b"", dir.path());
+    let o = fenci(&args, b"", home.path());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("dev perplexity"), "{err}");
@@ -308,14 +312,14 @@ fn train_mlm_text_pretrains_a_tagger_that_train_init_fine_tunes() {
             "train", "--init", &pre_s, "--data", &gold_s, "--out", &tuned, "--epochs", "1",
         ],
         b"",
-        dir.path(),
+        home.path(),
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     // Raw text and gold data are two different runs.
     let o = fenci(
         &["train", "--mlm-text", &raw_s, "--data", &gold_s],
         b"",
-        dir.path(),
+        home.path(),
     );
     assert_eq!(o.status.code(), Some(2));
 }

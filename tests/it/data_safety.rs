@@ -1376,6 +1376,9 @@ fn training_and_eval_outputs_never_replace_user_files() {
         assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
         assert!(!p("new").exists(), "{bad:?}");
     }
+    std::fs::create_dir_all(home.path().join("models/v1")).unwrap();
+    let o = train(&home.path().join("models/v1"), &[]);
+    assert!(stderr(&o).contains("data directory"), "{}", stderr(&o));
     let o = train(&p("new"), &["--freeze", "5"]);
     assert!(stderr(&o).contains("--freeze 5"), "{}", stderr(&o));
     let o = fenci(&["train", "--out", &s(&p("zz"))], b"", home.path());

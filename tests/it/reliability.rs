@@ -1024,6 +1024,8 @@ mod crash {
         let iters = env_usize("FENCI_CRASH_TRAIN_ITERS", 8);
         let mut rng = Rng::from_env("killed_training_run_leaves_old_or_new_output");
         let dir = tempdir();
+        // The data directory apart from the output: train --out refuses a path inside it.
+        let home = tempdir();
         let data = dir.path().join("train.txt");
         let lines: Vec<String> = toy_corpus(40).iter().map(|w| w.join(" ")).collect();
         std::fs::write(&data, lines.join("\n")).unwrap();
@@ -1032,7 +1034,7 @@ mod crash {
         let out = dir.path().join("out");
         write_model(&tiny_model(&LabelScheme::bmes(), 1, 16, 32, 9), &out);
         let train = || {
-            let mut c = fenci_cmd(dir.path());
+            let mut c = fenci_cmd(home.path());
             c.args(["train", "--data"])
                 .arg(&data)
                 .arg("--dev")
