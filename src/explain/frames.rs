@@ -1,5 +1,6 @@
 //! Function words read by the frame of their clause, where one neighbour does not tell:
 //! 快…了 "almost", 都…了 "already", 要…了 "about to", 连…都 "even", 开…药 "to write out",
+//! V 起 O 来 "to start (doing)",
 //! a question ending in 没有？ after 了/过 "haven't (…or not?)", 还是…吧 "had better", and 就
 //! by what comes before it (an amount + 就 "only; as little as", V 了 … 就 "as soon as",
 //! 就 在/是 "just; exactly", left as "in that case" after a condition). [`framed_senses`]
@@ -103,6 +104,13 @@ pub(super) fn framed_senses(words: &[&str], classes: &[&str]) -> Vec<(usize, &'s
             "还是" if class(i + 1) == "v" && word(c.end) != "？" && word(c.end) != "?" => {
                 Some("still (as before)")
             }
+            // 唱起歌来, 聊起天来: V 起 O 来 "to start doing".
+            "起" if i > 0
+                && class(i - 1) == "v"
+                && (i + 2..c.end.min(i + 4)).any(|j| word(j) == "来") =>
+            {
+                Some("verb suffix, to start")
+            }
             "就" => jiu(words, classes, i),
             _ => None,
         };
@@ -185,6 +193,10 @@ mod tests {
         assert_eq!(
             frames("医院 就 在 那儿 。", "n d p r w"),
             vec![(1, "(same as 就是[jiu4 shi4])")]
+        );
+        assert_eq!(
+            frames("她 唱 起 歌 来 很 好听", "r v v n v d a"),
+            vec![(2, "verb suffix, to start")]
         );
         assert_eq!(
             frames("吃 了 药 就 去 躺 着 吧", "v u n d v v u y"),

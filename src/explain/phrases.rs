@@ -81,7 +81,7 @@ const SEPARABLE: &[&str] = &[
     "加班", "打折", "道歉", "排队", "上课", "下课", "上班", "下班", "考试", "毕业", "结婚", "离婚",
     "散步", "开会", "打针", "看病", "照相", "吵架", "打架", "发烧", "报名", "理发", "握手", "出差",
     "请客", "做饭", "点头", "打工", "鞠躬", "操心", "担心", "伤心", "吃亏", "上当", "让步", "过年",
-    "放学", "住院", "出院", "录音", "念书",
+    "放学", "住院", "出院", "录音", "念书", "下雨", "下雪", "下棋",
 ];
 
 /// Whether `w` may stand between a separable verb's halves: aspect and complements, numbers
@@ -131,6 +131,14 @@ fn may_separate(w: &str, prev: &str) -> bool {
             .all(|c| "一二三四五六七八九十两几半百千万个次回天场顿小时分钟".contains(c)))
 }
 
+/// Whether `w` is the object half `obj`, or it with 大/小 before it (下 大雨, 下 了 一 场 小雪).
+fn is_object(w: &str, obj: &str) -> bool {
+    w == obj
+        || (w.ends_with(obj)
+            && (w.starts_with('大') || w.starts_with('小'))
+            && w.chars().count() == 2)
+}
+
 /// Separable verbs across words (see [`SEPARABLE`]): the run from the verb to its object, with
 /// the verb's explanation (its `word` the joined verb).
 pub fn separable_across(dict: &Dictionary, words: &[&str]) -> Vec<(Range<usize>, Explanation)> {
@@ -143,8 +151,8 @@ pub fn separable_across(dict: &Dictionary, words: &[&str]) -> Vec<(Range<usize>,
                 return None;
             }
             let j = (i + 1..words.len().min(i + 7))
-                .take_while(|&j| words[j] == obj || may_separate(words[j], words[j - 1]))
-                .find(|&j| words[j] == obj)?;
+                .take_while(|&j| is_object(words[j], obj) || may_separate(words[j], words[j - 1]))
+                .find(|&j| is_object(words[j], obj))?;
             (!dict.lookup(v).is_empty()).then_some((i..j + 1, *v))
         });
         match found {
@@ -249,6 +257,8 @@ mod tests {
         assert_eq!(f[0].1, "打针");
         let f = found(&["别", "生", "他", "的", "气"]);
         assert_eq!(f[0].1, "生气");
+        let f = found(&["好像", "要", "下", "大雨", "了"]);
+        assert_eq!((f[0].0.clone(), f[0].1.as_str()), (2..4, "下雨"));
         // 唱的歌 is "the song sung"; 天 far away or across a comma is not 聊天's.
         assert!(found(&["她", "唱", "的", "歌", "很", "好听"]).is_empty());
         assert!(found(&["聊", "，", "天", "黑", "了"]).is_empty());
