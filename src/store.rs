@@ -137,8 +137,8 @@ impl Settings {
                 return (
                     Self::default(),
                     Some(format!(
-                        "{}: {e}; using defaults (the file is kept: a change of settings moves \
-                         it to settings.toml.bad first)",
+                        "{}: {e}; using defaults (the file is kept: a change of settings first \
+                         moves it aside, to settings.toml.bad or the next free .bad.N)",
                         p.display()
                     )),
                 );

@@ -175,7 +175,13 @@ pub(super) fn segment(a: SegmentArgs, threads: usize) -> Result<i32> {
             [] => crate::fsio::read_stdin_text()?,
             files => files
                 .iter()
-                .map(|f| read_text(f))
+                .map(|f| {
+                    if f.as_os_str() == "-" {
+                        Ok(crate::fsio::read_stdin_text()?)
+                    } else {
+                        read_text(f)
+                    }
+                })
                 .collect::<Result<Vec<_>>>()?
                 .concat(),
         };

@@ -255,6 +255,18 @@ fn check_out(out: &Path) -> Result<()> {
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .filter(|n| !MODEL_DIR_FILES.contains(&n.as_str()))
             .collect();
+        let has = |n: &str| out.join(n).is_file();
+        let is_model = has("model.safetensors") || has(crate::service::EXPORT_MARKER);
+        let empty = std::fs::read_dir(out)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
+        if foreign.is_empty() && !empty && !is_model {
+            bail!(
+                "--out {}: holds files but no model (no model.safetensors); training would \
+                 replace the directory, so give a new or empty one",
+                out.display()
+            );
+        }
         if !foreign.is_empty() {
             foreign.sort();
             let more = if foreign.len() > 5 { ", …" } else { "" };
@@ -315,7 +327,7 @@ fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
 
 pub(super) fn train_cmd(a: TrainArgs) -> Result<i32> {
     if let Some(out) = &a.out {
-        if a.data.is_none() && a.mlm_text.is_empty() {
+        if a.data.is_none() && a.mlm_text.is_empty() && !a.pos && !a.pos_context {
             bail!(
                 "--out {}: training on your corrections (no --data) makes a new version in \
                  fenci's data directory (see `fenci models`); `fenci export DIR` writes \
@@ -653,9 +665,7 @@ fn start_model(a: &TrainArgs, texts: &[String]) -> Result<ModelFiles> {
 }
 
 pub(super) fn train_lm_cmd(a: TrainLmArgs) -> Result<i32> {
-    if !a.resume {
-        check_out(&a.out)?;
-    }
+    check_out(&a.out)?;
     let mut sents = Vec::new();
     for p in &a.gold {
         sents.extend(train::lm_sentences(&read_text(p)?));

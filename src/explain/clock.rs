@@ -149,7 +149,8 @@ fn gloss(word: &[char]) -> Option<String> {
     }
     let (hour, rest) = number(word)?;
     let rest = rest.strip_prefix(&['点'])?;
-    if hour > 24 {
+    // 零点零五 without 分 is the decimal 0.05 (下调零点零五个百分点), not five past midnight.
+    if hour > 24 || (hour == 0 && !rest.contains(&'分')) {
         return None;
     }
     let name = said(hour);
@@ -257,6 +258,7 @@ mod tests {
         );
         assert_eq!(d("零点二五").unwrap().1, "0.25 (a decimal: 点 = point)");
         assert_eq!(d("十二点五").unwrap().1, "12.5 (a decimal: 点 = point)");
+        assert_eq!(d("零点零五").unwrap().1, "0.05 (a decimal: 点 = point)");
         for w in [
             "三点",
             "点五",
@@ -343,6 +345,8 @@ mod tests {
         ] {
             assert_eq!(said(word), None, "{word}");
         }
+        assert_eq!(said("零点零五"), None);
+        assert_eq!(said("零点零五分").unwrap().1, "0:05 (time of day)");
         // Minutes under ten with 分 are a clock time (八点五分 8:05).
         assert_eq!(said("八点五分").unwrap().1, "8:05 (time of day)");
     }

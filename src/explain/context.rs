@@ -885,8 +885,10 @@ fn numeral_classifier(dict: &Dictionary, ex: &Explanation, a: &Around<'_>) -> Op
     }
     let (prefix_pinyin, prefix_gloss) =
         match dict.lookup(&prefix_str).iter().find(|e| !is_name_entry(e)) {
-            // 几 before a unit asks: 几号 "which day", 几点 "what time", 几个 "how many".
-            Some(e) if prefix_str == "几" => (e.pinyin_numbered.clone(), "how many; which".into()),
+            // 几 before a unit asks (几号 "which day", 几个 "how many") or counts a few (才几块钱).
+            Some(e) if prefix_str == "几" => {
+                (e.pinyin_numbered.clone(), "how many; which; a few".into())
+            }
             Some(e) => (e.pinyin_numbered.clone(), first_sense(e)),
             None => {
                 let parts: Vec<(String, String)> = prefix

@@ -889,7 +889,12 @@ fn pairs_clock_times_decimals_and_variant_entries_from_the_stop_27_audit() {
     starts("房间/n 里/f 太/d 热/a 了/y 。/w", "热", 0, "hot");
     starts("热/v 一/m 热/v 就/d 能/v 吃/v", "热", 0, "to warm up");
     // 几号 is "which day", not CC-CEDICT's only entry "(slang) heroin"; 好多了 "much better".
-    starts("今天/t 几号/- ？/w", "几号", 0, "how many; which + day");
+    starts(
+        "今天/t 几号/- ？/w",
+        "几号",
+        0,
+        "how many; which; a few + day",
+    );
     starts("我/r 觉得/v 好多/- 了/y 。/w", "好多", 0, "much better");
     starts("他/r 有/v 好多/- 朋友/n", "好多", 0, "many");
 }

@@ -30,8 +30,9 @@ const CONDITIONS: &[&str] = &[
     "假如说",
 ];
 
-/// Characters a duration or an amount ends in (三天, 四个小时, 三站, 一半).
-const AMOUNT_END: &str = "天年月周时钟分秒站遍次趟半倍岁块元";
+/// Characters a duration or an amount ends in (三天, 四个小时, 三站). Not 点, 半 or 钟, which end
+/// points in time (六点半就起床了 is "already"), nor 月 without 个 (三月就 is March).
+const AMOUNT_END: &str = "天年周时分秒站遍次趟倍岁块元";
 
 /// The clause around word `i`: the range of word indices between punctuation.
 fn clause(words: &[&str], i: usize) -> std::ops::Range<usize> {
@@ -59,8 +60,31 @@ fn is_amount(w: &str) -> bool {
     let numeral = w
         .chars()
         .any(|c| "一二三四五六七八九十两几半百千万0123456789".contains(c));
-    (numeral && w.chars().last().is_some_and(|c| AMOUNT_END.contains(c)))
-        || matches!(w, "一会儿" | "一下" | "一下子")
+    // A year (1998年) is a point in time.
+    let year = w.ends_with('年') && w.chars().filter(|c| c.is_ascii_digit()).count() >= 3;
+    (numeral && !year && w.chars().last().is_some_and(|c| AMOUNT_END.contains(c)))
+        || (numeral && (w.ends_with("个月") || w.ends_with("分钟")))
+        || matches!(w, "一会儿" | "一下" | "一下子" | "一半")
+}
+
+/// Whether a prescription or an invoice follows 开 at `i` closely (开了三天的药, 开发票), with
+/// nothing but 了, 的, numbers and measure words between.
+fn prescription_after(words: &[&str], i: usize, end: usize) -> bool {
+    let after = words.get(i + 1..end.min(i + 6)).unwrap_or_default();
+    for &w in after {
+        match w {
+            "药" | "方子" | "处方" | "发票" | "收据" => return true,
+            "了" | "的" | "点" | "些" | "一些" | "张" => continue,
+            w if !w.is_empty()
+                && w.chars()
+                    .all(|c| "一二三四五六七八九十两几半百千万个天张盒瓶片种".contains(c)) =>
+            {
+                continue
+            }
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// The words (by index) read by their clause's frame, with the sense to show (text the
@@ -73,19 +97,32 @@ pub(super) fn framed_senses(words: &[&str], classes: &[&str]) -> Vec<(usize, &'s
         let c = clause(words, i);
         // The clause ends in 了 (快关门了, 天都黑了, 要下雨了), after this word.
         let ends_le = c.end > i + 1 && word(c.end - 1) == "了";
+        // ... and no more than three words after it (快关门了, not 快去看看他怎么了).
+        let le_near = ends_le && c.end - 1 - i <= 3;
+        let plural_before = i.checked_sub(1).map(word).is_some_and(|p| {
+            p.ends_with('们') || matches!(p, "大家" | "大伙儿" | "全家" | "这些" | "那些")
+        });
         let sense = match w {
-            "快" if ends_le && matches!(class(i + 1), "v" | "a" | "m" | "d" | "t") => {
+            "快" if le_near && matches!(class(i + 1), "v" | "a" | "m" | "d" | "t") => {
                 Some("almost")
             }
-            "都" if ends_le && (word(i + 1) == "快" || matches!(class(i + 1), "a" | "m" | "t")) => {
+            // 天都黑了 "already"; 大家都累了 "all".
+            "都" if ends_le
+                && !plural_before
+                && (word(i + 1) == "快" || matches!(class(i + 1), "a" | "m" | "t")) =>
+            {
                 Some("already")
             }
-            // 下 (要下大雨了) is often guessed a locality word when the model does not tag it.
-            "要" if ends_le && matches!(class(i + 1), "v" | "f") => Some("will; shall; about to"),
-            // 开了三天的药, 开发票: to write out.
-            "开" if (i + 1..c.end).any(|j| matches!(word(j), "药" | "方子" | "处方" | "发票")) => {
-                Some("to write out (a prescription")
+            // 下 (要下大雨了) is often guessed a locality word when the model does not tag it;
+            // 我要买的书到了 is "wanted".
+            "要" if ends_le
+                && matches!(class(i + 1), "v" | "f")
+                && !(i + 1..c.end).any(|j| word(j) == "的") =>
+            {
+                Some("will; shall; about to")
             }
+            // 开了三天的药, 开发票: to write out (开车去买药 is not).
+            "开" if prescription_after(words, i, c.end) => Some("to write out (a prescription"),
             "连" => (i + 2..c.end).find(|&j| word(j) == "都").map(|j| {
                 out.push((j, "(used for emphasis) even"));
                 "(used with 也[ye3], 都[dou1] etc) even"
@@ -97,7 +134,14 @@ pub(super) fn framed_senses(words: &[&str], classes: &[&str]) -> Vec<(usize, &'s
             {
                 Some("haven't")
             }
-            "还是" if word(c.end.saturating_sub(1)) == "吧" && c.end > i + 1 => {
+            // 你还是买贵的吧 "had better"; 你还是学生吧？ and 他还是个孩子吧 are "still".
+            "还是"
+                if word(c.end.saturating_sub(1)) == "吧"
+                    && c.end > i + 1
+                    && class(i + 1) == "v"
+                    && word(i + 1) != "是"
+                    && word(c.end) != "？" =>
+            {
                 Some("had better")
             }
             // 还是算错了 "still"; 喝茶还是咖啡？ and 去还是不去？ stay "or".
@@ -105,8 +149,24 @@ pub(super) fn framed_senses(words: &[&str], classes: &[&str]) -> Vec<(usize, &'s
                 Some("still (as before)")
             }
             // 唱起歌来, 聊起天来: V 起 O 来 "to start doing".
+            // Not 拿起杯子来, 抬起头来, 站起身来: there 起 is "up".
             "起" if i > 0
                 && class(i - 1) == "v"
+                && !matches!(
+                    word(i - 1),
+                    "拿" | "抬"
+                        | "站"
+                        | "举"
+                        | "捡"
+                        | "提"
+                        | "想"
+                        | "挑"
+                        | "扛"
+                        | "抱"
+                        | "背"
+                        | "扶"
+                )
+                && !matches!(word(i + 1), "头" | "身" | "手" | "脚")
                 && (i + 2..c.end.min(i + 4)).any(|j| word(j) == "来") =>
             {
                 Some("verb suffix, to start")
@@ -218,6 +278,20 @@ mod tests {
             vec![(1, "still (as before)")]
         );
         assert!(frames("", "").is_empty());
+        // From a review: 大家都累了 "all", 快去看看他怎么了 "quick", 拿起杯子来 "up", 我开车去买药,
+        // 你还是学生吧？, 我要买的书到了, 六点半就起床了 "already", 1998年就.
+        assert!(frames("大家 都 累 了 。", "r d a y w").is_empty());
+        assert!(frames("快 去 看看 他 怎么 了", "d v v r r y").is_empty());
+        assert!(frames("他 拿 起 杯子 来", "r v v n v").is_empty());
+        assert!(frames("我 开 车 去 买 药 。", "r v n v v n w").is_empty());
+        assert!(frames("你 还是 学生 吧 ？", "r d n y w").is_empty());
+        assert!(frames("我 要 买 的 书 到 了 。", "r v v u n v y w").is_empty());
+        assert!(frames("我 六 点 半 就 起床 了 。", "r m q m d v y w").is_empty());
+        assert!(frames("１９９８年 就 开始 了", "t d v y").is_empty());
+        assert_eq!(
+            frames("开 了 三天 的 药", "v u t u n"),
+            vec![(0, "to write out (a prescription")]
+        );
         assert_eq!(
             frames("洗 了 一 次 就 掉色 了 。", "v u m q d v y w"),
             vec![(4, "only; as little as")]

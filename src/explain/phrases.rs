@@ -84,16 +84,22 @@ const SEPARABLE: &[&str] = &[
     "放学", "住院", "出院", "录音", "念书", "下雨", "下雪", "下棋",
 ];
 
-/// Whether `w` may stand between a separable verb's halves: aspect and complements, numbers
-/// and measure words, a pronoun (生他的气), 什么; 的 only after a duration or a pronoun
-/// (开了两个小时的会, 生他的气), since 唱的歌 is "the song sung", not "to sing".
-fn may_separate(w: &str, prev: &str) -> bool {
+/// Whether `words[j]` may stand between a separable verb's halves: aspect and complements,
+/// numbers and measure words, 什么; a pronoun only before 的 (生他的气, not 看他病得很重); 的
+/// only after a duration or a pronoun (开了两个小时的会, 生他的气), since 唱的歌 is "the song
+/// sung", not "to sing".
+fn may_separate(words: &[&str], j: usize) -> bool {
+    let (w, prev) = (words[j], words[j - 1]);
+    let next = words.get(j + 1).copied().unwrap_or("");
     if w == "的" {
         return prev.ends_with(['时', '天', '年', '月', '钟', '分'])
             || matches!(
                 prev,
                 "我" | "你" | "他" | "她" | "我们" | "你们" | "他们" | "她们"
             );
+    }
+    if matches!(w, "我" | "你" | "他" | "她") {
+        return next == "的";
     }
     matches!(
         w,
@@ -118,10 +124,6 @@ fn may_separate(w: &str, prev: &str) -> bool {
             | "几"
             | "这个"
             | "那个"
-            | "我"
-            | "你"
-            | "他"
-            | "她"
             | "我的"
             | "你的"
             | "他的"
@@ -131,12 +133,22 @@ fn may_separate(w: &str, prev: &str) -> bool {
             .all(|c| "一二三四五六七八九十两几半百千万个次回天场顿小时分钟".contains(c)))
 }
 
-/// Whether `w` is the object half `obj`, or it with 大/小 before it (下 大雨, 下 了 一 场 小雪).
-fn is_object(w: &str, obj: &str) -> bool {
+/// A word of numerals only (一, 两, 三十): an object right after one has no measure word
+/// between (又过了一年 is a year passing, not 过年).
+fn is_bare_numeral(w: &str) -> bool {
+    !w.is_empty()
+        && w.chars()
+            .all(|c| "一二三四五六七八九十两几百千万".contains(c))
+}
+
+/// Whether `w` is the object half `obj` of `verb`, or for rain and snow the object with 大/小
+/// before it (下 大雨, 下 了 一 场 小雪; but 上 小班 is not 上班).
+fn is_object(w: &str, obj: &str, verb: &str) -> bool {
     w == obj
-        || (w.ends_with(obj)
-            && (w.starts_with('大') || w.starts_with('小'))
-            && w.chars().count() == 2)
+        || (matches!(verb, "下雨" | "下雪")
+            && w.chars().count() == 2
+            && w.ends_with(obj)
+            && (w.starts_with('大') || w.starts_with('小')))
 }
 
 /// Separable verbs across words (see [`SEPARABLE`]): the run from the verb to its object, with
@@ -151,8 +163,11 @@ pub fn separable_across(dict: &Dictionary, words: &[&str]) -> Vec<(Range<usize>,
                 return None;
             }
             let j = (i + 1..words.len().min(i + 7))
-                .take_while(|&j| is_object(words[j], obj) || may_separate(words[j], words[j - 1]))
-                .find(|&j| is_object(words[j], obj))?;
+                .take_while(|&j| is_object(words[j], obj, v) || may_separate(words, j))
+                .find(|&j| is_object(words[j], obj, v))?;
+            if j > i + 1 && is_bare_numeral(words[j - 1]) {
+                return None;
+            }
             (!dict.lookup(v).is_empty()).then_some((i..j + 1, *v))
         });
         match found {
@@ -259,7 +274,11 @@ mod tests {
         assert_eq!(f[0].1, "生气");
         let f = found(&["好像", "要", "下", "大雨", "了"]);
         assert_eq!((f[0].0.clone(), f[0].1.as_str()), (2..4, "下雨"));
-        // 唱的歌 is "the song sung"; 天 far away or across a comma is not 聊天's.
+        // 唱的歌 is "the song sung"; 天 far away or across a comma is not 聊天's; a year passing,
+        // a kindergarten class and a pronoun before an illness are not 过年, 上班, 看病.
+        assert!(found(&["又", "过", "了", "一", "年"]).is_empty());
+        assert!(found(&["她", "上", "小班"]).is_empty());
+        assert!(found(&["我", "看", "他", "病", "得", "很", "重"]).is_empty());
         assert!(found(&["她", "唱", "的", "歌", "很", "好听"]).is_empty());
         assert!(found(&["聊", "，", "天", "黑", "了"]).is_empty());
         assert_eq!(together_label(&["聊", "了", "天"], "聊天", "+"), "聊…天");

@@ -102,10 +102,19 @@ impl Constraints {
         };
         for i in 1..units.len() {
             let (prev, cur) = (&units.spans[i - 1], &units.spans[i]);
+            // The last character of the unit before, past any combining mark it carries (é).
+            let last = (prev.start..prev.end)
+                .rev()
+                .find(|&k| {
+                    !chars
+                        .get(k)
+                        .is_some_and(|&c| crate::text::is_combining_mark(c))
+                })
+                .unwrap_or(prev.end - 1);
             if !units.gap[i]
                 && prev.end == cur.start
-                && kind(prev.end - 1).is_some()
-                && kind(prev.end - 1) == kind(cur.start)
+                && kind(last).is_some()
+                && kind(last) == kind(cur.start)
             {
                 c.forbidden[i] = true;
             }

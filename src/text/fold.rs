@@ -34,10 +34,18 @@ pub fn is_han(c: char) -> bool {
 }
 
 /// A mark that belongs to the character before it: combining diacritics (é written e + U+0301),
-/// kana voicing marks and variation selectors. Never a unit or a word of its own.
+/// Hebrew points, Arabic harakat, Thai vowel signs and tone marks, kana voicing marks and
+/// variation selectors. Never a unit or a word of its own.
 pub fn is_combining_mark(c: char) -> bool {
     matches!(c,
         '\u{0300}'..='\u{036F}'
+        | '\u{0591}'..='\u{05BD}'
+        | '\u{05BF}'..='\u{05C7}'
+        | '\u{064B}'..='\u{065F}'
+        | '\u{0670}'
+        | '\u{0E31}'
+        | '\u{0E34}'..='\u{0E3A}'
+        | '\u{0E47}'..='\u{0E4E}'
         | '\u{1AB0}'..='\u{1AFF}'
         | '\u{1DC0}'..='\u{1DFF}'
         | '\u{20D0}'..='\u{20FF}'

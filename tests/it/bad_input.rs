@@ -221,11 +221,14 @@ fn flags_and_files_that_were_silently_ignored() {
         "{}",
         err(&o)
     );
+    let good = home.path().join("gold.txt");
+    std::fs::write(&good, "我 爱 北京\n").unwrap();
+    let g2 = good.to_str().unwrap();
     let o = fenci(
         &[
             "eval",
             "--gold",
-            g,
+            g2,
             "--lexicon",
             "idioms",
             "--lexicon-weight",
@@ -235,6 +238,11 @@ fn flags_and_files_that_were_silently_ignored() {
         home.path(),
     );
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(
+        err(&o).contains("give a weight from 0 to 20"),
+        "{}",
+        err(&o)
+    );
     let o = fenci(
         &["segment", "--format", "jsonl", "--sep", "|"],
         b"",
@@ -245,14 +253,19 @@ fn flags_and_files_that_were_silently_ignored() {
         "{}",
         err(&o)
     );
+    let out = tempdir();
+    let x = out.path().join("x");
+    let xs = x.to_str().unwrap();
     let o = fenci(
         &[
-            "train", "--init", "default", "--layers", "7", "--data", g, "--out", "x",
+            "train", "--init", "default", "--layers", "7", "--data", g2, "--out", xs,
         ],
         b"",
         home.path(),
     );
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(err(&o).contains("cannot be used with"), "{}", err(&o));
+    assert!(!x.exists());
     let e = fenci::tagger::ModelError::BadConfig {
         path: "m/lexicon.txt".into(),
         message: "the word list is not UTF-8 text".into(),

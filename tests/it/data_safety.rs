@@ -1379,6 +1379,15 @@ fn training_and_eval_outputs_never_replace_user_files() {
     std::fs::create_dir_all(home.path().join("models/v1")).unwrap();
     let o = train(&home.path().join("models/v1"), &[]);
     assert!(stderr(&o).contains("data directory"), "{}", stderr(&o));
+    // A directory of the user's that holds only a README (a name a model may have) is no model.
+    std::fs::create_dir(p("notes")).unwrap();
+    std::fs::write(p("notes/README.md"), "mine").unwrap();
+    let o = train(&p("notes"), &[]);
+    assert!(stderr(&o).contains("no model"), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(p("notes/README.md")).unwrap(),
+        "mine"
+    );
     let o = train(&p("new"), &["--freeze", "5"]);
     assert!(stderr(&o).contains("--freeze 5"), "{}", stderr(&o));
     let o = fenci(&["train", "--out", &s(&p("zz"))], b"", home.path());
