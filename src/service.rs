@@ -70,6 +70,10 @@ pub enum ServiceError {
     /// A correction whose characters are not the sentence's.
     #[error("{0}")]
     FixMismatch(String),
+    /// A correction whose words hold control or invisible characters (an escape sequence, a
+    /// zero-width space): they would be trained on and printed back raw.
+    #[error("a correction cannot hold control or invisible characters ({0}); type the sentence as it should read")]
+    BadCharacters(String),
     /// There is nothing to train on.
     #[error("no corrections yet: correct a sentence first (/fix in the app, or fenci correct \"词 词 词\")")]
     NoCorrections,
@@ -189,6 +193,13 @@ impl Service {
         let chars: usize = words.iter().map(|w| w.chars().count()).sum();
         if chars > MAX_CORRECTION_CHARS {
             return Err(ServiceError::TooLong { chars });
+        }
+        if let Some(c) = words
+            .iter()
+            .flat_map(|w| w.chars())
+            .find(|&c| c.is_control() || crate::text::is_invisible(c))
+        {
+            return Err(ServiceError::BadCharacters(format!("U+{:04X}", c as u32)));
         }
         let store = CorrectionStore::new(&self.dir);
         store

@@ -294,7 +294,7 @@ pub struct LoadedCorrections {
 
 fn parse_corrections(text: &[u8], path: &Path) -> LoadedCorrections {
     let mut out = LoadedCorrections::default();
-    let text = String::from_utf8_lossy(text);
+    let text = String::from_utf8_lossy(text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text));
     let n = text.lines().count();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -370,12 +370,28 @@ impl CorrectionStore {
         f.seek(io::SeekFrom::Start(0))?;
         f.read_to_end(&mut existing)?;
         let loaded = parse_corrections(&existing, &self.path);
+        // Never an id a version was trained on: a correction deleted from the file (or the file
+        // removed to start over) must not hand its id to a new one, which would then show as
+        // trained.
+        let trained = self
+            .path
+            .parent()
+            .map(|d| {
+                Versions::new(d)
+                    .list()
+                    .iter()
+                    .flat_map(|m| m.corrections.iter().copied())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .unwrap_or(0);
         let id = loaded
             .records
             .iter()
             .map(|c| c.id)
             .max()
             .unwrap_or(0)
+            .max(trained)
             .checked_add(1)
             .ok_or_else(|| {
                 io::Error::new(
@@ -444,7 +460,8 @@ impl UserDict {
     }
 
     fn word_of(line: &str) -> Option<&str> {
-        let w = line.trim();
+        // A byte-order mark an editor put at the start of the file is not part of the word.
+        let w = line.trim_start_matches('\u{feff}').trim();
         (!w.is_empty() && !w.starts_with('#')).then_some(w)
     }
 

@@ -138,6 +138,20 @@ pub enum Command {
     TrainLm(TrainLmArgs),
 }
 
+/// An error and its causes, `: `-separated, each cause once: many errors already say their
+/// cause (`{path}: {source}`), and anyhow's `{:#}` would print it again.
+pub fn error_message(e: &anyhow::Error) -> String {
+    let mut msg = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !msg.contains(&c) {
+            msg.push_str(": ");
+            msg.push_str(&c);
+        }
+    }
+    msg
+}
+
 /// Which model to use.
 #[derive(Debug, Args, Clone)]
 pub struct ModelArg {

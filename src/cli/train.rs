@@ -349,6 +349,26 @@ pub(super) fn train_cmd(a: TrainArgs) -> Result<i32> {
         return pos_context_cmd(a);
     }
     let Some(data) = &a.data else {
+        let given: Vec<&str> = [
+            ("--dev", a.dev.is_some()),
+            ("--init", a.init.is_some()),
+            ("--vocab", a.vocab.is_some()),
+            ("--word-features", a.word_features.is_some()),
+            ("--max-sentences", a.max_sentences.is_some()),
+            ("--resume", a.resume),
+            ("--f16", a.f16),
+        ]
+        .into_iter()
+        .filter_map(|(f, on)| on.then_some(f))
+        .collect();
+        if !given.is_empty() {
+            bail!(
+                "{} {} for training from --data; `fenci train` alone trains the active model on \
+                 your corrections with its own settings",
+                given.join(", "),
+                if given.len() == 1 { "is" } else { "are" }
+            );
+        }
         return train_corrections_cmd();
     };
     let mut train_sents = train::read_gold(&read_text(data)?);

@@ -1566,3 +1566,61 @@ mod review {
         assert!(!home.path().join("new").exists());
     }
 }
+
+/// From a second pass over the user-data commands (stop 27): a correction id a version was
+/// trained on is never handed out again (it would show as trained), a byte-order mark at the
+/// start of dict.txt or corrections.jsonl does not swallow the first entry, a correction with
+/// control characters is refused, and `fenci train` on corrections refuses flags it would
+/// ignore.
+#[test]
+fn correction_ids_boms_and_flags_from_the_second_pass() {
+    let home = tempdir();
+    let v1 = home.path().join("models/v1");
+    std::fs::create_dir_all(&v1).unwrap();
+    std::fs::write(v1.join("config.json"), "{}").unwrap();
+    std::fs::write(
+        v1.join("fenci.json"),
+        r#"{"name":"v1","parent":"default","corrections":[1,2],"created":0,"summary":""}"#,
+    )
+    .unwrap();
+    let o = fenci(&["correct", "下雨天 留 客"], b"", home.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("correction #3 saved"), "{}", stdout(&o));
+    let o = fenci(&["corrections"], b"", home.path());
+    assert!(!stdout(&o).contains("trained"), "{}", stdout(&o));
+
+    std::fs::write(home.path().join("dict.txt"), "\u{feff}机性价\r\n").unwrap();
+    let o = fenci(&["segment"], "我爱机性价很高\n".as_bytes(), home.path());
+    assert!(stdout(&o).contains("机性价"), "{}", stdout(&o));
+    assert!(!stdout(&o).contains("机性 价"), "{}", stdout(&o));
+    let o = fenci(&["dict", "rm", "机性价"], b"", home.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let store = CorrectionStore::new(home.path());
+    let mut bytes = b"\xef\xbb\xbf".to_vec();
+    bytes.extend_from_slice(&std::fs::read(store.path()).unwrap());
+    std::fs::write(store.path(), bytes).unwrap();
+    let loaded = store.load().unwrap();
+    assert_eq!(loaded.records.len(), 1);
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+
+    let o = fenci(&["correct", "我\u{1b}[31m 爱"], b"", home.path());
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("control or invisible"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(store.load().unwrap().records.len(), 1);
+    let o = fenci(
+        &["train", "--epochs", "3", "--dev", "x.txt"],
+        b"",
+        home.path(),
+    );
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("--dev is for training from --data"),
+        "{}",
+        stderr(&o)
+    );
+}
