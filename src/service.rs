@@ -266,6 +266,12 @@ impl Service {
 
     /// Makes the active version's parent active: (the version left, the version now active).
     pub fn undo(&self) -> Result<(String, String)> {
+        // Not while a training run is writing a version: it would make its result active over
+        // the undo (its parent is the version undone).
+        let lock_path = self.dir.join("train.lock");
+        let _lock = crate::fsio::try_lock(&lock_path)
+            .map_err(self.io(lock_path))?
+            .ok_or_else(|| ServiceError::TrainingRunning(self.dir.clone()))?;
         Versions::new(&self.dir)
             .undo()
             .map_err(self.io(self.dir.join("active")))

@@ -674,7 +674,8 @@ impl Versions {
         v.into_iter().map(|(_, m)| m).collect()
     }
 
-    /// Every directory under `models/` that holds a config.json, by name, sorted by name.
+    /// Every directory under `models/` that holds a config.json, by name, in version order
+    /// (v2 before v10).
     pub fn dirs(&self) -> Vec<(String, PathBuf)> {
         let mut v: Vec<(String, PathBuf)> = fs::read_dir(self.dir.join("models"))
             .into_iter()
@@ -686,7 +687,10 @@ impl Versions {
             })
             .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
             .collect();
-        v.sort();
+        v.sort_by_key(|(name, _)| {
+            let n: Option<u64> = name.strip_prefix('v').and_then(|d| d.parse().ok());
+            (n.is_none(), n, name.clone())
+        });
         v
     }
 

@@ -155,8 +155,8 @@ pub fn error_message(e: &anyhow::Error) -> String {
 /// Which model to use.
 #[derive(Debug, Args, Clone)]
 pub struct ModelArg {
-    /// Model: `default` (built in, ignoring your trained versions and dictionary), a
-    /// directory in the Hugging Face layout (config.json, vocab.txt or tokenizer.json,
+    /// Model: `default` (built in, ignoring your trained versions and dictionary), a version
+    /// you trained (`v2`, as `fenci models` lists them), a directory in the Hugging Face layout (config.json, vocab.txt or tokenizer.json,
     /// model.safetensors), or a Hugging Face hub id `owner/name[@revision]` (downloaded once
     /// into the HF cache; HF_ENDPOINT, HF_HOME, HF_TOKEN, HF_HUB_OFFLINE=1 apply). Without it: the active version trained on your corrections (or the
     /// built-in model) with your dictionary's words forced.
@@ -184,6 +184,17 @@ pub fn segmenter_for(model: &ModelArg) -> Result<(Segmenter, String)> {
 /// Loads a model named on the command line: `default`, a directory, or a hub id (downloaded
 /// with a progress bar on stderr; a hub model's licence is printed there once).
 pub fn load_model(spec: &str) -> Result<ModelFiles> {
+    // A version of the data directory by name (`v2`, as `fenci models` lists it), unless a
+    // directory of that name is here.
+    if spec != "default" && !Path::new(spec).exists() {
+        if let Ok(dir) = crate::store::data_dir() {
+            if Service::new(&dir).is_version(spec) {
+                let path = crate::store::Versions::new(&dir).path(spec);
+                return ModelFiles::load_dir(&path)
+                    .with_context(|| format!("cannot load version {spec} ({})", path.display()));
+            }
+        }
+    }
     Ok(load_resolved(spec)?.files)
 }
 

@@ -1623,4 +1623,34 @@ fn correction_ids_boms_and_flags_from_the_second_pass() {
         "{}",
         stderr(&o)
     );
+
+    // --model takes a version by name; `models` lists v2 before v10; undo waits for training.
+    let o = fenci(
+        &["segment", "--model", "v1"],
+        "我\n".as_bytes(),
+        home.path(),
+    );
+    assert!(
+        stderr(&o).contains("cannot load version v1"),
+        "{}",
+        stderr(&o)
+    );
+    for v in ["v2", "v10"] {
+        let d = home.path().join("models").join(v);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("config.json"), "{}").unwrap();
+    }
+    let o = fenci(&["models"], b"", home.path());
+    let out = stdout(&o);
+    let (a, b) = (out.find("v2").unwrap(), out.find("v10").unwrap());
+    assert!(a < b, "{out}");
+    let _lock = fenci::fsio::try_lock(&home.path().join("train.lock"))
+        .unwrap()
+        .unwrap();
+    let o = fenci(&["undo"], b"", home.path());
+    assert!(
+        stderr(&o).contains("training is already running"),
+        "{}",
+        stderr(&o)
+    );
 }
