@@ -195,6 +195,11 @@ fn gloss(word: &[char]) -> Option<String> {
 pub(super) fn clock_entry(word: &str) -> Option<Entry> {
     let chars: Vec<char> = word.chars().collect();
     let gloss = gloss(&chars)?;
+    entry(word, &chars, gloss)
+}
+
+/// The entry of a number word: its characters' readings (every one must have one) and `gloss`.
+fn entry(word: &str, chars: &[char], gloss: String) -> Option<Entry> {
     let syllables: Option<Vec<&str>> = chars
         .iter()
         .map(|c| SYLLABLES.iter().find(|(s, _)| s == c).map(|(_, p)| *p))
@@ -230,16 +235,11 @@ pub(super) fn decimal_entry(word: &str) -> Option<Entry> {
         })
         .collect();
     let digits = digits.filter(|d| !d.is_empty())?;
-    let syllables: Option<Vec<&str>> = chars
-        .iter()
-        .map(|c| SYLLABLES.iter().find(|(s, _)| s == c).map(|(_, p)| *p))
-        .collect();
-    Some(Entry {
-        traditional: word.to_string(),
-        simplified: word.to_string(),
-        pinyin_numbered: syllables?.join(" "),
-        senses: vec![format!("{whole}.{digits} (a decimal: 点 = point)")],
-    })
+    entry(
+        word,
+        &chars,
+        format!("{whole}.{digits} (a decimal: 点 = point)"),
+    )
 }
 
 #[cfg(test)]

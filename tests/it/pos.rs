@@ -360,17 +360,17 @@ fn the_pos_trainer_learns_saves_resumes_and_keeps_the_encoder() {
     assert_eq!(again.model.pos_config(), saved.pos_config());
 }
 
-#[test]
-fn training_the_segmenter_drops_a_head_that_would_no_longer_match() {
-    let m = with_head(1);
+/// One epoch of the segmenter's trainer on the toy corpus from `m`, keeping its POS head or not.
+fn train_segmenter(m: ModelFiles, keep_pos_head: bool) -> ModelFiles {
     let corpus = toy_corpus(10);
-    let s = Trainer {
+    Trainer {
         init: m,
         train: &corpus,
         dev: &[],
         cfg: TrainConfig {
             epochs: 1,
             batch_tokens: 256,
+            keep_pos_head,
             ..TrainConfig::default()
         },
         out: None,
@@ -378,10 +378,16 @@ fn training_the_segmenter_drops_a_head_that_would_no_longer_match() {
         resume: false,
     }
     .run(&AtomicBool::new(false), |_| {})
-    .unwrap();
-    assert_eq!(s.model.pos_config(), None);
-    assert!(!s.model.tensors.keys().any(|k| k.starts_with("fenci_pos")));
-    assert!(!Segmenter::new(&s.model).unwrap().has_pos());
+    .unwrap()
+    .model
+}
+
+#[test]
+fn training_the_segmenter_drops_a_head_that_would_no_longer_match() {
+    let model = train_segmenter(with_head(1), false);
+    assert_eq!(model.pos_config(), None);
+    assert!(!model.tensors.keys().any(|k| k.starts_with("fenci_pos")));
+    assert!(!Segmenter::new(&model).unwrap().has_pos());
 }
 
 /// Adaptation on a few corrections moves the encoder little: with `keep_pos_head` (what
@@ -391,30 +397,14 @@ fn training_the_segmenter_drops_a_head_that_would_no_longer_match() {
 #[test]
 fn adaptation_keeps_the_head_unchanged_when_asked() {
     let m = with_head(1);
-    let corpus = toy_corpus(10);
-    let s = Trainer {
-        init: m.clone(),
-        train: &corpus,
-        dev: &[],
-        cfg: TrainConfig {
-            epochs: 1,
-            batch_tokens: 256,
-            keep_pos_head: true,
-            ..TrainConfig::default()
-        },
-        out: None,
-        f16: false,
-        resume: false,
-    }
-    .run(&AtomicBool::new(false), |_| {})
-    .unwrap();
-    assert_eq!(s.model.pos_config(), m.pos_config());
+    let model = train_segmenter(m.clone(), true);
+    assert_eq!(model.pos_config(), m.pos_config());
     for (k, t) in m.tensors.iter().filter(|(k, _)| k.starts_with("fenci_pos")) {
-        let got = s.model.tensors.get(k).unwrap();
+        let got = model.tensors.get(k).unwrap();
         let diff = (got - t).unwrap().abs().unwrap().sum_all().unwrap();
         assert_eq!(diff.to_scalar::<f32>().unwrap(), 0.0, "{k} changed");
     }
-    assert!(Segmenter::new(&s.model).unwrap().has_pos());
+    assert!(Segmenter::new(&model).unwrap().has_pos());
 }
 
 #[test]
