@@ -465,6 +465,24 @@ impl UserDict {
         (!w.is_empty() && !w.starts_with('#')).then_some(w)
     }
 
+    /// What is wrong with `dict.txt` for [`UserDict::load`], which reads past it: a file that
+    /// is not UTF-8 (its words are read with replacement characters) or cannot be read at all.
+    /// `None` for a good or missing file.
+    pub fn problem(dir: &Path) -> Option<String> {
+        let p = Self::path(dir);
+        match fs::read(&p) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => Some(format!("{}: {e}; your dictionary is not used", p.display())),
+            Ok(bytes) => String::from_utf8(bytes).err().map(|e| {
+                format!(
+                    "{}: line {} is not UTF-8, so its words do not match; save the file as UTF-8",
+                    p.display(),
+                    crate::fsio::invalid_utf8_line(&e)
+                )
+            }),
+        }
+    }
+
     /// The words (a missing file is empty; a file that is not UTF-8 is read lossily).
     pub fn load(dir: &Path) -> Vec<String> {
         let text = fs::read(Self::path(dir)).unwrap_or_default();

@@ -174,6 +174,9 @@ pub fn segmenter_for(model: &ModelArg) -> Result<(Segmenter, String)> {
             if let Some(w) = crate::store::Versions::new(&dir).active_problem() {
                 eprintln!("warning: {w}");
             }
+            if let Some(w) = crate::store::UserDict::problem(&dir) {
+                eprintln!("warning: {w}");
+            }
             Ok(Service::new(&dir)
                 .active_segmenter()
                 .with_context(|| format!("cannot load the active model version (data directory {}); `fenci undo` or --model default", dir.display()))?)

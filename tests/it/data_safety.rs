@@ -1595,6 +1595,12 @@ fn correction_ids_boms_and_flags_from_the_second_pass() {
     assert!(!stdout(&o).contains("机性 价"), "{}", stdout(&o));
     let o = fenci(&["dict", "rm", "机性价"], b"", home.path());
     assert!(o.status.success(), "{}", stderr(&o));
+    // A dict.txt that is not UTF-8 (GBK) is said, not silently half-used.
+    std::fs::write(home.path().join("dict.txt"), b"\xbb\xfa\xd0\xd4\xbc\xdb\n").unwrap();
+    let o = fenci(&["segment"], "我爱北京\n".as_bytes(), home.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("line 1 is not UTF-8"), "{}", stderr(&o));
+    std::fs::remove_file(home.path().join("dict.txt")).unwrap();
 
     let store = CorrectionStore::new(home.path());
     let mut bytes = b"\xef\xbb\xbf".to_vec();
