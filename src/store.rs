@@ -308,7 +308,12 @@ fn parse_corrections(text: &[u8], path: &Path) -> LoadedCorrections {
                     path.display()
                 )
             } else {
-                format!("{}: line {} skipped: {e}", path.display(), i + 1)
+                format!(
+                    "{}: line {} skipped ({e}); the file keeps it: delete or mend that line to \
+                     stop this warning",
+                    path.display(),
+                    i + 1
+                )
             }),
         }
     }
