@@ -170,10 +170,7 @@ pub fn segmenter_for(model: &ModelArg) -> Result<(Segmenter, String)> {
     match &model.model {
         Some(spec) => Ok((Segmenter::new(&load_model(spec)?)?, spec.clone())),
         None => {
-            let dir = crate::store::data_dir()?;
-            if let Some(w) = crate::store::Versions::new(&dir).active_problem() {
-                eprintln!("warning: {w}");
-            }
+            let dir = data_dir_checked()?;
             if let Some(w) = crate::store::UserDict::problem(&dir) {
                 eprintln!("warning: {w}");
             }
@@ -182,6 +179,16 @@ pub fn segmenter_for(model: &ModelArg) -> Result<(Segmenter, String)> {
                 .with_context(|| format!("cannot load the active model version (data directory {}); `fenci undo` or --model default", dir.display()))?)
         }
     }
+}
+
+/// The data directory, with a warning when its `active` file names no version (the commands
+/// then use the built-in model; see [`crate::store::Versions::active_problem`]).
+pub(super) fn data_dir_checked() -> Result<std::path::PathBuf> {
+    let dir = crate::store::data_dir()?;
+    if let Some(w) = crate::store::Versions::new(&dir).active_problem() {
+        eprintln!("warning: {w}");
+    }
+    Ok(dir)
 }
 
 /// Loads a model named on the command line: `default`, a directory, or a hub id (downloaded

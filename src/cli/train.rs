@@ -249,17 +249,19 @@ fn check_out(out: &Path) -> Result<()> {
         }
     }
     if out.is_dir() {
-        let mut foreign: Vec<String> = std::fs::read_dir(out)
+        let names: Vec<String> = std::fs::read_dir(out)
             .with_context(|| format!("cannot read {}", out.display()))?
             .flatten()
             .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        let mut foreign: Vec<&String> = names
+            .iter()
             .filter(|n| !MODEL_DIR_FILES.contains(&n.as_str()))
             .collect();
-        let has = |n: &str| out.join(n).is_file();
-        let is_model = has("model.safetensors") || has(crate::service::EXPORT_MARKER);
-        let empty = std::fs::read_dir(out)
-            .map(|mut d| d.next().is_none())
-            .unwrap_or(false);
+        let is_model = names
+            .iter()
+            .any(|n| n == "model.safetensors" || n == crate::service::EXPORT_MARKER);
+        let empty = names.is_empty();
         if foreign.is_empty() && !empty && !is_model {
             bail!(
                 "--out {}: holds files but no model (no model.safetensors); training would \
@@ -275,7 +277,11 @@ fn check_out(out: &Path) -> Result<()> {
                 "--out {}: holds files that are not a model's ({}{more}); training would replace \
                  the directory, so give a new or empty one",
                 out.display(),
-                foreign.join(", ")
+                foreign
+                    .iter()
+                    .map(|n| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
     }

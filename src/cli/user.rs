@@ -81,18 +81,8 @@ pub(super) fn correct_cmd(a: CorrectArgs) -> Result<i32> {
     Ok(0)
 }
 
-/// The data directory, with a warning when its `active` file names no version (the commands
-/// then use the built-in model; see [`crate::store::Versions::active_problem`]).
-fn data_dir_checked() -> Result<std::path::PathBuf> {
-    let dir = crate::store::data_dir()?;
-    if let Some(w) = crate::store::Versions::new(&dir).active_problem() {
-        eprintln!("warning: {w}");
-    }
-    Ok(dir)
-}
-
 pub(super) fn corrections_cmd() -> Result<i32> {
-    let list = Service::new(&data_dir_checked()?).corrections()?;
+    let list = Service::new(&super::data_dir_checked()?).corrections()?;
     for w in &list.warnings {
         eprintln!("warning: {w}");
     }
@@ -107,7 +97,7 @@ pub(super) fn corrections_cmd() -> Result<i32> {
 }
 
 pub(super) fn undo_cmd() -> Result<i32> {
-    let (was, now) = Service::new(&data_dir_checked()?).undo()?;
+    let (was, now) = Service::new(&super::data_dir_checked()?).undo()?;
     say!("active model: {now} (was {was})");
     Ok(0)
 }
@@ -163,7 +153,7 @@ pub(super) fn dict_cmd(a: DictArgs) -> Result<i32> {
 
 /// `fenci train` without --data: fine-tune the active model on the stored corrections.
 pub(super) fn train_corrections_cmd() -> Result<i32> {
-    let svc = Service::new(&data_dir_checked()?);
+    let svc = Service::new(&super::data_dir_checked()?);
     let cancel = cancel_on_ctrl_c("stopping; the current model stays active…");
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(

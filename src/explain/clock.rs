@@ -60,10 +60,14 @@ const ENGLISH: [&str; 25] = [
     "twenty-four",
 ];
 
+/// The value of a digit character 零 … 九.
+fn digit(c: char) -> Option<u32> {
+    "零一二三四五六七八九".find(c).map(|b| (b / 3) as u32)
+}
+
 /// A number from 0 to 59 written in characters (五, 十二, 二十五, 两); the rest of the input
 /// after it. 两 only on its own (两点, not 二十两).
 fn number(s: &[char]) -> Option<(u32, &[char])> {
-    let digit = |c: char| "零一二三四五六七八九".find(c).map(|b| (b / 3) as u32);
     match s {
         ['两', rest @ ..] => Some((2, rest)),
         ['十', rest @ ..] => match rest.first().and_then(|&c| digit(c)) {
@@ -228,9 +232,8 @@ pub(super) fn decimal_entry(word: &str) -> Option<Entry> {
     let digits: Option<String> = rest
         .iter()
         .map(|&c| {
-            "零一二三四五六七八九"
-                .find(c)
-                .and_then(|b| char::from_digit((b / 3) as u32, 10))
+            digit(c)
+                .and_then(|d| char::from_digit(d, 10))
                 .or((c == '〇').then_some('0'))
         })
         .collect();

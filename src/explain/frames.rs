@@ -171,7 +171,7 @@ pub(super) fn framed_senses(words: &[&str], classes: &[&str]) -> Vec<(usize, &'s
             {
                 Some("verb suffix, to start")
             }
-            "就" => jiu(words, classes, i),
+            "就" => jiu(words, classes, i, &c),
             _ => None,
         };
         if let Some(s) = sense {
@@ -182,7 +182,12 @@ pub(super) fn framed_senses(words: &[&str], classes: &[&str]) -> Vec<(usize, &'s
 }
 
 /// 就 by what comes before it (see the module); `None` keeps the table's "in that case".
-fn jiu(words: &[&str], classes: &[&str], i: usize) -> Option<&'static str> {
+fn jiu(
+    words: &[&str],
+    classes: &[&str],
+    i: usize,
+    c: &std::ops::Range<usize>,
+) -> Option<&'static str> {
     let word = |j: usize| words.get(j).copied().unwrap_or("");
     let start = sentence_start(words, i);
     if words[start..i].iter().any(|w| CONDITIONS.contains(w)) {
@@ -203,7 +208,6 @@ fn jiu(words: &[&str], classes: &[&str], i: usize) -> Option<&'static str> {
         return Some("only; as little as");
     }
     // V 了 (O) 就: 吃了药就去, 看了一半就…
-    let c = clause(words, i);
     let back = c.start.max(i.saturating_sub(3));
     let after_le = (back..i)
         .any(|j| word(j) == "了" && j > 0 && classes.get(j - 1).is_some_and(|&k| k == "v"));
