@@ -12,8 +12,8 @@
 //! Settings of the recipe to compare (chosen on PKU dev, never test): `ONLY=fenci` runs one
 //! strategy; `SHOW=1` prints the corrections that still differ after training; `REPLAY`,
 //! `ANCHOR`, `LR`, `EPOCHS`, `FREEZE`, `DISTILL` (the base model's share of the replay
-//! sentences' loss), `DISTILL_T` (its temperature), `AUGMENT`, `REPEAT` and `SEED` override
-//! `AdaptConfig`'s defaults. Diagnostics: `TAUGHT=1` prints the strings the corrections
+//! sentences' loss), `DISTILL_T` (its temperature), `AUGMENT`, `REPEAT`, `SEED` and `ROUTE` (a margin, or
+//! `off`: the new weights segment every sentence) override `AdaptConfig`'s defaults. Diagnostics: `TAUGHT=1` prints the strings the corrections
 //! changed (2+ characters, the corrected words and the base words they replace) and PKU test
 //! F1 on the sentences that contain none of them (forgetting outside what the user asked to
 //! change); `WISE=0.5,0.8,…` prints exactness, pool gain and PKU loss of the weight-space
@@ -77,6 +77,9 @@ fn main() -> anyhow::Result<()> {
     }
     if let Some(v) = env("REPEAT") {
         cfg.repeat = v.parse()?;
+    }
+    if let Some(v) = env("ROUTE") {
+        cfg.route = if v == "off" { None } else { Some(v.parse()?) };
     }
     let only = env("ONLY");
     println!("{cfg:?}");
@@ -181,6 +184,22 @@ fn main() -> anyhow::Result<()> {
                     clean.len(),
                     test.len(),
                     a - b
+                );
+            }
+            if after.is_routed() {
+                let to_base = |set: &[Vec<String>]| {
+                    set.iter()
+                        .filter(|w| after.routes_to_base(&w.concat()))
+                        .count()
+                };
+                println!(
+                    "  routed to the built-in model: rest of pool {}/{}, PKU dev {}/{}, test {}/{}",
+                    to_base(&rest),
+                    rest.len(),
+                    to_base(&dev),
+                    dev.len(),
+                    to_base(&test),
+                    test.len()
                 );
             }
             let rest_after = evaluate(&after, &rest, None)?.f1();

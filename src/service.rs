@@ -618,6 +618,7 @@ fn train_on_corrections(
             exact_before: 0,
             diffs: vec![],
             dev_f1: (f1_before, f1_before),
+            routed: None,
             secs: started.elapsed().as_secs_f64(),
             cancelled: true,
             warnings,
@@ -674,6 +675,11 @@ fn train_on_corrections(
         exact_before: diffs.iter().filter(|d| d.before == d.gold).count(),
         diffs,
         dev_f1: (f1_before, f1_after),
+        routed: after_seg.is_routed().then(|| {
+            dev.iter()
+                .filter(|w| after_seg.routes_to_base(&w.concat()))
+                .count()
+        }),
         secs: started.elapsed().as_secs_f64(),
         cancelled: false,
         warnings,

@@ -94,6 +94,12 @@ pub struct TrainArgs {
     /// Gold training file (one sentence a line, words separated by spaces).
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Training on your corrections: the new version segments every sentence. By default a
+    /// sentence that reads like the built-in model's training text (news) and not like your
+    /// corrections stays with the built-in model, so what you teach does not change how news
+    /// is segmented (the version's route.json; delete it later to the same effect).
+    #[arg(long, conflicts_with_all = ["data", "mlm_text", "pos", "pos_context"])]
+    no_route: bool,
     /// Pretrain instead of tagging: teach the encoder raw text as a masked language model
     /// (BERT's recipe, 15% of characters predicted). Files: raw text, one or more (.gz read
     /// compressed; gold files work, their spaces are removed). The output is a tagger whose
@@ -375,7 +381,7 @@ pub(super) fn train_cmd(a: TrainArgs) -> Result<i32> {
                 if given.len() == 1 { "is" } else { "are" }
             );
         }
-        return train_corrections_cmd();
+        return train_corrections_cmd(a.no_route);
     };
     let mut train_sents = train::read_gold(&read_text(data)?);
     if let Some(n) = a.max_sentences {

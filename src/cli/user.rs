@@ -151,8 +151,9 @@ pub(super) fn dict_cmd(a: DictArgs) -> Result<i32> {
     Ok(0)
 }
 
-/// `fenci train` without --data: fine-tune the active model on the stored corrections.
-pub(super) fn train_corrections_cmd() -> Result<i32> {
+/// `fenci train` without --data: fine-tune the active model on the stored corrections (with
+/// `no_route`, the new version answers every sentence; see [`AdaptConfig::route`]).
+pub(super) fn train_corrections_cmd(no_route: bool) -> Result<i32> {
     let svc = Service::new(&super::data_dir_checked()?);
     let cancel = cancel_on_ctrl_c("stopping; the current model stays active…");
     let bar = indicatif::ProgressBar::new(0);
@@ -164,7 +165,11 @@ pub(super) fn train_corrections_cmd() -> Result<i32> {
     // Off a terminal (a log, CI) the bar is hidden: a line every tenth of the run instead.
     let plain = !std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut last_tenth = None;
-    let report = svc.train(&AdaptConfig::default(), 5, &cancel, |p| {
+    let cfg = AdaptConfig {
+        route: AdaptConfig::default().route.filter(|_| !no_route),
+        ..AdaptConfig::default()
+    };
+    let report = svc.train(&cfg, 5, &cancel, |p| {
         if let Progress::Step {
             step, total, loss, ..
         } = p
@@ -297,6 +302,12 @@ pub(super) fn export_cmd(a: ExportArgs) -> Result<i32> {
                 "\n## Dictionary features\n\nThe model also reads `token_type_ids` computed from `lexicon.txt`: for each token, how the words of the list (matched on token edges, never across whitespace, full-width folded) meet it: the longest word starting there, the longest ending there, inside a word or not (fenci's `src/text/words.rs`, `WordFeatures::types`). A client must compute them the same way and pass them as `token_type_ids`; with all zeros the model runs but segments worse.\n",
             );
         }
+    }
+    if files.route.is_some() {
+        let c = card.get_or_insert_with(|| format!("Exported by fenci from {origin}.\n"));
+        c.push_str(
+            "\n## Routing\n\n`route.json` holds the corrected sentences this version was fine-tuned on. fenci hands a sentence that reads like the built-in model's training text (People's Daily news) and not like them to its built-in model (`src/segment/route.rs`); other tools ignore the file and use these weights for every sentence.\n",
+        );
     }
     let extra: Vec<(&str, &[u8])> = card.iter().map(|c| ("README.md", c.as_bytes())).collect();
     svc.export(&files, &a.dir, a.f16, &extra)

@@ -10,6 +10,8 @@
 //! * [`segmentation`]: [`Segmentation`], the one value every consumer reads.
 //! * [`segmenter`]: [`Segmenter`] batches lines (sorted by length, windows with overlap for inputs
 //!   longer than the model's positions) through a [`crate::tagger::BertTagger`].
+//! * [`route`]: [`Router`], which sentences a fine-tuned model answers and which go back to
+//!   the built-in one.
 //! * [`review`]: which sentences of a text are worth correcting, most informative first.
 //! * [`stream`]: [`segment_stream`], any input to one output line per input line, in bounded
 //!   memory (what `fenci segment` runs).
@@ -22,6 +24,7 @@ pub mod constraints;
 pub mod decode;
 pub mod lexicon;
 pub mod review;
+pub mod route;
 pub mod segmentation;
 pub mod segmenter;
 pub mod stream;
@@ -31,6 +34,7 @@ pub use batch::PaddedBatch;
 pub use constraints::Constraints;
 pub use decode::{decode, decode_tempered, kbest, tempered, Alternative, Decoded};
 pub use lexicon::Lexicon;
+pub use route::Router;
 pub use segmentation::{
     gold_labels, word_tags, Boundary, GoldCheck, PosTag, Segmentation, Word, HESITANT,
     UNCERTAIN_BELOW,

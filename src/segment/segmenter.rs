@@ -28,6 +28,16 @@ pub struct Segmenter {
     /// Display temperature of the probabilities (the model's, see
     /// [`crate::tagger::BertConfig::boundary_temperature`]).
     temperature: f32,
+    /// For a version `/train` wrote: the built-in model and which sentences go to it
+    /// ([`super::route`]).
+    route: Option<std::sync::Arc<Routed>>,
+}
+
+/// The built-in model behind a fine-tuned one, and the router between them.
+#[derive(Debug, Clone)]
+struct Routed {
+    base: Segmenter,
+    router: super::Router,
 }
 
 /// One batch's per-token label log-probabilities and, with POS on, POS log-probabilities.
@@ -60,7 +70,32 @@ impl Segmenter {
                     .with_context(files.pos_context.as_deref())
             })
             .transpose()?;
-        Ok(Self::from_parts(model, tok).with_pos_head(pos))
+        let mut seg = Self::from_parts(model, tok).with_pos_head(pos);
+        if let Some(spec) = &files.route {
+            let base = Self::new(&ModelFiles::embedded()?)?;
+            seg.route = Some(std::sync::Arc::new(Routed {
+                base,
+                router: super::Router::new(spec),
+            }));
+        }
+        Ok(seg)
+    }
+
+    /// Applies `f` to the built-in model behind a routed one, so that it runs as this one does.
+    fn base_too(&mut self, f: impl FnOnce(&mut Segmenter)) {
+        if let Some(r) = self.route.as_mut() {
+            f(&mut std::sync::Arc::make_mut(r).base);
+        }
+    }
+
+    /// Whether some sentences go to the built-in model ([`super::route`]).
+    pub fn is_routed(&self) -> bool {
+        self.route.is_some()
+    }
+
+    /// Whether the built-in model segments `line` (always false for an unrouted model).
+    pub fn routes_to_base(&self, line: &str) -> bool {
+        self.route.as_ref().is_some_and(|r| r.router.to_base(line))
     }
 
     /// Replaces the part-of-speech head (`None`: none; POS tagging then stays off).
@@ -75,6 +110,8 @@ impl Segmenter {
     /// (the words do not change); a model without a POS head ignores it ([`Segmenter::has_pos`]).
     pub fn set_pos(&mut self, on: bool) {
         self.pos = on && self.pos_head.is_some();
+        let own = self.pos;
+        self.base_too(|b| b.set_pos(own));
     }
 
     /// Whether the model has a part-of-speech head.
@@ -107,6 +144,7 @@ impl Segmenter {
             workers: 1,
             pos_head: None,
             pos: false,
+            route: None,
         }
     }
 
@@ -116,12 +154,15 @@ impl Segmenter {
     /// time at barriers on tensors this small (4.9 s → 4.1 s on the test split, 2 cores).
     pub fn set_workers(&mut self, n: usize) {
         self.workers = n.max(1);
+        self.base_too(|b| b.set_workers(n));
     }
 
     /// Sets the arithmetic of the tagger's matrix products; false (F32 kept) where this CPU or
     /// model cannot run `p`. See [`crate::kernels::Precision`].
     pub fn set_precision(&mut self, p: crate::kernels::Precision) -> bool {
-        let ok = self.model.set_precision(p);
+        let mut base_ok = true;
+        self.base_too(|b| base_ok = b.set_precision(p));
+        let ok = self.model.set_precision(p) && base_ok;
         if let Some(h) = self.pos_head.as_mut() {
             let mut head = (**h).clone();
             let pos_ok = head.set_precision(if ok {
@@ -137,6 +178,7 @@ impl Segmenter {
 
     /// Sets (or clears) the soft word prior applied at decode time.
     pub fn set_lexicon(&mut self, lexicon: Option<std::sync::Arc<Lexicon>>) {
+        self.base_too(|b| b.set_lexicon(lexicon.clone()));
         self.lexicon = lexicon;
     }
 
@@ -144,6 +186,7 @@ impl Segmenter {
     /// the scores as they are). The words do not depend on it.
     pub fn set_temperature(&mut self, t: f32) {
         self.temperature = if t.is_finite() && t > 0.0 { t } else { 1.0 };
+        self.base_too(|b| b.set_temperature(t));
     }
 
     /// The display temperature of the probabilities.
@@ -161,6 +204,7 @@ impl Segmenter {
 
     /// Sets the words to force at decode time.
     pub fn set_dict(&mut self, words: Vec<String>) {
+        self.base_too(|b| b.set_dict(words.clone()));
         self.dict = words;
     }
 
@@ -189,6 +233,7 @@ impl Segmenter {
             .max(1);
         self.window = window.clamp(1, max);
         self.overlap = overlap.min(self.window / 2);
+        self.base_too(|b| b.set_window(window, overlap));
     }
 
     /// Segments one line.
@@ -196,8 +241,32 @@ impl Segmenter {
         Ok(self.segment_batch(&[text])?.pop().expect("one result"))
     }
 
-    /// Segments many lines at once (faster: they share forward passes).
+    /// Segments many lines at once (faster: they share forward passes). A routed model
+    /// ([`super::route`]) hands the lines that read like the built-in model's domain to it.
     pub fn segment_batch<S: AsRef<str>>(&self, lines: &[S]) -> Result<Vec<Segmentation>> {
+        let Some(r) = &self.route else {
+            return self.segment_own(lines);
+        };
+        let to_base: Vec<bool> = lines.iter().map(|l| r.router.to_base(l.as_ref())).collect();
+        let pick = |want: bool| -> Vec<&str> {
+            lines
+                .iter()
+                .zip(&to_base)
+                .filter(|(_, &b)| b == want)
+                .map(|(l, _)| l.as_ref())
+                .collect()
+        };
+        let mut own = self.segment_own(&pick(false))?.into_iter();
+        let mut base = r.base.segment_own(&pick(true))?.into_iter();
+        Ok(to_base
+            .iter()
+            .map(|&b| if b { base.next() } else { own.next() })
+            .map(|s| s.expect("one segmentation per line"))
+            .collect())
+    }
+
+    /// [`Segmenter::segment_batch`] by this model alone.
+    fn segment_own<S: AsRef<str>>(&self, lines: &[S]) -> Result<Vec<Segmentation>> {
         let units: Vec<Units> = lines.iter().map(|l| self.tok.units(l.as_ref())).collect();
         let (log_probs, pos_lp) = self.scores(&units)?;
         let mut pos_lp = pos_lp.map(Vec::into_iter);

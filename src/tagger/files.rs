@@ -42,6 +42,9 @@ pub struct ModelFiles {
     /// `pos_context.txt`, the word-level model of a POS head whose config declares one
     /// ([`super::PosContext`]).
     pub pos_context: Option<String>,
+    /// `route.json` of a version `/train` wrote: the sentences it answers, the others going to
+    /// the built-in model ([`super::RouteSpec`]).
+    pub route: Option<super::RouteSpec>,
 }
 
 /// The default model compiled into the binary.
@@ -264,6 +267,7 @@ impl ModelFiles {
             tokenizer_config: None,
             pos_lexicon: None,
             pos_context: None,
+            route: None,
         })
     }
 
@@ -366,6 +370,19 @@ impl ModelFiles {
             }
             _ => None,
         };
+        let rp = dir.join(super::ROUTE_FILE);
+        let route = if rp.is_file() {
+            let text = String::from_utf8(read(&rp)?).map_err(|_| ModelError::BadConfig {
+                path: rp.clone(),
+                message: format!(
+                    "not UTF-8 text; delete {} to use this model for every sentence",
+                    super::ROUTE_FILE
+                ),
+            })?;
+            Some(super::RouteSpec::parse(&text, &rp)?)
+        } else {
+            None
+        };
         Ok(Self {
             config,
             tensors,
@@ -375,6 +392,7 @@ impl ModelFiles {
             tokenizer_config,
             pos_lexicon,
             pos_context,
+            route,
         })
     }
 
@@ -417,6 +435,9 @@ impl ModelFiles {
             (pos.as_ref().map(|p| p.context.is_some()), &self.pos_context)
         {
             files.push((super::POS_CONTEXT_FILE, c.clone().into_bytes()));
+        }
+        if let Some(r) = &self.route {
+            files.push((super::ROUTE_FILE, r.to_json().into_bytes()));
         }
         Ok(files)
     }

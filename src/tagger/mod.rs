@@ -7,7 +7,8 @@
 //! * [`bert`]: [`BertTagger`], the encoder plus a linear `classifier`; [`fused`]: its inference
 //!   layers through fenci's kernels; [`mlm`]: the masked-LM head used for pretraining;
 //!   [`pos`]: [`PosHead`], the optional part-of-speech head over the frozen encoder.
-//! * [`files`]: [`ModelFiles`], a model in memory, loaded from and saved to a directory.
+//! * [`files`]: [`ModelFiles`], a model in memory, loaded from and saved to a directory;
+//!   [`route`]: `route.json`, the domain of a version `/train` wrote ([`RouteSpec`]).
 //!
 //! Two things differ from candle-transformers' BERT on purpose: in training mode the encoder uses a
 //! LayerNorm and softmax built from differentiable ops (the fused candle kernels have no backward
@@ -24,6 +25,7 @@ pub mod mlm;
 pub mod pos;
 pub mod pos_context;
 pub mod pos_lexicon;
+pub mod route;
 pub mod weights;
 
 pub use crate::text::VocabSource;
@@ -38,6 +40,7 @@ pub use mlm::MlmHead;
 pub use pos::{init_pos_tensors, is_pos_tensor, PosHead};
 pub use pos_context::{PosContext, POS_CONTEXT_FILE};
 pub use pos_lexicon::{PosLexicon, POS_LEXICON_FILE};
+pub use route::{RouteSpec, ROUTE_FILE};
 pub use weights::{
     init_tensors, parse_safetensors, pos_tensor_shapes, safetensors_bytes, select_tensors,
     tensor_shapes, varmap_from, varmap_map, varmap_tensors,

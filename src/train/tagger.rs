@@ -159,6 +159,7 @@ pub(crate) fn model_files(
         tokenizer_config: init.tokenizer_config.clone(),
         pos_lexicon: None,
         pos_context: None,
+        route: None,
     };
     if let Some(p) = pos_from.filter(|p| p.pos_config().is_some()) {
         files.config = p.config.clone();
@@ -553,6 +554,7 @@ pub fn fresh_model(
         tokenizer_config: None,
         pos_lexicon: None,
         pos_context: None,
+        route: None,
     })
 }
 

@@ -137,6 +137,7 @@ fn training_on_corrections_learns_them_and_undo_is_exact() {
     assert_eq!(after.lines().collect::<Vec<_>>(), fixes);
     let versions = Versions::new(d.path());
     assert_eq!(versions.active(), "v1");
+    routes_news_to_the_built_in_model(&versions.path("v1"), &fixes, d.path());
     let o = fenci(&["corrections"], b"", d.path());
     assert_eq!(
         String::from_utf8_lossy(&o.stdout)
@@ -169,6 +170,53 @@ fn training_on_corrections_learns_them_and_undo_is_exact() {
         CorrectionStore::new(d.path()).load().unwrap().records.len(),
         3
     );
+}
+
+/// A trained version keeps its corrected sentences in route.json and hands sentences that read
+/// like the built-in model's news text back to it; a damaged route.json is refused clearly.
+fn routes_news_to_the_built_in_model(v1: &std::path::Path, fixes: &[&str], data: &std::path::Path) {
+    let files = ModelFiles::load_dir(v1).unwrap();
+    let spec = files.route.as_ref().expect("a trained version has a route");
+    let joined: Vec<String> = fixes.iter().map(|f| f.replace(' ', "")).collect();
+    assert_eq!(spec.domain, joined);
+    let routed = Segmenter::new(&files).unwrap();
+    let built_in = Segmenter::new(&ModelFiles::embedded().unwrap()).unwrap();
+    let news = "国务院总理李鹏今天在人民大会堂会见了来访的外国代表团。";
+    assert!(routed.routes_to_base(news));
+    // Every corrected sentence is the new weights', however it reads.
+    assert!(joined.iter().all(|j| !routed.routes_to_base(j)));
+    let lines = [news, &joined[0], "新华社北京一月五日电", &joined[1]];
+    let batch = routed.segment_batch(&lines).unwrap();
+    // The lines it hands over come back exactly as the built-in model gives them (batched the
+    // same way), in their places.
+    let handed: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| routed.routes_to_base(l))
+        .collect();
+    assert_eq!(handed.len(), 2, "{handed:?}");
+    let mut from_base = built_in.segment_batch(&handed).unwrap().into_iter();
+    for (line, s) in lines.iter().zip(&batch) {
+        assert_eq!(s.text, *line);
+        if routed.routes_to_base(line) {
+            assert_eq!(s.log_probs, from_base.next().unwrap().log_probs, "{line}");
+        }
+    }
+    assert_eq!(batch[1].word_strs(), words(fixes[0]));
+    assert_eq!(batch[3].word_strs(), words(fixes[1]));
+    // A damaged route.json: a clear error that says what to do, and the file is left alone.
+    let rp = v1.join("route.json");
+    let good = std::fs::read(&rp).unwrap();
+    std::fs::write(&rp, b"{\"format\": 1, \"base\": ").unwrap();
+    let o = fenci(&["segment"], "你好\n".as_bytes(), data);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("route.json") && err.contains("delete"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&rp).unwrap(), b"{\"format\": 1, \"base\": ");
+    std::fs::write(&rp, good).unwrap();
 }
 
 #[test]
