@@ -43,7 +43,7 @@ pub fn model_file_limit(name: &str) -> u64 {
         | "generation_config.json"
         | "special_tokens_map.json"
         | "fenci.json" => 4 << 20,
-        "vocab.txt" | "lexicon.txt" | "pos_lexicon.txt" | "merges.txt" => 64 << 20,
+        "vocab.txt" | "lexicon.txt" | "pos_lexicon.txt" | "merges.txt" | "route.json" => 64 << 20,
         "tokenizer.json" | "vocab.json" => 256 << 20,
         _ => u64::MAX,
     }

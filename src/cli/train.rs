@@ -96,8 +96,8 @@ pub struct TrainArgs {
     data: Option<PathBuf>,
     /// Training on your corrections: the new version segments every sentence. By default a
     /// sentence that reads like the built-in model's training text (news) and not like your
-    /// corrections stays with the built-in model, so what you teach does not change how news
-    /// is segmented (the version's route.json; delete it later to the same effect).
+    /// corrections stays with the built-in model, so what you teach changes how news is
+    /// segmented far less (the version's route.json; delete it later to the same effect).
     #[arg(long, conflicts_with_all = ["data", "mlm_text", "pos", "pos_context"])]
     no_route: bool,
     /// Pretrain instead of tagging: teach the encoder raw text as a masked language model

@@ -303,7 +303,13 @@ pub(super) fn export_cmd(a: ExportArgs) -> Result<i32> {
             );
         }
     }
-    if files.route.is_some() {
+    if let Some(route) = &files.route {
+        eprintln!(
+            "note: {}/route.json lists the {} corrected sentences this version was trained on \
+             (fenci routes by them); delete it before sharing the model if they are private",
+            a.dir.display(),
+            route.domain.len()
+        );
         let c = card.get_or_insert_with(|| format!("Exported by fenci from {origin}.\n"));
         c.push_str(
             "\n## Routing\n\n`route.json` holds the corrected sentences this version was fine-tuned on. fenci hands a sentence that reads like the built-in model's training text (People's Daily news) and not like them to its built-in model (`src/segment/route.rs`); other tools ignore the file and use these weights for every sentence.\n",

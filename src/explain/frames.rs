@@ -1,8 +1,8 @@
 //! Function words read by the frame of their clause, where one neighbour does not tell:
 //! 快…了 "almost", 都…了 "already", 要…了 "about to", 连…都 "even", 开…药 "to write out",
-//! V 起 O 来 "to start (doing)",
+//! V 起 O 来 "to start (doing)", 睡不着 / 找不着 着 "to fall asleep" / "succeeding in",
 //! a question ending in 没有？ after 了/过 "haven't (…or not?)", 还是…吧 "had better", and 就
-//! by what comes before it (an amount + 就 "only; as little as", V 了 … 就 "as soon as",
+//! by what comes before it (an amount + 就 "only; as little as", V 了/完 … 就 "as soon as",
 //! 就 在/是 "just; exactly", left as "in that case" after a condition). [`framed_senses`]
 //! gives, like [`super::pairs::paired_senses`], the words and the text their CC-CEDICT sense
 //! starts with.
@@ -171,6 +171,14 @@ pub(super) fn framed_senses(words: &[&str], classes: &[&str]) -> Vec<(usize, &'s
             {
                 Some("verb suffix, to start")
             }
+            // 睡不着 "to fall asleep"; 找不着, 买得着 "succeeding in" (not "to touch").
+            "着" if i >= 2 && matches!(word(i - 1), "不" | "得") && class(i - 2) == "v" => {
+                Some(if word(i - 2) == "睡" {
+                    "(coll.) to fall asleep"
+                } else {
+                    "(after a verb) hitting the mark"
+                })
+            }
             "就" => jiu(words, classes, i, &c),
             _ => None,
         };
@@ -207,10 +215,11 @@ fn jiu(
     if is_amount(prev) || (amount_end && numeral_before) {
         return Some("only; as little as");
     }
-    // V 了 (O) 就: 吃了药就去, 看了一半就…
+    // V 了 (O) 就, V 完 (O) 就: 吃了药就去, 看了一半就…, 喝完咖啡我就…
     let back = c.start.max(i.saturating_sub(3));
-    let after_le = (back..i)
-        .any(|j| word(j) == "了" && j > 0 && classes.get(j - 1).is_some_and(|&k| k == "v"));
+    let after_le = (back..i).any(|j| {
+        matches!(word(j), "了" | "完") && j > 0 && classes.get(j - 1).is_some_and(|&k| k == "v")
+    });
     after_le.then_some("(after a clause of action) as soon as")
 }
 
@@ -266,6 +275,17 @@ mod tests {
             frames("吃 了 药 就 去 躺 着 吧", "v u n d v v u y"),
             vec![(3, "(after a clause of action) as soon as")]
         );
+        assert_eq!(
+            frames("喝 完 咖啡 我 就 睡 不 着 觉 。", "v v n r d v d v n w"),
+            vec![
+                (4, "(after a clause of action) as soon as"),
+                (7, "(coll.) to fall asleep")
+            ]
+        );
+        assert_eq!(
+            frames("我 找 不 着 钥匙 了", "r v d v n y"),
+            vec![(3, "(after a verb) hitting the mark")]
+        );
     }
 
     #[test]
@@ -292,6 +312,9 @@ mod tests {
         assert!(frames("我 要 买 的 书 到 了 。", "r v v u n v y w").is_empty());
         assert!(frames("我 六 点 半 就 起床 了 。", "r m q m d v y w").is_empty());
         assert!(frames("１９９８年 就 开始 了", "t d v y").is_empty());
+        // 着 as the aspect particle: 他 笑 着 说, 门 开 着.
+        assert!(frames("他 笑 着 说", "r v u v").is_empty());
+        assert!(frames("门 开 着 呢", "n v u y").is_empty());
         assert_eq!(
             frames("开 了 三天 的 药", "v u t u n"),
             vec![(0, "to write out (a prescription")]

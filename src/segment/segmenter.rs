@@ -73,6 +73,16 @@ impl Segmenter {
         let mut seg = Self::from_parts(model, tok).with_pos_head(pos);
         if let Some(spec) = &files.route {
             let base = Self::new(&ModelFiles::embedded()?)?;
+            if base.model.labels() != seg.model.labels() {
+                return Err(SegmentError::Model(ModelError::BadConfig {
+                    path: std::path::Path::new(&files.source).join(crate::tagger::ROUTE_FILE),
+                    message: format!(
+                        "this model's labels differ from the built-in model's, so it cannot hand \
+                         sentences to it; delete {} to use this model for every sentence",
+                        crate::tagger::ROUTE_FILE
+                    ),
+                }));
+            }
             seg.route = Some(std::sync::Arc::new(Routed {
                 base,
                 router: super::Router::new(spec),

@@ -234,6 +234,12 @@ pub fn adapt_with(
     }
     let replay = read_gold(REPLAY);
     let layers = base.config.num_hidden_layers;
+    // The replay sentences' teacher is what the base answers for them: a routed version hands
+    // text like them (news) to the built-in model, so that is the teacher then.
+    let teacher = match &base.route {
+        Some(_) => ModelFiles::embedded()?,
+        None => base.clone(),
+    };
     let run = |init: &ModelFiles,
                (data, is_replay): &(Vec<Vec<String>>, Vec<bool>),
                epochs: usize,
@@ -261,9 +267,9 @@ pub fn adapt_with(
             resume: false,
         };
         if cfg.distill > 0.0 {
-            // The teacher is always the base model, in the extra rounds too.
+            // The teacher is always the base model (see `teacher`), in the extra rounds too.
             let distill = Distill {
-                teacher: base,
+                teacher: &teacher,
                 sentences: is_replay,
                 weight: cfg.distill,
                 temperature: cfg.distill_temperature,

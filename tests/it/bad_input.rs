@@ -275,3 +275,15 @@ fn flags_and_files_that_were_silently_ignored() {
         "m/lexicon.txt: the word list is not UTF-8 text"
     );
 }
+
+#[test]
+fn a_route_beside_a_model_with_other_labels_is_refused() {
+    // route.json copied by hand next to a model that cannot hand sentences to the built-in one.
+    let mut m = tiny_model(&LabelScheme::bi(), 1, 8, 16, 43);
+    m.route = Some(fenci::tagger::RouteSpec::built_in(
+        -0.5,
+        vec!["你好。".into()],
+    ));
+    let e = Segmenter::new(&m).unwrap_err().to_string();
+    assert!(e.contains("route.json") && e.contains("delete"), "{e}");
+}
