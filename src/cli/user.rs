@@ -259,7 +259,18 @@ pub(super) fn models_cmd() -> Result<i32> {
             let active = svc.active();
             say!("fenci models {}:", dir.join("models").display());
             for (name, path) in local {
-                let mark = if name == active { "  (active)" } else { "" };
+                let mut notes = Vec::new();
+                if name == active {
+                    notes.push("active");
+                }
+                if path.join(crate::tagger::ROUTE_FILE).is_file() {
+                    notes.push("hands news-like text to the built-in model");
+                }
+                let mark = if notes.is_empty() {
+                    String::new()
+                } else {
+                    format!("  ({})", notes.join("; "))
+                };
                 say!("  {}{mark}", path.display());
             }
         }

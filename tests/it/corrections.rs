@@ -138,6 +138,12 @@ fn training_on_corrections_learns_them_and_undo_is_exact() {
     let versions = Versions::new(d.path());
     assert_eq!(versions.active(), "v1");
     routes_news_to_the_built_in_model(&versions.path("v1"), &fixes, d.path());
+    let o = fenci(&["models"], b"", d.path());
+    let listed = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        listed.contains("(active; hands news-like text to the built-in model)"),
+        "{listed}"
+    );
     let o = fenci(&["corrections"], b"", d.path());
     assert_eq!(
         String::from_utf8_lossy(&o.stdout)
