@@ -165,10 +165,10 @@ pub(super) fn train_corrections_cmd(no_route: bool) -> Result<i32> {
     // Off a terminal (a log, CI) the bar is hidden: a line every tenth of the run instead.
     let plain = !std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut last_tenth = None;
-    let cfg = AdaptConfig {
-        route: AdaptConfig::default().route.filter(|_| !no_route),
-        ..AdaptConfig::default()
-    };
+    let mut cfg = AdaptConfig::default();
+    if no_route {
+        cfg.route = None;
+    }
     let report = svc.train(&cfg, 5, &cancel, |p| {
         if let Progress::Step {
             step, total, loss, ..

@@ -74,14 +74,11 @@ impl Segmenter {
         if let Some(spec) = &files.route {
             let base = Self::new(&ModelFiles::embedded()?)?;
             if base.model.labels() != seg.model.labels() {
-                return Err(SegmentError::Model(ModelError::BadConfig {
-                    path: std::path::Path::new(&files.source).join(crate::tagger::ROUTE_FILE),
-                    message: format!(
-                        "this model's labels differ from the built-in model's, so it cannot hand \
-                         sentences to it; delete {} to use this model for every sentence",
-                        crate::tagger::ROUTE_FILE
-                    ),
-                }));
+                return Err(SegmentError::Model(crate::tagger::RouteSpec::error(
+                    &std::path::Path::new(&files.source).join(crate::tagger::ROUTE_FILE),
+                    "this model's labels differ from the built-in model's, so it cannot hand \
+                     sentences to it",
+                )));
             }
             seg.route = Some(std::sync::Arc::new(Routed {
                 base,

@@ -372,13 +372,8 @@ impl ModelFiles {
         };
         let rp = dir.join(super::ROUTE_FILE);
         let route = if rp.is_file() {
-            let text = String::from_utf8(read(&rp)?).map_err(|_| ModelError::BadConfig {
-                path: rp.clone(),
-                message: format!(
-                    "not UTF-8 text; delete {} to use this model for every sentence",
-                    super::ROUTE_FILE
-                ),
-            })?;
+            let text = String::from_utf8(read(&rp)?)
+                .map_err(|_| super::RouteSpec::error(&rp, "not UTF-8 text"))?;
             Some(super::RouteSpec::parse(&text, &rp)?)
         } else {
             None

@@ -42,12 +42,17 @@ impl RouteSpec {
         }
     }
 
-    /// Parses `route.json`; the error names the file and says how to do without it.
-    pub fn parse(text: &str, path: &Path) -> Result<Self, ModelError> {
-        let bad = |message: String| ModelError::BadConfig {
+    /// An error about the `route.json` at `path` that says how to do without it.
+    pub fn error(path: &Path, message: &str) -> ModelError {
+        ModelError::BadConfig {
             path: path.to_path_buf(),
             message: format!("{message}; delete {ROUTE_FILE} to use this model for every sentence"),
-        };
+        }
+    }
+
+    /// Parses `route.json`; the error names the file and says how to do without it.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ModelError> {
+        let bad = |message: String| Self::error(path, &message);
         let spec: Self =
             serde_json::from_str(text).map_err(|e| bad(format!("unreadable ({e})")))?;
         if spec.format != 1 {
