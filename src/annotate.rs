@@ -92,6 +92,7 @@ pub fn annotate_segmentation(
         }
     }
     let names = explain::together(dict, &words);
+    explain::settle_halves(dict, &words, &mut explanations, &names);
     let alternatives = if k > 0 {
         s.alternatives(scheme, k)
     } else {

@@ -705,6 +705,28 @@ fn explain_one(dict: &Dictionary, word: &str, a: &Around<'_>) -> Explanation {
     ex
 }
 
+/// Reads a one-character word as `numbered` (one CC-CEDICT syllable), the reading a word it
+/// forms across other words gives it (觉 in 睡…觉 is jiào, 当 in 上…当 dàng), and clears its
+/// other readings: the whole word settles them. Leaves `ex` alone when no entry has that
+/// reading.
+pub(crate) fn settle_reading(dict: &Dictionary, ex: &mut Explanation, numbered: &str) {
+    let mine = ex
+        .entries
+        .get(ex.chosen)
+        .map(|e| e.pinyin_numbered.to_lowercase());
+    if mine.as_deref() == Some(numbered.to_lowercase().as_str()) {
+        ex.other_readings.clear();
+        return;
+    }
+    if let Some(i) = entry_with_reading(&ex.entries, numbered) {
+        let sense = ex
+            .pos
+            .as_deref()
+            .and_then(|t| sense_of_kinds(&ex.entries[i], coarse(t)));
+        apply(dict, ex, i, sense, Vec::new());
+    }
+}
+
 /// The simplified form of a traditional character, through the dictionary (還 → 还).
 fn simplify(dict: &Dictionary, c: char) -> Option<char> {
     let mut buf = [0u8; 4];

@@ -34,6 +34,6 @@ pub use context::{explain_in_context, sense_fits_tag};
 pub use dictionary::Dictionary;
 pub use explanation::{explain, names_across, CharReading, Explanation, GLOSS_MAX};
 pub use hsk::{hsk_char, hsk_word};
-pub use phrases::{phrases_across, separable_across, together, together_label};
+pub use phrases::{phrases_across, separable_across, settle_halves, together, together_label};
 pub use pinyin::{numbered_to_marks, numbered_to_marks_spaced, syllable_to_marks};
 pub use pos_tags::{pos_label, pos_meaning, pos_tags};

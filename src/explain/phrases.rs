@@ -183,6 +183,39 @@ pub fn separable_across(dict: &Dictionary, words: &[&str]) -> Vec<(Range<usize>,
     out
 }
 
+/// The one-character halves of a word split across other words (a separable verb, 的…话) read
+/// as in the whole word, with no other readings: 觉 in 睡不着觉 is jiào, 当 in 上了他的当 dàng.
+/// `together` is [`together`]'s answer for `words`; `explanations` are the words' own.
+pub fn settle_halves(
+    dict: &Dictionary,
+    words: &[&str],
+    explanations: &mut [Explanation],
+    together: &[(Range<usize>, Explanation)],
+) {
+    for (r, e) in together {
+        let (Some(first), Some(last)) = (
+            words.get(r.start),
+            r.end.checked_sub(1).and_then(|j| words.get(j)),
+        ) else {
+            continue;
+        };
+        let one = |w: &str| w.chars().count() == 1;
+        if r.len() < 2 || !one(first) || !one(last) || format!("{first}{last}") != e.word {
+            continue;
+        }
+        let Some(entry) = e.entries.get(e.chosen) else {
+            continue;
+        };
+        if let [a, b] = entry.pinyin_numbered.split_whitespace().collect::<Vec<_>>()[..] {
+            for (i, syllable) in [(r.start, a), (r.end - 1, b)] {
+                if let Some(ex) = explanations.get_mut(i) {
+                    super::context::settle_reading(dict, ex, syllable);
+                }
+            }
+        }
+    }
+}
+
 /// How a run of words explained together is shown: its words joined by `sep` (习+近平), or, for
 /// a separable verb with words between its halves, the halves around an ellipsis (聊…天).
 pub fn together_label(parts: &[&str], word: &str, sep: &str) -> String {
@@ -283,6 +316,49 @@ mod tests {
         assert!(found(&["聊", "，", "天", "黑", "了"]).is_empty());
         assert_eq!(together_label(&["聊", "了", "天"], "聊天", "+"), "聊…天");
         assert_eq!(together_label(&["习", "近平"], "习近平", "+"), "习+近平");
+    }
+
+    #[test]
+    fn the_halves_of_a_split_word_take_its_readings() {
+        let dict = Dictionary::embedded();
+        let read = |words: &[&str]| {
+            let mut ex = super::super::explain_in_context(dict, words, &vec![None; words.len()]);
+            let before: Vec<(String, Vec<String>)> = ex
+                .iter()
+                .map(|e| (e.pinyin.clone(), e.other_readings.clone()))
+                .collect();
+            settle_halves(dict, words, &mut ex, &together(dict, words));
+            (before, ex)
+        };
+        // 觉 alone is jiào or jué; in 睡…觉 it is jiào, and sure.
+        let (before, ex) = read(&["我", "睡", "不", "着", "觉", "。"]);
+        assert!(
+            !before[4].1.is_empty() || before[4].0 != "jiào",
+            "{before:?}"
+        );
+        assert_eq!(
+            (ex[4].pinyin.as_str(), ex[4].other_readings.len()),
+            ("jiào", 0)
+        );
+        assert_eq!(ex[1].pinyin, "shuì");
+        // 当 after 上…: dàng "to be fooled", whatever it was alone.
+        let (_, ex) = read(&["他", "上", "了", "我", "的", "当"]);
+        assert_eq!(
+            (ex[5].pinyin.as_str(), ex[5].other_readings.len()),
+            ("dàng", 0)
+        );
+        // A name across words (习+近平) and words outside a pair are left as they were.
+        let (before, ex) = read(&["习", "近平", "还", "没", "睡", "觉"]);
+        assert_eq!(
+            (ex[2].pinyin.clone(), ex[2].other_readings.clone()),
+            before[2]
+        );
+        assert_eq!(
+            (ex[1].pinyin.clone(), ex[1].other_readings.clone()),
+            before[1]
+        );
+        // Out-of-range or empty inputs do not panic.
+        settle_halves(dict, &[], &mut [], &together(dict, &["睡", "了", "觉"]));
     }
 
     #[test]

@@ -203,10 +203,10 @@ pub fn explain_words(
 ) {
     let strs: Vec<&str> = words.iter().map(String::as_str).collect();
     // A corrected segmentation has no tags from the model: readings from the neighbours alone.
-    (
-        explain::explain_in_context(dict, &strs, &vec![None; strs.len()]),
-        explain::together(dict, &strs),
-    )
+    let mut explanations = explain::explain_in_context(dict, &strs, &vec![None; strs.len()]);
+    let together = explain::together(dict, &strs);
+    explain::settle_halves(dict, &strs, &mut explanations, &together);
+    (explanations, together)
 }
 
 /// A failed `/examples` in the app's words: what the library says, with the app's command
