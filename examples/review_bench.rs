@@ -17,7 +17,8 @@
 //! changed (2+ characters, the corrected words and the base words they replace) and PKU test
 //! F1 on the sentences that contain none of them (forgetting outside what the user asked to
 //! change); `WISE=0.5,0.8,…` prints exactness, pool gain and PKU loss of the weight-space
-//! interpolations `base + a · (tuned − base)` (WiSE-FT).
+//! interpolations `base + a · (tuned − base)` (WiSE-FT); `REST_OUT=PREFIX` writes the rest of the
+//! pool's sentences that the base model or the new version gets wrong to `PREFIX.{strategy}{N}.txt`.
 //!
 //! One line per (strategy, N): how many picks were wrong before (precision) against the pool's
 //! error rate, the picks exact after training, F1 on the rest of the pool before → after, PKU
@@ -201,6 +202,24 @@ fn main() -> anyhow::Result<()> {
                     to_base(&test),
                     test.len()
                 );
+            }
+            if let Some(path) = env("REST_OUT") {
+                // Every sentence of the rest of the pool as the base model, the new version and
+                // the gold segment it (one block per sentence that either model gets wrong).
+                let text: Vec<String> = rest.iter().map(|w| w.concat()).collect();
+                let (b, a) = (seg.segment_batch(&text)?, after.segment_batch(&text)?);
+                let mut out = String::new();
+                for ((b, a), g) in b.iter().zip(&a).zip(&rest) {
+                    if !same_words(b, g) || !same_words(a, g) {
+                        out.push_str(&format!(
+                            "base  {}\nafter {}\ngold  {}\n\n",
+                            b.word_strs().join(" "),
+                            a.word_strs().join(" "),
+                            g.join(" ")
+                        ));
+                    }
+                }
+                std::fs::write(format!("{path}.{name}{n}.txt"), out)?;
             }
             let rest_after = evaluate(&after, &rest, None)?.f1();
             let test_after = evaluate(&after, &test, None)?.f1();
