@@ -10,7 +10,7 @@ use super::{segmenter_for, ModelArg, StdoutError};
 use crate::annotate::{annotate, annotate_segmentation, Annotated, ALTERNATIVES};
 use crate::explain::Dictionary;
 use crate::segment::stream::LineSink;
-use crate::segment::Segmentation;
+use crate::segment::{Segmentation, Segmenter};
 use crate::tagger::LabelScheme;
 
 /// What `fenci segment` writes.
@@ -25,11 +25,17 @@ pub enum Format {
     Jsonl,
 }
 
-/// Writes each line as one JSON object: `{"line": N, "words": [...], "alternatives": [...]}`.
-/// A long line, segmented piece by piece, is still one object; it has no alternatives.
+/// Writes each line as one JSON object: `{"line": N, "words": [...], "alternatives": [...]}`,
+/// and `"model"` (`"built-in"` or `"trained"`) when a routed version segments
+/// ([`JsonSink::routed_by`]). A long line, segmented piece by piece, is still one object; it has
+/// no alternatives.
 pub struct JsonSink<'a> {
     dict: &'a Dictionary,
     scheme: &'a LabelScheme,
+    /// The routed version that segments (see [`crate::segment::Segmenter::is_routed`]).
+    router: Option<&'a Segmenter>,
+    /// Which model segmented the current line's pieces so far: built-in, trained.
+    sent: (bool, bool),
     /// Lines finished so far.
     line: usize,
     /// Words of the current line written so far.
@@ -47,7 +53,17 @@ impl<'a> JsonSink<'a> {
             line: 0,
             written: 0,
             alternatives: "[]".into(),
+            router: None,
+            sent: (false, false),
         }
+    }
+
+    /// Says for each line which model segmented it when `seg` is a routed version (one that
+    /// hands text like the built-in model's to it): `"model":"built-in"` or `"trained"`, and
+    /// `"mixed"` for a long line whose pieces went to both. Nothing for other segmenters.
+    pub fn routed_by(mut self, seg: &'a Segmenter) -> Self {
+        self.router = seg.is_routed().then_some(seg);
+        self
     }
 
     fn open(&mut self, out: &mut dyn Write) -> io::Result<()> {
@@ -67,6 +83,13 @@ impl LineSink for JsonSink<'_> {
         whole: bool,
         out: &mut dyn Write,
     ) -> io::Result<()> {
+        if let Some(r) = self.router {
+            if r.routes_to_base(&s.text) {
+                self.sent.0 = true;
+            } else {
+                self.sent.1 = true;
+            }
+        }
         let k = if whole { ALTERNATIVES } else { 0 };
         let a = annotate_segmentation(s.clone(), self.dict, self.scheme, k);
         if whole {
@@ -85,7 +108,14 @@ impl LineSink for JsonSink<'_> {
 
     fn end_line(&mut self, out: &mut dyn Write) -> io::Result<()> {
         self.open(out)?;
-        writeln!(out, "],\"alternatives\":{}}}", self.alternatives)?;
+        let model = match (self.router.is_some(), self.sent) {
+            (false, _) => "",
+            (true, (true, false)) => ",\"model\":\"built-in\"",
+            (true, (true, true)) => ",\"model\":\"mixed\"",
+            (true, _) => ",\"model\":\"trained\"",
+        };
+        writeln!(out, "],\"alternatives\":{}{model}}}", self.alternatives)?;
+        self.sent = (false, false);
         self.line += 1;
         self.written = 0;
         self.alternatives = "[]".into();

@@ -200,7 +200,7 @@ pub(super) fn segment(a: SegmentArgs, threads: usize) -> Result<i32> {
     };
     let dict = crate::explain::Dictionary::embedded();
     let mut plain = PlainSink::new(&a.sep);
-    let mut json = JsonSink::new(dict, seg.model().labels());
+    let mut json = JsonSink::new(dict, seg.model().labels()).routed_by(&seg);
     let sink: &mut dyn LineSink = match a.format {
         Format::Text => &mut plain,
         Format::Jsonl => &mut json,

@@ -210,6 +210,29 @@ fn routes_news_to_the_built_in_model(v1: &std::path::Path, fixes: &[&str], data:
     }
     assert_eq!(batch[1].word_strs(), words(fixes[0]));
     assert_eq!(batch[3].word_strs(), words(fixes[1]));
+    // JSON lines say which model segmented each line; the built-in model's lines have none.
+    let input: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let models = |model: &str| -> Vec<Option<String>> {
+        let o = fenci(
+            &["segment", "--format", "jsonl", "--model", model],
+            input.as_bytes(),
+            data,
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v.get("model").and_then(|m| m.as_str()).map(str::to_string)
+            })
+            .collect()
+    };
+    let expect: Vec<Option<String>> = ["built-in", "trained", "built-in", "trained"]
+        .iter()
+        .map(|m| Some(m.to_string()))
+        .collect();
+    assert_eq!(models("v1"), expect);
+    assert_eq!(models("default"), vec![None; 4]);
     // A damaged route.json: a clear error that says what to do, and the file is left alone.
     let rp = v1.join("route.json");
     let good = std::fs::read(&rp).unwrap();
