@@ -837,6 +837,21 @@ const UNIT_SENSES: &[(char, &str)] = &[
     ('楼', "floor"),
 ];
 
+/// Measure words that CC-CEDICT gives no classifier sense, with the sense they count by: 一双
+/// is "one + pair", not "one + two".
+const MEASURE_SENSES: &[(char, &str)] = &[
+    ('双', "pair"),
+    ('包', "packet"),
+    ('堆', "pile"),
+    ('群', "group"),
+    ('滴', "a drop"),
+    ('盒', "small box"),
+    ('箱', "box"),
+    ('袋', "bag"),
+    ('桶', "bucket"),
+    ('碗', "bowl"),
+];
+
 /// A numeral (or demonstrative) and a measure word written as one word, read as such when the
 /// tag says so (`m`, `q`), when the dictionary lacks the word, or, untagged, when a noun
 /// follows (写了一行字 → yì háng, not 一行 "delegation"). `None` when that does not apply.
@@ -868,6 +883,12 @@ fn numeral_classifier(dict: &Dictionary, ex: &Explanation, a: &Around<'_>) -> Op
                 .iter()
                 .find(|r| r.holds(&as_measure))?;
             last_entries.get(entry_with_reading(last_entries, &rule.reading)?)
+        })
+        .or_else(|| {
+            let cue = measure_sense(last)?;
+            last_entries
+                .iter()
+                .find(|e| !is_name_entry(e) && find_sense(e, cue).is_some())
         })?;
     let measure_syllable = measure.pinyin_numbered.clone();
     // The dictionary's word already reads the measure word so (这个 zhe4 ge5: a neutral tone
@@ -931,8 +952,10 @@ fn numeral_classifier(dict: &Dictionary, ex: &Explanation, a: &Around<'_>) -> Op
                 (p.join(" "), g.join(" "))
             }
         };
-    let classifier = match unit_sense.and_then(|u| measure.senses.iter().find(|s| s.starts_with(u)))
-    {
+    let cued = unit_sense
+        .and_then(|u| measure.senses.iter().find(|s| s.starts_with(u)))
+        .or_else(|| measure_sense(last).and_then(|c| measure.senses.get(find_sense(measure, c)?)));
+    let classifier = match cued {
         Some(s) => clean_sense(s),
         None => measure
             .senses
@@ -956,6 +979,14 @@ fn numeral_classifier(dict: &Dictionary, ex: &Explanation, a: &Around<'_>) -> Op
     let i = out.entries.len() - 1;
     apply(dict, &mut out, i, None, others);
     Some(out)
+}
+
+/// The sense `c` counts by as a measure word when CC-CEDICT has no classifier sense for it.
+fn measure_sense(c: char) -> Option<&'static str> {
+    MEASURE_SENSES
+        .iter()
+        .find(|(m, _)| *m == c)
+        .map(|(_, s)| *s)
 }
 
 /// A word's first sense, cleaned, without notes.

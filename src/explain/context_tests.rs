@@ -261,6 +261,31 @@ fn yi_hang_is_one_line() {
 }
 
 #[test]
+fn measure_words_without_a_classifier_sense_count_by_their_own() {
+    // CC-CEDICT's 双 is "two; double; pair": 一双 is a pair, not "one + two".
+    for s in [
+        "长/v 着/u 一双/m 大/a 眼睛/n",
+        "长/- 着/- 一双/- 大/- 眼睛/-",
+        "买/v 了/u 两双/m 鞋/n",
+    ] {
+        let ex = tagged(s);
+        let e = ex.iter().find(|e| e.word.ends_with('双')).unwrap();
+        assert!(e.gloss.ends_with("+ pair"), "{s}: {}", e.gloss);
+        assert!(
+            !e.gloss.contains("two +") || e.word.starts_with('两'),
+            "{}",
+            e.gloss
+        );
+    }
+    let ex = tagged("一包/m 烟/n");
+    assert!(
+        of(&ex, "一包", 0).gloss.ends_with("+ packet"),
+        "{}",
+        of(&ex, "一包", 0).gloss
+    );
+}
+
+#[test]
 fn da_qiao_is_a_big_bridge_unless_a_name() {
     let ex = tagged("南京市/ns 长江/ns 大桥/n");
     let e = of(&ex, "大桥", 0);
