@@ -673,17 +673,25 @@ fn explain_one(dict: &Dictionary, word: &str, a: &Around<'_>) -> Explanation {
     .or_else(|| first_index(&ex.entries, usable))
     .or_else(|| first_index(&ex.entries, allowed))
     .unwrap_or(0);
-    let sense = a
-        .coarse
-        .filter(|_| !name_tag)
-        .and_then(|t| sense_of_kinds(&ex.entries[chosen], t))
+    // Untagged, one character after a numeral or demonstrative (一名, 这条, 三位): a measure
+    // word, so its classifier sense leads (not 名 "name").
+    let after_quantity = a
+        .prev
+        .and_then(|w| w.chars().last())
+        .is_some_and(|c| super::polyphones::QUANTITY.contains(c));
+    let as_measure = a.coarse == Some("q") || (a.coarse.is_none() && after_quantity);
+    // A measure word CC-CEDICT gives no classifier sense (一 包 烟: "packet", not "to cover").
+    let measure_cue = single
+        .and_then(measure_sense)
+        .filter(|_| as_measure)
+        .and_then(|cue| find_sense(&ex.entries[chosen], cue));
+    let sense = measure_cue
         .or_else(|| {
-            // Untagged, one character after a numeral or demonstrative (一名, 这条, 三位): a
-            // measure word, so its classifier sense leads (not 名 "name").
-            let after_quantity = a
-                .prev
-                .and_then(|w| w.chars().last())
-                .is_some_and(|c| super::polyphones::QUANTITY.contains(c));
+            a.coarse
+                .filter(|_| !name_tag)
+                .and_then(|t| sense_of_kinds(&ex.entries[chosen], t))
+        })
+        .or_else(|| {
             (a.coarse.is_none() && single.is_some() && after_quantity)
                 .then(|| sense_of_kinds(&ex.entries[chosen], "q"))
                 .flatten()

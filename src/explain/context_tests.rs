@@ -277,6 +277,22 @@ fn measure_words_without_a_classifier_sense_count_by_their_own() {
             e.gloss
         );
     }
+    // Split from its numeral, tagged or not.
+    for s in ["买/v 了/u 一/m 包/q 烟/n", "买/- 了/- 一/- 包/- 烟/-"] {
+        let ex = tagged(s);
+        assert!(
+            of(&ex, "包", 0).gloss.starts_with("packet"),
+            "{s}: {}",
+            of(&ex, "包", 0).gloss
+        );
+    }
+    // A bag on its own is still a bag; 包 as a verb still wraps.
+    let ex = tagged("他/r 包/v 饺子/n");
+    assert!(
+        of(&ex, "包", 0).gloss.starts_with("to cover"),
+        "{}",
+        of(&ex, "包", 0).gloss
+    );
     let ex = tagged("一包/m 烟/n");
     assert!(
         of(&ex, "一包", 0).gloss.ends_with("+ packet"),
