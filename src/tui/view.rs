@@ -419,9 +419,18 @@ fn turn_lines_at(
                 ]));
             }
         }
+        if d.by_built_in {
+            for l in wrap(BY_BUILT_IN, cols.saturating_sub(2)) {
+                out.push(Line::from(vec![Span::raw("  "), Span::styled(l, th.low())]));
+            }
+        }
     }
     out
 }
+
+/// Under a sentence that a routed version handed to the built-in model (full view).
+pub const BY_BUILT_IN: &str =
+    "segmented by the built-in model: this reads like its news text more than like your corrections";
 
 /// The words of `alt` where it differs from `best`, with `…` for the unchanged context.
 pub fn differing_part(best: &[&str], alt: &[String]) -> String {
@@ -996,6 +1005,33 @@ fn detail(f: &mut Frame, area: Rect, e: &crate::explain::Explanation, th: &Theme
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sentence_the_built_in_model_segmented_says_so_in_the_full_view() {
+        let seg = crate::segment::Segmenter::new(&crate::tagger::ModelFiles::embedded().unwrap())
+            .unwrap();
+        let dict = crate::explain::Dictionary::embedded();
+        let mut d = crate::annotate::annotate(&seg, dict, "我爱北京。").unwrap();
+        // The built-in model is not routed: it never says so.
+        assert!(!d.by_built_in);
+        let th = Theme { color: false };
+        let text = |d: &TurnData, explain| -> String {
+            turn_lines(d, explain, false, None, None, 200, &th)
+                .iter()
+                .map(|l| {
+                    l.spans
+                        .iter()
+                        .map(|s| s.content.as_ref())
+                        .collect::<String>()
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert!(!text(&d, Explain::Full).contains(BY_BUILT_IN));
+        d.by_built_in = true;
+        assert!(text(&d, Explain::Full).contains(BY_BUILT_IN));
+        assert!(!text(&d, Explain::Off).contains(BY_BUILT_IN));
+    }
 
     #[test]
     fn alternatives_show_only_what_differs() {

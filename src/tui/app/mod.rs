@@ -781,6 +781,7 @@ impl App {
             explanations,
             alternatives: vec![],
             names: vec![],
+            by_built_in: false,
         };
         vec![Action::Explain { id, words }]
     }
