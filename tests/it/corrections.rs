@@ -233,6 +233,13 @@ fn routes_news_to_the_built_in_model(v1: &std::path::Path, fixes: &[&str], data:
         .collect();
     assert_eq!(models("v1"), expect);
     assert_eq!(models("default"), vec![None; 4]);
+    // So do the app's full view and `fenci explain`.
+    let said = |line: &str| {
+        let o = fenci(&["explain", "--model", "v1", line], b"", data);
+        String::from_utf8_lossy(&o.stdout).contains("segmented by the built-in model")
+    };
+    assert!(said(news));
+    assert!(!said(&joined[0]));
     // A damaged route.json: a clear error that says what to do, and the file is left alone.
     let rp = v1.join("route.json");
     let good = std::fs::read(&rp).unwrap();

@@ -281,6 +281,7 @@ mod fuzz {
             alternatives: vec![],
             names: vec![],
             seg,
+            by_built_in: false,
         };
         app.update(Event::Worker(WorkerMsg::Turn {
             id,

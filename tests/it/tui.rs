@@ -104,6 +104,7 @@ pub(crate) fn turn(words: &[&str], doubt: &[usize]) -> TurnData {
         alternatives: seg.alternatives(&scheme, 2),
         names: fenci::explain::names_across(&d, &seg.word_strs()),
         seg,
+        by_built_in: false,
     }
 }
 
