@@ -123,15 +123,24 @@ const DANGLING: &[&str] = &[
 ];
 
 /// Whether `sentence` opens with a list number: Chinese numerals then 、 or ．(一、 / 十二、),
-/// the way numbered points of a document start, not a sentence. A numeral after the 、 makes
-/// it a rough count or a count-off (七、八个学生 / 一、二、三，…), not a list number.
+/// or the numbered points of a report (一是…, 四是…), the way points of a document start, not
+/// a sentence. A numeral after the 、 makes it a rough count or a count-off (七、八个学生 /
+/// 一、二、三，…), not a list number.
 fn list_number(sentence: &str) -> bool {
     let numeral = |c: char| "一二三四五六七八九十两".contains(c);
     let rest = sentence.trim_start_matches(numeral);
     let mut after = rest.chars();
+    let next = after.next();
     rest.len() < sentence.len()
-        && matches!(after.next(), Some('、' | '．'))
-        && !after.next().is_some_and(numeral)
+        && (matches!(next, Some('、' | '．')) && !after.next().is_some_and(numeral)
+            || (next == Some('是') && !sentence.starts_with('两')))
+}
+
+/// Whether `sentence` opens with the conjunction 但 ("but") without its comma (但她从没…): like
+/// the connectives of [`DANGLING`], it needs a clause before it. 但愿 and 但凡 are other words.
+fn opens_with_but(sentence: &str) -> bool {
+    let mut c = sentence.chars();
+    c.next() == Some('但') && !matches!(c.next(), Some('愿' | '凡' | '是' | '，') | None)
 }
 
 /// The score part of a generic opening.
@@ -186,7 +195,13 @@ pub fn text_score(word: &str, sentence: &str, lm_logprob: f64, tokens: usize) ->
     if list_number(sentence) {
         sc.reject("list", -3.0, "a list number at the start");
     }
-    if let Some(d) = DANGLING.iter().find(|d| sentence.starts_with(**d)) {
+    let but = opens_with_but(sentence).then_some("但");
+    if let Some(d) = DANGLING
+        .iter()
+        .copied()
+        .find(|d| sentence.starts_with(*d))
+        .or(but)
+    {
         let d = d.trim_end_matches('，');
         sc.reject(
             "dangling",
@@ -340,6 +355,10 @@ mod tests {
         assert_eq!(rejected("经常", "一、经常沟通，不要积累问题。"), list);
         assert_eq!(rejected("经常", "十二、我们经常沟通。"), list);
         assert_eq!(rejected("经常", "三．我们经常沟通。"), list);
+        // The numbered points of a report.
+        assert_eq!(rejected("经验", "四是工人劳动技能差，劳动经验少。"), list);
+        assert_eq!(rejected("农业", "一是加强农业基础地位。"), list);
+        assert_eq!(rejected("两", "两是一个数字。"), None);
         // A numeral that starts a sentence is not a list number.
         assert_eq!(rejected("经常", "一个人经常去公园。"), None);
         assert_eq!(rejected("一起", "一起去公园吧，好吗？"), None);
@@ -353,6 +372,12 @@ mod tests {
             "opens with 但, which needs a clause before it"
         );
         assert!(rejected("所以", "所以我们今天不去了。").is_some());
+        assert_eq!(
+            rejected("因为", "但她从没有因为经济紧张同我吵过一次嘴。").unwrap(),
+            "opens with 但, which needs a clause before it"
+        );
+        assert_eq!(rejected("希望", "但愿明天不下雨，我希望去爬山。"), None);
+        assert_eq!(rejected("帮助", "但凡有人需要帮助，他都会去。"), None);
         // A rough count, a count-off and 不过 as "no more than" are sentences.
         assert_eq!(rejected("学生", "七、八个学生在教室里看书。"), None);
         assert_eq!(rejected("一起", "一、二、三，大家一起跳！"), None);
