@@ -201,11 +201,23 @@ impl Segmenter {
         self.temperature
     }
 
-    /// The constraints a line is decoded under: whitespace, Latin words and addresses, and
-    /// the forced words ([`Self::set_dict`]).
+    /// The constraints a line is decoded under: whitespace, Latin words and addresses, the
+    /// forced words ([`Self::set_dict`]), and for a model with dictionary features the AABB
+    /// reduplications of its words ([`super::constraints::reduplications`]: 干干净净).
     pub fn constraints(&self, line: &str, units: &Units) -> Constraints {
         let mut c = Constraints::for_line(line, units);
-        c.force_words(line, units, &self.dict);
+        let redup = self
+            .tok
+            .feature_words()
+            .map(|w| super::constraints::reduplications(line, w))
+            .unwrap_or_default();
+        if redup.is_empty() {
+            c.force_words(line, units, &self.dict);
+        } else {
+            let mut words = self.dict.clone();
+            words.extend(redup);
+            c.force_words(line, units, &words);
+        }
         c
     }
 

@@ -279,6 +279,11 @@ impl CharTokenizer {
         self
     }
 
+    /// The word list of the dictionary features, for a model trained with them.
+    pub fn feature_words(&self) -> Option<&super::WordSet> {
+        self.features.as_deref().map(WordFeatures::words)
+    }
+
     /// Number of ids, added tokens included.
     pub fn vocab_size(&self) -> usize {
         self.tok.get_vocab_size(true)

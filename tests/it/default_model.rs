@@ -74,6 +74,31 @@ fn segments_everyday_sentences() {
 }
 
 #[test]
+fn keeps_aabb_reduplications_whole_but_not_two_kinship_nouns() {
+    // People's Daily writes 干干净净 as one word; the model alone cut several of these.
+    let seg = Segmenter::new(&ModelFiles::embedded().unwrap()).unwrap();
+    for (line, word) in [
+        ("爷爷每天早上都把院子扫得干干净净。", "干干净净"),
+        ("她打扮得漂漂亮亮的。", "漂漂亮亮"),
+        ("图书馆里安安静静的。", "安安静静"),
+        ("祝你平平安安。", "平平安安"),
+        ("我们开开心心地玩了一天。", "开开心心"),
+        ("孩子们高高兴兴地去上学了。", "高高兴兴"),
+    ] {
+        let s = seg.segment(line).unwrap();
+        assert!(s.word_strs().contains(&word), "{line}: {:?}", s.word_strs());
+    }
+    let s = seg.segment("爸爸妈妈都去上班了。").unwrap();
+    assert_eq!(&s.word_strs()[..2], ["爸爸", "妈妈"]);
+    // A user's dictionary still applies beside them.
+    let mut seg = seg;
+    seg.set_dict(vec!["上班了".into()]);
+    let s = seg.segment("爸爸妈妈干干净净地上班了。").unwrap();
+    assert!(s.word_strs().contains(&"干干净净"), "{:?}", s.word_strs());
+    assert!(s.word_strs().contains(&"上班了"), "{:?}", s.word_strs());
+}
+
+#[test]
 fn keeps_latin_words_and_addresses_whole_in_mixed_text() {
     let seg = Segmenter::new(&ModelFiles::embedded().unwrap()).unwrap();
     // The vocabulary has single Latin letters only, so the model tags "iPhone" letter by
