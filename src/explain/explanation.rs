@@ -73,11 +73,14 @@ pub fn explain(dict: &Dictionary, word: &str) -> Explanation {
     let half = to_half_width(word);
     let has_han = word.chars().any(is_han);
     let has_letters = half.chars().any(|c| c.is_alphabetic());
-    let entries: Vec<Entry> = if has_han || has_letters {
+    let mut entries: Vec<Entry> = if has_han || has_letters {
         dict.lookup(word).to_vec()
     } else {
         Vec::new()
     };
+    if entries.is_empty() {
+        entries.extend(doubled(dict, word));
+    }
     let chars: Vec<char> = word.chars().collect();
 
     if let Some(best) = entries.first() {
@@ -170,6 +173,50 @@ pub fn explain(dict: &Dictionary, word: &str) -> Explanation {
         other_readings: Vec::new(),
         hsk: hsk_word(word),
     }
+}
+
+/// An entry for an AABB reduplication the dictionary lacks, made from its word AB: 干干净净 read
+/// gān gān jìng jìng (a neutral tone of AB takes the character's own tone: 漂漂亮亮 liàng),
+/// glossed as AB's first senses with a note that it is AB doubled. `None` for anything else.
+fn doubled(dict: &Dictionary, word: &str) -> Option<Entry> {
+    let [a, a2, b, b2] = word.chars().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    if a != a2 || b != b2 || a == b || !is_han(a) || !is_han(b) {
+        return None;
+    }
+    let ab: String = [a, b].iter().collect();
+    let base = dict
+        .lookup(&ab)
+        .iter()
+        .find(|e| e.pinyin_numbered.starts_with(|c: char| c.is_lowercase()))?;
+    let syllables: Vec<&str> = base.pinyin_numbered.split_whitespace().collect();
+    let [pa, pb] = syllables[..] else {
+        return None;
+    };
+    let toned = |c: char, syl: &str| -> String {
+        let bare = syl.trim_end_matches(|d: char| d.is_ascii_digit());
+        if !syl.ends_with('5') {
+            return syl.to_string();
+        }
+        let mut buf = [0u8; 4];
+        dict.lookup(c.encode_utf8(&mut buf))
+            .iter()
+            .map(|e| e.pinyin_numbered.to_lowercase())
+            .find(|p| p.trim_end_matches(|d: char| d.is_ascii_digit()) == bare && !p.ends_with('5'))
+            .unwrap_or_else(|| syl.to_string())
+    };
+    let (pa, pb) = (toned(a, pa), toned(b, pb));
+    let double = |s: &str| -> String { s.chars().flat_map(|c| [c, c]).collect() };
+    // One sense, AB's first two and the note, so that no sense is chosen without the note.
+    let first: Vec<&str> = base.senses.iter().take(2).map(String::as_str).collect();
+    let senses = vec![format!("{} ({ab} doubled, more vivid)", first.join(", "))];
+    Some(Entry {
+        traditional: double(&base.traditional),
+        simplified: word.to_string(),
+        pinyin_numbered: format!("{pa} {pa} {pb} {pb}"),
+        senses,
+    })
 }
 
 /// Runs of two or three adjacent words that together are a personal name the dictionary lists,

@@ -566,3 +566,29 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn aabb_reduplications_read_as_their_word_doubled() {
+    let d = Dictionary::embedded();
+    let e = explain(d, "干干净净");
+    assert_eq!(e.pinyin, "gāngānjìngjìng");
+    assert!(!e.from_chars);
+    assert!(
+        e.gloss.starts_with("clean, neat (干净 doubled"),
+        "{}",
+        e.gloss
+    );
+    assert_eq!(e.chars[3].pinyin, "jìng");
+    // A neutral tone of the word takes the character's own tone when doubled.
+    assert_eq!(explain(d, "漂漂亮亮").pinyin, "piàopiàoliàngliàng");
+    // The dictionary's own entry wins (舒舒服服), and what is not AABB of a word is untouched.
+    assert_eq!(
+        explain(d, "舒舒服服").entries[0].pinyin_numbered,
+        "shu1 shu5 fu5 fu5"
+    );
+    assert!(explain(d, "哈哈哈哈").entries.is_empty());
+    assert!(explain(d, "干净干净").from_chars);
+    // In context too.
+    let ex = explain_in_context(d, &["扫", "得", "干干净净"], &[None, None, None]);
+    assert_eq!(ex[2].pinyin, "gāngānjìngjìng");
+}
