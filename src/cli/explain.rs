@@ -173,18 +173,15 @@ pub(super) fn explain_cmd(a: ExplainArgs, threads: usize) -> Result<i32> {
 /// pinyin, gloss, and where the model hesitated, the probability of the boundary after it.
 pub fn plain_turn(d: &Annotated, cols: usize) -> Vec<String> {
     let th = crate::tui::view::Theme { color: false };
-    let mut out: Vec<String> =
-        crate::tui::view::turn_lines(d, crate::store::Explain::Full, false, None, None, cols, &th)
-            .iter()
-            .map(|l| {
-                l.spans
-                    .iter()
-                    .map(|s| s.content.as_ref())
-                    .collect::<String>()
-                    .trim_end()
-                    .to_string()
-            })
-            .collect();
+    let mut out = crate::tui::view::plain_lines(&crate::tui::view::turn_lines(
+        d,
+        crate::store::Explain::Full,
+        false,
+        None,
+        None,
+        cols,
+        &th,
+    ));
     out.push(String::new());
     for (i, (w, e)) in d.seg.words.iter().zip(&d.explanations).enumerate() {
         let mut line = format!("  {}", w.text);

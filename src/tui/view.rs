@@ -428,6 +428,17 @@ fn turn_lines_at(
     out
 }
 
+/// The text of drawn lines, without styles or trailing blanks (what `fenci explain` prints).
+pub fn plain_lines(lines: &[Line<'_>]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|l| {
+            let s: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+            s.trim_end().to_string()
+        })
+        .collect()
+}
+
 /// Under a sentence that a routed version handed to the built-in model (full view).
 pub const BY_BUILT_IN: &str =
     "segmented by the built-in model: this reads like its news text more than like your corrections";
@@ -1016,16 +1027,7 @@ mod tests {
         assert!(!d.by_built_in);
         let th = Theme { color: false };
         let text = |d: &TurnData, explain| -> String {
-            turn_lines(d, explain, false, None, None, 200, &th)
-                .iter()
-                .map(|l| {
-                    l.spans
-                        .iter()
-                        .map(|s| s.content.as_ref())
-                        .collect::<String>()
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
+            plain_lines(&turn_lines(d, explain, false, None, None, 200, &th)).join("\n")
         };
         assert!(!text(&d, Explain::Full).contains(BY_BUILT_IN));
         d.by_built_in = true;
