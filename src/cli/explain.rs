@@ -26,7 +26,7 @@ pub enum Format {
 }
 
 /// Writes each line as one JSON object: `{"line": N, "words": [...], "alternatives": [...]}`,
-/// and `"model"` (`"built-in"` or `"trained"`) when a routed version segments
+/// and `"model"` (`"built-in"`, `"trained"` or `"mixed"`) when a routed version segments
 /// ([`JsonSink::routed_by`]). A long line, segmented piece by piece, is still one object; it has
 /// no alternatives.
 pub struct JsonSink<'a> {
@@ -83,7 +83,8 @@ impl LineSink for JsonSink<'_> {
         whole: bool,
         out: &mut dyn Write,
     ) -> io::Result<()> {
-        if let Some(r) = self.router {
+        // Only pieces that write words count (a whitespace-only piece is routed too).
+        if let Some(r) = self.router.filter(|_| take > 0) {
             if r.routes_to_base(&s.text) {
                 self.sent.0 = true;
             } else {

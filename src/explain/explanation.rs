@@ -186,10 +186,14 @@ fn doubled(dict: &Dictionary, word: &str) -> Option<Entry> {
         return None;
     }
     let ab: String = [a, b].iter().collect();
-    let base = dict
-        .lookup(&ab)
+    // The everyday reading is the one doubled: 结实 jiēshi "sturdy", not jiēshí "to bear fruit".
+    let common = |e: &&Entry| e.pinyin_numbered.starts_with(|c: char| c.is_lowercase());
+    let entries = dict.lookup(&ab);
+    let base = entries
         .iter()
-        .find(|e| e.pinyin_numbered.starts_with(|c: char| c.is_lowercase()))?;
+        .filter(common)
+        .find(|e| e.pinyin_numbered.ends_with('5'))
+        .or_else(|| entries.iter().find(common))?;
     let syllables: Vec<&str> = base.pinyin_numbered.split_whitespace().collect();
     let [pa, pb] = syllables[..] else {
         return None;

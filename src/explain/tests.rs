@@ -588,6 +588,9 @@ fn aabb_reduplications_read_as_their_word_doubled() {
     );
     assert!(explain(d, "哈哈哈哈").entries.is_empty());
     assert!(explain(d, "干净干净").from_chars);
+    // The everyday sense of the word is the one doubled.
+    let e = explain(d, "结结实实");
+    assert!(!e.gloss.starts_with("to bear fruit"), "{}", e.gloss);
     // In context too.
     let ex = explain_in_context(d, &["扫", "得", "干干净净"], &[None, None, None]);
     assert_eq!(ex[2].pinyin, "gāngānjìngjìng");

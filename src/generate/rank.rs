@@ -133,14 +133,16 @@ fn list_number(sentence: &str) -> bool {
     let next = after.next();
     rest.len() < sentence.len()
         && (matches!(next, Some('、' | '．')) && !after.next().is_some_and(numeral)
-            || (next == Some('是') && !sentence.starts_with('两')))
+            || (next == Some('是')
+                && sentence.len() - rest.len() == '一'.len_utf8()
+                && !sentence.starts_with('两')))
 }
 
 /// Whether `sentence` opens with the conjunction 但 ("but") without its comma (但她从没…): like
-/// the connectives of [`DANGLING`], it needs a clause before it. 但愿 and 但凡 are other words.
+/// the connectives of [`DANGLING`], it needs a clause before it. 但愿, 但凡 and 但丁 are other words.
 fn opens_with_but(sentence: &str) -> bool {
     let mut c = sentence.chars();
-    c.next() == Some('但') && !matches!(c.next(), Some('愿' | '凡' | '是' | '，') | None)
+    c.next() == Some('但') && !matches!(c.next(), Some('愿' | '凡' | '是' | '丁' | '，') | None)
 }
 
 /// The score part of a generic opening.
@@ -359,6 +361,9 @@ mod tests {
         assert_eq!(rejected("经验", "四是工人劳动技能差，劳动经验少。"), list);
         assert_eq!(rejected("农业", "一是加强农业基础地位。"), list);
         assert_eq!(rejected("两", "两是一个数字。"), None);
+        // Holidays named by their date are not points.
+        assert_eq!(rejected("节日", "五一是劳动节，也是一个节日。"), None);
+        assert_eq!(rejected("节日", "十一是国庆节，是一个大节日。"), None);
         // A numeral that starts a sentence is not a list number.
         assert_eq!(rejected("经常", "一个人经常去公园。"), None);
         assert_eq!(rejected("一起", "一起去公园吧，好吗？"), None);
@@ -378,6 +383,7 @@ mod tests {
         );
         assert_eq!(rejected("希望", "但愿明天不下雨，我希望去爬山。"), None);
         assert_eq!(rejected("帮助", "但凡有人需要帮助，他都会去。"), None);
+        assert_eq!(rejected("诗人", "但丁是意大利的诗人。"), None);
         // A rough count, a count-off and 不过 as "no more than" are sentences.
         assert_eq!(rejected("学生", "七、八个学生在教室里看书。"), None);
         assert_eq!(rejected("一起", "一、二、三，大家一起跳！"), None);

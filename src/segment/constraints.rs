@@ -63,22 +63,53 @@ const KIN: &[&str] = &[
     "舅舅", "姑姑", "姥姥", "宝宝", "娃娃",
 ];
 
+/// Reduplicated adverbs before a doubled verb (好好 看看, 慢慢 走走): not AABB words, although
+/// 好看 and 慢走 are words.
+const ADVERB_AA: &[&str] = &[
+    "好好", "刚刚", "常常", "天天", "慢慢", "偷偷", "细细", "渐渐", "悄悄", "早早", "紧紧",
+];
+
 /// The AABB reduplications in `text` of a word AB of `words` (干干净净 of 干净, 开开心心, 平平安安):
 /// People's Daily writes them as one word (287 times in its training text against a handful
-/// split), and a model easily cuts them where its dictionary features see AB (干 干净净). Two
-/// reduplicated nouns side by side (爸爸 妈妈) are not one.
-pub fn reduplications(text: &str, words: &crate::text::WordSet) -> Vec<String> {
+/// split), and a model easily cuts them where its dictionary features see AB (干 干净净). Not
+/// one: two reduplicated nouns side by side (爸爸 妈妈), an adverb before a doubled verb (好好
+/// 看看), a run where words end at the first A and start at the second B (宪法 法院 院长, not
+/// 法法院院), and anything that overlaps a word of `user` (the user's dictionary wins).
+pub fn reduplications(text: &str, words: &crate::text::WordSet, user: &[String]) -> Vec<String> {
     let c: Vec<char> = text.chars().collect();
-    let mut out: Vec<String> = Vec::new();
-    for w in c.windows(4) {
-        let (a, b) = (w[0], w[2]);
-        if a != w[1] || b != w[3] || a == b || !crate::text::is_han(a) || !crate::text::is_han(b) {
+    let mut reserved = vec![false; c.len()];
+    for u in user {
+        let u: Vec<char> = u.chars().collect();
+        if u.is_empty() || u.len() > c.len() {
             continue;
         }
-        let s: String = w.iter().collect();
-        let (aa, bb) = (&s[..a.len_utf8() * 2], &s[a.len_utf8() * 2..]);
-        if words.contains(&format!("{a}{b}"))
-            && !(KIN.contains(&aa) && KIN.contains(&bb))
+        for i in 0..=c.len() - u.len() {
+            if c[i..i + u.len()] == u[..] {
+                reserved[i..i + u.len()].fill(true);
+            }
+        }
+    }
+    let listed = |s: &[char]| words.contains(&s.iter().collect::<String>());
+    let mut out: Vec<String> = Vec::new();
+    for i in 0..c.len().saturating_sub(3) {
+        let (a, b) = (c[i], c[i + 2]);
+        if a != c[i + 1]
+            || b != c[i + 3]
+            || a == b
+            || !crate::text::is_han(a)
+            || !crate::text::is_han(b)
+        {
+            continue;
+        }
+        let (aa, bb): (String, String) = ([a, a].iter().collect(), [b, b].iter().collect());
+        let left = (i.saturating_sub(3)..i).any(|k| listed(&c[k..=i]));
+        let right = (2..=4).any(|n| i + 3 + n <= c.len() && listed(&c[i + 3..i + 3 + n]));
+        let s: String = c[i..i + 4].iter().collect();
+        if listed(&[a, b])
+            && !(KIN.contains(&aa.as_str()) && KIN.contains(&bb.as_str()))
+            && !ADVERB_AA.contains(&aa.as_str())
+            && !(left && right)
+            && !reserved[i..i + 4].iter().any(|&r| r)
             && !out.contains(&s)
         {
             out.push(s);
@@ -225,17 +256,32 @@ mod reduplication_tests {
     fn aabb_of_a_listed_word_is_found_once_and_kin_pairs_are_not() {
         let words = WordSet::new(["干净", "爸妈", "星点"].map(String::from));
         assert_eq!(
-            reduplications("扫得干干净净，干干净净的", &words),
+            reduplications("扫得干干净净，干干净净的", &words, &[]),
             ["干干净净"]
         );
-        assert!(reduplications("爸爸妈妈", &words).is_empty());
+        assert!(reduplications("爸爸妈妈", &words, &[]).is_empty());
         // Not a listed AB, not AABB, AAAA, Latin, too short or empty: nothing.
-        assert!(reduplications("高高兴兴", &words).is_empty());
-        assert!(reduplications("干净干净", &words).is_empty());
-        assert!(reduplications("哈哈哈哈", &words).is_empty());
-        assert!(reduplications("aabb", &WordSet::new(["ab".to_string()])).is_empty());
-        assert!(reduplications("干干", &words).is_empty());
-        assert!(reduplications("", &words).is_empty());
-        assert_eq!(reduplications("星星点点", &words), ["星星点点"]);
+        assert!(reduplications("高高兴兴", &words, &[]).is_empty());
+        assert!(reduplications("干净干净", &words, &[]).is_empty());
+        assert!(reduplications("哈哈哈哈", &words, &[]).is_empty());
+        assert!(reduplications("aabb", &WordSet::new(["ab".to_string()]), &[]).is_empty());
+        assert!(reduplications("干干", &words, &[]).is_empty());
+        assert!(reduplications("", &words, &[]).is_empty());
+        assert_eq!(reduplications("星星点点", &words, &[]), ["星星点点"]);
+    }
+
+    #[test]
+    fn overlapping_words_adverbs_and_the_users_words_keep_aabb_apart() {
+        let words = WordSet::new(["宪法", "法院", "院长", "好看", "干净"].map(String::from));
+        // 宪法 法院 院长: words end at the first 法 and start at the second 院.
+        assert!(reduplications("宪法法院院长", &words, &[]).is_empty());
+        // 好好 看看 is an adverb and a doubled verb.
+        assert!(reduplications("你好好看看", &words, &[]).is_empty());
+        // A user's word that overlaps wins; one elsewhere does not matter.
+        assert!(reduplications("扫得干干净净", &words, &["得干".to_string()]).is_empty());
+        assert_eq!(
+            reduplications("扫得干干净净", &words, &["院长".to_string(), String::new()]),
+            ["干干净净"]
+        );
     }
 }

@@ -209,7 +209,7 @@ impl Segmenter {
         let redup = self
             .tok
             .feature_words()
-            .map(|w| super::constraints::reduplications(line, w))
+            .map(|w| super::constraints::reduplications(line, w, &self.dict))
             .unwrap_or_default();
         if redup.is_empty() {
             c.force_words(line, units, &self.dict);
