@@ -102,16 +102,16 @@ pub fn reduplications(text: &str, words: &crate::text::WordSet, user: &[String])
             continue;
         }
         let (aa, bb): (String, String) = ([a, a].iter().collect(), [b, b].iter().collect());
+        let kin = KIN.contains(&aa.as_str()) && KIN.contains(&bb.as_str());
+        if !listed(&[a, b]) || kin || ADVERB_AA.contains(&aa.as_str()) {
+            continue;
+        }
         let left = (i.saturating_sub(3)..i).any(|k| listed(&c[k..=i]));
         let right = (2..=4).any(|n| i + 3 + n <= c.len() && listed(&c[i + 3..i + 3 + n]));
         let s: String = c[i..i + 4].iter().collect();
-        if listed(&[a, b])
-            && !(KIN.contains(&aa.as_str()) && KIN.contains(&bb.as_str()))
-            && !ADVERB_AA.contains(&aa.as_str())
-            && !(left && right)
-            && !reserved[i..i + 4].iter().any(|&r| r)
-            && !out.contains(&s)
-        {
+        // Words on both sides (宪法 法院 院长), a user's word over it, or already found.
+        let overlapped = left && right || reserved[i..i + 4].iter().any(|&r| r);
+        if !overlapped && !out.contains(&s) {
             out.push(s);
         }
     }
