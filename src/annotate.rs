@@ -30,10 +30,6 @@ pub struct Annotated {
     /// Adjacent words that together are a listed personal name (习 近平 → 习近平) or a set
     /// phrase (如果…的 话 → 的话 "if"), with its explanation (see [`crate::explain::together`]).
     pub names: Vec<(Range<usize>, Explanation)>,
-    /// The built-in model segmented the sentence, handed to it by a routed version (one
-    /// `/train` wrote) because it reads like the built-in model's news text (see
-    /// [`Segmenter::routes_to_base`]).
-    pub by_built_in: bool,
 }
 
 /// The POS tags that choose readings and senses: the model's for words of two or more
@@ -67,9 +63,12 @@ pub const TAG_TRUSTED_FROM: f32 = f32::INFINITY;
 /// [`Segmenter::set_pos`]).
 pub fn annotate(seg: &Segmenter, dict: &Dictionary, text: &str) -> Result<Annotated, SegmentError> {
     let s = seg.segment(text)?;
-    let mut a = annotate_segmentation(s, dict, seg.model().labels(), ALTERNATIVES);
-    a.by_built_in = seg.routes_to_base(text);
-    Ok(a)
+    Ok(annotate_segmentation(
+        s,
+        dict,
+        seg.model().labels(),
+        ALTERNATIVES,
+    ))
 }
 
 /// Explains an existing segmentation; `k` next-best segmentations (0: none).
@@ -104,7 +103,6 @@ pub fn annotate_segmentation(
         explanations,
         alternatives,
         names,
-        by_built_in: false,
     }
 }
 

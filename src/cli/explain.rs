@@ -32,8 +32,8 @@ pub enum Format {
 pub struct JsonSink<'a> {
     dict: &'a Dictionary,
     scheme: &'a LabelScheme,
-    /// The routed version that segments (see [`crate::segment::Segmenter::is_routed`]).
-    router: Option<&'a Segmenter>,
+    /// A routed version segments (see [`crate::segment::Segmenter::is_routed`]).
+    routed: bool,
     /// Which model segmented the current line's pieces so far: built-in, trained.
     sent: (bool, bool),
     /// Lines finished so far.
@@ -53,7 +53,7 @@ impl<'a> JsonSink<'a> {
             line: 0,
             written: 0,
             alternatives: "[]".into(),
-            router: None,
+            routed: false,
             sent: (false, false),
         }
     }
@@ -61,8 +61,8 @@ impl<'a> JsonSink<'a> {
     /// Says for each line which model segmented it when `seg` is a routed version (one that
     /// hands text like the built-in model's to it): `"model":"built-in"` or `"trained"`, and
     /// `"mixed"` for a long line whose pieces went to both. Nothing for other segmenters.
-    pub fn routed_by(mut self, seg: &'a Segmenter) -> Self {
-        self.router = seg.is_routed().then_some(seg);
+    pub fn routed_by(mut self, seg: &Segmenter) -> Self {
+        self.routed = seg.is_routed();
         self
     }
 
@@ -84,8 +84,8 @@ impl LineSink for JsonSink<'_> {
         out: &mut dyn Write,
     ) -> io::Result<()> {
         // Only pieces that write words count (a whitespace-only piece is routed too).
-        if let Some(r) = self.router.filter(|_| take > 0) {
-            if r.routes_to_base(&s.text) {
+        if self.routed && take > 0 {
+            if s.by_built_in {
                 self.sent.0 = true;
             } else {
                 self.sent.1 = true;
@@ -109,7 +109,7 @@ impl LineSink for JsonSink<'_> {
 
     fn end_line(&mut self, out: &mut dyn Write) -> io::Result<()> {
         self.open(out)?;
-        let model = match (self.router.is_some(), self.sent) {
+        let model = match (self.routed, self.sent) {
             (false, _) => "",
             (true, (true, false)) => ",\"model\":\"built-in\"",
             (true, (true, true)) => ",\"model\":\"mixed\"",

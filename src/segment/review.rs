@@ -216,6 +216,7 @@ mod tests {
                 joined: vec![false; n],
             },
             pos: vec![],
+            by_built_in: false,
         }
     }
 

@@ -107,6 +107,9 @@ pub struct Segmentation {
     /// One part of speech per word, in order; empty when POS tagging is off
     /// ([`super::Segmenter::set_pos`]) or the model has no POS head.
     pub pos: Vec<PosTag>,
+    /// The built-in model segmented the line, handed to it by a routed version (one `/train`
+    /// wrote) because it reads like the built-in model's news text ([`super::route`]).
+    pub by_built_in: bool,
 }
 
 impl Segmentation {
@@ -293,6 +296,7 @@ impl Segmentation {
             log_probs,
             units,
             pos: Vec::new(),
+            by_built_in: false,
         }
     }
 
@@ -476,6 +480,7 @@ mod tests {
             pos: vec![],
             word_probs: vec![],
             temperature: 1.0,
+            by_built_in: false,
         };
         assert_eq!(s.display_words().join(" "), "喜欢 书");
         s.pos = vec![

@@ -276,7 +276,10 @@ impl Segmenter {
                 .collect()
         };
         let mut own = self.segment_own(&pick(false))?.into_iter();
-        let mut base = r.base.segment_own(&pick(true))?.into_iter();
+        let mut base = r.base.segment_own(&pick(true))?.into_iter().map(|mut s| {
+            s.by_built_in = true;
+            s
+        });
         Ok(to_base
             .iter()
             .map(|&b| if b { base.next() } else { own.next() })

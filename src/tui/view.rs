@@ -419,7 +419,7 @@ fn turn_lines_at(
                 ]));
             }
         }
-        if d.by_built_in {
+        if d.seg.by_built_in {
             for l in wrap(BY_BUILT_IN, cols.saturating_sub(2)) {
                 out.push(Line::from(vec![Span::raw("  "), Span::styled(l, th.low())]));
             }
@@ -1024,13 +1024,13 @@ mod tests {
         let dict = crate::explain::Dictionary::embedded();
         let mut d = crate::annotate::annotate(&seg, dict, "我爱北京。").unwrap();
         // The built-in model is not routed: it never says so.
-        assert!(!d.by_built_in);
+        assert!(!d.seg.by_built_in);
         let th = Theme { color: false };
         let text = |d: &TurnData, explain| -> String {
             plain_lines(&turn_lines(d, explain, false, None, None, 200, &th)).join("\n")
         };
         assert!(!text(&d, Explain::Full).contains(BY_BUILT_IN));
-        d.by_built_in = true;
+        d.seg.by_built_in = true;
         assert!(text(&d, Explain::Full).contains(BY_BUILT_IN));
         assert!(!text(&d, Explain::Off).contains(BY_BUILT_IN));
     }

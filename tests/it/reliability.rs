@@ -281,7 +281,6 @@ mod fuzz {
             alternatives: vec![],
             names: vec![],
             seg,
-            by_built_in: false,
         };
         app.update(Event::Worker(WorkerMsg::Turn {
             id,

@@ -104,7 +104,6 @@ pub(crate) fn turn(words: &[&str], doubt: &[usize]) -> TurnData {
         alternatives: seg.alternatives(&scheme, 2),
         names: fenci::explain::names_across(&d, &seg.word_strs()),
         seg,
-        by_built_in: false,
     }
 }
 

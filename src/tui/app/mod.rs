@@ -781,7 +781,6 @@ impl App {
             explanations,
             alternatives: vec![],
             names: vec![],
-            by_built_in: false,
         };
         vec![Action::Explain { id, words }]
     }
@@ -932,5 +931,6 @@ pub fn corrected_segmentation(seg: &Segmentation, words: &[String]) -> Option<Se
         // The user's own words: sure.
         word_probs: vec![1.0; out_len],
         temperature: seg.temperature,
+        by_built_in: false,
     })
 }
