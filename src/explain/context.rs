@@ -901,10 +901,7 @@ fn numeral_classifier(dict: &Dictionary, ex: &Explanation, a: &Around<'_>) -> Op
     let measure_syllable = measure.pinyin_numbered.clone();
     // The dictionary's word already reads the measure word so (这个 zhe4 ge5: a neutral tone
     // counts as the same reading).
-    let toneless = |s: &str| {
-        s.trim_end_matches(|c: char| c.is_ascii_digit())
-            .to_lowercase()
-    };
+    let toneless = |s: &str| super::pinyin::toneless(s).to_lowercase();
     // (Not when the dictionary's word is only slang: 几号 "(slang) heroin" is "which day".)
     let same = ex.entries.first().is_some_and(|e| {
         e.pinyin_numbered

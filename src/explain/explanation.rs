@@ -179,12 +179,7 @@ pub fn explain(dict: &Dictionary, word: &str) -> Explanation {
 /// gān gān jìng jìng (a neutral tone of AB takes the character's own tone: 漂漂亮亮 liàng),
 /// glossed as AB's first senses with a note that it is AB doubled. `None` for anything else.
 fn doubled(dict: &Dictionary, word: &str) -> Option<Entry> {
-    let [a, a2, b, b2] = word.chars().collect::<Vec<_>>()[..] else {
-        return None;
-    };
-    if a != a2 || b != b2 || a == b || !is_han(a) || !is_han(b) {
-        return None;
-    }
+    let (a, b) = crate::text::aabb(&word.chars().collect::<Vec<_>>())?;
     let ab: String = [a, b].iter().collect();
     // The everyday reading is the one doubled: 结实 jiēshi "sturdy", not jiēshí "to bear fruit".
     let common = |e: &&Entry| e.pinyin_numbered.starts_with(|c: char| c.is_lowercase());
@@ -199,7 +194,7 @@ fn doubled(dict: &Dictionary, word: &str) -> Option<Entry> {
         return None;
     };
     let toned = |c: char, syl: &str| -> String {
-        let bare = syl.trim_end_matches(|d: char| d.is_ascii_digit());
+        let bare = super::pinyin::toneless(syl);
         if !syl.ends_with('5') {
             return syl.to_string();
         }
@@ -207,7 +202,7 @@ fn doubled(dict: &Dictionary, word: &str) -> Option<Entry> {
         dict.lookup(c.encode_utf8(&mut buf))
             .iter()
             .map(|e| e.pinyin_numbered.to_lowercase())
-            .find(|p| p.trim_end_matches(|d: char| d.is_ascii_digit()) == bare && !p.ends_with('5'))
+            .find(|p| super::pinyin::toneless(p) == bare && !p.ends_with('5'))
             .unwrap_or_else(|| syl.to_string())
     };
     let (pa, pb) = (toned(a, pa), toned(b, pb));

@@ -126,6 +126,11 @@ fn push_marked(out: &mut String, c: char, tone: u32) {
     out.push(m);
 }
 
+/// A numbered syllable without its tone number (`jing4` → `jing`).
+pub(super) fn toneless(syllable: &str) -> &str {
+    syllable.trim_end_matches(|c: char| c.is_ascii_digit())
+}
+
 /// Converts one numbered syllable to tone marks (the per-syllable form).
 ///
 /// `ma3` → `mǎ`, `lu:4`/`lv4` → `lǜ`, `ma5` → `ma`, `r5` → `r`, `Bei3` → `Běi`, `ng2` → `ńg`.

@@ -92,15 +92,9 @@ pub fn reduplications(text: &str, words: &crate::text::WordSet, user: &[String])
     let listed = |s: &[char]| words.contains(&s.iter().collect::<String>());
     let mut out: Vec<String> = Vec::new();
     for i in 0..c.len().saturating_sub(3) {
-        let (a, b) = (c[i], c[i + 2]);
-        if a != c[i + 1]
-            || b != c[i + 3]
-            || a == b
-            || !crate::text::is_han(a)
-            || !crate::text::is_han(b)
-        {
+        let Some((a, b)) = crate::text::aabb(&c[i..i + 4]) else {
             continue;
-        }
+        };
         let (aa, bb): (String, String) = ([a, a].iter().collect(), [b, b].iter().collect());
         let kin = KIN.contains(&aa.as_str()) && KIN.contains(&bb.as_str());
         if !listed(&[a, b]) || kin || ADVERB_AA.contains(&aa.as_str()) {

@@ -33,6 +33,15 @@ pub fn is_han(c: char) -> bool {
         | '\u{20000}'..='\u{323AF}')
 }
 
+/// The two characters of an AABB reduplication of Han characters (干干净净 → 干, 净); `None` for
+/// anything else (AAAA, ABAB, Latin, other lengths).
+pub fn aabb(w: &[char]) -> Option<(char, char)> {
+    let [a, a2, b, b2] = *w else {
+        return None;
+    };
+    (a == a2 && b == b2 && a != b && is_han(a) && is_han(b)).then_some((a, b))
+}
+
 /// A mark that belongs to the character before it: combining diacritics (é written e + U+0301),
 /// Hebrew points, Arabic harakat, Thai vowel signs and tone marks, kana voicing marks and
 /// variation selectors. Never a unit or a word of its own.

@@ -14,7 +14,7 @@ pub mod units;
 pub mod words;
 
 pub use fold::{
-    is_basic_han, is_combining_mark, is_han, is_invisible, to_halfwidth, to_halfwidth_str,
+    aabb, is_basic_han, is_combining_mark, is_han, is_invisible, to_halfwidth, to_halfwidth_str,
     visible_controls,
 };
 pub(crate) use tokenizer::quietly;
