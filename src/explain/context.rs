@@ -673,6 +673,20 @@ fn explain_one(dict: &Dictionary, word: &str, a: &Around<'_>) -> Explanation {
     .or_else(|| first_index(&ex.entries, usable))
     .or_else(|| first_index(&ex.entries, allowed))
     .unwrap_or(0);
+    // Untagged, one character after a degree adverb (很困, 太累, 有点困): a quality, so of the
+    // entries with the chosen reading, one that leads with an adjective-like sense (困 kùn
+    // "sleepy", CC-CEDICT's 睏, not "to trap"). The reading stays: telling readings apart is
+    // the polyphone table's job.
+    let after_degree = a.coarse.is_none() && single.is_some() && a.prev.is_some_and(is_degree);
+    let chosen = if after_degree && leading_kind(&ex.entries[chosen]) == Kind::Verb {
+        let reading = ex.entries[chosen].pinyin_numbered.clone();
+        first_index(&ex.entries, |e| {
+            usable(e) && e.pinyin_numbered == reading && leading_kind(e) == Kind::Other
+        })
+        .unwrap_or(chosen)
+    } else {
+        chosen
+    };
     // Untagged, one character after a numeral or demonstrative (一名, 这条, 三位): a measure
     // word, so its classifier sense leads (not 名 "name").
     let after_quantity = a
@@ -711,6 +725,44 @@ fn explain_one(dict: &Dictionary, word: &str, a: &Around<'_>) -> Explanation {
     }
     apply(dict, &mut ex, chosen, sense, others);
     ex
+}
+
+/// Degree adverbs: what follows them is a quality (很困, 太长, 有点累).
+const DEGREE: &[&str] = &[
+    "很",
+    "太",
+    "真",
+    "挺",
+    "非常",
+    "特别",
+    "十分",
+    "比较",
+    "最",
+    "更",
+    "有点",
+    "有点儿",
+    "有些",
+    "越来越",
+    "多么",
+    "这么",
+    "那么",
+    "极",
+    "极其",
+    "相当",
+    "蛮",
+];
+
+fn is_degree(word: &str) -> bool {
+    DEGREE.contains(&word)
+}
+
+/// The kind of an entry's first sense that is not a note.
+fn leading_kind(e: &Entry) -> Kind {
+    e.senses
+        .iter()
+        .map(|s| sense_kind(s))
+        .find(|k| *k != Kind::Note)
+        .unwrap_or(Kind::Weak)
 }
 
 /// Reads a one-character word as `numbered` (one CC-CEDICT syllable), the reading a word it

@@ -939,3 +939,29 @@ fn pairs_clock_times_decimals_and_variant_entries_from_the_stop_27_audit() {
     starts("我/r 觉得/v 好多/- 了/y 。/w", "好多", 0, "much better");
     starts("他/r 有/v 好多/- 朋友/n", "好多", 0, "many");
 }
+
+#[test]
+fn one_character_after_a_degree_adverb_reads_as_a_quality() {
+    // 困 has two kun4 entries: 困 "to trap; to surround" first, 睏 "sleepy; tired" second.
+    for s in [
+        "今天/- 上课/- 很/- 困/- 。/-",
+        "他/- 太/- 困/- 了/-",
+        "我/- 有点/- 困/-",
+    ] {
+        let ex = tagged(s);
+        let e = of(&ex, "困", 0);
+        assert_eq!(e.pinyin, "kùn", "{s}");
+        assert!(e.gloss.starts_with("sleepy"), "{s}: {}", e.gloss);
+    }
+    // Not after a degree adverb: the first entry, as before.
+    let ex = tagged("敌人/- 被/- 困/- 在/- 山里/-");
+    assert!(of(&ex, "困", 0).gloss.starts_with("to trap"));
+    // A verb after a degree adverb stays a verb (很想 "to think", 很会 "can").
+    let ex = tagged("我/- 很/- 想/- 你/-");
+    assert!(of(&ex, "想", 0).gloss.starts_with("to "));
+    // 差 after a degree adverb: chà "not up to standard", not "different".
+    let ex = tagged("成绩/- 很/- 差/-");
+    let e = of(&ex, "差", 0);
+    assert_eq!(e.pinyin, "chà");
+    assert!(e.gloss.starts_with("not up to standard"), "{}", e.gloss);
+}
