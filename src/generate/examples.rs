@@ -135,7 +135,7 @@ impl Generator {
         ask: &Ask<'_>,
         s: &Sampling,
         cancel: &AtomicBool,
-        on_event: impl FnMut(ExampleEvent),
+        on_event: impl FnMut(ExampleEvent) + Send,
     ) -> Result<(Vec<String>, Stats)> {
         self.examples_judged(ask, s, &NoJudge, cancel, on_event)
     }
@@ -143,6 +143,17 @@ impl Generator {
     /// [`Generator::examples`] with `judge` adding to each candidate's score (a keyword LM
     /// over-generates and keeps the best; see [`super::rank`]).
     pub fn examples_judged(
+        &mut self,
+        ask: &Ask<'_>,
+        s: &Sampling,
+        judge: &(dyn Judge + Sync),
+        cancel: &AtomicBool,
+        on_event: impl FnMut(ExampleEvent) + Send,
+    ) -> Result<(Vec<String>, Stats)> {
+        self.on_own_pool(|g| g.examples_here(ask, s, judge, cancel, on_event))
+    }
+
+    fn examples_here(
         &mut self,
         ask: &Ask<'_>,
         s: &Sampling,

@@ -37,6 +37,8 @@ pub struct Generator {
     pub(super) floor: Option<f64>,
     /// Tokens that end a sentence (nudged up as a sentence grows long).
     end_ids: Vec<u32>,
+    /// Where fenci's own LM runs ([`Generator::on_own_pool`]); built at first use.
+    pool: Option<rayon::ThreadPool>,
 }
 
 impl std::fmt::Debug for Generator {
@@ -81,7 +83,35 @@ impl Generator {
             keyword,
             floor,
             end_ids,
+            pool: None,
         })
+    }
+
+    /// Runs `f` for fenci's own LM on a pool of one thread, so that candle's matrix products
+    /// do not wake a second thread; any other LM runs on the caller's threads (all cores).
+    /// The built-in LM's products are 8 rows by 256: sharing them between two threads costs
+    /// more than it saves (`scripts/examples-bench.py` on 40 words, two cores: the first
+    /// example 94 ms median, 315 ms at most at T 0.8 on one thread, against 130 and 427 ms on
+    /// two; the same sentences). Where no thread can be started, `f` runs here.
+    pub(super) fn on_own_pool<R: Send>(&mut self, f: impl FnOnce(&mut Self) -> R + Send) -> R {
+        if !self.own {
+            return f(self);
+        }
+        if self.pool.is_none() {
+            self.pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .thread_name(|_| "fenci-lm".into())
+                .build()
+                .ok();
+        }
+        match self.pool.take() {
+            Some(pool) => {
+                let r = pool.install(|| f(self));
+                self.pool = Some(pool);
+                r
+            }
+            None => f(self),
+        }
     }
 
     /// The LM compiled into the binary.
