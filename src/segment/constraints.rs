@@ -112,7 +112,66 @@ pub fn reduplications(text: &str, words: &crate::text::WordSet, user: &[String])
     out
 }
 
+/// Degree adverbs that stand before a quality as a word of their own (很 困, 非常 困, 特别 冷).
+/// Not 最 and 更, which People's Daily joins to many words (最低, 更新), nor 十分 (五十分钟), nor
+/// 太, which starts names (太行, 太钢) as often as it means "too".
+const DEGREE: &[&str] = &[
+    "很", "挺", "非常", "特别", "比较", "相当", "有点", "有些", "极其",
+];
+
+/// Words that start with a degree adverb and that People's Daily writes as one (its training
+/// text: 很多 99 times, 很快 48), beyond the dictionary features' words.
+const DEGREE_WORDS: &[&str] = &["很多", "很快", "很难说"];
+
+/// Where a word must start after a degree adverb in `text` (character offsets): before the
+/// character X that follows the adverb D when no word of `words` (or [`DEGREE_WORDS`]) starts
+/// at D and covers X (很多, 太阳, 非常规 are words; 非常困 and 特别冷 are not), and D is not the
+/// end of a longer word. A model with dictionary features joins such pairs where the quality is
+/// rare in news (她 非常困).
+pub fn degree_boundaries(text: &str, words: &crate::text::WordSet) -> Vec<usize> {
+    let c: Vec<char> = text.chars().collect();
+    let listed = |s: &[char]| {
+        let s: String = s.iter().collect();
+        words.contains(&s) || DEGREE_WORDS.contains(&s.as_str())
+    };
+    let mut out = Vec::new();
+    for d in DEGREE {
+        let d: Vec<char> = d.chars().collect();
+        let mut i = 0;
+        while i + d.len() < c.len() {
+            if c[i..i + d.len()] != d[..] {
+                i += 1;
+                continue;
+            }
+            let x = i + d.len();
+            // D inside a longer word (渥太华, 独特别致): no listed word starts before D and
+            // reaches into it.
+            let inside = (i.saturating_sub(3)..i)
+                .any(|k| (i + 1..=(k + 6).min(c.len())).any(|e| listed(&c[k..e])));
+            let covered = (x + 1..=(x + 4).min(c.len())).any(|e| listed(&c[i..e]));
+            if crate::text::is_han(c[x]) && !inside && !covered {
+                out.push(x);
+            }
+            i = x;
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 impl Constraints {
+    /// Makes a word start at character `at` (when a unit starts there), unless something
+    /// forbade it (a WordPiece word, a run of letters).
+    pub fn force_boundary_at(&mut self, text: &str, units: &Units, at: usize) {
+        let (start_at, _) = units.edges(text.chars().count());
+        if let Some(&u) = start_at.get(at) {
+            if u != usize::MAX && !self.forbidden[u] {
+                self.forced[u] = true;
+            }
+        }
+    }
+
     /// No constraints beyond whitespace gaps and whole WordPiece words ([`Units::joined`]) for
     /// `units`.
     pub fn from_gaps(units: &Units) -> Self {
@@ -277,5 +336,31 @@ mod reduplication_tests {
             reduplications("扫得干干净净", &words, &["院长".to_string(), String::new()]),
             ["干干净净"]
         );
+    }
+}
+
+#[cfg(test)]
+mod degree_tests {
+    use super::degree_boundaries;
+    use crate::text::WordSet;
+
+    #[test]
+    fn a_word_starts_after_a_degree_adverb_unless_a_word_covers_them() {
+        let words = WordSet::new(["非常规", "渥太华", "特别是", "独特", "特别"].map(String::from));
+        // 她非常困: a boundary before 困 (offset 3); 我特别渴 before 渴 (3).
+        assert_eq!(degree_boundaries("她非常困。", &words), [3]);
+        assert_eq!(degree_boundaries("我特别渴", &words), [3]);
+        // Words that start with the adverb: listed (非常规, 特别是) or PKU's (很多, 很快).
+        assert!(degree_boundaries("非常规武器", &words).is_empty());
+        assert!(degree_boundaries("特别是孩子", &words).is_empty());
+        assert!(degree_boundaries("很多人很快来了", &words).is_empty());
+        // The adverb inside a longer word (独特 reaches into 特别), or at the very end, or
+        // before something that is not Han: nothing.
+        assert!(degree_boundaries("独特别致", &words).is_empty());
+        assert!(degree_boundaries("他很", &words).is_empty());
+        assert!(degree_boundaries("很OK", &words).is_empty());
+        assert!(degree_boundaries("", &words).is_empty());
+        // Two adverbs, each found once, in order.
+        assert_eq!(degree_boundaries("很累，非常累", &words), [1, 5]);
     }
 }

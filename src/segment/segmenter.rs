@@ -203,9 +203,15 @@ impl Segmenter {
 
     /// The constraints a line is decoded under: whitespace, Latin words and addresses, the
     /// forced words ([`Self::set_dict`]), and for a model with dictionary features the AABB
-    /// reduplications of its words ([`super::constraints::reduplications`]: 干干净净).
+    /// reduplications of its words ([`super::constraints::reduplications`]: 干干净净) and a
+    /// boundary after a degree adverb ([`super::constraints::degree_boundaries`]: 非常 困).
     pub fn constraints(&self, line: &str, units: &Units) -> Constraints {
         let mut c = Constraints::for_line(line, units);
+        if let Some(w) = self.tok.feature_words() {
+            for at in super::constraints::degree_boundaries(line, w) {
+                c.force_boundary_at(line, units, at);
+            }
+        }
         let redup = self
             .tok
             .feature_words()

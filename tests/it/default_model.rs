@@ -99,6 +99,21 @@ fn keeps_aabb_reduplications_whole_but_not_two_kinship_nouns() {
 }
 
 #[test]
+fn a_degree_adverb_is_a_word_of_its_own_before_a_rare_quality() {
+    // The model alone wrote 她 非常困 and 我 特别渴 (困 and 渴 are rare in news).
+    let seg = Segmenter::new(&ModelFiles::embedded().unwrap()).unwrap();
+    for (line, words) in [
+        ("她非常困。", ["她", "非常", "困", "。"]),
+        ("我特别渴。", ["我", "特别", "渴", "。"]),
+    ] {
+        assert_eq!(seg.segment(line).unwrap().word_strs(), words, "{line}");
+    }
+    // People's Daily's own words stay whole.
+    let s = seg.segment("很多人很快就来了。").unwrap();
+    assert_eq!(&s.word_strs()[..3], ["很多", "人", "很快"]);
+}
+
+#[test]
 fn keeps_latin_words_and_addresses_whole_in_mixed_text() {
     let seg = Segmenter::new(&ModelFiles::embedded().unwrap()).unwrap();
     // The vocabulary has single Latin letters only, so the model tags "iPhone" letter by
