@@ -111,7 +111,8 @@ const GENERIC_OPENINGS: &[&str] = &[
 
 /// Connectives that tie a sentence to a clause before it: an example that opens with one
 /// (但是，… / 所以我们…) is missing that clause, whatever the word. 不过 only with its comma:
-/// 不过三天 ("no more than") opens a sentence well.
+/// 不过三天 ("no more than") opens a sentence well; so are 同时，另外，接着，那么，(同时进行,
+/// 另外一个, 那么多 open sentences). 首先 and 最后 may open an instruction on their own.
 const DANGLING: &[&str] = &[
     "但是",
     "但，",
@@ -123,6 +124,14 @@ const DANGLING: &[&str] = &[
     "因而",
     "然而",
     "不过，",
+    "同时，",
+    "此外",
+    "另外，",
+    "其次，",
+    "总之，",
+    "于是",
+    "接着，",
+    "那么，",
 ];
 
 /// Whether `sentence` opens with a list number: Chinese numerals then 、 or ．(一、 / 十二、),
@@ -392,6 +401,13 @@ mod tests {
         assert_eq!(rejected("一起", "一、二、三，大家一起跳！"), None);
         assert_eq!(rejected("学会", "不过三天，他就学会了游泳。"), None);
         assert!(rejected("游泳", "不过，他还是学会了游泳。").is_some());
+        // Connectives that go on from something said before (同时，… in 1998 news).
+        assert!(rejected("形势", "同时，国际形势的变化也要求我们合作。").is_some());
+        assert!(rejected("同时", "同时，我们也要注意安全。").is_some());
+        assert!(rejected("学校", "于是他去了学校。").is_some());
+        assert_eq!(rejected("进行", "同时进行两件事很难。"), None);
+        assert_eq!(rejected("另外", "另外一个问题更难。"), None);
+        assert_eq!(rejected("多", "那么多人都来了。"), None);
         for c in ["可是", "而且", "因此", "然而"] {
             assert!(
                 rejected("学校", &format!("{c}学校今天不上课。")).is_some(),
