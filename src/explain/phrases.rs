@@ -184,7 +184,9 @@ pub fn separable_across(dict: &Dictionary, words: &[&str]) -> Vec<(Range<usize>,
 }
 
 /// The one-character halves of a word split across other words (a separable verb, 的…话) read
-/// as in the whole word, with no other readings: 觉 in 睡不着觉 is jiào, 当 in 上了他的当 dàng.
+/// as in the whole word, with no other readings (觉 in 睡不着觉 is jiào, 当 in 上了他的当 dàng),
+/// and mean what it means: each half's gloss is the word's (打 in 打完折: "打折: to give a
+/// discount").
 /// `together` is [`together`]'s answer for `words`; `explanations` are the words' own.
 pub fn settle_halves(
     dict: &Dictionary,
@@ -210,6 +212,15 @@ pub fn settle_halves(
             for (i, syllable) in [(r.start, a), (r.end - 1, b)] {
                 if let Some(ex) = explanations.get_mut(i) {
                     super::context::settle_reading(dict, ex, syllable);
+                }
+            }
+        }
+        // Each half means what the whole word means (打 in 打完折 is not "to beat", 班 in
+        // 加了五次班 not "team"): its gloss is the word's, named.
+        if !e.gloss.is_empty() && !e.from_chars {
+            for i in [r.start, r.end - 1] {
+                if let Some(ex) = explanations.get_mut(i) {
+                    ex.gloss = format!("{}: {}", e.word, e.gloss);
                 }
             }
         }
@@ -319,7 +330,7 @@ mod tests {
     }
 
     #[test]
-    fn the_halves_of_a_split_word_take_its_readings() {
+    fn the_halves_of_a_split_word_take_its_readings_and_meaning() {
         let dict = Dictionary::embedded();
         let read = |words: &[&str]| {
             let mut ex = super::super::explain_in_context(dict, words, &vec![None; words.len()]);
@@ -356,6 +367,18 @@ mod tests {
         assert_eq!(
             (ex[1].pinyin.clone(), ex[1].other_readings.clone()),
             before[1]
+        );
+        // Each half means what the word means: 打 in 打完折 is not "to beat", 班 in 加了五次班
+        // not "team".
+        let (before, ex) = read(&["打", "完", "折", "还要", "三百"]);
+        assert!(before[0].0 == "dǎ" && ex[0].gloss == "打折: to give a discount");
+        assert_eq!(ex[2].gloss, "打折: to give a discount");
+        assert!(ex[1].gloss.starts_with("to finish"), "{}", ex[1].gloss);
+        let (_, ex) = read(&["加", "了", "五", "次", "班"]);
+        assert!(
+            ex[4].gloss.starts_with("加班: to work overtime"),
+            "{}",
+            ex[4].gloss
         );
         // Out-of-range or empty inputs do not panic.
         settle_halves(dict, &[], &mut [], &together(dict, &["睡", "了", "觉"]));
