@@ -965,3 +965,22 @@ fn one_character_after_a_degree_adverb_reads_as_a_quality() {
     assert_eq!(e.pinyin, "chà");
     assert!(e.gloss.starts_with("not up to standard"), "{}", e.gloss);
 }
+
+#[test]
+fn clothes_that_dried_a_child_that_grew_and_a_bike_given_back() {
+    // 衣服干了: the clothes are dry (gān), but 他干了一天活 did work (gàn).
+    let ex = tagged("衣服/- 干/- 了/- 没有/-");
+    assert_eq!(of(&ex, "干", 0).pinyin, "gān");
+    let ex = tagged("他/- 干/- 了/- 一/- 天/- 活/-");
+    assert_eq!(of(&ex, "干", 0).pinyin, "gàn");
+    // 你长这么高了: grew (zhǎng); 这么长 is long (cháng).
+    let ex = tagged("你/- 长/- 这么/- 高/- 了/-");
+    assert_eq!(of(&ex, "长", 0).pinyin, "zhǎng");
+    let ex = tagged("路/- 这么/- 长/-");
+    assert_eq!(of(&ex, "长", 0).pinyin, "cháng");
+    // A thing given back (自行车还回来) is huán; a person still coming back (他还回来) hái.
+    let ex = tagged("把/- 自行车/- 还/- 回来/- 了/-");
+    assert_eq!(of(&ex, "还", 0).pinyin, "huán");
+    let ex = tagged("他/- 还/- 回来/- 吗/-");
+    assert_eq!(of(&ex, "还", 0).pinyin, "hái");
+}
