@@ -205,12 +205,15 @@ fn jiu(
         return Some("(same as 就是[jiu4 shi4])");
     }
     let prev = i.checked_sub(1).map(word).unwrap_or("");
-    // 三天就, or 一 次 就 written as two words.
-    let numeral_before = i.checked_sub(2).map(word).is_some_and(|w| {
+    // 三天就, or 一 次 就 written as two words, or 四 个 小时 就.
+    let numeral = |w: &str| {
         !w.is_empty()
             && w.chars()
                 .all(|c| "一二三四五六七八九十两几半百千万".contains(c))
-    });
+    };
+    let numeral_before = i.checked_sub(2).map(word).is_some_and(numeral)
+        || (i.checked_sub(2).map(word) == Some("个")
+            && i.checked_sub(3).map(word).is_some_and(numeral));
     let amount_end = prev.chars().last().is_some_and(|c| AMOUNT_END.contains(c));
     if is_amount(prev) || (amount_end && numeral_before) {
         return Some("only; as little as");
@@ -262,6 +265,10 @@ mod tests {
         assert_eq!(
             frames("三天 就 到 了 。", "t d v y w"),
             vec![(1, "only; as little as")]
+        );
+        assert_eq!(
+            frames("四 个 小时 就 到 了 。", "m q n d v y w"),
+            vec![(3, "only; as little as")]
         );
         assert_eq!(
             frames("医院 就 在 那儿 。", "n d p r w"),
