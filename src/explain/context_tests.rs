@@ -983,4 +983,9 @@ fn clothes_that_dried_a_child_that_grew_and_a_bike_given_back() {
     assert_eq!(of(&ex, "还", 0).pinyin, "huán");
     let ex = tagged("他/- 还/- 回来/- 吗/-");
     assert_eq!(of(&ex, "还", 0).pinyin, "hái");
+    // 我们点的菜: the dishes we ordered; 点头 stays a dot.
+    let ex = tagged("我们/- 点/- 的/- 菜/-");
+    assert!(of(&ex, "点", 0).gloss.starts_with("to order"));
+    let ex = tagged("他/- 点/- 了/- 点/- 头/-");
+    assert!(!of(&ex, "点", 0).gloss.starts_with("to order"));
 }
