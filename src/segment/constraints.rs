@@ -114,20 +114,29 @@ pub fn reduplications(text: &str, words: &crate::text::WordSet, user: &[String])
 
 /// Degree adverbs that stand before a quality as a word of their own (很 困, 非常 困, 特别 冷).
 /// Not 最 and 更, which People's Daily joins to many words (最低, 更新), nor 十分 (五十分钟), nor
-/// 太, which starts names (太行, 太钢) as often as it means "too".
-const DEGREE: &[&str] = &[
-    "很", "挺", "非常", "特别", "比较", "相当", "有点", "有些", "极其",
-];
+/// 太 and 挺, which start names (太行, 王挺华) as often as they mean "too" and "quite", nor
+/// 有点 and 有些 (有点心, 有些许).
+const DEGREE: &[&str] = &["很", "非常", "特别", "比较", "相当", "极其"];
 
 /// Words that start with a degree adverb and that People's Daily writes as one (its training
 /// text: 很多 99 times, 很快 48), beyond the dictionary features' words.
 const DEGREE_WORDS: &[&str] = &["很多", "很快", "很难说"];
 
-/// Where a word must start after a degree adverb in `text` (character offsets): before the
-/// character X that follows the adverb D when no word of `words` (or [`DEGREE_WORDS`]) starts
-/// at D and covers X (很多, 太阳, 非常规 are words; 非常困 and 特别冷 are not), and D is not the
-/// end of a longer word. A model with dictionary features joins such pairs where the quality is
-/// rare in news (她 非常困).
+/// What may follow the quality X for [`degree_boundaries`] to apply: the end of the text,
+/// punctuation, or a sentence particle (她非常困。 / 我特别渴了 / 很冷吗).
+fn ends_quality(c: Option<&char>) -> bool {
+    match c {
+        None => true,
+        Some(&c) => !c.is_alphanumeric() || "了的吗啊呢吧啦呀".contains(c),
+    }
+}
+
+/// Where a word must start after a degree adverb in `text` (character offsets): before a
+/// one-character quality X that follows the adverb D and ends its clause (before punctuation,
+/// a particle or the end: 她非常困。), when no word of `words` (or [`DEGREE_WORDS`]) starts at
+/// D and covers X (很多, 非常规), none starts inside D and runs past it (非常任 of 常任), and D
+/// is not the end of a longer word (渥太华, 独特别致). A model with dictionary features joins such
+/// pairs where the quality is rare in news (她 非常困).
 pub fn degree_boundaries(text: &str, words: &crate::text::WordSet) -> Vec<usize> {
     let c: Vec<char> = text.chars().collect();
     let listed = |s: &[char]| {
@@ -148,8 +157,16 @@ pub fn degree_boundaries(text: &str, words: &crate::text::WordSet) -> Vec<usize>
             // reaches into it.
             let inside = (i.saturating_sub(3)..i)
                 .any(|k| (i + 1..=(k + 6).min(c.len())).any(|e| listed(&c[k..e])));
+            // A word that starts inside D and runs past it (常任 in 非常任).
+            let across =
+                (i + 1..x).any(|k| (x + 1..=(k + 6).min(c.len())).any(|e| listed(&c[k..e])));
             let covered = (x + 1..=(x + 4).min(c.len())).any(|e| listed(&c[i..e]));
-            if crate::text::is_han(c[x]) && !inside && !covered {
+            if crate::text::is_han(c[x])
+                && ends_quality(c.get(x + 1))
+                && !inside
+                && !across
+                && !covered
+            {
                 out.push(x);
             }
             i = x;
@@ -346,21 +363,26 @@ mod degree_tests {
 
     #[test]
     fn a_word_starts_after_a_degree_adverb_unless_a_word_covers_them() {
-        let words = WordSet::new(["非常规", "渥太华", "特别是", "独特", "特别"].map(String::from));
-        // 她非常困: a boundary before 困 (offset 3); 我特别渴 before 渴 (3).
+        let words =
+            WordSet::new(["非常规", "渥太华", "特别是", "独特", "特别", "常任"].map(String::from));
+        // 她非常困。: a boundary before 困 (offset 3); 我特别渴 before 渴 (3).
         assert_eq!(degree_boundaries("她非常困。", &words), [3]);
         assert_eq!(degree_boundaries("我特别渴", &words), [3]);
+        assert_eq!(degree_boundaries("今天很冷吗？", &words), [3]);
         // Words that start with the adverb: listed (非常规, 特别是) or PKU's (很多, 很快).
         assert!(degree_boundaries("非常规武器", &words).is_empty());
         assert!(degree_boundaries("特别是孩子", &words).is_empty());
         assert!(degree_boundaries("很多人很快来了", &words).is_empty());
-        // The adverb inside a longer word (独特 reaches into 特别), or at the very end, or
-        // before something that is not Han: nothing.
+        // The adverb inside a longer word (独特 reaches into 特别; 常任 starts inside 非常), or
+        // at the very end, or before something that is not Han: nothing.
         assert!(degree_boundaries("独特别致", &words).is_empty());
+        assert!(degree_boundaries("非常任理事国。", &words).is_empty());
         assert!(degree_boundaries("他很", &words).is_empty());
         assert!(degree_boundaries("很OK", &words).is_empty());
         assert!(degree_boundaries("", &words).is_empty());
-        // Two adverbs, each found once, in order.
+        // A quality that goes on (非常规武器 without the word listed, 非常高兴): the model's call.
+        assert!(degree_boundaries("非常设机构", &words).is_empty());
+        assert!(degree_boundaries("他非常高兴。", &words).is_empty());
         assert_eq!(degree_boundaries("很累，非常累", &words), [1, 5]);
     }
 }
