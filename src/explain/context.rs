@@ -727,7 +727,8 @@ fn explain_one(dict: &Dictionary, word: &str, a: &Around<'_>) -> Explanation {
     ex
 }
 
-/// Degree adverbs: what follows them is a quality (很困, 太长, 有点累).
+/// Degree adverbs: what follows them is a quality (很困, 太长, 有点累). Not 这么, 那么, 多么,
+/// which come before verbs too (你这么签就行: "this way").
 const DEGREE: &[&str] = &[
     "很",
     "太",
@@ -743,9 +744,6 @@ const DEGREE: &[&str] = &[
     "有点儿",
     "有些",
     "越来越",
-    "多么",
-    "这么",
-    "那么",
     "极",
     "极其",
     "相当",

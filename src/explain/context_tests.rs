@@ -973,9 +973,11 @@ fn clothes_that_dried_a_child_that_grew_and_a_bike_given_back() {
     assert_eq!(of(&ex, "干", 0).pinyin, "gān");
     let ex = tagged("他/- 干/- 了/- 一/- 天/- 活/-");
     assert_eq!(of(&ex, "干", 0).pinyin, "gàn");
-    // 你长这么高了: grew (zhǎng); 这么长 is long (cháng).
-    let ex = tagged("你/- 长/- 这么/- 高/- 了/-");
+    // 你长高了: grew (zhǎng); 这么长 and 比那根长这么多 are long (cháng).
+    let ex = tagged("你/- 长/- 高/- 了/-");
     assert_eq!(of(&ex, "长", 0).pinyin, "zhǎng");
+    let ex = tagged("比/- 那/- 根/- 长/- 这么/- 多/-");
+    assert_eq!(of(&ex, "长", 0).pinyin, "cháng");
     let ex = tagged("路/- 这么/- 长/-");
     assert_eq!(of(&ex, "长", 0).pinyin, "cháng");
     // A thing given back (自行车还回来) is huán; a person still coming back (他还回来) hái.
@@ -988,4 +990,11 @@ fn clothes_that_dried_a_child_that_grew_and_a_bike_given_back() {
     assert!(of(&ex, "点", 0).gloss.starts_with("to order"));
     let ex = tagged("他/- 点/- 了/- 点/- 头/-");
     assert!(!of(&ex, "点", 0).gloss.starts_with("to order"));
+    let ex = tagged("谁/- 点/- 的/- 火/-");
+    assert!(!of(&ex, "点", 0).gloss.starts_with("to order"));
+    // 干 after 地 (认真地干了) is work; a teacher still coming back stays hái.
+    let ex = tagged("他/- 认真/- 地/- 干/- 了/- 一/- 天/-");
+    assert_eq!(of(&ex, "干", 0).pinyin, "gàn");
+    let ex = tagged("老师/- 还/- 回来/- 吗/-");
+    assert_eq!(of(&ex, "还", 0).pinyin, "hái");
 }

@@ -216,8 +216,22 @@ pub fn settle_halves(
             }
         }
         // Each half means what the whole word means (打 in 打完折 is not "to beat", 班 in
-        // 加了五次班 not "team"): its gloss is the word's, named.
-        if !e.gloss.is_empty() && !e.from_chars {
+        // 加了五次班 not "team"): its gloss is the word's, named. Not where the object is
+        // counted with 个 by more than one (又加了两个班 added two classes: the pair may be a verb
+        // and a noun of its own).
+        let counted = |j: usize| {
+            let w = |k: usize| words.get(k).copied().unwrap_or("");
+            let more_than_one = |n: &str| {
+                !n.is_empty()
+                    && n != "一"
+                    && n.chars()
+                        .all(|c| "二两三四五六七八九十几百千万".contains(c))
+            };
+            j >= 1
+                && (w(j - 1).strip_suffix('个').is_some_and(more_than_one)
+                    || (w(j - 1) == "个" && j >= 2 && more_than_one(w(j - 2))))
+        };
+        if !e.gloss.is_empty() && !e.from_chars && !counted(r.end - 1) {
             for i in [r.start, r.end - 1] {
                 if let Some(ex) = explanations.get_mut(i) {
                     ex.gloss = format!("{}: {}", e.word, e.gloss);
@@ -329,6 +343,16 @@ mod tests {
         assert_eq!(together_label(&["习", "近平"], "习近平", "+"), "习+近平");
     }
 
+    /// Word `i`'s gloss in `words` before [`settle_halves`].
+    fn before_gloss(words: &[&str], i: usize) -> String {
+        let ex = super::super::explain_in_context(
+            Dictionary::embedded(),
+            words,
+            &vec![None; words.len()],
+        );
+        ex[i].gloss.clone()
+    }
+
     #[test]
     fn the_halves_of_a_split_word_take_its_readings_and_meaning() {
         let dict = Dictionary::embedded();
@@ -380,6 +404,16 @@ mod tests {
             "{}",
             ex[4].gloss
         );
+        // Two classes added (两 个 班, 两个 班) keep their own glosses.
+        for words in [
+            &["加", "了", "两", "个", "班"][..],
+            &["加", "了", "两个", "班"],
+        ] {
+            let (before, ex) = read(words);
+            let last = words.len() - 1;
+            assert_eq!(ex[0].gloss, before_gloss(words, 0), "{words:?}");
+            assert!(!ex[last].gloss.starts_with("加班"), "{before:?}");
+        }
         // Out-of-range or empty inputs do not panic.
         settle_halves(dict, &[], &mut [], &together(dict, &["睡", "了", "觉"]));
     }
