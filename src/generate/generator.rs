@@ -88,7 +88,10 @@ impl Generator {
     }
 
     /// Runs `f` for fenci's own LM on a pool of one thread, so that candle's matrix products
-    /// do not wake a second thread; any other LM runs on the caller's threads (all cores).
+    /// do not wake a second thread; any other LM runs on the caller's threads (all cores). The
+    /// judge that `f` calls (the segmenter checking each candidate) runs on that thread too:
+    /// its sentences are short (one of 20 characters takes about 1.1 ms on one thread or two,
+    /// `cargo bench --bench segment`).
     /// The built-in LM's products are 8 rows by 256: sharing them between two threads costs
     /// more than it saves (`scripts/examples-bench.py` on 40 words, two cores: the first
     /// example 94 ms median, 315 ms at most at T 0.8 on one thread, against 130 and 427 ms on

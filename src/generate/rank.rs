@@ -134,6 +134,11 @@ const DANGLING: &[&str] = &[
     "那么，",
 ];
 
+/// Connectives that only ever link one sentence to the one before (此外 "in addition"): asked
+/// for one of these, an example opening with it is how the word is used, so it does not dangle.
+/// 但是, 同时, 于是 and 那么 also link clauses within one sentence (…，同时…), so they still do.
+const LINKING_ONLY: &[&str] = &["此外", "另外", "其次", "总之", "接着"];
+
 /// Whether `sentence` opens with a list number: Chinese numerals then 、 or ．(一、 / 十二、),
 /// or the numbered points of a report (一是…, 四是…), the way points of a document start, not
 /// a sentence. A numeral after the 、 makes it a rough count or a count-off (七、八个学生 /
@@ -213,7 +218,9 @@ pub fn text_score(word: &str, sentence: &str, lm_logprob: f64, tokens: usize) ->
     if let Some(d) = DANGLING
         .iter()
         .copied()
-        .find(|d| sentence.starts_with(*d))
+        .find(|d| {
+            sentence.starts_with(*d) && !(LINKING_ONLY.contains(&word) && d.starts_with(word))
+        })
         .or(but)
     {
         let d = d.trim_end_matches('，');
@@ -408,6 +415,11 @@ mod tests {
         assert_eq!(rejected("进行", "同时进行两件事很难。"), None);
         assert_eq!(rejected("另外", "另外一个问题更难。"), None);
         assert_eq!(rejected("多", "那么多人都来了。"), None);
+        // Asked for a word that only links sentences, its opening is its use; 同时 links
+        // clauses too.
+        assert_eq!(rejected("此外", "此外，我们还要注意安全。"), None);
+        assert!(rejected("安全", "此外，我们还要注意安全。").is_some());
+        assert!(rejected("同时", "同时，我们也要注意安全。").is_some());
         for c in ["可是", "而且", "因此", "然而"] {
             assert!(
                 rejected("学校", &format!("{c}学校今天不上课。")).is_some(),
