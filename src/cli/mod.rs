@@ -263,10 +263,15 @@ pub fn run(cli: Cli) -> Result<i32> {
     // candle's CPU kernels size their thread pools from this variable. `segment` and `eval`
     // run whole batches on `threads` threads instead, each batch on one.
     let batch_parallel = matches!(cli.command, Some(Command::Segment(_) | Command::Eval(_)));
+    // Set even when it only says the default: candle asks for the thread count at every
+    // matrix product, and without the variable that means counting the CPUs again (reading
+    // /proc and the cgroup files) each time, a tenth of the example LM's time.
     if batch_parallel {
         std::env::set_var("RAYON_NUM_THREADS", "1");
     } else if let Some(n) = cli.threads {
         std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+    } else if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
     }
     let result = match cli.command {
         Some(Command::Segment(a)) => segment::segment(a, threads),
