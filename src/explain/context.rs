@@ -499,18 +499,13 @@ fn guess_class(dict: &Dictionary, word: &str) -> &'static str {
     else {
         return if entries.is_empty() { "n" } else { "nz" };
     };
-    match best
-        .senses
-        .iter()
-        .map(|s| sense_kind(s))
-        .find(|k| *k != Kind::Note)
-    {
-        Some(Kind::Verb) => "v",
-        Some(Kind::Classifier) => "q",
-        Some(Kind::Particle) => "u",
-        Some(Kind::Preposition) => "p",
-        Some(Kind::Conjunction) => "c",
-        Some(Kind::Adverb) => "d",
+    match leading_kind(best) {
+        Kind::Verb => "v",
+        Kind::Classifier => "q",
+        Kind::Particle => "u",
+        Kind::Preposition => "p",
+        Kind::Conjunction => "c",
+        Kind::Adverb => "d",
         _ => "n",
     }
 }
@@ -754,7 +749,7 @@ fn is_degree(word: &str) -> bool {
     DEGREE.contains(&word)
 }
 
-/// The kind of an entry's first sense that is not a note.
+/// The kind of an entry's first sense that is not a note (`Weak` when it has none).
 fn leading_kind(e: &Entry) -> Kind {
     e.senses
         .iter()

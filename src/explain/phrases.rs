@@ -221,12 +221,7 @@ pub fn settle_halves(
         // and a noun of its own).
         let counted = |j: usize| {
             let w = |k: usize| words.get(k).copied().unwrap_or("");
-            let more_than_one = |n: &str| {
-                !n.is_empty()
-                    && n != "一"
-                    && n.chars()
-                        .all(|c| "二两三四五六七八九十几百千万".contains(c))
-            };
+            let more_than_one = |n: &str| is_bare_numeral(n) && n != "一";
             j >= 1
                 && (w(j - 1).strip_suffix('个').is_some_and(more_than_one)
                     || (w(j - 1) == "个" && j >= 2 && more_than_one(w(j - 2))))

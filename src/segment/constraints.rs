@@ -178,13 +178,18 @@ pub fn degree_boundaries(text: &str, words: &crate::text::WordSet) -> Vec<usize>
 }
 
 impl Constraints {
-    /// Makes a word start at character `at` (when a unit starts there), unless something
-    /// forbade it (a WordPiece word, a run of letters).
-    pub fn force_boundary_at(&mut self, text: &str, units: &Units, at: usize) {
+    /// Makes a word start at each character offset of `at` (where a unit starts there), unless
+    /// something forbade it (a WordPiece word, a run of letters).
+    pub fn force_boundaries_at(&mut self, text: &str, units: &Units, at: &[usize]) {
+        if at.is_empty() {
+            return;
+        }
         let (start_at, _) = units.edges(text.chars().count());
-        if let Some(&u) = start_at.get(at) {
-            if u != usize::MAX && !self.forbidden[u] {
-                self.forced[u] = true;
+        for &a in at {
+            if let Some(&u) = start_at.get(a) {
+                if u != usize::MAX && !self.forbidden[u] {
+                    self.forced[u] = true;
+                }
             }
         }
     }

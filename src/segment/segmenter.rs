@@ -207,16 +207,11 @@ impl Segmenter {
     /// boundary after a degree adverb ([`super::constraints::degree_boundaries`]: 非常 困).
     pub fn constraints(&self, line: &str, units: &Units) -> Constraints {
         let mut c = Constraints::for_line(line, units);
+        let mut redup = Vec::new();
         if let Some(w) = self.tok.feature_words() {
-            for at in super::constraints::degree_boundaries(line, w) {
-                c.force_boundary_at(line, units, at);
-            }
+            c.force_boundaries_at(line, units, &super::constraints::degree_boundaries(line, w));
+            redup = super::constraints::reduplications(line, w, &self.dict);
         }
-        let redup = self
-            .tok
-            .feature_words()
-            .map(|w| super::constraints::reduplications(line, w, &self.dict))
-            .unwrap_or_default();
         if redup.is_empty() {
             c.force_words(line, units, &self.dict);
         } else {
