@@ -7,8 +7,9 @@
 //!   比赛 is rejected); a dictionary word the segmenter's standard splits into whole words
 //!   (没关系 = 没 关系, 感兴趣 = 感 兴趣, 穿上 = 穿 上: People's Daily splits many a learner's
 //!   word) is a word too, at [`SPLIT_WORD`]: its first and last characters must start and end
-//!   words of the sentence, so it is not glued into a neighbour; so is a numeral, unit or 第
-//!   inside a number the segmenter keeps whole (百 in 一百, 第 in 第二, 分 in 八点十分), at
+//!   words of the sentence, so it is not glued into a neighbour, and its first piece must not
+//!   be a measure word after a numeral (两 家 人 is not 家人); so is a numeral, unit or 第 inside
+//!   a number the segmenter keeps whole (百 in 一百, 第 in 第二, 分 in 八点十分), at
 //!   [`NUMBER_PART`];
 //! * `segmentation` — the log of the lowest word confidence in the sentence (a sentence the
 //!   segmenter hesitates over is often garbled);
@@ -28,21 +29,23 @@ pub const DEFAULT_LEVEL: u8 = 6;
 /// words (没 关系 for 没关系): as weak as a word the segmenter is about 60 % sure of.
 pub const SPLIT_WORD: f64 = -0.5;
 
-/// Whether `word` covers whole words of `words` somewhere: an occurrence that starts where one
-/// word starts and ends where another ends.
-fn spans_whole_words(words: &[&str], word: &str) -> bool {
-    let mut starts = std::collections::HashSet::new();
+/// The indices of the first words of each occurrence of `word` in `words` that starts where
+/// one word starts and ends where another ends.
+fn whole_word_spans(words: &[&str], word: &str) -> Vec<usize> {
+    let mut starts = std::collections::HashMap::new();
     let mut ends = std::collections::HashSet::new();
     let mut at = 0;
-    for w in words {
-        starts.insert(at);
+    for (i, w) in words.iter().enumerate() {
+        starts.insert(at, i);
         at += w.len();
         ends.insert(at);
     }
     words
         .concat()
         .match_indices(word)
-        .any(|(i, m)| starts.contains(&i) && ends.contains(&(i + m.len())))
+        .filter(|(i, m)| ends.contains(&(i + m.len())))
+        .filter_map(|(i, _)| starts.get(&i).copied())
+        .collect()
 }
 
 /// The `word` part of a numeral or unit inside a number the segmenter writes as one word
@@ -51,6 +54,8 @@ pub const NUMBER_PART: f64 = -0.5;
 
 /// Digits of a Chinese number: what comes before a unit (一百, 两千, 几万).
 const DIGITS: &str = "一二三四五六七八九十两几零半";
+/// Words before a measure word besides numerals.
+const DEMONSTRATIVES: &[&str] = &["这", "那", "哪", "每", "某", "几", "这些", "那些"];
 /// Units and the characters of numbers, ordinals, dates and clock times besides the digits.
 const NUMBER_CHARS: &str = "百千万亿第点分秒月日号年";
 
@@ -152,10 +157,20 @@ impl Judge for ExampleJudge<'_> {
                 && w.len() > word.len()
                 && (w.starts_with(word) || w.ends_with(word))
         });
+        // Not where its first piece is one character after a numeral or a demonstrative: a
+        // measure word, which belongs to them (两 家 人 is "two families", not 家人).
+        let measured = |i: usize| {
+            i > 0
+                && words[i].chars().count() == 1
+                && (words[i - 1].chars().all(|c| DIGITS.contains(c))
+                    || DEMONSTRATIVES.contains(&words[i - 1]))
+        };
         let split = exact.is_none()
             && word.chars().count() > 1
             && (hsk_word(word).is_some() || !self.dict.lookup(word).is_empty())
-            && spans_whole_words(&words, word);
+            && whole_word_spans(&words, word)
+                .into_iter()
+                .any(|i| !measured(i));
         match (exact, inside) {
             (Some(i), _) => score.add("word", (s.word_confidence(i).max(0.05) as f64).ln()),
             _ if split => score.add("word", SPLIT_WORD),

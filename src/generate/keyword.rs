@@ -276,7 +276,6 @@ impl Generator {
         let mut stats = Stats::default();
         let b = seeds.len();
         let mut lps_proc: Vec<_> = seeds.iter().map(|&x| s.processor(x)).collect();
-        let mut all: Vec<Vec<u32>> = vec![prompt.to_vec(); b];
         let mut ids: Vec<Vec<u32>> = vec![Vec::new(); b];
         let mut texts = vec![String::new(); b];
         let mut logprob = vec![0f64; b];
@@ -295,7 +294,7 @@ impl Generator {
         // dropped, not offered as the closest try: the batch runs as long as its longest row.
         let cap = self.floor.is_some();
         self.model.clear_kv_cache();
-        let flat: Vec<u32> = all.iter().flatten().copied().collect();
+        let flat: Vec<u32> = prompt.repeat(b);
         let mut logits = self.model.next_logits_batch(&flat, b, 0)?;
         for step in 0..s.max_tokens {
             if cancel.load(Ordering::Relaxed) {
@@ -311,7 +310,9 @@ impl Generator {
                 let next = match forced[r].filter(|_| step == 0) {
                     Some(id) => id,
                     None => {
-                        let l = self.penalised(&row, &all[r], s)?;
+                        // The repeat penalty looks at what the row wrote, not at the prompt:
+                        // the prompt holds the word, which the sentence is meant to repeat.
+                        let l = self.penalised(&row, &ids[r], s)?;
                         let l = self.nudge_end(l, texts[r].chars().count())?;
                         lps_proc[r].sample(&l)?
                     }
@@ -327,10 +328,11 @@ impl Generator {
                     continue;
                 }
                 ids[r].push(next);
-                all[r].push(next);
                 next_ids[r] = next;
                 texts[r] = self.decode(&ids[r]);
-                if texts[r].trim_end().ends_with(SENTENCE_END) || all[r].len() >= max_pos {
+                if texts[r].trim_end().ends_with(SENTENCE_END)
+                    || prompt.len() + ids[r].len() >= max_pos
+                {
                     done[r] = true;
                 } else if cap && texts[r].trim().chars().count() > rank::LENGTH.1 {
                     done[r] = true;

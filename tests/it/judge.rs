@@ -63,6 +63,8 @@ fn the_word_must_be_a_word_of_the_sentence() {
     for (w, s) in [
         ("穿上", "他穿上衣很好看。"),
         ("大学习", "我们大学习惯早起。"),
+        // 家 is the measure word of 两 here: "two families", not 家人 "family members".
+        ("家人", "两家人常常相互帮忙，关系特别好。"),
     ] {
         let sc = judged(w, s, None);
         assert!(sc.rejected.is_some(), "{w} in {s}: {}", sc.explain());
