@@ -20,7 +20,11 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let shared = args.get(1).map(String::as_str).unwrap_or("../shared");
     let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20);
-    let mut cfg = AdaptConfig::default();
+    // `RULES=off`: no rules learnt from the corrections (`segment::rules`).
+    let mut cfg = AdaptConfig {
+        rules: std::env::var("RULES").map_or(true, |v| v != "off"),
+        ..AdaptConfig::default()
+    };
     if let Some(v) = args.get(3).and_then(|s| s.parse().ok()) {
         cfg.freeze = v;
     }

@@ -12,8 +12,9 @@
 //! Settings of the recipe to compare (chosen on PKU dev, never test): `ONLY=fenci` runs one
 //! strategy; `SHOW=1` prints the corrections that still differ after training; `REPLAY`,
 //! `ANCHOR`, `LR`, `EPOCHS`, `FREEZE`, `DISTILL` (the base model's share of the replay
-//! sentences' loss), `DISTILL_T` (its temperature), `AUGMENT`, `REPEAT`, `SEED` and `ROUTE` (a margin, or
-//! `off`: the new weights segment every sentence) override `AdaptConfig`'s defaults. Diagnostics: `TAUGHT=1` prints the strings the corrections
+//! sentences' loss), `DISTILL_T` (its temperature), `AUGMENT`, `REPEAT`, `SEED`, `ROUTE` (a margin, or
+//! `off`: the new weights segment every sentence) and `RULES` (`off`: no rules learnt from the
+//! corrections, `segment::rules`) override `AdaptConfig`'s defaults. Diagnostics: `TAUGHT=1` prints the strings the corrections
 //! changed (2+ characters, the corrected words and the base words they replace) and PKU test
 //! F1 on the sentences that contain none of them (forgetting outside what the user asked to
 //! change); `WISE=0.5,0.8,…` prints exactness, pool gain and PKU loss of the weight-space
@@ -81,6 +82,9 @@ fn main() -> anyhow::Result<()> {
     }
     if let Some(v) = env("ROUTE") {
         cfg.route = if v == "off" { None } else { Some(v.parse()?) };
+    }
+    if let Some(v) = env("RULES") {
+        cfg.rules = v != "off";
     }
     let only = env("ONLY");
     println!("{cfg:?}");
@@ -186,6 +190,14 @@ fn main() -> anyhow::Result<()> {
                     test.len(),
                     a - b
                 );
+            }
+            if let Some(spec) = &summary.model.route {
+                let shown: Vec<String> = spec
+                    .rules
+                    .iter()
+                    .map(|r| format!("{}→{} ({})", r.text, r.words.join(" "), r.times))
+                    .collect();
+                println!("  rules from the corrections: {}", shown.join(", "));
             }
             if after.is_routed() {
                 let to_base = |set: &[Vec<String>]| {

@@ -619,6 +619,7 @@ fn train_on_corrections(
             diffs: vec![],
             dev_f1: (f1_before, f1_before),
             routed: None,
+            rules: Vec::new(),
             secs: started.elapsed().as_secs_f64(),
             cancelled: true,
             warnings,
@@ -680,6 +681,12 @@ fn train_on_corrections(
                 .filter(|w| after_seg.routes_to_base(&w.concat()))
                 .count()
         }),
+        rules: summary
+            .model
+            .route
+            .as_ref()
+            .map(|r| r.rules.clone())
+            .unwrap_or_default(),
         secs: started.elapsed().as_secs_f64(),
         cancelled: false,
         warnings,

@@ -283,6 +283,41 @@ impl Constraints {
         }
     }
 
+    /// Makes `words` the words of `text` from character offset `start` on (a rule learnt from
+    /// corrections, [`super::rules`]); false, and nothing changed, when a word's edge is not a
+    /// unit edge or a gap or a WordPiece word would be cut.
+    pub fn force_segmentation(
+        &mut self,
+        text: &str,
+        units: &Units,
+        start: usize,
+        words: &[String],
+    ) -> bool {
+        let (start_at, end_at) = units.edges(text.chars().count());
+        let mut spans = Vec::with_capacity(words.len());
+        let mut pos = start;
+        for w in words {
+            let end = pos + w.chars().count();
+            let (Some(&a), Some(&b)) = (start_at.get(pos), end_at.get(end)) else {
+                return false;
+            };
+            if a == usize::MAX || b == usize::MAX || a > b {
+                return false;
+            }
+            // No whitespace inside a word, and no boundary inside a WordPiece word.
+            let joined = |u: usize| u > 0 && units.joined.get(u).copied().unwrap_or(false);
+            if (a + 1..=b).any(|u| units.gap[u] || joined(u)) || joined(a) || joined(b + 1) {
+                return false;
+            }
+            spans.push((a, b));
+            pos = end;
+        }
+        for (a, b) in spans {
+            self.mark_word(a, b);
+        }
+        true
+    }
+
     /// Forces the words `dict` wherever they occur in `text` (longest match first, left to
     /// right, only where the word's edges fall on unit edges and no whitespace lies inside).
     pub fn force_words(&mut self, text: &str, units: &Units, dict: &[String]) {

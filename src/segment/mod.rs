@@ -25,6 +25,7 @@ pub mod decode;
 pub mod lexicon;
 pub mod review;
 pub mod route;
+pub mod rules;
 pub mod segmentation;
 pub mod segmenter;
 pub mod stream;

@@ -38,6 +38,9 @@ pub struct Segmenter {
 struct Routed {
     base: Segmenter,
     router: super::Router,
+    /// What the corrections taught string by string ([`super::rules`]), for this model's own
+    /// sentences.
+    rules: Vec<crate::tagger::Rule>,
 }
 
 /// One batch's per-token label log-probabilities and, with POS on, POS log-probabilities.
@@ -83,6 +86,7 @@ impl Segmenter {
             seg.route = Some(std::sync::Arc::new(Routed {
                 base,
                 router: super::Router::new(spec),
+                rules: spec.rules.clone(),
             }));
         }
         Ok(seg)
@@ -294,6 +298,7 @@ impl Segmenter {
         let (log_probs, pos_lp) = self.scores(&units)?;
         let mut pos_lp = pos_lp.map(Vec::into_iter);
         let scheme = self.model.labels();
+        let rules: &[crate::tagger::Rule] = self.route.as_ref().map_or(&[], |r| &r.rules);
         Ok(lines
             .iter()
             .zip(units)
@@ -303,6 +308,7 @@ impl Segmenter {
                     lex.apply(line.as_ref(), &u, scheme, &mut lp);
                 }
                 let c = self.constraints(line.as_ref(), &u);
+                let again = (!rules.is_empty()).then(|| (u.clone(), lp.clone()));
                 let mut s = Segmentation::from_scores_tempered(
                     line.as_ref(),
                     u,
@@ -311,6 +317,26 @@ impl Segmenter {
                     &c,
                     self.temperature,
                 );
+                if let Some((u, lp)) = again {
+                    // Where a rule the corrections taught disagrees with the words, decode again
+                    // with the rule's words forced.
+                    let ranges: Vec<_> = s.words.iter().map(|w| w.chars.clone()).collect();
+                    let mut c = c;
+                    let mut changed = false;
+                    for (k, r) in super::rules::fixes(line.as_ref(), &ranges, rules) {
+                        changed |= c.force_segmentation(line.as_ref(), &u, k, &r.words);
+                    }
+                    if changed {
+                        s = Segmentation::from_scores_tempered(
+                            line.as_ref(),
+                            u,
+                            lp,
+                            scheme,
+                            &c,
+                            self.temperature,
+                        );
+                    }
+                }
                 if let (Some(plp), Some(head)) =
                     (pos_lp.as_mut().and_then(Iterator::next), &self.pos_head)
                 {

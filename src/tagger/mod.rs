@@ -40,7 +40,7 @@ pub use mlm::MlmHead;
 pub use pos::{init_pos_tensors, is_pos_tensor, PosHead};
 pub use pos_context::{PosContext, POS_CONTEXT_FILE};
 pub use pos_lexicon::{PosLexicon, POS_LEXICON_FILE};
-pub use route::{RouteSpec, ROUTE_FILE};
+pub use route::{RouteSpec, Rule, ROUTE_FILE};
 pub use weights::{
     init_tensors, parse_safetensors, pos_tensor_shapes, safetensors_bytes, select_tensors,
     tensor_shapes, varmap_from, varmap_map, varmap_tensors,

@@ -29,6 +29,21 @@ pub struct RouteSpec {
     pub margin: f64,
     /// The sentences the model was fine-tuned on (the corrections, as written).
     pub domain: Vec<String>,
+    /// Strings the corrections segment the same way every time, against what the model before
+    /// them wrote (`crate::segment::rules`); absent in versions older than stop 31.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<Rule>,
+}
+
+/// A string and the words the user's corrections give it (一个 → 一 个).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    /// The string, as it appears in the text.
+    pub text: String,
+    /// Its words, which concatenate to `text`.
+    pub words: Vec<String>,
+    /// How many corrections changed it so.
+    pub times: usize,
 }
 
 impl RouteSpec {
@@ -39,6 +54,7 @@ impl RouteSpec {
             base: BUILT_IN.to_string(),
             margin,
             domain,
+            rules: Vec::new(),
         }
     }
 
@@ -70,6 +86,16 @@ impl RouteSpec {
         if !spec.margin.is_finite() {
             return Err(bad("its margin is not a number".into()));
         }
+        if let Some(r) = spec
+            .rules
+            .iter()
+            .find(|r| r.words.iter().any(String::is_empty) || r.words.concat() != r.text)
+        {
+            return Err(bad(format!(
+                "its rule for {:?} has words that do not make up the string",
+                r.text
+            )));
+        }
         Ok(spec)
     }
 
@@ -88,10 +114,20 @@ mod tests {
         let p = Path::new("v1/route.json");
         let spec = RouteSpec::built_in(-1.0, vec!["房间很干净。".into()]);
         assert_eq!(RouteSpec::parse(&spec.to_json(), p).unwrap(), spec);
+        // Rules round-trip; a route without them (older versions) reads as none.
+        let mut ruled = spec.clone();
+        ruled.rules.push(Rule {
+            text: "一个".into(),
+            words: vec!["一".into(), "个".into()],
+            times: 3,
+        });
+        assert_eq!(RouteSpec::parse(&ruled.to_json(), p).unwrap(), ruled);
+        assert!(!spec.to_json().contains("rules"));
         for bad in [
             "{",
             r#"{"format":2,"base":"default","margin":-1,"domain":[]}"#,
             r#"{"format":1,"base":"owner/name","margin":-1,"domain":[]}"#,
+            r#"{"format":1,"base":"default","margin":-1,"domain":[],"rules":[{"text":"一个","words":["一","人"],"times":2}]}"#,
         ] {
             let e = RouteSpec::parse(bad, p).unwrap_err().to_string();
             assert!(e.contains("route.json"), "{e}");

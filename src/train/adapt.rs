@@ -70,6 +70,11 @@ pub struct AdaptConfig {
     /// +0.92 to +1.01 (unrouted +0.95 to +1.04), all 50 exact; with 20 picks +0.36 of the
     /// unrouted +0.45 (−0.5: +0.21) (`examples/review_bench.rs`, `ROUTE`).
     pub route: Option<f64>,
+    /// Keep, with a routed version, the strings the corrections segment the same way at least
+    /// twice and never otherwise, and segment them so wherever the new weights leave them whole
+    /// ([`crate::segment::rules`]). On since stop 31 (first measured on the review pool's 50
+    /// picks, seed 7; `RULES=off` in `examples/review_bench.rs`).
+    pub rules: bool,
 }
 
 impl Default for AdaptConfig {
@@ -87,6 +92,7 @@ impl Default for AdaptConfig {
             distill_temperature: 1.0,
             seed: 7,
             route: Some(-0.75),
+            rules: true,
         }
     }
 }
@@ -315,8 +321,18 @@ pub fn adapt_with(
         summary = next;
     }
     if let Some(margin) = cfg.route.filter(|_| !summary.cancelled) {
-        let domain = corrections.iter().map(|w| w.concat()).collect();
-        summary.model.route = Some(RouteSpec::built_in(margin, domain));
+        let domain: Vec<String> = corrections.iter().map(|w| w.concat()).collect();
+        let mut spec = RouteSpec::built_in(margin, domain);
+        if cfg.rules {
+            // What the corrections changed, against what the model they corrected wrote.
+            let before: Vec<Vec<String>> = Segmenter::new(base)?
+                .segment_batch(&spec.domain)?
+                .iter()
+                .map(|s| s.word_strs().into_iter().map(String::from).collect())
+                .collect();
+            spec.rules = crate::segment::rules::learn(&before, corrections);
+        }
+        summary.model.route = Some(spec);
     }
     Ok(summary)
 }
@@ -352,6 +368,8 @@ pub struct AdaptReport {
     /// For a routed version ([`AdaptConfig::route`]): how many of the mini dev set's sentences
     /// it hands to the built-in model.
     pub routed: Option<usize>,
+    /// The rules the corrections taught ([`crate::segment::rules`]).
+    pub rules: Vec<crate::tagger::Rule>,
     /// Wall time in seconds.
     pub secs: f64,
     /// Whether it was cancelled (nothing was written then).
@@ -388,6 +406,25 @@ impl AdaptReport {
             self.dev_f1.0 * 100.0,
             self.dev_f1.1 * 100.0
         ));
+        if !self.rules.is_empty() {
+            const SHOWN: usize = 8;
+            let mut shown: Vec<String> = self
+                .rules
+                .iter()
+                .take(SHOWN)
+                .map(|r| format!("{} → {} ({}×)", r.text, r.words.join(" "), r.times))
+                .collect();
+            if self.rules.len() > SHOWN {
+                shown.push(format!("{} more", self.rules.len() - SHOWN));
+            }
+            lines.push(format!(
+                "your corrections agree on {} string{}, segmented so wherever {} keeps them whole: {}",
+                self.rules.len(),
+                if self.rules.len() == 1 { "" } else { "s" },
+                self.version,
+                shown.join(", ")
+            ));
+        }
         if let Some(k) = self.routed {
             lines.push(format!(
                 "text like the built-in model's (news) stays with it: {k} of those {n} sentences; \

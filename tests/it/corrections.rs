@@ -117,6 +117,9 @@ fn training_on_corrections_learns_them_and_undo_is_exact() {
         "中国人民银行 宣布 下调 存款 利率",
         "这 部 手机 的 续航 很 给力",
         "我们 去 奥林匹克公园 散步",
+        // Two corrections that split 一个 (the built-in model joins it): a rule of v1.
+        "我 买 了 一 个 苹果",
+        "他 是 一 个 好人",
     ];
     for f in fixes {
         let o = fenci(&["correct", f], b"", d.path());
@@ -131,7 +134,11 @@ fn training_on_corrections_learns_them_and_undo_is_exact() {
         "{out}{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    assert!(out.contains("3/3 exactly as corrected"), "{out}");
+    assert!(out.contains("5/5 exactly as corrected"), "{out}");
+    assert!(
+        out.contains("your corrections agree on 1 string") && out.contains("一个 → 一 个 (2×)"),
+        "{out}"
+    );
     let after = String::from_utf8_lossy(&fenci(&["segment"], input.as_bytes(), d.path()).stdout)
         .into_owned();
     assert_eq!(after.lines().collect::<Vec<_>>(), fixes);
@@ -149,7 +156,7 @@ fn training_on_corrections_learns_them_and_undo_is_exact() {
         String::from_utf8_lossy(&o.stdout)
             .matches("trained")
             .count(),
-        3
+        5
     );
     // undo: back to the built-in model, bit for bit
     assert!(fenci(&["undo"], b"", d.path()).status.success());
@@ -174,7 +181,7 @@ fn training_on_corrections_learns_them_and_undo_is_exact() {
     // and the corrections are all still there
     assert_eq!(
         CorrectionStore::new(d.path()).load().unwrap().records.len(),
-        3
+        5
     );
 }
 
@@ -185,6 +192,13 @@ fn routes_news_to_the_built_in_model(v1: &std::path::Path, fixes: &[&str], data:
     let spec = files.route.as_ref().expect("a trained version has a route");
     let joined: Vec<String> = fixes.iter().map(|f| f.replace(' ', "")).collect();
     assert_eq!(spec.domain, joined);
+    assert_eq!(
+        spec.rules
+            .iter()
+            .map(|r| r.text.as_str())
+            .collect::<Vec<_>>(),
+        ["一个"]
+    );
     let routed = Segmenter::new(&files).unwrap();
     let built_in = Segmenter::new(&ModelFiles::embedded().unwrap()).unwrap();
     let news = "国务院总理李鹏今天在人民大会堂会见了来访的外国代表团。";

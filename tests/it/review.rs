@@ -71,3 +71,37 @@ fn review_lists_every_sentence_most_doubtful_first() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-file.txt"));
 }
+
+#[test]
+fn a_rule_from_the_corrections_applies_where_the_model_leaves_the_string_whole() {
+    use fenci::segment::Segmenter;
+    use fenci::tagger::{ModelFiles, RouteSpec, Rule};
+    // The built-in weights as a "fine-tuned" version whose corrections split 一个 every time.
+    let mut files = ModelFiles::embedded().unwrap();
+    let plain = Segmenter::new(&files).unwrap();
+    let own = "房间里只有一个窗户，很小。";
+    let crossed = "他是第一个到学校的人。";
+    assert!(plain.segment(own).unwrap().word_strs().contains(&"一个"));
+    let mut spec = RouteSpec::built_in(-0.75, vec![own.into(), crossed.into()]);
+    spec.rules.push(Rule {
+        text: "一个".into(),
+        words: vec!["一".into(), "个".into()],
+        times: 2,
+    });
+    files.route = Some(spec);
+    let routed = Segmenter::new(&files).unwrap();
+    let words = routed.segment(own).unwrap().word_strs().join(" ");
+    assert!(words.contains("一 个 窗户"), "{words}");
+    // Where the model's words cross the string, the rule does not cut them.
+    let before = plain.segment(crossed).unwrap().word_strs().join(" ");
+    let after = routed.segment(crossed).unwrap().word_strs().join(" ");
+    assert!(before.contains("第一 个"), "{before}");
+    assert_eq!(after, before);
+    // The built-in model behind the route never uses the rules (news goes to it).
+    let news = "中共中央总书记江泽民会见了一个代表团。";
+    assert!(routed.routes_to_base(news));
+    assert_eq!(
+        routed.segment(news).unwrap().word_strs(),
+        plain.segment(news).unwrap().word_strs()
+    );
+}
