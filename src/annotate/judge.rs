@@ -157,13 +157,22 @@ impl Judge for ExampleJudge<'_> {
                 && w.len() > word.len()
                 && (w.starts_with(word) || w.ends_with(word))
         });
-        // Not where its first piece is one character after a numeral or a demonstrative: a
-        // measure word, which belongs to them (两 家 人 is "two families", not 家人).
+        // Not where its first piece is a measure word (CC-CEDICT: "classifier for …") after a
+        // numeral or a demonstrative, which it belongs to (两 家 人 is "two families", not 家人;
+        // 这 没 关系 and 一 穿 上 are still 没关系 and 穿上).
+        let classifier = |w: &str| {
+            self.dict.lookup(w).iter().any(|e| {
+                e.senses
+                    .iter()
+                    .any(|s| s.trim_start_matches('(').starts_with("classifier"))
+            })
+        };
         let measured = |i: usize| {
             i > 0
                 && words[i].chars().count() == 1
                 && (words[i - 1].chars().all(|c| DIGITS.contains(c))
                     || DEMONSTRATIVES.contains(&words[i - 1]))
+                && classifier(words[i])
         };
         let split = exact.is_none()
             && word.chars().count() > 1

@@ -37,15 +37,7 @@ struct Measured {
 
 /// The segmentation `s` with its probabilities at temperature `t` (same words).
 fn at_temperature(seg: &Segmenter, s: &Segmentation, t: f32) -> Segmentation {
-    let c = seg.constraints(&s.text, &s.units);
-    Segmentation::from_scores_tempered(
-        &s.text,
-        s.units.clone(),
-        s.log_probs.clone(),
-        seg.model().labels(),
-        &c,
-        t,
-    )
+    seg.at_temperature(s, t)
 }
 
 /// Each word's product-of-boundaries confidence.

@@ -284,8 +284,10 @@ impl Constraints {
     }
 
     /// Makes `words` the words of `text` from character offset `start` on (a rule learnt from
-    /// corrections, [`super::rules`]); false, and nothing changed, when a word's edge is not a
-    /// unit edge or a gap or a WordPiece word would be cut.
+    /// corrections, [`super::rules`]), unless that would cut where a word must not start (inside
+    /// a WordPiece word, a run of letters or digits, an address, a forced word) or join across a
+    /// boundary something forced (whitespace, a forced word's edge): then false, and nothing
+    /// changed.
     pub fn force_segmentation(
         &mut self,
         text: &str,
@@ -304,9 +306,8 @@ impl Constraints {
             if a == usize::MAX || b == usize::MAX || a > b {
                 return false;
             }
-            // No whitespace inside a word, and no boundary inside a WordPiece word.
-            let joined = |u: usize| u > 0 && units.joined.get(u).copied().unwrap_or(false);
-            if (a + 1..=b).any(|u| units.gap[u] || joined(u)) || joined(a) || joined(b + 1) {
+            let cuts_forbidden = |u: usize| self.forbidden.get(u).copied().unwrap_or(false);
+            if cuts_forbidden(a) || cuts_forbidden(b + 1) || (a + 1..=b).any(|u| self.forced[u]) {
                 return false;
             }
             spans.push((a, b));

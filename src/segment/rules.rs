@@ -1,17 +1,20 @@
-//! Rules a user's corrections teach: a string the user re-segmented the same way at least
-//! [`MIN_TIMES`] times, and never segmented otherwise, is segmented that way wherever a
-//! fine-tuned model leaves it whole (issue 21).
+//! Rules a user's corrections teach: a string that at least [`MIN_TIMES`] corrected sentences
+//! re-segment the same way, and none segments otherwise, is segmented that way wherever a
+//! fine-tuned model's words start at the string's start and end at its end (issue 21).
 //!
 //! Fine-tuning learns most of what corrections say, but a convention the old domain holds the
 //! other way is learnt only partly: the review pool's labellers split 一个, People's Daily
-//! joins it 1,507 times against 67, and after training on 50 corrections that split it three
-//! times the new weights still joined it in 9 of the other sentences. [`learn`] finds such
+//! joins it 1,507 times against 67, and after training on 50 corrections, five of which split
+//! it, the new weights still joined it in 9 of the other sentences. [`learn`] finds such
 //! strings (the spans where a correction's boundaries differ from what the model before it
 //! wrote, between boundaries both share); the version keeps them in its `route.json`
 //! ([`crate::tagger::Rule`]) and [`fixes`] applies them to the fine-tuned model's words, only
 //! where the model already starts a word at the string's start and ends one at its end (so
-//! 统一 个人 is left alone by a rule for 一个). The built-in model behind a routed version never
-//! uses them.
+//! 第一 个 is left alone by a rule for 一个), and only where nothing else forced the words
+//! there (the user's dictionary, whitespace, runs of letters or digits:
+//! `Constraints::force_segmentation`). The built-in model behind a routed version never uses
+//! them. `before` is what the built-in model (or an unrouted model trained from) writes, so
+//! the rules of a version trained from a version are learnt again from all the corrections.
 
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
@@ -63,16 +66,18 @@ fn occurrences(hay: &[char], needle: &[char]) -> Vec<usize> {
 
 /// The rules that `corrected` teaches against `before` (the same sentences as the model before
 /// the corrections segmented them): each span between boundaries both share, inside which they
-/// differ, is a candidate; it becomes a rule when at least [`MIN_TIMES`] corrections change it
-/// to the same words and no correction segments it otherwise where it occurs. Longest first.
+/// differ, is a candidate; it becomes a rule when at least [`MIN_TIMES`] different corrected
+/// sentences change it to the same words and no correction segments it otherwise (or crosses
+/// it) where it occurs. Longest first.
 pub fn learn(before: &[Vec<String>], corrected: &[Vec<String>]) -> Vec<Rule> {
-    // text → (words, times, contradicted)
-    let mut found: BTreeMap<String, (Vec<String>, usize, bool)> = BTreeMap::new();
+    // text → (words, the corrected sentences that changed it, contradicted)
+    let mut found: BTreeMap<String, (Vec<String>, HashSet<String>, bool)> = BTreeMap::new();
     for (b, g) in before.iter().zip(corrected) {
-        if b.concat() != g.concat() {
+        let sentence = g.concat();
+        if b.concat() != sentence {
             continue;
         }
-        let chars: Vec<char> = g.concat().chars().collect();
+        let chars: Vec<char> = sentence.chars().collect();
         let (bb, gb) = (bounds(b), bounds(g));
         let common: Vec<usize> = gb.iter().copied().filter(|x| bb.contains(x)).collect();
         for pair in common.windows(2) {
@@ -92,8 +97,9 @@ pub fn learn(before: &[Vec<String>], corrected: &[Vec<String>]) -> Vec<Rule> {
                 .collect();
             let e = found
                 .entry(text)
-                .or_insert_with(|| (words.clone(), 0, false));
-            e.1 += 1;
+                .or_insert_with(|| (words.clone(), HashSet::new(), false));
+            // A sentence counts once, however often it changes the string or is stored.
+            e.1.insert(sentence.clone());
             e.2 |= e.0 != words;
         }
     }
@@ -112,8 +118,12 @@ pub fn learn(before: &[Vec<String>], corrected: &[Vec<String>]) -> Vec<Rule> {
     }
     let mut rules: Vec<Rule> = found
         .into_iter()
-        .filter(|(_, (_, times, contradicted))| *times >= MIN_TIMES && !contradicted)
-        .map(|(text, (words, times, _))| Rule { text, words, times })
+        .filter(|(_, (_, by, contradicted))| by.len() >= MIN_TIMES && !contradicted)
+        .map(|(text, (words, by, _))| Rule {
+            text,
+            words,
+            times: by.len(),
+        })
         .collect();
     rules.sort_by(|a, b| {
         b.text
@@ -198,14 +208,30 @@ mod tests {
         b2.push(ws("一个 人 走 了 。"));
         c2.push(ws("一个 人 走 了 。"));
         assert!(learn(&b2, &c2).is_empty());
-        // So does one that crosses it (统一 个人), and one that changes it to other words.
+        // So does one that crosses it (统一 个人).
         let mut c3 = corrected.to_vec();
         let mut b3 = before.to_vec();
         b3.push(ws("统一 个人 。"));
         c3.push(ws("统一 个人 。"));
         assert!(learn(&b3, &c3).is_empty());
         // Sentences whose text differs from the before are not compared.
-        assert!(learn(&[ws("一个")], &[ws("一 人")]).is_empty());
+        assert!(learn(&[ws("一个"), ws("一个")], &[ws("一 人"), ws("一 人")]).is_empty());
+        // Two corrections that give the string different words contradict each other.
+        let b4 = [ws("有 一个人 来"), ws("有 一个人 走")];
+        assert!(learn(&b4, &[ws("有 一 个人 来"), ws("有 一 个 人 走")]).is_empty());
+        assert_eq!(
+            learn(&b4, &[ws("有 一 个 人 来"), ws("有 一 个 人 走")])[0].words,
+            ws("一 个 人")
+        );
+        // One sentence counts once, however often it changes the string or is stored.
+        let once = [ws("我 有 一个 哥哥 和 一个 妹妹")];
+        let fixed = [ws("我 有 一 个 哥哥 和 一 个 妹妹")];
+        assert!(learn(&once, &fixed).is_empty());
+        assert!(learn(
+            &[once[0].clone(), once[0].clone()],
+            &[fixed[0].clone(), fixed[0].clone()]
+        )
+        .is_empty());
     }
 
     /// The character ranges of `words`.

@@ -292,13 +292,61 @@ impl Segmenter {
             .collect())
     }
 
+    /// The rules a routed version's corrections taught ([`super::rules`]); none otherwise.
+    fn rules(&self) -> &[crate::tagger::Rule] {
+        self.route.as_ref().map_or(&[], |r| &r.rules)
+    }
+
+    /// Decodes one line from its label log-probabilities at display temperature `t` under
+    /// [`Self::constraints`]; where one of `rules` disagrees with the words, decodes again with
+    /// the rule's words forced.
+    fn decode_line(
+        &self,
+        line: &str,
+        u: Units,
+        lp: Vec<f32>,
+        t: f32,
+        rules: &[crate::tagger::Rule],
+    ) -> Segmentation {
+        let scheme = self.model.labels();
+        let mut c = self.constraints(line, &u);
+        if rules.is_empty() {
+            return Segmentation::from_scores_tempered(line, u, lp, scheme, &c, t);
+        }
+        let s = Segmentation::from_scores_tempered(line, u.clone(), lp.clone(), scheme, &c, t);
+        let ranges: Vec<_> = s.words.iter().map(|w| w.chars.clone()).collect();
+        let mut changed = false;
+        for (k, r) in super::rules::fixes(line, &ranges, rules) {
+            changed |= c.force_segmentation(line, &u, k, &r.words);
+        }
+        if changed {
+            Segmentation::from_scores_tempered(line, u, lp, scheme, &c, t)
+        } else {
+            s
+        }
+    }
+
+    /// `s` (a segmentation this segmenter gave) with its probabilities at display temperature
+    /// `t`: the same words, decoded as it was decoded (with the rules of a routed version's own
+    /// sentences).
+    pub fn at_temperature(&self, s: &Segmentation, t: f32) -> Segmentation {
+        let rules = if s.by_built_in { &[] } else { self.rules() };
+        let base = self
+            .route
+            .as_ref()
+            .map(|r| &r.base)
+            .filter(|_| s.by_built_in);
+        base.unwrap_or(self)
+            .decode_line(&s.text, s.units.clone(), s.log_probs.clone(), t, rules)
+    }
+
     /// [`Segmenter::segment_batch`] by this model alone.
     fn segment_own<S: AsRef<str>>(&self, lines: &[S]) -> Result<Vec<Segmentation>> {
         let units: Vec<Units> = lines.iter().map(|l| self.tok.units(l.as_ref())).collect();
         let (log_probs, pos_lp) = self.scores(&units)?;
         let mut pos_lp = pos_lp.map(Vec::into_iter);
         let scheme = self.model.labels();
-        let rules: &[crate::tagger::Rule] = self.route.as_ref().map_or(&[], |r| &r.rules);
+        let rules = self.rules();
         Ok(lines
             .iter()
             .zip(units)
@@ -307,36 +355,7 @@ impl Segmenter {
                 if let Some(lex) = &self.lexicon {
                     lex.apply(line.as_ref(), &u, scheme, &mut lp);
                 }
-                let c = self.constraints(line.as_ref(), &u);
-                let again = (!rules.is_empty()).then(|| (u.clone(), lp.clone()));
-                let mut s = Segmentation::from_scores_tempered(
-                    line.as_ref(),
-                    u,
-                    lp,
-                    scheme,
-                    &c,
-                    self.temperature,
-                );
-                if let Some((u, lp)) = again {
-                    // Where a rule the corrections taught disagrees with the words, decode again
-                    // with the rule's words forced.
-                    let ranges: Vec<_> = s.words.iter().map(|w| w.chars.clone()).collect();
-                    let mut c = c;
-                    let mut changed = false;
-                    for (k, r) in super::rules::fixes(line.as_ref(), &ranges, rules) {
-                        changed |= c.force_segmentation(line.as_ref(), &u, k, &r.words);
-                    }
-                    if changed {
-                        s = Segmentation::from_scores_tempered(
-                            line.as_ref(),
-                            u,
-                            lp,
-                            scheme,
-                            &c,
-                            self.temperature,
-                        );
-                    }
-                }
+                let mut s = self.decode_line(line.as_ref(), u, lp, self.temperature, rules);
                 if let (Some(plp), Some(head)) =
                     (pos_lp.as_mut().and_then(Iterator::next), &self.pos_head)
                 {

@@ -70,10 +70,10 @@ pub struct AdaptConfig {
     /// +0.92 to +1.01 (unrouted +0.95 to +1.04), all 50 exact; with 20 picks +0.36 of the
     /// unrouted +0.45 (−0.5: +0.21) (`examples/review_bench.rs`, `ROUTE`).
     pub route: Option<f64>,
-    /// Keep, with a routed version, the strings the corrections segment the same way at least
-    /// twice and never otherwise, and segment them so wherever the new weights leave them whole
-    /// ([`crate::segment::rules`]). On since stop 31 (first measured on the review pool's 50
-    /// picks, seed 7; `RULES=off` in `examples/review_bench.rs`).
+    /// Keep, with a routed version, the strings that at least two corrected sentences change
+    /// the same way and none segments otherwise, and segment them so wherever the new weights'
+    /// words start at the string's start and end at its end ([`crate::segment::rules`]). On
+    /// since stop 31 (`RULES=off` in `examples/review_bench.rs`; `benchmarks/review/README.md`).
     pub rules: bool,
 }
 
@@ -324,8 +324,11 @@ pub fn adapt_with(
         let domain: Vec<String> = corrections.iter().map(|w| w.concat()).collect();
         let mut spec = RouteSpec::built_in(margin, domain);
         if cfg.rules {
-            // What the corrections changed, against what the model they corrected wrote.
-            let before: Vec<Vec<String>> = Segmenter::new(base)?
+            // What the corrections change, against what the model under the versions writes
+            // (the built-in model behind a routed base; not the base itself, which already
+            // writes the corrected sentences as corrected, so a second /train would find
+            // nothing to keep).
+            let before: Vec<Vec<String>> = Segmenter::new(&teacher)?
                 .segment_batch(&spec.domain)?
                 .iter()
                 .map(|s| s.word_strs().into_iter().map(String::from).collect())
@@ -418,9 +421,8 @@ impl AdaptReport {
                 shown.push(format!("{} more", self.rules.len() - SHOWN));
             }
             lines.push(format!(
-                "your corrections agree on {} string{}, segmented so wherever {} keeps them whole: {}",
-                self.rules.len(),
-                if self.rules.len() == 1 { "" } else { "s" },
+                "rules from your corrections (changed the same way in at least two sentences, \
+                 applied wherever {}'s words start and end where the string does): {}",
                 self.version,
                 shown.join(", ")
             ));

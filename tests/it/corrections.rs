@@ -136,7 +136,7 @@ fn training_on_corrections_learns_them_and_undo_is_exact() {
     );
     assert!(out.contains("5/5 exactly as corrected"), "{out}");
     assert!(
-        out.contains("your corrections agree on 1 string") && out.contains("一个 → 一 个 (2×)"),
+        out.contains("rules from your corrections") && out.contains("): 一个 → 一 个 (2×)\n"),
         "{out}"
     );
     let after = String::from_utf8_lossy(&fenci(&["segment"], input.as_bytes(), d.path()).stdout)
@@ -335,4 +335,30 @@ fn pruned_version_names_are_never_reused() {
     // v3's parent link still names the pruned v2: a new version must not take that name (or
     // v1's), else undo from v3 would land on an unrelated model.
     assert_eq!(versions.next_name(), "v5");
+}
+
+#[test]
+fn a_second_training_learns_the_rules_again_from_every_correction() {
+    let d = tempdir();
+    for f in ["我 买 了 一 个 苹果", "他 是 一 个 好人"] {
+        assert!(fenci(&["correct", f], b"", d.path()).status.success());
+    }
+    assert!(fenci(&["train"], b"", d.path()).status.success());
+    // v1 writes its corrected sentences as corrected; the rules of v2 are still learnt against
+    // the built-in model, from all three corrections.
+    assert!(
+        fenci(&["correct", "我们 去 奥林匹克公园 散步"], b"", d.path())
+            .status
+            .success()
+    );
+    let o = fenci(&["train"], b"", d.path());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("): 一个 → 一 个 (2×)\n"), "{out}");
+    let versions = Versions::new(d.path());
+    assert_eq!(versions.active(), "v2");
+    let files = ModelFiles::load_dir(&versions.path("v2")).unwrap();
+    let rules = &files.route.as_ref().unwrap().rules;
+    assert_eq!(rules.len(), 1);
+    assert_eq!(rules[0].words, ["一", "个"]);
 }

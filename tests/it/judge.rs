@@ -54,6 +54,9 @@ fn the_word_must_be_a_word_of_the_sentence() {
         ("没关系", "别人怎么议论都没关系，做好自己就行。"),
         ("感兴趣", "我对中国历史很感兴趣。"),
         ("穿上", "天冷了，穿上这件毛衣吧。"),
+        // After a demonstrative or 一, a piece that is no measure word keeps the word.
+        ("没关系", "这没关系，我们再试一次。"),
+        ("穿上", "他一穿上大衣就出门了。"),
     ] {
         let sc = judged(w, s, None);
         assert_eq!(sc.rejected, None, "{w} in {s}: {}", sc.explain());

@@ -97,6 +97,14 @@ fn a_rule_from_the_corrections_applies_where_the_model_leaves_the_string_whole()
     let after = routed.segment(crossed).unwrap().word_strs().join(" ");
     assert!(before.contains("第一 个"), "{before}");
     assert_eq!(after, before);
+    // The user's dictionary wins over a rule: a forced word is not cut.
+    let mut with_dict = routed.clone();
+    with_dict.set_dict(vec!["一个".into()]);
+    let words = with_dict.segment(own).unwrap().word_strs().join(" ");
+    assert!(words.contains("一个 窗户"), "{words}");
+    // The same words at another display temperature (what `eval --calibration` re-decodes).
+    let s = routed.segment(own).unwrap();
+    assert_eq!(routed.at_temperature(&s, 2.0).word_strs(), s.word_strs());
     // The built-in model behind the route never uses the rules (news goes to it).
     let news = "中共中央总书记江泽民会见了一个代表团。";
     assert!(routed.routes_to_base(news));
