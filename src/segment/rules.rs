@@ -6,22 +6,23 @@
 //! other way is learnt only partly: the review pool's labellers split 一个, People's Daily
 //! joins it 1,507 times against 67, and after training on 50 corrections, five of which split
 //! it, the new weights still joined it in 9 of the other sentences. [`learn`] finds such
-//! strings (the spans where a correction's boundaries differ from what the model before it
-//! wrote, between boundaries both share); the version keeps them in its `route.json`
+//! strings (the spans where a correction's boundaries differ from what the model under the
+//! versions writes, between boundaries both share); the version keeps them in its `route.json`
 //! ([`crate::tagger::Rule`]) and [`fixes`] applies them to the fine-tuned model's words, only
 //! where the model already starts a word at the string's start and ends one at its end (so
 //! 第一 个 is left alone by a rule for 一个), and only where nothing else forced the words
 //! there (the user's dictionary, whitespace, runs of letters or digits:
 //! `Constraints::force_segmentation`). The built-in model behind a routed version never uses
-//! them. `before` is what the built-in model (or an unrouted model trained from) writes, so
-//! the rules of a version trained from a version are learnt again from all the corrections.
+//! them. `/train` compares with the built-in model (or with the unrouted model it trains
+//! from), not with the active version, which already writes its corrections as corrected: so a
+//! version trained from a version learns its rules again from all the corrections.
 
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 
 use crate::tagger::Rule;
 
-/// How many corrections must change a string the same way before it becomes a rule.
+/// How many corrected sentences must change a string the same way before it becomes a rule.
 pub const MIN_TIMES: usize = 2;
 
 /// The character offsets at which the words of `words` start, and the end.

@@ -408,6 +408,44 @@ fn examples_are_reproducible_and_contain_the_word() {
 }
 
 #[test]
+fn the_repeat_penalty_does_not_keep_the_lm_from_writing_the_word() {
+    // The keyword prompt holds the word; a penalty that counted the prompt pushed every
+    // candidate away from it (with a strong one no sentence was written freely: only built
+    // around the word, and unsure).
+    let home = tempdir();
+    for w in ["学习", "朋友", "天气"] {
+        let o = fenci(
+            &[
+                "examples",
+                w,
+                "-n",
+                "2",
+                "-t",
+                "0",
+                "--repeat-penalty",
+                "2",
+                "--stats",
+            ],
+            b"",
+            home.path(),
+        );
+        let (out, e) = (
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr),
+        );
+        assert!(o.status.success(), "{w}: {e}");
+        assert!(
+            out.lines().count() >= 1 && out.lines().all(|l| l.contains(w)),
+            "{out}"
+        );
+        assert!(
+            !e.contains("around"),
+            "{w}: written freely, not around the word: {e}"
+        );
+    }
+}
+
+#[test]
 fn examples_errors_say_what_to_do() {
     let home = tempdir();
     // A character the built-in LM never saw.
