@@ -18,7 +18,7 @@
 //!   dictionary word outside the HSK lists has the level of its hardest character; other
 //!   words count as above); without a level, HSK 6 is the bar.
 
-use crate::explain::{hsk_char, hsk_word, Dictionary};
+use crate::explain::{has_classifier_sense, hsk_char, hsk_word, Dictionary};
 use crate::generate::{Judge, Score};
 use crate::segment::Segmenter;
 
@@ -160,13 +160,7 @@ impl Judge for ExampleJudge<'_> {
         // Not where its first piece is a measure word (CC-CEDICT: "classifier for …") after a
         // numeral or a demonstrative, which it belongs to (两 家 人 is "two families", not 家人;
         // 这 没 关系 and 一 穿 上 are still 没关系 and 穿上).
-        let classifier = |w: &str| {
-            self.dict.lookup(w).iter().any(|e| {
-                e.senses
-                    .iter()
-                    .any(|s| s.trim_start_matches('(').starts_with("classifier"))
-            })
-        };
+        let classifier = |w: &str| self.dict.lookup(w).iter().any(has_classifier_sense);
         let measured = |i: usize| {
             i > 0
                 && words[i].chars().count() == 1

@@ -35,11 +35,6 @@ struct Measured {
     boundary_log_loss: f64,
 }
 
-/// The segmentation `s` with its probabilities at temperature `t` (same words).
-fn at_temperature(seg: &Segmenter, s: &Segmentation, t: f32) -> Segmentation {
-    seg.at_temperature(s, t)
-}
-
 /// Each word's product-of-boundaries confidence.
 fn product_confidence(s: &Segmentation) -> Vec<f32> {
     s.words
@@ -74,7 +69,7 @@ fn measure(seg: &Segmenter, gold: &[Vec<String>], segs: &[Segmentation], t: f32)
         let s = if t == s.temperature {
             s.clone()
         } else {
-            at_temperature(seg, s, t)
+            seg.at_temperature(s, t)
         };
         let Some(check) = s.against_gold(g) else {
             continue;

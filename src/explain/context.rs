@@ -281,6 +281,11 @@ fn wanted_kinds(coarse: &str) -> &'static [Kind] {
 }
 
 /// A proper-name entry: capitalised pinyin, or a first sense "surname …".
+/// Whether one of `e`'s senses is a measure word's ("classifier for …").
+pub fn has_classifier_sense(e: &Entry) -> bool {
+    e.senses.iter().any(|s| sense_kind(s) == Kind::Classifier)
+}
+
 fn is_name_entry(e: &Entry) -> bool {
     e.pinyin_numbered
         .starts_with(|c: char| c.is_ascii_uppercase())

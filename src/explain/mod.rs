@@ -30,7 +30,7 @@ mod pos_tags;
 mod tests;
 
 pub use cedict::{parse_line, Entry, ParseError};
-pub use context::{explain_in_context, sense_fits_tag};
+pub use context::{explain_in_context, has_classifier_sense, sense_fits_tag};
 pub use dictionary::Dictionary;
 pub use explanation::{explain, names_across, CharReading, Explanation, GLOSS_MAX};
 pub use hsk::{hsk_char, hsk_word};

@@ -283,40 +283,47 @@ impl Constraints {
         }
     }
 
-    /// Makes `words` the words of `text` from character offset `start` on (a rule learnt from
-    /// corrections, [`super::rules`]), unless that would cut where a word must not start (inside
-    /// a WordPiece word, a run of letters or digits, an address, a forced word) or join across a
-    /// boundary something forced (whitespace, a forced word's edge): then false, and nothing
-    /// changed.
-    pub fn force_segmentation(
+    /// Makes, for each `(start, words)` of `fixes`, `words` the words of `text` from character
+    /// offset `start` on (rules learnt from corrections, [`super::rules`]; the fixes do not
+    /// overlap), unless that would cut where a word must not start (inside a WordPiece word, a
+    /// run of letters or digits, an address, a forced word) or join across a boundary something
+    /// forced (whitespace, a forced word's edge): such a fix changes nothing. Whether any did.
+    pub fn force_segmentations(
         &mut self,
         text: &str,
         units: &Units,
-        start: usize,
-        words: &[String],
+        fixes: &[(usize, &[String])],
     ) -> bool {
+        if fixes.is_empty() {
+            return false;
+        }
         let (start_at, end_at) = units.edges(text.chars().count());
-        let mut spans = Vec::with_capacity(words.len());
-        let mut pos = start;
-        for w in words {
-            let end = pos + w.chars().count();
-            let (Some(&a), Some(&b)) = (start_at.get(pos), end_at.get(end)) else {
-                return false;
-            };
-            if a == usize::MAX || b == usize::MAX || a > b {
-                return false;
+        let mut changed = false;
+        'fix: for &(start, words) in fixes {
+            let mut spans = Vec::with_capacity(words.len());
+            let mut pos = start;
+            for w in words {
+                let end = pos + w.chars().count();
+                let (Some(&a), Some(&b)) = (start_at.get(pos), end_at.get(end)) else {
+                    continue 'fix;
+                };
+                if a == usize::MAX || b == usize::MAX || a > b {
+                    continue 'fix;
+                }
+                let cuts_forbidden = |u: usize| self.forbidden.get(u).copied().unwrap_or(false);
+                if cuts_forbidden(a) || cuts_forbidden(b + 1) || (a + 1..=b).any(|u| self.forced[u])
+                {
+                    continue 'fix;
+                }
+                spans.push((a, b));
+                pos = end;
             }
-            let cuts_forbidden = |u: usize| self.forbidden.get(u).copied().unwrap_or(false);
-            if cuts_forbidden(a) || cuts_forbidden(b + 1) || (a + 1..=b).any(|u| self.forced[u]) {
-                return false;
+            for (a, b) in spans {
+                self.mark_word(a, b);
             }
-            spans.push((a, b));
-            pos = end;
+            changed = true;
         }
-        for (a, b) in spans {
-            self.mark_word(a, b);
-        }
-        true
+        changed
     }
 
     /// Forces the words `dict` wherever they occur in `text` (longest match first, left to

@@ -12,7 +12,7 @@
 //! where the model already starts a word at the string's start and ends one at its end (so
 //! 第一 个 is left alone by a rule for 一个), and only where nothing else forced the words
 //! there (the user's dictionary, whitespace, runs of letters or digits:
-//! `Constraints::force_segmentation`). The built-in model behind a routed version never uses
+//! `Constraints::force_segmentations`). The built-in model behind a routed version never uses
 //! them. `/train` compares with the built-in model (or with the unrouted model it trains
 //! from), not with the active version, which already writes its corrections as corrected: so a
 //! version trained from a version learns its rules again from all the corrections.

@@ -310,17 +310,17 @@ impl Segmenter {
     ) -> Segmentation {
         let scheme = self.model.labels();
         let mut c = self.constraints(line, &u);
+        let s = Segmentation::from_scores_tempered(line, u, lp, scheme, &c, t);
         if rules.is_empty() {
-            return Segmentation::from_scores_tempered(line, u, lp, scheme, &c, t);
+            return s;
         }
-        let s = Segmentation::from_scores_tempered(line, u.clone(), lp.clone(), scheme, &c, t);
         let ranges: Vec<_> = s.words.iter().map(|w| w.chars.clone()).collect();
-        let mut changed = false;
-        for (k, r) in super::rules::fixes(line, &ranges, rules) {
-            changed |= c.force_segmentation(line, &u, k, &r.words);
-        }
-        if changed {
-            Segmentation::from_scores_tempered(line, u, lp, scheme, &c, t)
+        let fixes: Vec<(usize, &[String])> = super::rules::fixes(line, &ranges, rules)
+            .into_iter()
+            .map(|(k, r)| (k, r.words.as_slice()))
+            .collect();
+        if c.force_segmentations(line, &s.units, &fixes) {
+            Segmentation::from_scores_tempered(line, s.units, s.log_probs, scheme, &c, t)
         } else {
             s
         }

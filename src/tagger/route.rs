@@ -29,8 +29,9 @@ pub struct RouteSpec {
     pub margin: f64,
     /// The sentences the model was fine-tuned on (the corrections, as written).
     pub domain: Vec<String>,
-    /// Strings the corrections segment the same way every time, against what the model before
-    /// them wrote (`crate::segment::rules`); absent in versions older than stop 31.
+    /// Strings that at least two corrected sentences segment the same way, and none otherwise,
+    /// against what the built-in model writes (`crate::segment::rules`); absent in versions
+    /// older than stop 31.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<Rule>,
 }
@@ -42,7 +43,7 @@ pub struct Rule {
     pub text: String,
     /// Its words, which concatenate to `text`.
     pub words: Vec<String>,
-    /// How many corrections changed it so.
+    /// How many corrected sentences changed it so.
     pub times: usize,
 }
 
