@@ -23,7 +23,9 @@ Automatic checks (1 = pass):
   length_ok      6 to 30 characters, punctuation included
   clean          no digits, Latin letters, brackets ()（）[]【】{}〔〕<>〈〉 or ellipsis (… ... 。。。)
   distinct_open  no sentence of another word with the same (T, index) opens with the same
-                 2 characters
+                 2 characters. The report adds, for reference, the same check on sentences
+                 drawn at random from the LM's training text (data/sentences/everyday.tsv) in
+                 the same numbers: how often that text repeats an opening by chance.
 
   word_is_word_pku  (reported, not part of all_auto) the same by pkuseg 0.0.25's default model,
                  which follows the PKU standard that fenci's segmenter was trained on (jieba keeps
@@ -157,6 +159,31 @@ def distinct_openings(rows):
             r["distinct_open"] = int(not clash)
 
 
+CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "sentences",
+                      "everyday.tsv")
+
+
+def opening_reference(shown, draws=2000):
+    """distinct_open of sentences drawn at random from the LM's training text (fenci's everyday
+    corpus) in the same numbers per index as `shown`: how often the text the LM learnt from
+    repeats its openings by chance (random.Random(0); None without the corpus)."""
+    import random
+    if not os.path.exists(CORPUS) or not shown:
+        return None
+    with open(CORPUS, encoding="utf-8") as f:
+        corpus = sorted({line.rstrip("\n").split("\t")[-1] for line in f if "\t" in line})
+    sizes = {}
+    for r in shown:
+        sizes[r["index"]] = sizes.get(r["index"], 0) + 1
+    rng, ok, n = random.Random(0), 0, 0
+    for _ in range(draws):
+        for k in sizes.values():
+            ops = [x[:2] for x in rng.sample(corpus, k)]
+            ok += sum(ops.count(o) == 1 for o in ops)
+            n += k
+    return 100.0 * ok / n
+
+
 def read_tsv(path):
     """Plain TSV: no quoting, no escapes (fields never hold a tab or a newline)."""
     if not os.path.exists(path):
@@ -189,6 +216,11 @@ def report(all_rows, timing):
     for c in CHECKS + ["all_auto", "word_is_word_pku"]:
         print(f"{c:<16}" + "".join(
             f"{pct([int(r[c]) for r in shown[t] if r.get(c, '') != '']):>10}" for t in TEMPS))
+        if c == "distinct_open":
+            ref = [opening_reference(shown[t]) for t in TEMPS]
+            if all(x is not None for x in ref):
+                print(f"{'  corpus draws':<16}" + "".join(f"{x:>9.1f}%" for x in ref)
+                      + "   (the LM's training sentences, drawn in the same numbers)")
     line, counts = f"{'accepted (read)':<16}", []
     for t in TEMPS:
         v = [r["verdict"] for r in shown[t] if r.get("verdict") in ("ok", "no")]
