@@ -23,7 +23,7 @@
 
 use super::cedict::Entry;
 use super::dictionary::Dictionary;
-use super::explanation::{char_reading, explain, gloss_of, Explanation, CHAR_GLOSS_MAX};
+use super::explanation::{char_reading, explain, gloss_of, Explanation, CHAR_GLOSS_MAX, GLOSS_MAX};
 use super::gloss::{clean_sense, is_note_sense};
 use super::pinyin::numbered_to_marks;
 use super::polyphones::{table, Around, Rule, QUANTITY};
@@ -631,6 +631,13 @@ fn explain_one(dict: &Dictionary, word: &str, a: &Around<'_>) -> Explanation {
                     table_alternatives(&ex.entries, rules, &rule.reading)
                 };
                 apply(dict, &mut ex, i, sense, others);
+                if let Some(g) = rule
+                    .borrow
+                    .as_ref()
+                    .and_then(|(w, cue)| borrowed(dict, w, cue))
+                {
+                    ex.gloss = g;
+                }
                 return ex;
             }
         }
@@ -812,6 +819,25 @@ fn find_sense(e: &Entry, cue: &str) -> Option<usize> {
         .position(|s| s == cue)
         .or_else(|| e.senses.iter().position(|s| s.starts_with(cue)))
         .or_else(|| e.senses.iter().position(|s| s.contains(cue)))
+}
+
+/// The gloss of a use CC-CEDICT lists under `word` only (点 in 穿点衣服 is 一点 "a bit; a
+/// little"): the senses of `word`'s first entry that contain the cues (`|` between them; its
+/// first sense without a cue), then "(as in `word`)". `None` when a cue is not found.
+fn borrowed(dict: &Dictionary, word: &str, cue: &Option<String>) -> Option<String> {
+    let e = dict.lookup(word).first()?;
+    let senses = match cue {
+        Some(c) => c
+            .split('|')
+            .map(|c| find_sense(e, c.trim()).map(|i| e.senses[i].clone()))
+            .collect::<Option<Vec<_>>>()?,
+        None => vec![e.senses.first()?.clone()],
+    };
+    let shown = Entry {
+        senses,
+        ..e.clone()
+    };
+    Some(format!("{} (as in {word})", shown.short_gloss(GLOSS_MAX)))
 }
 
 /// The first sense of `e` of a kind the coarse tag asks for.

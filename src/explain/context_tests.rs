@@ -580,6 +580,20 @@ fn table_parses_and_fits_the_dictionary() {
                     r.reading
                 );
             }
+            // A borrowed sense is a sense of the word it names.
+            if let Some((w, cue)) = &r.borrow {
+                let e = dict().lookup(w);
+                assert!(
+                    !e.is_empty(),
+                    "{c}: borrows from {w}, not in the dictionary"
+                );
+                for cue in cue.iter().flat_map(|c| c.split('|')) {
+                    assert!(
+                        e[0].senses.iter().any(|s| s.contains(cue)),
+                        "{c}: {w} has no sense with {cue:?}"
+                    );
+                }
+            }
         }
         // Every character ends with a rule that always holds.
         let last = rules.last().map(|r| r.when.clone());
@@ -607,6 +621,17 @@ fn table_rows_are_checked() {
     assert!(parse_row("告诉\tgao4\t*\tsure").is_err());
     assert!(parse_row("告诉\tgao4  su5\t*\tsure").is_err());
     assert!(parse_row("ab\tei3\t*\tsure").is_err());
+    // A borrowed sense names a word in Chinese characters, and optionally its senses.
+    let (_, r) = parse_row("点\tdian3\t*\tsure\t@一点:a bit|a little").unwrap();
+    assert_eq!(
+        r.borrow,
+        Some(("一点".into(), Some("a bit|a little".into())))
+    );
+    assert_eq!(r.sense, None);
+    let (_, r) = parse_row("点\tdian3\t*\tsure\t@一点").unwrap();
+    assert_eq!(r.borrow, Some(("一点".into(), None)));
+    assert!(parse_row("点\tdian3\t*\tsure\t@").is_err());
+    assert!(parse_row("点\tdian3\t*\tsure\t@yidian:a bit").is_err());
 }
 
 // ---- HSK ------------------------------------------------------------------------------
@@ -997,4 +1022,44 @@ fn clothes_that_dried_a_child_that_grew_and_a_bike_given_back() {
     assert_eq!(of(&ex, "干", 0).pinyin, "gàn");
     let ex = tagged("老师/- 还/- 回来/- 吗/-");
     assert_eq!(of(&ex, "还", 0).pinyin, "hái");
+}
+
+#[test]
+fn a_use_the_dictionary_lists_under_another_word_is_borrowed_from_it() {
+    // 点 after a verb before its noun, or after an adjective, is 一点 "a little" (穿点衣服,
+    // 慢点！), not "point; dot"; the reading stays diǎn, and a clock time stays o'clock.
+    let g = |w: &[&str], i: usize| {
+        let ex = explain_in_context(dict(), w, &vec![None; w.len()]);
+        (ex[i].pinyin.clone(), ex[i].gloss.clone())
+    };
+    let little = (
+        "diǎn".to_string(),
+        "a bit; a little (as in 一点)".to_string(),
+    );
+    assert_eq!(g(&["你", "多", "穿", "点", "衣服", "吧", "。"], 3), little);
+    assert_eq!(g(&["我", "想", "买", "点", "水果", "。"], 3), little);
+    assert_eq!(g(&["慢", "点", "！"], 1), little);
+    assert!(g(&["现在", "几", "点", "了", "？"], 2)
+        .1
+        .starts_with("o'clock"));
+    assert!(g(&["我", "三", "点", "下课", "。"], 2)
+        .1
+        .starts_with("o'clock"));
+    // 多 before a verb is "more" (多穿, 多吃), borrowed from 多多; before an adjective after a
+    // pronoun it asks "how" (你多大了), and after a numeral it is "odd" (三千多公里).
+    let more = (
+        "duō".to_string(),
+        "more; even more (as in 多多)".to_string(),
+    );
+    assert_eq!(g(&["你", "多", "穿", "点", "衣服", "吧", "。"], 1), more);
+    assert_eq!(g(&["多", "吃", "水果", "对", "身体", "好", "。"], 0), more);
+    assert!(g(&["你", "多", "大", "了", "？"], 1).1.starts_with("how"));
+    assert!(g(&["我", "多", "想", "去", "北京", "啊", "！"], 1)
+        .1
+        .starts_with("how"));
+    assert!(g(&["有", "三千", "多", "公里", "。"], 2).1.contains("odd"));
+    // Elsewhere 多 is still "many; much".
+    assert!(g(&["他", "的", "书", "很", "多", "。"], 4)
+        .1
+        .starts_with("many"));
 }

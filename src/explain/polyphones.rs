@@ -44,6 +44,10 @@ pub(super) struct Rule {
     pub(super) sure: bool,
     /// Text the sense to show contains, if the row names one.
     pub(super) sense: Option<String>,
+    /// A use CC-CEDICT gives under another word only (穿点衣服: 点 is 一点 "a little"): that
+    /// word, and text its sense to show contains (its first sense without one). Written
+    /// `@一点` or `@多多:more` in the sense column.
+    pub(super) borrow: Option<(String, Option<String>)>,
 }
 
 /// What a rule sees of the sentence around a word.
@@ -177,11 +181,25 @@ pub(super) fn parse_row(line: &str) -> Result<(String, Rule), String> {
         "guess" => false,
         other => return Err(format!("bad confidence {other:?}")),
     };
-    let sense = cols
+    let mut sense = cols
         .get(4)
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
         .map(str::to_string);
+    let borrow = match sense.clone().as_deref().and_then(|s| s.strip_prefix('@')) {
+        Some(b) => {
+            let (w, cue) = match b.split_once(':') {
+                Some((w, c)) => (w, Some(c.trim().to_string()).filter(|c| !c.is_empty())),
+                None => (b, None),
+            };
+            if w.is_empty() || !w.chars().all(crate::text::is_han) {
+                return Err(format!("borrowed sense {b:?}: want @WORD or @WORD:sense"));
+            }
+            sense = None;
+            Some((w.to_string(), cue))
+        }
+        None => None,
+    };
     Ok((
         word.to_string(),
         Rule {
@@ -189,6 +207,7 @@ pub(super) fn parse_row(line: &str) -> Result<(String, Rule), String> {
             when,
             sure,
             sense,
+            borrow,
         },
     ))
 }
