@@ -166,7 +166,8 @@ CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", 
 def opening_reference(shown, draws=2000):
     """distinct_open of sentences drawn at random from the LM's training text (fenci's everyday
     corpus) in the same numbers per index as `shown`: how often the text the LM learnt from
-    repeats its openings by chance (random.Random(0); None without the corpus)."""
+    repeats its openings by chance (random.Random(0); None without the corpus, or with fewer
+    sentences in it than one index has)."""
     import random
     if not os.path.exists(CORPUS) or not shown:
         return None
@@ -175,6 +176,8 @@ def opening_reference(shown, draws=2000):
     sizes = {}
     for r in shown:
         sizes[r["index"]] = sizes.get(r["index"], 0) + 1
+    if max(sizes.values()) > len(corpus):
+        return None
     rng, ok, n = random.Random(0), 0, 0
     for _ in range(draws):
         for k in sizes.values():

@@ -1046,7 +1046,7 @@ fn a_use_the_dictionary_lists_under_another_word_is_borrowed_from_it() {
         .1
         .starts_with("o'clock"));
     // 多 before a verb is "more" (多穿, 多吃), borrowed from 多多; before an adjective after a
-    // pronoun it asks "how" (你多大了), and after a numeral it is "odd" (三千多公里).
+    // pronoun it asks "how" (你多大了, and 我多希望…), and after a numeral it is "odd" (三千多公里).
     let more = (
         "duō".to_string(),
         "more; even more (as in 多多)".to_string(),
@@ -1054,12 +1054,26 @@ fn a_use_the_dictionary_lists_under_another_word_is_borrowed_from_it() {
     assert_eq!(g(&["你", "多", "穿", "点", "衣服", "吧", "。"], 1), more);
     assert_eq!(g(&["多", "吃", "水果", "对", "身体", "好", "。"], 0), more);
     assert!(g(&["你", "多", "大", "了", "？"], 1).1.starts_with("how"));
-    assert!(g(&["我", "多", "想", "去", "北京", "啊", "！"], 1)
+    assert!(g(&["我", "多", "希望", "你", "能", "来", "啊", "！"], 1)
         .1
         .starts_with("how"));
     assert!(g(&["有", "三千", "多", "公里", "。"], 2).1.contains("odd"));
-    // Elsewhere 多 is still "many; much".
-    assert!(g(&["他", "的", "书", "很", "多", "。"], 4)
+    // Elsewhere 多 is still "many; much": after 太, 这么, 更 … (太多会…, 这么多好吃的), before 想
+    // (别多想 "don't overthink"), and a noun 点 after a colour is not "a little" (很多黑点).
+    let many = |w: &[&str], i: usize| g(w, i).1.starts_with("many; much");
+    assert!(many(&["他", "的", "书", "很", "多", "。"], 4));
+    assert!(many(&["垃圾", "太", "多", "会", "产生", "问题", "。"], 2));
+    assert!(many(&["这么", "多", "好吃", "的", "。"], 1));
+    assert!(many(&["学到", "更", "多", "新", "知识", "。"], 2));
+    assert!(many(&["别", "多", "想", "了", "。"], 1));
+    assert!(many(&["你", "多", "想", "办法", "。"], 1));
+    assert!(g(&["一", "年", "多", "过去", "了", "。"], 2)
         .1
-        .starts_with("many"));
+        .contains("odd"));
+    assert!(!g(&["身上", "有", "很多", "黑", "点", "。"], 4)
+        .1
+        .contains("a little"));
+    assert!(g(&["他", "去", "点", "外卖", "了", "。"], 2)
+        .1
+        .starts_with("to order"));
 }

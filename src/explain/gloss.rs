@@ -17,8 +17,12 @@ pub(super) fn is_note_sense(s: &str) -> bool {
     .any(|p| s.starts_with(p))
 }
 
-/// Shortens cross-references in a sense: `一點|一点[yi1 dian3]` → `一点`, `了[le5]` → `了`.
+/// Shortens cross-references in a sense: `一點|一点[yi1 dian3]` → `一点`, `了[le5]` → `了`;
+/// drops a pronunciation note inside it (`how (to what extent) (Taiwan pr. [duo2])` → `how (to
+/// what extent)`), which the reading shown beside the gloss would contradict.
 pub(super) fn clean_sense(sense: &str) -> String {
+    let sense = drop_pronunciation_notes(sense);
+    let sense = sense.as_str();
     let mut out = String::with_capacity(sense.len());
     let mut run_start: Option<usize> = None; // where the current run of Han characters began
     let mut rest = sense;
@@ -53,6 +57,19 @@ pub(super) fn clean_sense(sense: &str) -> String {
             run_start = None;
         }
         rest = after;
+    }
+    out
+}
+
+/// `s` without its parenthesised pronunciation notes: ` (Taiwan pr. [duo2])`, ` (also pr. […])`.
+fn drop_pronunciation_notes(s: &str) -> String {
+    let mut out = s.to_string();
+    for note in ["(Taiwan pr. [", "(also pr. [", "(also Taiwan pr. ["] {
+        while let Some(i) = out.find(note) {
+            let Some(j) = out[i..].find("])") else { break };
+            out.replace_range(i..i + j + 2, "");
+            out = out.trim_end().replace("  ", " ");
+        }
     }
     out
 }
@@ -100,4 +117,24 @@ pub(super) fn join_cut(parts: &[&str], sep: &str, max_chars: usize) -> String {
         n += len;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_sense;
+
+    #[test]
+    fn pronunciation_notes_inside_a_sense_are_dropped() {
+        assert_eq!(
+            clean_sense("how (to what extent) (Taiwan pr. [duo2])"),
+            "how (to what extent)"
+        );
+        assert_eq!(clean_sense("to do (also pr. [zuo4]) well"), "to do well");
+        assert_eq!(clean_sense("see 一點|一点[yi1 dian3]"), "see 一点");
+        // An unclosed note is left as it is.
+        assert_eq!(
+            clean_sense("odd (Taiwan pr. [duo2"),
+            "odd (Taiwan pr. [duo2"
+        );
+    }
 }
