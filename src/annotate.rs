@@ -81,7 +81,8 @@ pub fn annotate_segmentation(
     let words = s.word_strs();
     let tags = reading_tags(&s, TAG_TRUSTED_FROM);
     let mut explanations = explain::explain_in_context(dict, &words, &tags);
-    // The part of speech shown is the model's, whether or not it chose the reading; but where
+    // The part of speech shown is the model's, whether or not it chose the reading (as a
+    // guess, not a fact, below `POS_SHOWN_FROM`); but where
     // the reading rules chose, for a one-character word, a sense of another kind than the tag
     // (还 huán "to pay back" tagged adverb), the chip shows no label rather than one that
     // contradicts the reading beside it.
@@ -89,6 +90,7 @@ pub fn annotate_segmentation(
         for ((e, p), w) in explanations.iter_mut().zip(&s.pos).zip(&words) {
             let single = w.chars().count() == 1;
             e.pos = (!single || explain::sense_fits_tag(e, &p.tag)).then(|| p.tag.clone());
+            e.pos_unsure = p.prob < explain::POS_SHOWN_FROM;
         }
     }
     let names = explain::together(dict, &words);
@@ -237,6 +239,26 @@ mod tests {
             "{line}"
         );
         assert_eq!(words[0].hsk, Some(1));
+    }
+
+    #[test]
+    fn a_part_of_speech_the_model_is_not_sure_of_is_not_shown_as_a_fact() {
+        let (seg, dict) = setup();
+        let mut unsure = 0;
+        for text in [
+            "他去超市买东西。",
+            "我爱北京。",
+            "天气很冷，你多穿点衣服吧。",
+        ] {
+            let a = annotate(&seg, dict, text).expect("segments");
+            for (e, p) in a.explanations.iter().zip(&a.seg.pos) {
+                assert_eq!(e.pos_unsure, p.prob < explain::POS_SHOWN_FROM, "{}", e.word);
+                assert_eq!(e.pos_shown().is_some(), e.pos.is_some() && !e.pos_unsure);
+                unsure += usize::from(e.pos_unsure);
+            }
+        }
+        // 买东西 "to go shopping" is tagged a place name (ns) at about 0.5.
+        assert!(unsure > 0);
     }
 
     #[test]

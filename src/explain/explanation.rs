@@ -53,6 +53,9 @@ pub struct Explanation {
     /// chosen with, or (set by the caller) the model's tag shown beside a reading chosen
     /// without it; `None` from [`explain`] and where the model gives no POS.
     pub pos: Option<String>,
+    /// Set by the caller when the model's probability of `pos` is below [`POS_SHOWN_FROM`]:
+    /// the part of speech is then a guess, not shown as a fact ([`Explanation::pos_shown`]).
+    pub pos_unsure: bool,
     /// Index into `entries` of the entry shown (`pinyin`, `gloss` and `chars` follow it); 0
     /// from [`explain`]. [`explain_in_context`](super::explain_in_context) may append an
     /// entry it composed (a numeral and a measure word, 一行 yī háng) and choose it.
@@ -62,6 +65,19 @@ pub struct Explanation {
     pub other_readings: Vec<String>,
     /// The word's HSK 3.0 level (1–6, or 7 for the band 7–9), see [`super::hsk_word`].
     pub hsk: Option<u8>,
+}
+
+/// The model's probability from which a word's part of speech is shown as a fact (the chip's
+/// `noun`, the card's "part of speech"). On PKU dev (built-in model, words segmented as in
+/// the gold) tags of probability ≥ 0.9 were right 98.7 % of the time, 0.8–0.9 80 %, 0.7–0.8
+/// 69 %, 0.5–0.6 53 %; 8 % of words fall below 0.9.
+pub const POS_SHOWN_FROM: f32 = 0.9;
+
+impl Explanation {
+    /// The part of speech to show as a fact: `pos`, unless the model was not sure of it.
+    pub fn pos_shown(&self) -> Option<&str> {
+        self.pos.as_deref().filter(|_| !self.pos_unsure)
+    }
 }
 
 /// Explains `word`: its dictionary entries, pinyin and a short gloss, and each character's
@@ -109,6 +125,7 @@ pub fn explain(dict: &Dictionary, word: &str) -> Explanation {
             from_chars: false,
             chars,
             pos: None,
+            pos_unsure: false,
             chosen: 0,
             other_readings: Vec::new(),
             hsk: hsk_word(word),
@@ -150,6 +167,7 @@ pub fn explain(dict: &Dictionary, word: &str) -> Explanation {
             from_chars: true,
             chars: readings,
             pos: None,
+            pos_unsure: false,
             chosen: 0,
             other_readings: Vec::new(),
             hsk,
@@ -169,6 +187,7 @@ pub fn explain(dict: &Dictionary, word: &str) -> Explanation {
         from_chars: false,
         chars: readings,
         pos: None,
+        pos_unsure: false,
         chosen: 0,
         other_readings: Vec::new(),
         hsk: hsk_word(word),

@@ -32,7 +32,7 @@ mod tests;
 pub use cedict::{parse_line, Entry, ParseError};
 pub use context::{explain_in_context, has_classifier_sense, sense_fits_tag};
 pub use dictionary::Dictionary;
-pub use explanation::{explain, names_across, CharReading, Explanation, GLOSS_MAX};
+pub use explanation::{explain, names_across, CharReading, Explanation, GLOSS_MAX, POS_SHOWN_FROM};
 pub use hsk::{hsk_char, hsk_word};
 pub use phrases::{phrases_across, separable_across, settle_halves, together, together_label};
 pub use pinyin::{numbered_to_marks, numbered_to_marks_spaced, syllable_to_marks};

@@ -874,7 +874,7 @@ pub fn render(app: &App, f: &mut Frame, th: &Theme) {
 /// A word's part of speech for a learner and its HSK level, for the chip (`verb · HSK 2`);
 /// `""` when neither is known.
 fn word_about(e: &crate::explain::Explanation) -> String {
-    let label = e.pos.as_deref().and_then(crate::explain::pos_label);
+    let label = e.pos_shown().and_then(crate::explain::pos_label);
     let hsk = e.hsk.map(hsk_name);
     match (label, hsk) {
         (Some(l), Some(h)) => format!("{l} · {h}"),
@@ -905,7 +905,13 @@ fn detail(f: &mut Frame, area: Rect, e: &crate::explain::Explanation, th: &Theme
     let mut about = Vec::new();
     if let Some(tag) = e.pos.as_deref() {
         let meaning = crate::explain::pos_meaning(tag).unwrap_or("a tag fenci does not know");
-        about.push(format!("part of speech: {tag} — {meaning}"));
+        if e.pos_unsure {
+            about.push(format!(
+                "part of speech: not sure (the model's guess: {tag} — {meaning})"
+            ));
+        } else {
+            about.push(format!("part of speech: {tag} — {meaning}"));
+        }
     }
     if !e.pinyin.is_empty() && e.entries.len() + e.other_readings.len() > 1 {
         let mut here = format!("read here as {}", e.pinyin);

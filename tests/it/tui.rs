@@ -1175,6 +1175,42 @@ fn tone_colours_setting_survives_a_round_trip() {
 }
 
 #[test]
+fn a_part_of_speech_the_model_is_not_sure_of_is_a_guess_on_the_card_and_absent_from_the_chip() {
+    // 他去超市买东西: the model tags 买东西 a place name at about 0.5: the chip shows only
+    // the HSK level, the card says the tag is a guess.
+    let mut app = ready_app();
+    let words = ["他", "去", "超市", "买东西"];
+    let mut d = tagged_turn(&words, &["r", "v", "n", "ns"]);
+    d.explanations[3].pos_unsure = true;
+    let acts = enter(&mut app, &words.concat());
+    let id = acts
+        .iter()
+        .find_map(|a| match a {
+            Action::Segment(v) => Some(v[0].0),
+            _ => None,
+        })
+        .expect("a segment action");
+    app.update(Event::Worker(WorkerMsg::Turn {
+        id,
+        result: Ok(Box::new(d)),
+    }));
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("noun"), "{s}");
+    assert!(!s.contains("place name"), "{s}");
+    app.update(key(KeyCode::Tab));
+    for _ in 0..3 {
+        app.update(key(KeyCode::Right));
+    }
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.mode, Mode::Detail(0, 3));
+    let s = screen(&app, 80, 24);
+    assert!(
+        s.contains("part of speech: not sure (the model's guess: ns"),
+        "{s}"
+    );
+}
+
+#[test]
 fn snapshot_parts_of_speech_readings_and_levels() {
     // 我还没还你钱: the second 还 is a verb before a pronoun, read huán; chips say the part of
     // speech and the HSK level, the card the tag's meaning and the reading chosen.

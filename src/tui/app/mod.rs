@@ -769,6 +769,7 @@ impl App {
                         from_chars: false,
                         chars: vec![],
                         pos: None,
+                        pos_unsure: false,
                         chosen: 0,
                         other_readings: vec![],
                         hsk: None,
