@@ -1073,6 +1073,16 @@ fn a_use_the_dictionary_lists_under_another_word_is_borrowed_from_it() {
     assert!(!g(&["身上", "有", "很多", "黑", "点", "。"], 4)
         .1
         .contains("a little"));
+    // 点儿 likewise (多穿点儿衣服), and 早点 before a verb is "early", not "breakfast".
+    assert_eq!(
+        g(&["你", "多", "穿", "点儿", "衣服", "吧", "。"], 3).1,
+        "a bit; a little (as in 一点)"
+    );
+    assert_eq!(
+        g(&["你", "早点", "睡", "吧", "。"], 1).1,
+        "early (as in 早)"
+    );
+    assert_eq!(g(&["我", "吃", "了", "早点", "。"], 3).1, "breakfast");
     assert!(g(&["他", "去", "点", "外卖", "了", "。"], 2)
         .1
         .starts_with("to order"));
