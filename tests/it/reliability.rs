@@ -252,14 +252,7 @@ mod fuzz {
             summary: "test".into(),
             scheme: LabelScheme::bmes(),
         })));
-        let acts = enter(&mut app, sentence);
-        let id = acts
-            .iter()
-            .find_map(|a| match a {
-                Action::Segment(v) => Some(v[0].0),
-                _ => None,
-            })
-            .expect("a segment action");
+        let id = crate::tui::segment_id(&enter(&mut app, sentence));
         let tok = CharTokenizer::new(&VocabSource::VocabTxt(vocab_txt())).unwrap();
         let units = tok.units(sentence);
         let lp = vec![(0.25f32).ln(); units.len() * 4];

@@ -151,20 +151,28 @@ pub(crate) fn ready_app() -> App {
     app
 }
 
-/// Types a sentence and answers it as the worker would.
-fn ask(app: &mut App, words: &[&str], doubt: &[usize]) {
-    let acts = enter(app, &words.concat());
-    let id = acts
-        .iter()
+/// The id of the first sentence a segment action among `acts` asks for.
+pub(crate) fn segment_id(acts: &[Action]) -> u64 {
+    acts.iter()
         .find_map(|a| match a {
             Action::Segment(v) => Some(v[0].0),
             _ => None,
         })
-        .expect("a segment action");
+        .expect("a segment action")
+}
+
+/// Types `text` and answers it with `d` as the worker would.
+fn ask_with(app: &mut App, text: &str, d: TurnData) {
+    let id = segment_id(&enter(app, text));
     app.update(Event::Worker(WorkerMsg::Turn {
         id,
-        result: Ok(Box::new(turn(words, doubt))),
+        result: Ok(Box::new(d)),
     }));
+}
+
+/// Types a sentence and answers it as the worker would.
+fn ask(app: &mut App, words: &[&str], doubt: &[usize]) {
+    ask_with(app, &words.concat(), turn(words, doubt));
 }
 
 pub(crate) fn screen(app: &App, w: u16, h: u16) -> String {
@@ -1182,18 +1190,7 @@ fn a_part_of_speech_the_model_is_not_sure_of_is_a_guess_on_the_card_and_absent_f
     let words = ["他", "去", "超市", "买东西"];
     let mut d = tagged_turn(&words, &["r", "v", "n", "ns"]);
     d.explanations[3].pos_unsure = true;
-    let acts = enter(&mut app, &words.concat());
-    let id = acts
-        .iter()
-        .find_map(|a| match a {
-            Action::Segment(v) => Some(v[0].0),
-            _ => None,
-        })
-        .expect("a segment action");
-    app.update(Event::Worker(WorkerMsg::Turn {
-        id,
-        result: Ok(Box::new(d)),
-    }));
+    ask_with(&mut app, &words.concat(), d);
     let s = screen(&app, 80, 24);
     assert!(s.contains("noun"), "{s}");
     assert!(!s.contains("place name"), "{s}");
@@ -1219,18 +1216,7 @@ fn snapshot_parts_of_speech_readings_and_levels() {
     let d = tagged_turn(&words, &["r", "d", "d", "v", "r", "n"]);
     assert_eq!(d.explanations[1].pinyin, "hái");
     assert_eq!(d.explanations[3].pinyin, "huán");
-    let acts = enter(&mut app, &words.concat());
-    let id = acts
-        .iter()
-        .find_map(|a| match a {
-            Action::Segment(v) => Some(v[0].0),
-            _ => None,
-        })
-        .expect("a segment action");
-    app.update(Event::Worker(WorkerMsg::Turn {
-        id,
-        result: Ok(Box::new(d)),
-    }));
+    ask_with(&mut app, &words.concat(), d);
     let s = screen(&app, 80, 24);
     assert!(s.contains("huán"), "{s}");
     assert!(s.contains("verb"), "{s}");
