@@ -170,6 +170,16 @@ fn ask_with(app: &mut App, text: &str, d: TurnData) {
     }));
 }
 
+/// Opens the word card of word `w` of the first turn (Tab, → to it, Enter).
+fn open_card(app: &mut App, w: usize) {
+    app.update(key(KeyCode::Tab));
+    for _ in 0..w {
+        app.update(key(KeyCode::Right));
+    }
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.mode, Mode::Detail(0, w));
+}
+
 /// Types a sentence and answers it as the worker would.
 fn ask(app: &mut App, words: &[&str], doubt: &[usize]) {
     ask_with(app, &words.concat(), turn(words, doubt));
@@ -1194,12 +1204,7 @@ fn a_part_of_speech_the_model_is_not_sure_of_is_a_guess_on_the_card_and_absent_f
     let s = screen(&app, 80, 24);
     assert!(s.contains("noun"), "{s}");
     assert!(!s.contains("place name"), "{s}");
-    app.update(key(KeyCode::Tab));
-    for _ in 0..3 {
-        app.update(key(KeyCode::Right));
-    }
-    app.update(key(KeyCode::Enter));
-    assert_eq!(app.mode, Mode::Detail(0, 3));
+    open_card(&mut app, 3);
     let s = screen(&app, 80, 24);
     assert!(
         s.contains("part of speech: not sure (the model's guess: ns"),
@@ -1221,12 +1226,7 @@ fn snapshot_parts_of_speech_readings_and_levels() {
     assert!(s.contains("huán"), "{s}");
     assert!(s.contains("verb"), "{s}");
     insta::assert_snapshot!("tagged_80x24", s);
-    app.update(key(KeyCode::Tab));
-    for _ in 0..3 {
-        app.update(key(KeyCode::Right));
-    }
-    app.update(key(KeyCode::Enter));
-    assert_eq!(app.mode, Mode::Detail(0, 3));
+    open_card(&mut app, 3);
     let s = screen(&app, 80, 24);
     assert!(s.contains("part of speech: v"), "{s}");
     assert!(s.contains("read here as huán"), "{s}");
