@@ -938,6 +938,13 @@ fn detail(f: &mut Frame, area: Rect, e: &crate::explain::Explanation, th: &Theme
         )),
         (None, false) => {}
     }
+    // The sense the sentence called for, where it is not the entry's first (想 "to want"
+    // before a verb, 点 "a bit; a little (as in 一点)" after one).
+    if e.entries.get(e.chosen).is_some_and(|en| {
+        !e.gloss.is_empty() && en.short_gloss(crate::explain::GLOSS_MAX) != e.gloss
+    }) {
+        about.push(format!("meaning here: {}", e.gloss));
+    }
     for a in &about {
         for l in wrap(a, inner_w.saturating_sub(1)) {
             lines.push(Line::from(Span::styled(l, th.gloss())));

@@ -35,6 +35,9 @@ const CEDICT: &str = "\
 近 近 [jin4] /near/close to/approximately/
 平 平 [ping2] /flat/level/equal/to tie (make the same score)/peaceful/
 這 这 [zhe4] /this/these/
+點 点 [dian3] /point/dot/drop/speck/o'clock/point (in space or time)/to draw a dot/to order (food in a restaurant)/classifier for items/
+一點 一点 [yi1 dian3] /a bit/a little/one dot/one point/
+衣服 衣服 [yi1 fu5] /clothes/CL:件[jian4],套[tao4]/
 本 本 [ben3] /root/origin/classifier for books/
 書 书 [shu1] /book/letter/
 已經 已经 [yi3 jing1] /already/
@@ -1210,6 +1213,29 @@ fn a_part_of_speech_the_model_is_not_sure_of_is_a_guess_on_the_card_and_absent_f
         s.contains("part of speech: not sure (the model's guess: ns"),
         "{s}"
     );
+}
+
+#[test]
+fn the_card_says_which_sense_the_sentence_calls_for() {
+    // 点 in 多穿点衣服 is 一点 "a little": the card lists every sense of 点 and says which one
+    // applies here; 衣服 has one sense, so the card adds nothing.
+    let mut app = ready_app();
+    let words = ["你", "多", "穿", "点", "衣服", "吧"];
+    let d = tagged_turn(&words, &["r", "a", "v", "q", "n", "y"]);
+    ask_with(&mut app, &words.concat(), d);
+    open_card(&mut app, 3);
+    let s = screen(&app, 80, 24);
+    assert!(
+        s.contains("meaning here: a bit; a little (as in 一点)"),
+        "{s}"
+    );
+    assert!(s.contains("1. point"), "{s}");
+    app.update(key(KeyCode::Esc));
+    app.update(key(KeyCode::Right));
+    app.update(key(KeyCode::Enter));
+    assert_eq!(app.mode, Mode::Detail(0, 4));
+    let s = screen(&app, 80, 24);
+    assert!(s.contains("clothes") && !s.contains("meaning here"), "{s}");
 }
 
 #[test]
