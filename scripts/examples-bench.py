@@ -38,6 +38,7 @@ Usage:
 """
 import argparse
 import csv
+import functools
 import os
 import re
 import statistics
@@ -163,16 +164,24 @@ CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", 
                       "everyday.tsv")
 
 
+@functools.lru_cache(maxsize=1)
+def corpus_sentences():
+    """The LM's training sentences, deduplicated and sorted (empty without the corpus)."""
+    if not os.path.exists(CORPUS):
+        return []
+    with open(CORPUS, encoding="utf-8") as f:
+        return sorted({line.rstrip("\n").split("\t")[-1] for line in f if "\t" in line})
+
+
 def opening_reference(shown, draws=2000):
     """distinct_open of sentences drawn at random from the LM's training text (fenci's everyday
     corpus) in the same numbers per index as `shown`: how often the text the LM learnt from
     repeats its openings by chance (random.Random(0); None without the corpus, or with fewer
     sentences in it than one index has)."""
     import random
-    if not os.path.exists(CORPUS) or not shown:
+    corpus = corpus_sentences()
+    if not corpus or not shown:
         return None
-    with open(CORPUS, encoding="utf-8") as f:
-        corpus = sorted({line.rstrip("\n").split("\t")[-1] for line in f if "\t" in line})
     sizes = {}
     for r in shown:
         sizes[r["index"]] = sizes.get(r["index"], 0) + 1

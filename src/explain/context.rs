@@ -280,12 +280,12 @@ fn wanted_kinds(coarse: &str) -> &'static [Kind] {
     }
 }
 
-/// A proper-name entry: capitalised pinyin, or a first sense "surname …".
 /// Whether one of `e`'s senses is a measure word's ("classifier for …").
 pub fn has_classifier_sense(e: &Entry) -> bool {
     e.senses.iter().any(|s| sense_kind(s) == Kind::Classifier)
 }
 
+/// A proper-name entry: capitalised pinyin, or a first sense "surname …".
 fn is_name_entry(e: &Entry) -> bool {
     e.pinyin_numbered
         .starts_with(|c: char| c.is_ascii_uppercase())
@@ -824,7 +824,7 @@ fn find_sense(e: &Entry, cue: &str) -> Option<usize> {
 /// The gloss of a use CC-CEDICT lists under `word` only (点 in 穿点衣服 is 一点 "a bit; a
 /// little"): the senses of `word`'s first entry that contain the cues (`|` between them; its
 /// first sense without a cue), then "(as in `word`)". `None` when a cue is not found.
-fn borrowed(dict: &Dictionary, word: &str, cue: &Option<String>) -> Option<String> {
+pub(super) fn borrowed(dict: &Dictionary, word: &str, cue: &Option<String>) -> Option<String> {
     let e = dict.lookup(word).first()?;
     let senses = match cue {
         Some(c) => c

@@ -186,7 +186,7 @@ pub(super) fn parse_row(line: &str) -> Result<(String, Rule), String> {
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
         .map(str::to_string);
-    let borrow = match sense.clone().as_deref().and_then(|s| s.strip_prefix('@')) {
+    let borrow = match sense.as_deref().and_then(|s| s.strip_prefix('@')) {
         Some(b) => {
             let (w, cue) = match b.split_once(':') {
                 Some((w, c)) => (w, Some(c.trim().to_string()).filter(|c| !c.is_empty())),
@@ -195,11 +195,13 @@ pub(super) fn parse_row(line: &str) -> Result<(String, Rule), String> {
             if w.is_empty() || !w.chars().all(crate::text::is_han) {
                 return Err(format!("borrowed sense {b:?}: want @WORD or @WORD:sense"));
             }
-            sense = None;
             Some((w.to_string(), cue))
         }
         None => None,
     };
+    if borrow.is_some() {
+        sense = None;
+    }
     Ok((
         word.to_string(),
         Rule {
