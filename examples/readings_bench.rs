@@ -18,7 +18,9 @@
 //! from `explain` is printed with its tag, for checking the rules by eye (never the test split).
 use std::collections::HashMap;
 
-use fenci::explain::{explain, explain_in_context, Dictionary, Explanation};
+use fenci::explain::{
+    explain, explain_in_context, explain_in_context_hinted, Dictionary, Explanation,
+};
 use fenci::segment::{Segmentation, Segmenter};
 use fenci::tagger::ModelFiles;
 use fenci::text::is_han;
@@ -195,6 +197,12 @@ fn main() -> anyhow::Result<()> {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(fenci::annotate::TAG_TRUSTED_FROM);
+    let hint_min: f32 = args
+        .iter()
+        .position(|a| a == "--hint-min")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(fenci::annotate::HINT_FROM);
     // `--no-tags`: no tag at all (the neighbour rules alone).
     let tag_min = if args.iter().any(|a| a == "--no-tags") {
         f32::NAN
@@ -267,7 +275,13 @@ fn main() -> anyhow::Result<()> {
         let words = s.word_strs();
         let tags = predicted_tags(s, tag_min);
         let tag_refs: Vec<Option<&str>> = tags.iter().map(|t| t.as_deref()).collect();
-        let ctx = explain_in_context(dict, &words, &tag_refs);
+        // `--hint-min P`: the withheld tags as hints from probability P (default: the app's).
+        let hints = if tag_min.is_nan() {
+            vec![None; words.len()]
+        } else {
+            fenci::annotate::reading_hints(s, hint_min)
+        };
+        let ctx = explain_in_context_hinted(dict, &words, &tag_refs, &hints);
         let mut k = 0; // index of the next gold syllable
         for (w, e_ctx) in words.iter().zip(&ctx) {
             let han: Vec<char> = w.chars().filter(|&c| is_han(c)).collect();

@@ -59,6 +59,26 @@ pub fn reading_tags(s: &Segmentation, min: f32) -> Vec<Option<&str>> {
 /// reading yet.
 pub const TAG_TRUSTED_FROM: f32 = f32::INFINITY;
 
+/// The tags [`reading_tags`] withholds (one-character words'), where the model gives them
+/// probability `min` or more: a hint that decides a reading only where the neighbours leave
+/// the polyphone table guessing ([`explain::explain_in_context_hinted`]).
+pub fn reading_hints(s: &Segmentation, min: f32) -> Vec<Option<&str>> {
+    if s.pos.len() != s.words.len() {
+        return vec![None; s.words.len()];
+    }
+    s.pos
+        .iter()
+        .zip(&s.words)
+        .map(|(p, w)| {
+            let single = w.text.chars().count() == 1;
+            (single && p.prob >= min).then_some(p.tag.as_str())
+        })
+        .collect()
+}
+
+/// See [`reading_hints`].
+pub const HINT_FROM: f32 = 0.9;
+
 /// Segments and explains one sentence (with parts of speech where `seg` tags them: see
 /// [`Segmenter::set_pos`]).
 pub fn annotate(seg: &Segmenter, dict: &Dictionary, text: &str) -> Result<Annotated, SegmentError> {
@@ -80,7 +100,8 @@ pub fn annotate_segmentation(
 ) -> Annotated {
     let words = s.word_strs();
     let tags = reading_tags(&s, TAG_TRUSTED_FROM);
-    let mut explanations = explain::explain_in_context(dict, &words, &tags);
+    let hints = reading_hints(&s, HINT_FROM);
+    let mut explanations = explain::explain_in_context_hinted(dict, &words, &tags, &hints);
     // The part of speech shown is the model's, whether or not it chose the reading (as a
     // guess, not a fact, below `POS_SHOWN_FROM`); but where
     // the reading rules chose, for a one-character word, a sense of another kind than the tag

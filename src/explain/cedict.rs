@@ -67,7 +67,15 @@ impl Entry {
     /// unless nothing else remains, and cross-references are shortened (`一點|一点[yi1 dian3]`
     /// becomes `一点`). A first sense longer than `max_chars` is cut at a word and ends in `…`.
     pub fn short_gloss(&self, max_chars: usize) -> String {
-        let wanted: Vec<&String> = self.senses.iter().filter(|s| !is_note_sense(s)).collect();
+        // A later "variant of …" sense (喝 "to drink; variant of 嗬") says nothing of the word
+        // here; the first sense always stays (an entry that is only a variant).
+        let wanted: Vec<&String> = self
+            .senses
+            .iter()
+            .enumerate()
+            .filter(|&(i, s)| !is_note_sense(s) && (i == 0 || !is_variant_sense(s)))
+            .map(|(_, s)| s)
+            .collect();
         let senses = if wanted.is_empty() {
             self.senses.iter().collect()
         } else {
@@ -216,4 +224,18 @@ pub(super) fn split_line(line: &str) -> Result<Option<Parts<'_>>, ParseError> {
 /// Never panics.
 pub fn parse_line(line: &str) -> Result<Option<Entry>, ParseError> {
     Ok(split_line(line)?.map(|p| p.to_entry()))
+}
+
+/// A sense that only points at another character ("variant of 嗬[he1]", "old variant of …";
+/// also "variant of 遊|游[you2]", which shows as "variant of 游" in simplified characters).
+fn is_variant_sense(s: &str) -> bool {
+    let s = s.trim_start_matches("(bound form) ");
+    [
+        "variant of ",
+        "old variant of ",
+        "archaic variant of ",
+        "euphemistic variant of ",
+    ]
+    .iter()
+    .any(|p| s.starts_with(p))
 }

@@ -39,6 +39,20 @@ pub fn explain_in_context(
     words: &[&str],
     tags: &[Option<&str>],
 ) -> Vec<Explanation> {
+    explain_in_context_hinted(dict, words, tags, &[])
+}
+
+/// [`explain_in_context`] with the model's tags of the words whose `tags[i]` is withheld
+/// (`hints[i]`: a one-character word's, see [`crate::annotate::reading_hints`]). A hint is seen
+/// only by the polyphone table's `hint=` rows, written for the characters and uses where the
+/// model's tag is reliable and placed after the rows on the neighbours (种 tagged verb in
+/// 路两边种满了树 is zhòng; 得 tagged verb is not děi, since no row asks for that hint).
+pub fn explain_in_context_hinted(
+    dict: &Dictionary,
+    words: &[&str],
+    tags: &[Option<&str>],
+    hints: &[Option<&str>],
+) -> Vec<Explanation> {
     let tag_at = |i: usize| tags.get(i).copied().flatten();
     let classes: Vec<String> = words
         .iter()
@@ -64,6 +78,7 @@ pub fn explain_in_context(
                 next,
                 prev_class: class(i.checked_sub(1)),
                 next_class: class(Some(i + 1)),
+                hint: hints.get(i).copied().flatten().filter(|_| tag.is_none()),
             };
             explain_one(dict, words[i], &around)
         })
@@ -624,13 +639,29 @@ fn explain_one(dict: &Dictionary, word: &str, a: &Around<'_>) -> Explanation {
                     .sense
                     .as_deref()
                     .and_then(|cue| find_sense(&ex.entries[i], cue))
-                    .or_else(|| a.coarse.and_then(|t| sense_of_kinds(&ex.entries[i], t)));
+                    .or_else(|| {
+                        // A `hint=` row without a sense: the sense of the hinted kind.
+                        let t = if rule.asks_hint() {
+                            a.hint.map(coarse)
+                        } else {
+                            a.coarse
+                        };
+                        t.and_then(|t| sense_of_kinds(&ex.entries[i], t))
+                    });
                 let others = if rule.sure {
                     Vec::new()
                 } else {
                     table_alternatives(&ex.entries, rules, &rule.reading)
                 };
                 apply(dict, &mut ex, i, sense, others);
+                // `=TEXT`: only where the chosen entry has the sense that contains it.
+                let found = rule
+                    .sense
+                    .as_deref()
+                    .filter(|cue| find_sense(&ex.entries[i], cue).is_some());
+                if let (true, Some(text)) = (rule.exact, found) {
+                    ex.gloss = text.to_string();
+                }
                 if let Some(g) = rule
                     .borrow
                     .as_ref()
@@ -648,11 +679,18 @@ fn explain_one(dict: &Dictionary, word: &str, a: &Around<'_>) -> Explanation {
     let usable = |e: &Entry| allowed(e) && !is_weak_entry(e);
     let wanted: &[Kind] = a.coarse.map_or(&[], wanted_kinds);
 
-    // Only a person's name, under a tag that is not a name: read it from the characters.
+    // Only a person's name, under a tag that is not a name: read it from the characters. So
+    // too only names of a place word that ends in a place suffix (水里 "water + inside", not
+    // "Shuili Township"; 山下 not "Yamashita"; but 西方 stays "the West").
     if a.tag.is_some()
         && !name_tag
         && ex.entries.iter().all(is_name_entry)
-        && ex.entries.iter().any(is_person_entry)
+        && (ex.entries.iter().any(is_person_entry)
+            || (matches!(a.coarse, Some("s" | "f"))
+                && word
+                    .chars()
+                    .last()
+                    .is_some_and(|c| "里上下边中外内前后".contains(c))))
     {
         if let Some(e) = from_characters(dict, word, &ex.entries[0]) {
             ex.entries.push(e);
@@ -961,6 +999,7 @@ fn numeral_classifier(dict: &Dictionary, ex: &Explanation, a: &Around<'_>) -> Op
                 next: a.next,
                 prev_class: "m",
                 next_class: a.next_class,
+                hint: None,
             };
             let rule = table()
                 .get(last.to_string().as_str())?
@@ -1097,7 +1136,14 @@ fn from_characters(dict: &Dictionary, word: &str, name: &Entry) -> Option<Entry>
     let mut glosses = Vec::new();
     for (&c, s) in chars.iter().zip(&syllables) {
         let mut b = [0u8; 4];
-        let entries = dict.lookup(c.encode_utf8(&mut b));
+        let key: &str = c.encode_utf8(&mut b);
+        let entries = dict.lookup(key);
+        // The sense the polyphone table gives the character by default.
+        let tabled = super::polyphones::default_sense(entries, key, s);
+        if let Some(g) = tabled {
+            glosses.push(g);
+            continue;
+        }
         let e = entries
             .iter()
             .find(|e| e.pinyin_numbered == *s && !is_weak_entry(e))

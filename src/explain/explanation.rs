@@ -349,6 +349,12 @@ impl Dictionary {
     }
 }
 
+/// Characters whose meaning inside a word the dictionary does not know is the polyphone
+/// table's default sense, not CC-CEDICT's first: 里 "inside" (河里, 城里; not "lining"), 年
+/// "year" (中年人; not "grain"). Others are left to the dictionary: a sense chosen for a word
+/// alone (行 "all right", 别 "don't") would mislead inside another (行李费, 别人家).
+const TABLE_SENSE_IN_WORDS: &str = "里年";
+
 /// The reading of `c`; `syllable` is its syllable in the word's entry when they align.
 pub(super) fn char_reading(dict: &Dictionary, c: char, syllable: Option<&str>) -> CharReading {
     if !is_han(c) {
@@ -380,7 +386,22 @@ pub(super) fn char_reading(dict: &Dictionary, c: char, syllable: Option<&str>) -
         (Some(e), _) => CharReading {
             ch: c,
             pinyin: e.pinyin(),
-            gloss: Some(e.short_gloss(CHAR_GLOSS_MAX)),
+            // For the characters of `TABLE_SENSE_IN_WORDS`, the polyphone table's default sense
+            // (里 "inside", not "lining"), else the entry's first senses.
+            gloss: Some(
+                TABLE_SENSE_IN_WORDS
+                    .contains(c)
+                    .then(|| {
+                        super::polyphones::default_sense(
+                            entries,
+                            &c.to_string(),
+                            &e.pinyin_numbered,
+                        )
+                    })
+                    .flatten()
+                    .map(|g| super::gloss::cut_at_word(&g, CHAR_GLOSS_MAX))
+                    .unwrap_or_else(|| e.short_gloss(CHAR_GLOSS_MAX)),
+            ),
         },
         // The word's reading of this character is not among the character's own entries.
         (None, Some(s)) => CharReading {

@@ -1,9 +1,10 @@
-//! Function words read by the frame of their clause, where one neighbour does not tell:
+//! Function words read by the frame of their clause, where one neighbour does not tell
+//! (在 … 中/上/方面 "at", not "in progress"):
 //! 快…了 "almost", 都…了 "already", 要…了 "about to", 连…都 "even", 开…药 "to write out",
 //! V 起 O 来 "to start (doing)", 睡不着 / 找不着 着 "to fall asleep" / "succeeding in",
 //! a question ending in 没有？ after 了/过 "haven't (…or not?)", 还是…吧 "had better", and 就
 //! by what comes before it (an amount + 就 "only; as little as", V 了/完 … 就 "as soon as",
-//! 就 在/是 "just; exactly", left as "in that case" after a condition). [`framed_senses`]
+//! 就 在/是 "just; exactly", "in that case; then" after a condition, else the table's "then"). [`framed_senses`]
 //! gives, like [`super::pairs::paired_senses`], the words and the text their CC-CEDICT sense
 //! starts with.
 
@@ -180,6 +181,17 @@ pub(super) fn framed_senses(words: &[&str], classes: &[&str]) -> Vec<(usize, &'s
                 })
             }
             "就" => jiu(words, classes, i, &c),
+            // 在 比赛 中, 在 学习 上, 在 吃 的 方面: a place or a field, not an action in progress
+            // (the table's guess before a verb).
+            "在" if (i + 2..c.end.min(i + 6)).any(|j| {
+                matches!(
+                    word(j),
+                    "中" | "上" | "里" | "方面" | "之中" | "当中" | "期间" | "时" | "时候" | "之下"
+                )
+            }) =>
+            {
+                Some("(of sb or sth) to be (located) at")
+            }
             _ => None,
         };
         if let Some(s) = sense {
@@ -189,7 +201,7 @@ pub(super) fn framed_senses(words: &[&str], classes: &[&str]) -> Vec<(usize, &'s
     out
 }
 
-/// 就 by what comes before it (see the module); `None` keeps the table's "in that case".
+/// 就 by what comes before it (see the module); `None` keeps the table's plain "then".
 fn jiu(
     words: &[&str],
     classes: &[&str],
@@ -199,7 +211,7 @@ fn jiu(
     let word = |j: usize| words.get(j).copied().unwrap_or("");
     let start = sentence_start(words, i);
     if words[start..i].iter().any(|w| CONDITIONS.contains(w)) {
-        return None;
+        return Some("(after a suppositional clause)");
     }
     if matches!(word(i + 1), "是" | "在") && !ends_clause(word(i + 2)) && i + 2 < words.len() {
         return Some("(same as 就是[jiu4 shi4])");
@@ -214,7 +226,9 @@ fn jiu(
     let numeral_before = i.checked_sub(2).map(word).is_some_and(numeral)
         || (i.checked_sub(2).map(word) == Some("个")
             && i.checked_sub(3).map(word).is_some_and(numeral));
-    let amount_end = prev.chars().last().is_some_and(|c| AMOUNT_END.contains(c));
+    // 十 分钟 就, 两 小时 就: units that 钟 or 时 alone would not make amounts of.
+    let amount_end = prev.chars().last().is_some_and(|c| AMOUNT_END.contains(c))
+        || matches!(prev, "分钟" | "小时" | "钟头" | "星期" | "礼拜");
     if is_amount(prev) || (amount_end && numeral_before) {
         return Some("only; as little as");
     }
@@ -296,11 +310,41 @@ mod tests {
     }
 
     #[test]
+    fn zai_before_a_place_or_a_field_is_at() {
+        assert_eq!(
+            frames("他 在 比赛 中 获得 了 第一 。", "r p v f v u m w"),
+            vec![(1, "(of sb or sth) to be (located) at")]
+        );
+        assert_eq!(
+            frames("在 吃 的 方面 要 注意", "p v u n v v"),
+            vec![(0, "(of sb or sth) to be (located) at")]
+        );
+        // An action in progress, and a 中 in the next clause, are left to the table.
+        assert!(frames("孩子 在 睡觉 。", "n d v w").is_empty());
+        assert!(frames("他 在 看 ， 书 中 有 画", "r d v w n f v n").is_empty());
+    }
+
+    #[test]
+    fn jiu_after_a_condition_or_an_amount() {
+        // A condition earlier in the sentence: "in that case; then" (even before 在).
+        assert_eq!(
+            frames("如果 下雨 ， 我 就 在 家 。", "c v w r d p n w"),
+            vec![(4, "(after a suppositional clause)")]
+        );
+        // 十 分钟 就 到: an amount of minutes, "only"; 十点 就 到 (a point in time) is not.
+        assert_eq!(
+            frames("走 十 分钟 就 到 学校 。", "v m q d v n w"),
+            vec![(3, "only; as little as")]
+        );
+        assert!(frames("他 十 点 就 到 了 。", "r m q d v y w").is_empty());
+        assert!(frames("他 去年 就 毕业 了 。", "r t d v y w").is_empty());
+    }
+
+    #[test]
     fn other_frames_are_left_alone() {
-        // 我们都去了: 都 before a verb is "all"; 快走: no 了; a condition keeps 就 "then".
+        // 我们都去了: 都 before a verb is "all"; 快走: no 了.
         assert!(frames("我们 都 去 了 。", "r d v y w").is_empty());
         assert!(frames("快 走 吧 。", "d v y w").is_empty());
-        assert!(frames("如果 下雨 ， 我 就 在 家 。", "c v w r d p n w").is_empty());
         assert!(frames("你 有 没有 钱 ？", "r v v n w").is_empty());
         assert!(frames("茶 还是 咖啡 ？", "n c n w").is_empty());
         assert!(frames("你 去 还是 不 去 ？", "r v c d v w").is_empty());

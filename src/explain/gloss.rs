@@ -12,6 +12,8 @@ pub(super) fn is_note_sense(s: &str) -> bool {
         "pr. [",
         "also written",
         "also Taiwan pr.",
+        "(Taiwan pr.",
+        "(also pr.",
     ]
     .iter()
     .any(|p| s.starts_with(p))
@@ -64,12 +66,28 @@ pub(super) fn clean_sense(sense: &str) -> String {
 /// `s` without its parenthesised pronunciation notes: ` (Taiwan pr. [duo2])`, ` (also pr. […])`.
 fn drop_pronunciation_notes(s: &str) -> String {
     let mut out = s.to_string();
-    for note in ["(Taiwan pr. [", "(also pr. [", "(also Taiwan pr. ["] {
+    // "(also pr. [wai4 mian5] for this sense)": through the `)` after the reading's `]`. A
+    // measure-word note inside a sense ("dish (of food) (CL:样,道,盘)") goes too: the card lists
+    // measure words apart.
+    for note in ["(Taiwan pr. [", "(also pr. [", "(also Taiwan pr. [", "(CL:"] {
         while let Some(i) = out.find(note) {
-            let Some(j) = out[i..].find("])") else { break };
-            out.replace_range(i..i + j + 2, "");
-            out = out.trim_end().replace("  ", " ");
+            let from = if note == "(CL:" { i } else { i + note.len() };
+            let close = if note == "(CL:" {
+                out[from..].find(')')
+            } else {
+                out[from..]
+                    .find(']')
+                    .and_then(|j| out[from + j..].find(')').map(|k| j + k))
+            };
+            let Some(j) = close else { break };
+            out.replace_range(i..from + j + 1, "");
+            out = out.trim().replace("  ", " ");
         }
+    }
+    // A sense that was only a note ("(Taiwan pr. [bi4] in some compounds …)") stays as it was
+    // (`is_note_sense` keeps it out of glosses).
+    if out.is_empty() {
+        return s.to_string();
     }
     out
 }
@@ -122,6 +140,23 @@ pub(super) fn join_cut(parts: &[&str], sep: &str, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::clean_sense;
+
+    #[test]
+    fn notes_that_end_after_the_reading_and_measure_words_are_dropped() {
+        assert_eq!(
+            clean_sense("outside (also pr. [wai4 mian5] for this sense)"),
+            "outside"
+        );
+        assert_eq!(
+            clean_sense("dish (of food) (CL:样,道,盘)"),
+            "dish (of food)"
+        );
+        // Unclosed: left as it is; a sense that is only a note is not emptied.
+        assert_eq!(clean_sense("dish (CL:样"), "dish (CL:样");
+        let note = "(Taiwan pr. [bi4] in some compounds derived from Classical Chinese)";
+        assert_eq!(clean_sense(note), note);
+        assert!(super::is_note_sense(note));
+    }
 
     #[test]
     fn pronunciation_notes_inside_a_sense_are_dropped() {

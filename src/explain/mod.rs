@@ -30,7 +30,9 @@ mod pos_tags;
 mod tests;
 
 pub use cedict::{parse_line, Entry, ParseError};
-pub use context::{explain_in_context, has_classifier_sense, sense_fits_tag};
+pub use context::{
+    explain_in_context, explain_in_context_hinted, has_classifier_sense, sense_fits_tag,
+};
 pub use dictionary::Dictionary;
 pub use explanation::{explain, names_across, CharReading, Explanation, GLOSS_MAX, POS_SHOWN_FROM};
 pub use hsk::{hsk_char, hsk_word};

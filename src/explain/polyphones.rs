@@ -31,6 +31,10 @@ pub(super) enum Clause {
     NextStart(Vec<char>),
     /// The previous word ends with a numeral or demonstrative.
     PrevQuantity,
+    /// The model's tag of the word, withheld from `tag=` (a one-character word's), is one of
+    /// these (exact or coarse): a row written for the characters whose tag the model is
+    /// reliably right about in that use (种 as a verb, 给 as a preposition).
+    Hint(Vec<String>),
 }
 
 /// One row of the table.
@@ -48,9 +52,14 @@ pub(super) struct Rule {
     /// word, and text its sense to show contains (its first sense without one). Written
     /// `@一点` or `@多多:more` in the sense column.
     pub(super) borrow: Option<(String, Option<String>)>,
+    /// The sense's text is itself the gloss to show: a part of a longer CC-CEDICT sense, where
+    /// the rest would mislead here (就 alone is "then", not "(after a suppositional clause) in
+    /// that case; then"). Written `=then` in the sense column; the text is also the sense cue.
+    pub(super) exact: bool,
 }
 
 /// What a rule sees of the sentence around a word.
+#[derive(Clone, Copy)]
 pub(super) struct Around<'a> {
     /// The word's own tag, if the model gave one.
     pub(super) tag: Option<&'a str>,
@@ -62,6 +71,9 @@ pub(super) struct Around<'a> {
     /// Their classes: coarse tag, or a guess; `none` without a word.
     pub(super) prev_class: &'a str,
     pub(super) next_class: &'a str,
+    /// The model's tag where `tag` is withheld from the rules (a one-character word's: see
+    /// [`crate::annotate::reading_hints`]): seen only by `hint=` clauses.
+    pub(super) hint: Option<&'a str>,
 }
 
 /// Characters that make the next character a measure word: numerals and demonstratives.
@@ -74,6 +86,10 @@ impl Clause {
             Clause::Any => true,
             Clause::Tag(list) => any(list, a.tag) || any(list, a.coarse),
             Clause::Prev(list) => any(list, Some(a.prev_class)),
+            Clause::Hint(list) => {
+                let h = a.hint.or(a.tag);
+                any(list, h) || any(list, h.map(super::pos_tags::coarse))
+            }
             Clause::Next(list) => any(list, Some(a.next_class)),
             Clause::PrevWord(list) => any(list, a.prev),
             Clause::NextWord(list) => any(list, a.next),
@@ -96,6 +112,16 @@ impl Clause {
 impl Rule {
     pub(super) fn holds(&self, a: &Around<'_>) -> bool {
         self.when.iter().all(|c| c.holds(a))
+    }
+
+    /// A row that holds whatever the sentence (`*`).
+    pub(super) fn is_default(&self) -> bool {
+        self.when.iter().all(|c| matches!(c, Clause::Any))
+    }
+
+    /// Whether a `hint=` clause is part of the row.
+    pub(super) fn asks_hint(&self) -> bool {
+        self.when.iter().any(|c| matches!(c, Clause::Hint(_)))
     }
 }
 
@@ -129,6 +155,7 @@ fn parse_clause(s: &str) -> Option<Clause> {
     };
     Some(match key {
         "tag" => Clause::Tag(list),
+        "hint" => Clause::Hint(list),
         "prev" => Clause::Prev(list),
         "next" => Clause::Next(list),
         "prevw" => Clause::PrevWord(list),
@@ -202,6 +229,16 @@ pub(super) fn parse_row(line: &str) -> Result<(String, Rule), String> {
     if borrow.is_some() {
         sense = None;
     }
+    let exact = sense.as_deref().is_some_and(|s| s.starts_with('='));
+    if exact {
+        sense = sense
+            .as_deref()
+            .map(|s| s[1..].trim().to_string())
+            .filter(|s| !s.is_empty());
+        if sense.is_none() {
+            return Err("exact sense '=' without text".to_string());
+        }
+    }
     Ok((
         word.to_string(),
         Rule {
@@ -210,6 +247,7 @@ pub(super) fn parse_row(line: &str) -> Result<(String, Rule), String> {
             sure,
             sense,
             borrow,
+            exact,
         },
     ))
 }
@@ -221,6 +259,32 @@ pub(super) fn parse_table(text: &str) -> Vec<Result<(String, Rule), (usize, Stri
         .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|(i, l)| parse_row(l.trim_end_matches('\r')).map_err(|e| (i + 1, e)))
         .collect()
+}
+
+/// The gloss the table's default row (`*`) gives character `c` in `reading` (里 "inside", not
+/// CC-CEDICT's first sense, "lining"), from `entries` (`c`'s): the row's exact text, or the sense
+/// that contains its cue, cleaned. `None` without such a row or sense.
+pub(super) fn default_sense(
+    entries: &[super::cedict::Entry],
+    c: &str,
+    reading: &str,
+) -> Option<String> {
+    let rule = table()
+        .get(c)?
+        .iter()
+        .find(|r| r.is_default() && r.reading == reading)?;
+    let cue = rule.sense.as_deref()?;
+    entries
+        .iter()
+        .filter(|e| e.pinyin_numbered == reading)
+        .find_map(|e| e.senses.iter().find(|s| s.contains(cue)))
+        .map(|s| {
+            if rule.exact {
+                cue.to_string()
+            } else {
+                super::gloss::clean_sense(s)
+            }
+        })
 }
 
 /// The compiled-in table: character or word → its rules, in order. Malformed rows are left out (a
