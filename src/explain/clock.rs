@@ -30,6 +30,9 @@ const SYLLABLES: &[(char, &str)] = &[
     ('钟', "zhong1"),
     ('整', "zheng3"),
     ('过', "guo4"),
+    ('百', "bai3"),
+    ('千', "qian1"),
+    ('万', "wan4"),
 ];
 
 const ENGLISH: [&str; 25] = [
@@ -245,9 +248,143 @@ pub(super) fn decimal_entry(word: &str) -> Option<Entry> {
     )
 }
 
+/// An entry for a whole number written in characters that the dictionary lacks (一百 100, 两百
+/// 200, 一百零五 105, 三千五 3500): its value, so that "one + hundred; numerous" does not hide
+/// it. The spoken short form counts (一百二 is 一百二十, 120; 两万五 25,000). `None` for
+/// anything else (one character, a run of digits such as 一二, other characters).
+pub(super) fn integer_entry(word: &str) -> Option<Entry> {
+    let chars: Vec<char> = word.chars().collect();
+    let n = integer(&chars)?;
+    entry(word, &chars, format!("{} (a number)", grouped(n)))
+}
+
+/// `n` with a comma between thousands from 10,000 up (1000, 25,000, 1,000,000).
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    if n < 10_000 {
+        return digits;
+    }
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The value of `chars` (see [`integer_entry`]); at least two characters, up to 99,999,999.
+fn integer(chars: &[char]) -> Option<u64> {
+    if chars.len() < 2 {
+        return None;
+    }
+    let (mut total, mut section) = (0u64, 0u64);
+    // The digit waiting for its unit, the last unit seen and whether a 零 came after it.
+    let (mut pending, mut last_unit, mut zero) = (None::<u64>, 0u64, false);
+    for &c in chars {
+        let unit = match c {
+            '十' => 10,
+            '百' => 100,
+            '千' => 1000,
+            '万' => 10_000,
+            '两' => {
+                if pending.is_some() {
+                    return None;
+                }
+                pending = Some(2);
+                continue;
+            }
+            '零' | '〇' => {
+                if pending.is_some() {
+                    return None;
+                }
+                zero = true;
+                continue;
+            }
+            _ => {
+                let d = u64::from(digit(c)?);
+                if pending.is_some() {
+                    return None;
+                }
+                pending = Some(d);
+                continue;
+            }
+        };
+        if unit == 10_000 {
+            let head = section + pending.take().unwrap_or(0);
+            if head == 0 || total > 0 {
+                return None;
+            }
+            total = head * 10_000;
+            section = 0;
+        } else {
+            // 十 alone at the start is ten (十五); before another unit a digit is needed.
+            let d = pending.take().unwrap_or(if unit == 10 { 1 } else { 0 });
+            if d == 0 || (last_unit != 0 && last_unit != 10_000 && unit >= last_unit) {
+                return None;
+            }
+            section += d * unit;
+        }
+        last_unit = unit;
+        zero = false;
+    }
+    if let Some(d) = pending {
+        // 一百二: a digit right after 百, 千 or 万 (no 零) counts in the unit below it.
+        section += if !zero && last_unit >= 100 {
+            d * last_unit / 10
+        } else {
+            d
+        };
+    }
+    let n = total + section;
+    (n > 0).then_some(n)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{clock_entry, decimal_entry};
+    use super::{clock_entry, decimal_entry, integer};
+
+    #[test]
+    fn whole_numbers_read_as_numbers() {
+        let n = |w: &str| integer(&w.chars().collect::<Vec<_>>());
+        for (w, v) in [
+            ("一百", 100),
+            ("两百", 200),
+            ("一百二", 120),
+            ("一百二十", 120),
+            ("一百零五", 105),
+            ("三千五", 3500),
+            ("三千零五", 3005),
+            ("两万五", 25_000),
+            ("十五", 15),
+            ("二十", 20),
+            ("九十", 90),
+            ("一千二百三十四", 1234),
+            ("八千", 8000),
+            ("一万两千", 12_000),
+            ("十万", 100_000),
+        ] {
+            assert_eq!(n(w), Some(v), "{w}");
+        }
+        assert_eq!(super::grouped(1000), "1000");
+        assert_eq!(super::grouped(25_000), "25,000");
+        assert_eq!(super::grouped(1_000_000), "1,000,000");
+        for w in [
+            "一",
+            "一二",
+            "百",
+            "十十",
+            "一百百",
+            "两两",
+            "一十百",
+            "零",
+            "万万",
+            "一百多",
+        ] {
+            assert_eq!(n(w), None, "{w}");
+        }
+    }
 
     #[test]
     fn decimals_read_as_numbers() {

@@ -576,7 +576,11 @@ fn explain_one(dict: &Dictionary, word: &str, a: &Around<'_>) -> Explanation {
     if let Some(entry) = ex
         .entries
         .is_empty()
-        .then(|| super::clock::clock_entry(word).or_else(|| super::clock::decimal_entry(word)))
+        .then(|| {
+            super::clock::clock_entry(word)
+                .or_else(|| super::clock::decimal_entry(word))
+                .or_else(|| super::clock::integer_entry(word))
+        })
         .flatten()
     {
         ex.entries.push(entry);

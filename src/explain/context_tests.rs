@@ -1138,9 +1138,16 @@ fn a_hint_decides_only_where_the_neighbours_say_nothing() {
         "{}",
         of(&ex, "对", 0).gloss
     );
-    // Without hints nothing of this changes: 给 is "to give".
-    let ex = tagged("妈妈/n 给/- 我/- 倒/- 了/- 一/- 杯/- 水/- 。/w");
+    // Without a hint (nor a verb after the person, see `frames`) 给 is "to give"; and with a
+    // preposition's hint, 给 someone something is still "to give".
+    let ex = tagged("妈妈/n 给/- 我/- 一/- 杯/- 水/- 。/w");
     assert!(of(&ex, "给", 0).gloss.starts_with("to give"));
+    let ex = hinted("我/r 给/~p 他/~r 一/~m 本/~q 书/~n 。/w");
+    assert!(
+        of(&ex, "给", 0).gloss.starts_with("to give"),
+        "{}",
+        of(&ex, "给", 0).gloss
+    );
 }
 
 #[test]
@@ -1224,4 +1231,42 @@ fn hints_and_rows_do_not_fire_where_the_review_found_them_wrong() {
     assert!(ex("我/r 累/~v 得/~u 不/~d 想/~v 动/~v", "累")
         .gloss
         .starts_with("tired"));
+}
+
+#[test]
+fn rows_from_the_fourth_audit() {
+    let e = |sentence: &str, word: &str| of(&tagged(sentence), word, 0).clone();
+    let gloss = |sentence: &str, word: &str| e(sentence, word).gloss;
+    assert!(gloss("你/- 能/- 借/- 我/- 五十/- 块/- 吗/- ？/-", "块").contains("money"));
+    assert!(gloss("花/- 了/- 八千多/- 块/- 。/-", "块").contains("money"));
+    let b = e("把/- 课文/- 背/- 下来/- 。/-", "背");
+    assert_eq!(
+        (b.pinyin.as_str(), b.gloss.starts_with("to learn by heart")),
+        ("bèi", true)
+    );
+    let b = e("她/- 背/- 着/- 孩子/- 。/-", "背");
+    assert_eq!(
+        (b.pinyin.as_str(), b.gloss.starts_with("to carry")),
+        ("bēi", true)
+    );
+    assert!(gloss("把/- 空调/- 调/- 低/- 一点儿/-", "调").starts_with("to adjust"));
+    assert!(gloss("我/- 还/- 想/- 再/- 去/- 一/- 次/-", "想").contains("want"));
+    assert_eq!(e("衣服/- 还/- 没/- 干/- ，/-", "干").pinyin, "gān");
+    assert_eq!(e("我/- 不/- 干/- 了/- 。/-", "干").pinyin, "gàn");
+    let x = e("照/- 了/- 很多/- 相/- 。/-", "相");
+    assert_eq!((x.pinyin.as_str(), x.gloss.as_str()), ("xiàng", "picture"));
+    assert_eq!(e("他/- 精神/- 好多了/- 。/-", "精神").pinyin, "jīngshen");
+    assert!(gloss("明天/- 考/- 数学/- 。/-", "考").starts_with("to test"));
+    assert!(gloss("去/- 剪/- 头发/- 。/-", "剪").starts_with("to cut"));
+    assert_eq!(gloss("睡觉/- 前/- 别/- 喝/- 咖啡/-", "前"), "before");
+    assert_eq!(gloss("三年/t 前/- 买/- 的/-", "前"), "ago");
+    assert!(gloss("往/p 前/- 走/-", "前").starts_with("front"));
+    assert!(gloss("我/- 有/- 点儿/- 累/- 。/-", "有").starts_with("slightly"));
+    assert!(gloss("我/- 有/- 钱/- 。/-", "有").starts_with("to have"));
+    // Whole numbers the dictionary lacks read as numbers.
+    assert_eq!(gloss("只要/- 一百二/- 。/-", "一百二"), "120 (a number)");
+    assert_eq!(
+        gloss("欠/- 我/- 两百/- 块/- 钱/-", "两百"),
+        "200 (a number)"
+    );
 }

@@ -1,5 +1,5 @@
 //! Function words read by the frame of their clause, where one neighbour does not tell
-//! (在 … 中/上/方面 "at", not "in progress"):
+//! (在 … 中/上/方面 "at", not "in progress"; 倒了一杯水 "to pour"; 给 someone + a verb "to; for"):
 //! 快…了 "almost", 都…了 "already", 要…了 "about to", 连…都 "even", 开…药 "to write out",
 //! V 起 O 来 "to start (doing)", 睡不着 / 找不着 着 "to fall asleep" / "succeeding in",
 //! a question ending in 没有？ after 了/过 "haven't (…or not?)", 还是…吧 "had better", and 就
@@ -181,6 +181,44 @@ pub(super) fn framed_senses(words: &[&str], classes: &[&str]) -> Vec<(usize, &'s
                 })
             }
             "就" => jiu(words, classes, i, &c),
+            // 倒了一杯水, 倒满茶: dào "to pour out", not dǎo "to fall" (倒了 alone is "fell").
+            "倒" if matches!(word(i + 1), "了" | "完" | "满" | "上" | "进" | "出")
+                && (i + 2..c.end.min(i + 5)).any(|j| {
+                    matches!(
+                        word(j),
+                        "水" | "茶"
+                            | "酒"
+                            | "咖啡"
+                            | "牛奶"
+                            | "果汁"
+                            | "饮料"
+                            | "汤"
+                            | "油"
+                            | "杯"
+                            | "一杯"
+                            | "两杯"
+                            | "碗"
+                            | "一碗"
+                            | "热水"
+                            | "开水"
+                            | "可乐"
+                    )
+                }) =>
+            {
+                Some("to pour out")
+            }
+            // 给 我 倒 了…, 给 妈妈 打 电话: before someone and then a verb, "to; for" (the
+            // preposition), not "to give" (给 他 一 本 书 stays "to give").
+            "给" if matches!(class(i + 1), "r" | "n" | "nr")
+                && class(i + 2) == "v"
+                && !matches!(word(i + 2), "了" | "过" | "着") =>
+            {
+                Some("to")
+            }
+            // 给 他 一 本 书: someone, then an amount of something, "to give" whatever the tag.
+            "给" if matches!(class(i + 1), "r" | "n" | "nr") && class(i + 2) == "m" => {
+                Some("to give")
+            }
             // 在 比赛 中, 在 学习 上, 在 吃 的 方面: a place or a field, not an action in progress
             // (the table's guess before a verb).
             "在" if (i + 2..c.end.min(i + 6)).any(|j| {
@@ -306,6 +344,20 @@ mod tests {
         assert_eq!(
             frames("我 找 不 着 钥匙 了", "r v d v n y"),
             vec![(3, "(after a verb) hitting the mark")]
+        );
+    }
+
+    #[test]
+    fn pouring_and_doing_for_someone() {
+        assert_eq!(
+            frames("妈妈 给 我 倒 了 一 杯 水 。", "n p r v u m q n w"),
+            vec![(1, "to"), (3, "to pour out")]
+        );
+        // 倒了 alone fell; 给 someone something is "to give".
+        assert!(frames("树 倒 了 。", "n v y w").is_empty());
+        assert_eq!(
+            frames("我 给 他 一 本 书 。", "r v r m q n w"),
+            vec![(1, "to give")]
         );
     }
 

@@ -87,6 +87,22 @@ pub fn width(s: &str) -> usize {
     UnicodeWidthStr::width(s)
 }
 
+/// A gloss cut to a chip's `max` columns. Where it does not fit and opens with a qualifier
+/// in brackets that something follows ("(of sb or sth) to be (located) at"), the qualifier goes
+/// first: the chip shows "to be (located) at", not "(of sb or sth) …". The card keeps it.
+fn chip_gloss(gloss: &str, max: usize) -> String {
+    if width(gloss) > max {
+        if let Some((_, rest)) = gloss
+            .strip_prefix('(')
+            .and_then(|r| r.split_once(") "))
+            .filter(|(q, rest)| !q.contains('(') && !rest.trim().is_empty())
+        {
+            return truncate(rest.trim(), max);
+        }
+    }
+    truncate(gloss, max)
+}
+
 /// Cuts `s` to at most `max` display columns, marking the cut with `…`.
 pub fn truncate(s: &str, max: usize) -> String {
     if width(s) <= max {
@@ -286,7 +302,7 @@ fn turn_lines_at(
         if e.is_some_and(|e| e.from_chars) && !gloss.is_empty() {
             gloss = format!("≈{gloss}");
         }
-        let gloss = truncate(&gloss, gloss_max);
+        let gloss = chip_gloss(&gloss, gloss_max);
         // An uncertain word (segment::Segmentation::uncertain_word) is marked with a `?`.
         let uncertain = d.seg.uncertain_word(i);
         let ww = width(&w.text) + usize::from(uncertain);
@@ -1057,6 +1073,18 @@ mod tests {
         assert_eq!(differing_part(&best, &alt), "… 天 安门 …");
         let alt: Vec<String> = ["我爱", "北京", "天安门", "。"].map(String::from).to_vec();
         assert_eq!(differing_part(&best, &alt), "我爱 …");
+    }
+
+    #[test]
+    fn a_chip_drops_a_leading_qualifier_before_it_cuts() {
+        assert_eq!(
+            chip_gloss("(of sb or sth) to be (located) at", 16),
+            "to be (located)…"
+        );
+        // Whole glosses in brackets, and glosses that fit, stay as they are.
+        let marker = "(completed action marker)";
+        assert_eq!(chip_gloss(marker, 16), truncate(marker, 16));
+        assert_eq!(chip_gloss("(bound form) up", 20), "(bound form) up");
     }
 
     #[test]
