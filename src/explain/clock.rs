@@ -275,35 +275,44 @@ fn grouped(n: u64) -> String {
 }
 
 /// The value of `chars` (see [`integer_entry`]); at least two characters, up to 99,999,999.
+/// Only well-formed numbers: no leading or trailing 零 (零零七 is a string of digits), a digit
+/// right after 零, no 两 before 十, and no short form ending in 两 (一百两 is a hundred taels).
 fn integer(chars: &[char]) -> Option<u64> {
-    if chars.len() < 2 {
+    if chars.len() < 2 || matches!(chars[0], '零' | '〇') {
         return None;
     }
     let (mut total, mut section) = (0u64, 0u64);
     // The digit waiting for its unit, the last unit seen and whether a 零 came after it.
     let (mut pending, mut last_unit, mut zero) = (None::<u64>, 0u64, false);
-    for &c in chars {
+    for (k, &c) in chars.iter().enumerate() {
+        let next = chars.get(k + 1).copied();
         let unit = match c {
             '十' => 10,
             '百' => 100,
             '千' => 1000,
             '万' => 10_000,
-            '两' => {
-                if pending.is_some() {
-                    return None;
-                }
-                pending = Some(2);
-                continue;
-            }
             '零' | '〇' => {
-                if pending.is_some() {
+                // 零 stands between a unit and a digit (一百零五), nowhere else.
+                if pending.is_some()
+                    || zero
+                    || last_unit == 0
+                    || !next.is_some_and(|n| n == '两' || digit(n).is_some_and(|d| d > 0))
+                {
                     return None;
                 }
                 zero = true;
                 continue;
             }
             _ => {
-                let d = u64::from(digit(c)?);
+                let d = if c == '两' {
+                    // 两十 is not a number; a final 两 after a unit is the weight (一百两).
+                    if next == Some('十') || (next.is_none() && last_unit != 0 && !zero) {
+                        return None;
+                    }
+                    2
+                } else {
+                    u64::from(digit(c)?)
+                };
                 if pending.is_some() {
                     return None;
                 }
@@ -311,6 +320,9 @@ fn integer(chars: &[char]) -> Option<u64> {
                 continue;
             }
         };
+        if zero && pending.is_none() {
+            return None;
+        }
         if unit == 10_000 {
             let head = section + pending.take().unwrap_or(0);
             if head == 0 || total > 0 {
@@ -364,6 +376,14 @@ mod tests {
             ("八千", 8000),
             ("一万两千", 12_000),
             ("十万", 100_000),
+            ("一千零一", 1001),
+            ("十一万", 110_000),
+            ("两千零二十六", 2026),
+            ("一百零一万", 1_010_000),
+            ("三万零五百", 30_500),
+            ("一千零一十", 1010),
+            ("一万零五", 10_005),
+            ("两百零两", 202),
         ] {
             assert_eq!(n(w), Some(v), "{w}");
         }
@@ -371,6 +391,14 @@ mod tests {
         assert_eq!(super::grouped(25_000), "25,000");
         assert_eq!(super::grouped(1_000_000), "1,000,000");
         for w in [
+            "一百两",
+            "一千两",
+            "零零七",
+            "零七",
+            "一百零",
+            "一百零零一",
+            "两十",
+            "一百零十",
             "一",
             "一二",
             "百",

@@ -95,12 +95,33 @@ pub fn explain_in_context_hinted(
     }
     for (i, cue) in senses {
         let Some(ex) = out.get_mut(i) else { continue };
+        // `@WORD`: a use CC-CEDICT lists under that word only (有 点儿 累: 有点儿 "slightly").
+        if let Some(w) = cue.strip_prefix('@') {
+            if let Some(g) = borrowed(dict, w, &None) {
+                ex.gloss = g;
+            }
+            continue;
+        }
+        // `=TEXT`: the sense that contains it, shown as TEXT (三年前 "ago", not "ago; before; BC").
+        let (cue, exact) = match cue.strip_prefix('=') {
+            Some(text) => (text, true),
+            None => (cue, false),
+        };
         let found = ex.entries.iter().enumerate().find_map(|(k, e)| {
-            let s = e.senses.iter().position(|s| s.starts_with(cue))?;
+            let s = e.senses.iter().position(|s| {
+                if exact {
+                    s.contains(cue)
+                } else {
+                    s.starts_with(cue)
+                }
+            })?;
             (!is_name_entry(e)).then_some((k, s))
         });
         if let Some((k, s)) = found {
             apply(dict, ex, k, Some(s), Vec::new());
+            if exact {
+                ex.gloss = cue.to_string();
+            }
         }
     }
     out

@@ -16,6 +16,18 @@ fn ends_clause(w: &str) -> bool {
     )
 }
 
+/// Things one has a little of (有点儿问题, 有点事): 有 is "to have" before them, not 有点儿.
+const HAD: &[&str] = &[
+    "问题", "事", "事儿", "钱", "印象", "味儿", "东西", "吃的", "喝的", "时间", "关系", "水", "饭",
+    "菜", "空", "空儿", "作业", "工作", "活儿", "办法", "希望", "感觉", "经验", "想法",
+];
+
+/// Verbs that are also what one gives (给他们帮助 "to give them help").
+const GIVEN: &[&str] = &[
+    "帮助", "支持", "鼓励", "建议", "影响", "安慰", "关心", "照顾", "答复", "回复", "回答", "压力",
+    "希望", "温暖", "批评", "表扬", "奖励", "指导", "帮忙",
+];
+
 /// Words that open a condition, after which 就 is "in that case; then".
 const CONDITIONS: &[&str] = &[
     "如果",
@@ -89,7 +101,8 @@ fn prescription_after(words: &[&str], i: usize, end: usize) -> bool {
 }
 
 /// The words (by index) read by their clause's frame, with the sense to show (text the
-/// CC-CEDICT sense starts with). `classes[i]` is word i's coarse class.
+/// CC-CEDICT sense starts with; `=TEXT` a part of a sense shown as it is; `@WORD` a word whose
+/// sense it borrows). `classes[i]` is word i's coarse class.
 pub(super) fn framed_senses(words: &[&str], classes: &[&str]) -> Vec<(usize, &'static str)> {
     let class = |i: usize| classes.get(i).copied().unwrap_or("none");
     let word = |i: usize| words.get(i).copied().unwrap_or("");
@@ -181,6 +194,31 @@ pub(super) fn framed_senses(words: &[&str], classes: &[&str]) -> Vec<(usize, &'s
                 })
             }
             "就" => jiu(words, classes, i, &c),
+            // 有 点儿 累, 有点 冷: 有点儿 "slightly" before a quality or a verb (not 有点儿钱).
+            // (A one-character quality is often guessed a noun, so things are listed.)
+            "有" if matches!(word(i + 1), "点儿" | "点")
+                && !matches!(
+                    class(i + 2),
+                    "nr" | "ns" | "r" | "m" | "q" | "t" | "w" | "none"
+                )
+                && !HAD.contains(&word(i + 2)) =>
+            {
+                Some("@有点儿")
+            }
+            // 三 年 前, 两个月前: ago after an amount of time (春节前, 八点前 stay "before").
+            "前" if amount_before(words, i) => Some("=ago"),
+            // 八千多块, 三百多块: money after a round number and 多 (好多块 stays "piece").
+            "块" if i > 0 && {
+                // 八千多 as one word, or 八千 多.
+                let mut p: Vec<char> = word(i - 1).chars().collect();
+                if p == ['多'] && i > 1 {
+                    p = word(i - 2).chars().chain(['多']).collect();
+                }
+                p.len() >= 2 && p[p.len() - 1] == '多' && "十百千万".contains(p[p.len() - 2])
+            } =>
+            {
+                Some("(coll.) classifier for money")
+            }
             // 倒了一杯水, 倒满茶: dào "to pour out", not dǎo "to fall" (倒了 alone is "fell").
             "倒" if matches!(word(i + 1), "了" | "完" | "满" | "上" | "进" | "出")
                 && (i + 2..c.end.min(i + 5)).any(|j| {
@@ -209,14 +247,21 @@ pub(super) fn framed_senses(words: &[&str], classes: &[&str]) -> Vec<(usize, &'s
             }
             // 给 我 倒 了…, 给 妈妈 打 电话: before someone and then a verb, "to; for" (the
             // preposition), not "to give" (给 他 一 本 书 stays "to give").
+            // Not before what is given (给他们帮助, 给学生说话的机会, 请给我吃的: "to give").
             "给" if matches!(class(i + 1), "r" | "n" | "nr")
                 && class(i + 2) == "v"
-                && !matches!(word(i + 2), "了" | "过" | "着") =>
+                && !matches!(word(i + 2), "了" | "过" | "着")
+                && !GIVEN.contains(&word(i + 2))
+                && word(i + 3) != "的" =>
             {
                 Some("to")
             }
             // 给 他 一 本 书: someone, then an amount of something, "to give" whatever the tag.
-            "给" if matches!(class(i + 1), "r" | "n" | "nr") && class(i + 2) == "m" => {
+            // ... unless a verb follows in the clause (给客人一个一个倒酒 is "for").
+            "给" if matches!(class(i + 1), "r" | "n" | "nr")
+                && class(i + 2) == "m"
+                && !(i + 3..c.end).any(|j| class(j) == "v") =>
+            {
                 Some("to give")
             }
             // 在 比赛 中, 在 学习 上, 在 吃 的 方面: a place or a field, not an action in progress
@@ -239,6 +284,28 @@ pub(super) fn framed_senses(words: &[&str], classes: &[&str]) -> Vec<(usize, &'s
     out
 }
 
+/// Whether an amount of time or of something ends right before word `i` (三天, 四 个 小时, 三 年,
+/// 一会儿), as 就 and 前 read it.
+fn amount_before(words: &[&str], i: usize) -> bool {
+    let word = |j: usize| words.get(j).copied().unwrap_or("");
+    let Some(prev) = i.checked_sub(1).map(word) else {
+        return false;
+    };
+    let numeral = |w: &str| {
+        !w.is_empty()
+            && w.chars()
+                .all(|c| "一二三四五六七八九十两几半百千万".contains(c))
+    };
+    let numeral_before = i.checked_sub(2).map(word).is_some_and(numeral)
+        || (i.checked_sub(2).map(word) == Some("个")
+            && i.checked_sub(3).map(word).is_some_and(numeral));
+    let amount_end = prev.chars().last().is_some_and(|c| AMOUNT_END.contains(c))
+        || matches!(prev, "分钟" | "小时" | "钟头" | "星期" | "礼拜")
+        // 两 个 月 (not 三 月, March).
+        || (prev == "月" && i.checked_sub(2).map(word) == Some("个"));
+    is_amount(prev) || (amount_end && numeral_before)
+}
+
 /// 就 by what comes before it (see the module); `None` keeps the table's plain "then".
 fn jiu(
     words: &[&str],
@@ -254,20 +321,8 @@ fn jiu(
     if matches!(word(i + 1), "是" | "在") && !ends_clause(word(i + 2)) && i + 2 < words.len() {
         return Some("(same as 就是[jiu4 shi4])");
     }
-    let prev = i.checked_sub(1).map(word).unwrap_or("");
     // 三天就, or 一 次 就 written as two words, or 四 个 小时 就.
-    let numeral = |w: &str| {
-        !w.is_empty()
-            && w.chars()
-                .all(|c| "一二三四五六七八九十两几半百千万".contains(c))
-    };
-    let numeral_before = i.checked_sub(2).map(word).is_some_and(numeral)
-        || (i.checked_sub(2).map(word) == Some("个")
-            && i.checked_sub(3).map(word).is_some_and(numeral));
-    // 十 分钟 就, 两 小时 就: units that 钟 or 时 alone would not make amounts of.
-    let amount_end = prev.chars().last().is_some_and(|c| AMOUNT_END.contains(c))
-        || matches!(prev, "分钟" | "小时" | "钟头" | "星期" | "礼拜");
-    if is_amount(prev) || (amount_end && numeral_before) {
+    if amount_before(words, i) {
         return Some("only; as little as");
     }
     // V 了 (O) 就, V 完 (O) 就: 吃了药就去, 看了一半就…, 喝完咖啡我就…
@@ -352,6 +407,29 @@ mod tests {
         assert_eq!(
             frames("妈妈 给 我 倒 了 一 杯 水 。", "n p r v u m q n w"),
             vec![(1, "to"), (3, "to pour out")]
+        );
+        // 给 someone help (no object after the verb) and 给 guests, one by one, pour: the frames
+        // stay silent.
+        assert!(frames("学校 会 给 他们 帮助 。", "n v p r v w").is_empty());
+        assert!(frames("给 学生 说话 的 机会", "p n v u n").is_empty());
+        assert!(frames("新郎 给 客人 一个 一个 倒 酒", "n p n m m v n").is_empty());
+        // 有 点儿 before a quality borrows 有点儿; before a thing it is "to have".
+        assert_eq!(
+            frames("我 有 点儿 累 。", "r v q a w"),
+            vec![(1, "@有点儿")]
+        );
+        assert!(frames("我 有 点儿 钱 。", "r v q n w").is_empty());
+        assert!(frames("这 个 账 有 点儿 问题", "r q n v q n").is_empty());
+        // 八千 多 块 is money, 好多 块 pieces.
+        assert_eq!(
+            frames("花 了 八千 多 块 。", "v u m m q w"),
+            vec![(4, "(coll.) classifier for money")]
+        );
+        assert!(frames("切 成 好多 块 。", "v v m q w").is_empty());
+        // A quality guessed a noun still borrows it (汤有点儿淡).
+        assert_eq!(
+            frames("汤 有 点儿 淡 。", "n v q n w"),
+            vec![(1, "@有点儿")]
         );
         // 倒了 alone fell; 给 someone something is "to give".
         assert!(frames("树 倒 了 。", "n v y w").is_empty());

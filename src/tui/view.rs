@@ -95,7 +95,11 @@ fn chip_gloss(gloss: &str, max: usize) -> String {
         if let Some((_, rest)) = gloss
             .strip_prefix('(')
             .and_then(|r| r.split_once(") "))
-            .filter(|(q, rest)| !q.contains('(') && !rest.trim().is_empty())
+            // A qualifier of a few words ("of sb or sth", "negative prefix for verbs"), not one
+            // that carries the meaning ("(long) time", "(after a numeral) ... odd").
+            .filter(|(q, rest)| {
+                !q.contains('(') && q.contains(' ') && rest.starts_with(|c: char| c.is_alphabetic())
+            })
         {
             return truncate(rest.trim(), max);
         }
@@ -1085,6 +1089,11 @@ mod tests {
         let marker = "(completed action marker)";
         assert_eq!(chip_gloss(marker, 16), truncate(marker, 16));
         assert_eq!(chip_gloss("(bound form) up", 20), "(bound form) up");
+        // Qualifiers that carry the meaning stay.
+        let odd = "(after a numeral) ... odd";
+        assert_eq!(chip_gloss(odd, 16), truncate(odd, 16));
+        let long = "(long) time; (long) duration of time";
+        assert_eq!(chip_gloss(long, 16), truncate(long, 16));
     }
 
     #[test]
