@@ -191,18 +191,16 @@ fn main() -> anyhow::Result<()> {
     let show_errors = args.iter().any(|a| a == "--errors");
     // `--tag-min P`: use the model's tags only where their probability is at least P (default:
     // what the app uses, fenci::annotate::TAG_TRUSTED_FROM; 2 = no tags).
-    let tag_min: f32 = args
-        .iter()
-        .position(|a| a == "--tag-min")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(fenci::annotate::TAG_TRUSTED_FROM);
-    let hint_min: f32 = args
-        .iter()
-        .position(|a| a == "--hint-min")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(fenci::annotate::HINT_FROM);
+    let number_after = |flag: &str, default: f32| -> f32 {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let tag_min = number_after("--tag-min", fenci::annotate::TAG_TRUSTED_FROM);
+    // `--hint-min P`: one-character words' tags as hints from probability P (default: the app's).
+    let hint_min = number_after("--hint-min", fenci::annotate::HINT_FROM);
     // `--no-tags`: no tag at all (the neighbour rules alone).
     let tag_min = if args.iter().any(|a| a == "--no-tags") {
         f32::NAN
@@ -275,7 +273,6 @@ fn main() -> anyhow::Result<()> {
         let words = s.word_strs();
         let tags = predicted_tags(s, tag_min);
         let tag_refs: Vec<Option<&str>> = tags.iter().map(|t| t.as_deref()).collect();
-        // `--hint-min P`: the withheld tags as hints from probability P (default: the app's).
         let hints = if tag_min.is_nan() {
             vec![None; words.len()]
         } else {

@@ -42,16 +42,18 @@ pub struct Annotated {
 /// sentences that the rules know (得, 还, 长). So [`TAG_TRUSTED_FROM`] trusts none of those for
 /// now; every tag is still shown.
 pub fn reading_tags(s: &Segmentation, min: f32) -> Vec<Option<&str>> {
+    tags_where(s, |single, prob| !single || prob >= min)
+}
+
+/// Each word's tag where `keep(one character, probability)` holds; all `None` without tags.
+fn tags_where(s: &Segmentation, keep: impl Fn(bool, f32) -> bool) -> Vec<Option<&str>> {
     if s.pos.len() != s.words.len() {
         return vec![None; s.words.len()];
     }
     s.pos
         .iter()
         .zip(&s.words)
-        .map(|(p, w)| {
-            let single = w.text.chars().count() == 1;
-            (!single || p.prob >= min).then_some(p.tag.as_str())
-        })
+        .map(|(p, w)| keep(w.text.chars().count() == 1, p.prob).then_some(p.tag.as_str()))
         .collect()
 }
 
@@ -60,20 +62,10 @@ pub fn reading_tags(s: &Segmentation, min: f32) -> Vec<Option<&str>> {
 pub const TAG_TRUSTED_FROM: f32 = f32::INFINITY;
 
 /// The tags [`reading_tags`] withholds (one-character words'), where the model gives them
-/// probability `min` or more: a hint that decides a reading only where the neighbours leave
-/// the polyphone table guessing ([`explain::explain_in_context_hinted`]).
+/// probability `min` or more: hints, seen only by the polyphone table's `hint=` rows
+/// ([`explain::explain_in_context_hinted`]).
 pub fn reading_hints(s: &Segmentation, min: f32) -> Vec<Option<&str>> {
-    if s.pos.len() != s.words.len() {
-        return vec![None; s.words.len()];
-    }
-    s.pos
-        .iter()
-        .zip(&s.words)
-        .map(|(p, w)| {
-            let single = w.text.chars().count() == 1;
-            (single && p.prob >= min).then_some(p.tag.as_str())
-        })
-        .collect()
+    tags_where(s, |single, prob| single && prob >= min)
 }
 
 /// See [`reading_hints`].

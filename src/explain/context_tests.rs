@@ -10,19 +10,10 @@ fn dict() -> &'static Dictionary {
     Dictionary::embedded()
 }
 
-/// Explains a sentence given as `word/tag` pairs (`word/-` for no tag).
+/// Explains a sentence given as `word/tag` pairs (`word/-` for no tag): [`hinted`] without
+/// hints, which is [`explain_in_context`].
 fn tagged(sentence: &str) -> Vec<Explanation> {
-    let pairs: Vec<(&str, Option<&str>)> = sentence
-        .split(' ')
-        .map(|wt| match wt.rsplit_once('/') {
-            Some((w, "-")) => (w, None),
-            Some((w, t)) => (w, Some(t)),
-            None => (wt, None),
-        })
-        .collect();
-    let words: Vec<&str> = pairs.iter().map(|p| p.0).collect();
-    let tags: Vec<Option<&str>> = pairs.iter().map(|p| p.1).collect();
-    explain_in_context(dict(), &words, &tags)
+    hinted(sentence)
 }
 
 /// The explanation of the `n`-th occurrence (0-based) of `word`.
