@@ -16,6 +16,12 @@ fn ends_clause(w: &str) -> bool {
     )
 }
 
+/// Things that get dry (衣服还没干 is gān).
+const DRIES: &[&str] = &[
+    "衣服", "衣裳", "头发", "毛巾", "被子", "床单", "袜子", "裤子", "裙子", "鞋", "鞋子", "油漆",
+    "墙", "地面", "路面", "地", "眼泪", "嘴唇", "皮肤", "嗓子", "墨水", "颜料", "水泥", "床单",
+];
+
 /// Things one has a little of (有点儿问题, 有点事): 有 is "to have" before them, not 有点儿.
 const HAD: &[&str] = &[
     "问题", "事", "事儿", "钱", "印象", "味儿", "东西", "吃的", "喝的", "时间", "关系", "水", "饭",
@@ -194,6 +200,17 @@ pub(super) fn framed_senses(words: &[&str], classes: &[&str]) -> Vec<(usize, &'s
                 })
             }
             "就" => jiu(words, classes, i, &c),
+            // 衣服还没干, 头发快干了: gān "dry" after 没/快/已经 when what dries is named earlier
+            // in the clause (我没干 stays gàn "to do").
+            "干" if i > 0
+                && matches!(
+                    word(i - 1),
+                    "没" | "还没" | "没有" | "快" | "已经" | "都" | "也"
+                )
+                && (c.start..i).any(|j| DRIES.contains(&word(j))) =>
+            {
+                Some("dry")
+            }
             // 有 点儿 累, 有点 冷: 有点儿 "slightly" before a quality or a verb (not 有点儿钱).
             // (A one-character quality is often guessed a noun, so things are listed.)
             "有" if matches!(word(i + 1), "点儿" | "点")
@@ -431,6 +448,13 @@ mod tests {
             frames("汤 有 点儿 淡 。", "n v q n w"),
             vec![(1, "@有点儿")]
         );
+        // 衣服还没干 is dry; 我没干 and 活还没干 are left to the table (gàn).
+        assert_eq!(
+            frames("衣服 还 没 干 ， 明天 再 收", "n d d v w t d v"),
+            vec![(3, "dry")]
+        );
+        assert!(frames("我 没 干 。", "r d v w").is_empty());
+        assert!(frames("活 还 没 干 完", "n d d v v").is_empty());
         // 倒了 alone fell; 给 someone something is "to give".
         assert!(frames("树 倒 了 。", "n v y w").is_empty());
         assert_eq!(
