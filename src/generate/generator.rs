@@ -5,7 +5,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use candle_core::Tensor;
-use candle_transformers::generation::LogitsProcessor;
 
 use super::{GenError, Result, Sampling, Stats};
 use crate::lm::{CausalLm, LmFiles, EOS, IM_END, IM_START};
@@ -245,7 +244,7 @@ impl Generator {
         &mut self,
         ids: &[u32],
         shown: usize,
-        lp: &mut LogitsProcessor,
+        lp: &mut super::sampling::Sampler,
         s: &Sampling,
         cancel: &AtomicBool,
         sentence: Option<usize>,

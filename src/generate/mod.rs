@@ -2,7 +2,8 @@
 //! around a word.
 //!
 //! Sampling is candle-transformers' `LogitsProcessor` (temperature 0 = greedy, top-k, top-p,
-//! seed) plus its repetition penalty; text streams out piece by piece through a callback (the
+//! seed; top-p's nucleus found without sorting the vocabulary, the same draws) plus its
+//! repetition penalty; text streams out piece by piece through a callback (the
 //! TUI forwards it to a channel) and a shared flag cancels between tokens.
 //!
 //! [`Generator::examples`] makes the word appear by construction. A base LM (fenci's own, or a

@@ -252,7 +252,17 @@ pub(super) fn bf16_rows_times_panels<C: Out + ?Sized>(
         row_blocks(
             m,
             |r| unsafe { bf16_kernel::<ROWS>(a.add(r * kp), kp, b, c.add(r * ldc), ldc) },
-            |r| unsafe { bf16_kernel::<1>(a.add(r * kp), kp, b, c.add(r * ldc), ldc) },
+            |r, n| {
+                let (a, c) = (a.wrapping_add(r * kp), c.wrapping_add(r * ldc));
+                match n {
+                    1 => unsafe { bf16_kernel::<1>(a, kp, b, c, ldc) },
+                    2 => unsafe { bf16_kernel::<2>(a, kp, b, c, ldc) },
+                    3 => unsafe { bf16_kernel::<3>(a, kp, b, c, ldc) },
+                    4 => unsafe { bf16_kernel::<4>(a, kp, b, c, ldc) },
+                    5 => unsafe { bf16_kernel::<5>(a, kp, b, c, ldc) },
+                    _ => unreachable!("row_blocks leaves fewer than ROWS (6) rows"),
+                }
+            },
         );
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -274,7 +284,7 @@ pub(super) fn bf16_pairs(_: &[f32]) -> Vec<u32> {
 }
 
 /// `c = a · b` for `m` rows of `a` (`k` values, `lda` apart) and one packed panel `b` (`k × 64`),
-/// through [`panel_kernel`] in blocks of six rows.
+/// through [`panel_kernel`] in blocks of six rows and one block of the rows left.
 ///
 /// # Safety
 /// As [`panel_kernel`], for `m` rows.
@@ -288,11 +298,21 @@ unsafe fn rows_times_panel(
     c: *mut f32,
     ldc: usize,
 ) {
-    // SAFETY: forwarded from the caller, row by row.
+    // SAFETY: forwarded from the caller, a block of rows at a time.
     row_blocks(
         m,
         |r| unsafe { panel_kernel::<ROWS>(a.add(r * lda), lda, k, b, c.add(r * ldc), ldc) },
-        |r| unsafe { panel_kernel::<1>(a.add(r * lda), lda, k, b, c.add(r * ldc), ldc) },
+        |r, n| {
+            let (a, c) = (a.wrapping_add(r * lda), c.wrapping_add(r * ldc));
+            match n {
+                1 => unsafe { panel_kernel::<1>(a, lda, k, b, c, ldc) },
+                2 => unsafe { panel_kernel::<2>(a, lda, k, b, c, ldc) },
+                3 => unsafe { panel_kernel::<3>(a, lda, k, b, c, ldc) },
+                4 => unsafe { panel_kernel::<4>(a, lda, k, b, c, ldc) },
+                5 => unsafe { panel_kernel::<5>(a, lda, k, b, c, ldc) },
+                _ => unreachable!("row_blocks leaves fewer than ROWS (6) rows"),
+            }
+        },
     );
 }
 

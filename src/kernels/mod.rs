@@ -1,4 +1,5 @@
-//! Fused CPU kernels for the tagger's inference forward pass (no gradients).
+//! Fused CPU kernels for the tagger's inference forward pass (no gradients); the example LM's
+//! linear layers use [`MatMulT`] too (`crate::lm`'s `qwen2_fast`).
 //!
 //! candle runs `x·W + b`, GELU, the residual add and LayerNorm as separate passes over memory,
 //! its GELU calls libm's `tanhf` per element, and its matrix products use 256-bit vectors.

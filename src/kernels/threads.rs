@@ -71,17 +71,21 @@ pub(super) fn par_chunks<T: Send>(
     });
 }
 
-/// Calls `block(r)` for rows `r..r + ROWS` while whole blocks fit in `m`, then `one(r)` for
-/// each row left.
+/// Calls `block(r)` for rows `r..r + ROWS` while whole blocks fit in `m`, then `rest(r, n)`
+/// once for the `n` (< `ROWS`) rows left, if any: one pass over the weights for them, not one
+/// a row (a decoding step of eight rows is a block and a rest of two).
 #[inline(always)]
-pub(super) fn row_blocks(m: usize, mut block: impl FnMut(usize), mut one: impl FnMut(usize)) {
+pub(super) fn row_blocks(
+    m: usize,
+    mut block: impl FnMut(usize),
+    mut rest: impl FnMut(usize, usize),
+) {
     let mut r = 0;
     while r + ROWS <= m {
         block(r);
         r += ROWS;
     }
-    while r < m {
-        one(r);
-        r += 1;
+    if r < m {
+        rest(r, m - r);
     }
 }

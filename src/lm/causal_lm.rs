@@ -1,4 +1,5 @@
-//! [`CausalLm`]: candle-transformers' qwen2 and qwen3 for inference, with their KV caches.
+//! [`CausalLm`]: candle-transformers' qwen2 and qwen3 for inference, with their KV caches, or
+//! qwen2 through fenci's kernels ([`super::qwen2_fast`]) where the CPU runs them.
 
 use candle_core::{DType, Device, Tensor};
 use candle_transformers::models::{qwen2, qwen3};
@@ -12,6 +13,8 @@ pub enum CausalLm {
     Qwen2(Box<qwen2::ModelForCausalLM>),
     /// qwen3
     Qwen3(Box<qwen3::ModelForCausalLM>),
+    /// qwen2 through fenci's AVX-512 kernels
+    Qwen2Fast(Box<super::qwen2_fast::Qwen2Fast>),
 }
 
 impl CausalLm {
@@ -21,6 +24,7 @@ impl CausalLm {
         let logits = match self {
             CausalLm::Qwen2(m) => m.forward(&input, seqlen_offset)?,
             CausalLm::Qwen3(m) => m.forward(&input, seqlen_offset)?,
+            CausalLm::Qwen2Fast(m) => m.forward(&input, seqlen_offset)?,
         };
         Ok(logits.squeeze(0)?.squeeze(0)?.to_dtype(DType::F32)?)
     }
@@ -39,6 +43,7 @@ impl CausalLm {
         let logits = match self {
             CausalLm::Qwen2(m) => m.forward(&input, seqlen_offset)?,
             CausalLm::Qwen3(m) => m.forward(&input, seqlen_offset)?,
+            CausalLm::Qwen2Fast(m) => m.forward(&input, seqlen_offset)?,
         };
         Ok(logits.squeeze(1)?.to_dtype(DType::F32)?)
     }
@@ -48,6 +53,7 @@ impl CausalLm {
         match self {
             CausalLm::Qwen2(m) => m.clear_kv_cache(),
             CausalLm::Qwen3(m) => m.clear_kv_cache(),
+            CausalLm::Qwen2Fast(m) => m.clear_kv_cache(),
         }
     }
 }

@@ -243,7 +243,18 @@ impl LmFiles {
     /// Builds the model for inference (F32 on the CPU).
     pub fn build(&self) -> Result<CausalLm> {
         let file = format!("{}/model.safetensors", self.source);
-        let vb = VarBuilder::from_tensors(self.tensors()?, DType::F32, &Device::Cpu);
+        let tensors = self.tensors()?;
+        if let LmConfig::Qwen2(c) = &self.config {
+            if let Some(m) =
+                super::qwen2_fast::Qwen2Fast::new(c, &tensors).map_err(|e| LmError::BadWeights {
+                    file: file.clone(),
+                    message: format!("does not match config.json: {e}"),
+                })?
+            {
+                return Ok(CausalLm::Qwen2Fast(Box::new(m)));
+            }
+        }
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
         let wrap = |e: candle_core::Error| LmError::BadWeights {
             file: file.clone(),
             message: format!("does not match config.json: {e}"),

@@ -2,7 +2,9 @@
 //!
 //! [`LmFiles`] reads and checks `config.json`, `tokenizer.json` and `model.safetensors` (built
 //! in, or a directory the hub module resolved). Inference runs on candle-transformers' own qwen2
-//! and qwen3 ([`CausalLm`]), so fenci's embedded LM and hub models share one code path.
+//! and qwen3 ([`CausalLm`]), so fenci's embedded LM and hub models share one code path; where
+//! the CPU has AVX-512, qwen2 runs the same ops with its linear layers through fenci's kernels
+//! (`qwen2_fast`, tested equal to candle-transformers' logits), ~3× faster at decoding.
 //! Training needs gradients that candle's fused RmsNorm, RoPE and softmax kernels do not have,
 //! so [`Qwen2Train`] is a differentiable qwen2 forward over the same tensor names; a test keeps it
 //! equal to candle-transformers' forward. The char-level tokenizer of the embedded LM is built
@@ -14,6 +16,7 @@ mod char_tokenizer;
 mod config;
 mod files;
 mod keyword;
+mod qwen2_fast;
 mod qwen2_train;
 
 pub use causal_lm::CausalLm;

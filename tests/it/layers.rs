@@ -16,7 +16,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // The tagger, and what reads the text around it.
     ("tagger", &["text", "kernels", "fsio"]),
     ("explain", &["text"]),
-    ("lm", &["text", "fsio"]),
+    ("lm", &["text", "kernels", "fsio"]),
     ("segment", &["text", "kernels", "tagger"]),
     ("generate", &["text", "lm"]),
     ("hub", &["text", "fsio", "tagger", "lm"]),
