@@ -172,7 +172,7 @@ impl Sampling {
                 (0, false) => Strategy::All { temperature: t },
                 (0, true) => {
                     // candle's TopP, with the nucleus found by `nucleus` (see `Sampler`).
-                    top_p = Some(self.top_p as f32);
+                    top_p = Some(self.top_p);
                     Strategy::All { temperature: t }
                 }
                 (k, false) => Strategy::TopK { k, temperature: t },
@@ -195,14 +195,16 @@ impl Sampling {
 /// time (the sort of 4,559 probabilities per token was a fifth of writing an example).
 pub struct Sampler {
     lp: LogitsProcessor,
-    top_p: Option<f32>,
+    top_p: Option<f64>,
 }
 
 impl Sampler {
     /// The next token after `logits`.
     pub fn sample(&mut self, logits: &Tensor) -> candle_core::Result<u32> {
         match self.top_p {
-            Some(p) if p > 0.0 => self.lp.sample_f(logits, |prs| nucleus(prs, p)),
+            // As candle: top-p at or below 0 samples from everything, and a p that is positive
+            // in f64 but 0 in f32 clamps every token (an error there too).
+            Some(p) if p > 0.0 => self.lp.sample_f(logits, |prs| nucleus(prs, p as f32)),
             _ => self.lp.sample(logits),
         }
     }
@@ -214,8 +216,9 @@ impl Sampler {
 /// reach `top_p`, and all of them otherwise.
 pub(super) fn nucleus(prs: &mut [f32], top_p: f32) {
     const SMALL: f32 = 1e-4;
-    // Every token left out is below every token kept (NaN is kept: it sorts first), so the
-    // sorted few are the head of the full sort.
+    // Every token left out is below every token kept, so the sorted few are the head of the
+    // full sort. (NaN is kept here; wherever it sorts, once it is summed the running sum never
+    // reaches top_p and the full sort below decides, as in candle.)
     let mut head: Vec<usize> = (0..prs.len())
         .filter(|&i| prs[i] >= SMALL || prs[i].is_nan())
         .collect();

@@ -17,6 +17,9 @@ use super::threads::row_blocks;
 use super::threads::{par_chunks, PAR_MIN};
 use super::{PANEL, ROWS};
 
+// What `row_blocks` leaves after its blocks is 1 to 5 rows: the kernels' match arms below.
+const _: () = assert!(ROWS == 6);
+
 /// Whether the AVX-512 kernels run: the CPU has AVX-512F and `FENCI_NO_AVX512` is not set
 /// (which keeps every kernel on its portable path, to compare or to test that path).
 #[cfg(target_arch = "x86_64")]

@@ -12,6 +12,11 @@ use tokenizers::Tokenizer;
 
 use super::{embedded, CausalLm, LmConfig, LmError, Result};
 
+/// The largest qwen2 (in parameters) that runs through fenci's kernels: they keep each weight
+/// twice (packed, and as given), and were measured on the built-in LM (4 M parameters, three
+/// times faster) only; a hub model above this runs on candle-transformers' qwen2.
+const FAST_MAX_PARAMS: usize = 32_000_000;
+
 /// A language model's files, read and checked but not yet built.
 #[derive(Clone)]
 pub struct LmFiles {
@@ -244,7 +249,8 @@ impl LmFiles {
     pub fn build(&self) -> Result<CausalLm> {
         let file = format!("{}/model.safetensors", self.source);
         let tensors = self.tensors()?;
-        if let LmConfig::Qwen2(c) = &self.config {
+        let params: usize = tensors.values().map(|t| t.elem_count()).sum();
+        if let (LmConfig::Qwen2(c), true) = (&self.config, params <= FAST_MAX_PARAMS) {
             if let Some(m) =
                 super::qwen2_fast::Qwen2Fast::new(c, &tensors).map_err(|e| LmError::BadWeights {
                     file: file.clone(),

@@ -184,7 +184,7 @@ impl Qwen2Fast {
                     (0..t + offset).map(move |j| {
                         // j counts cached positions first, as candle-transformers' mask.
                         let jj = j as isize - offset as isize;
-                        if jj > i as isize || (jj >= 0 && jj as usize + sw < i) {
+                        if jj > i as isize || (jj >= 0 && (jj as usize).saturating_add(sw) < i) {
                             f32::NEG_INFINITY
                         } else {
                             0.0
@@ -253,8 +253,19 @@ mod tests {
     /// A random qwen2 with biases on q/k/v (as hub models have), a vocabulary that is not a
     /// multiple of the kernel's 64 columns, and tied or separate output weights.
     fn model(tied: bool) -> (qwen2::Config, HashMap<String, Tensor>) {
-        let mut json = crate::lm::small_qwen2_config(203, 128, 2, 4, 2, 64);
+        model_sized(tied, 128, 64)
+    }
+
+    /// `hidden` not a multiple of 64 pads every layer; a `window` shorter than a prompt
+    /// exercises the sliding-window mask.
+    fn model_sized(
+        tied: bool,
+        hidden: usize,
+        window: usize,
+    ) -> (qwen2::Config, HashMap<String, Tensor>) {
+        let mut json = crate::lm::small_qwen2_config(203, hidden, 2, 4, 2, 64);
         json["tie_word_embeddings"] = tied.into();
+        json["sliding_window"] = window.into();
         let cfg: qwen2::Config = serde_json::from_value(json).unwrap();
         let mut t: HashMap<String, Tensor> = crate::lm::qwen2_init(&cfg, 5)
             .unwrap()
@@ -271,7 +282,7 @@ mod tests {
             }
         }
         if !tied {
-            let w = Tensor::randn(0f32, 0.05, (203, 128), &Device::Cpu).unwrap();
+            let w = Tensor::randn(0f32, 0.05, (203, hidden), &Device::Cpu).unwrap();
             t.insert("lm_head.weight".into(), w);
         }
         (cfg, t)
@@ -297,8 +308,8 @@ mod tests {
 
     #[test]
     fn logits_agree_with_candle_transformers_qwen2() {
-        for tied in [true, false] {
-            let (cfg, t) = model(tied);
+        for (tied, hidden, window) in [(true, 128, 64), (false, 128, 64), (true, 96, 3)] {
+            let (cfg, t) = model_sized(tied, hidden, window);
             let Some(mut fast) = Qwen2Fast::new(&cfg, &t).unwrap() else {
                 assert!(
                     std::env::var_os("FENCI_REQUIRE_AVX512").is_none_or(|v| v != "1"),
@@ -318,9 +329,10 @@ mod tests {
                 &Device::Cpu,
             )
             .unwrap();
+            // One token a row, then three at once on the cache (the mask at an offset).
             let steps = [
                 Tensor::new(&[[5u32], [6], [7]], &Device::Cpu).unwrap(),
-                Tensor::new(&[[150u32], [2], [199]], &Device::Cpu).unwrap(),
+                Tensor::new(&[[150u32, 3, 9], [2, 2, 2], [199, 0, 44]], &Device::Cpu).unwrap(),
             ];
             let mut offset = 0;
             for ids in std::iter::once(&prompt).chain(steps.iter()) {
@@ -336,7 +348,10 @@ mod tests {
                     .unwrap()
                     .to_scalar::<f32>()
                     .unwrap();
-                assert!(diff < 1e-4, "tied {tied}, offset {offset}: max diff {diff}");
+                assert!(
+                    diff < 1e-4,
+                    "tied {tied}, hidden {hidden}, window {window}, offset {offset}: max diff {diff}"
+                );
                 offset += ids.dim(1).unwrap();
             }
             // After clearing the cache, the prompt gives the same logits as the first time.
