@@ -26,7 +26,7 @@ use super::dictionary::Dictionary;
 use super::explanation::{char_reading, explain, gloss_of, Explanation, CHAR_GLOSS_MAX, GLOSS_MAX};
 use super::gloss::{clean_sense, is_note_sense};
 use super::pinyin::numbered_to_marks;
-use super::polyphones::{table, Around, Rule, QUANTITY};
+use super::polyphones::{table, Around, Rule, NEAR, QUANTITY};
 use super::pos_tags::{coarse, is_name_tag};
 use crate::text::is_han;
 
@@ -71,6 +71,9 @@ pub fn explain_in_context_hinted(
                     .map_or("none", String::as_str)
             };
             let tag = tag_at(i);
+            let c = super::frames::clause(words, i);
+            let ahead = &words[(i + 1).min(c.end)..(i + 1 + NEAR).min(c.end)];
+            let behind = &words[i.saturating_sub(NEAR).max(c.start)..i.max(c.start)];
             let around = Around {
                 tag,
                 coarse: tag.map(coarse),
@@ -79,6 +82,8 @@ pub fn explain_in_context_hinted(
                 prev_class: class(i.checked_sub(1)),
                 next_class: class(Some(i + 1)),
                 hint: hints.get(i).copied().flatten().filter(|_| tag.is_none()),
+                ahead,
+                behind,
             };
             explain_one(dict, words[i], &around)
         })
@@ -1025,6 +1030,8 @@ fn numeral_classifier(dict: &Dictionary, ex: &Explanation, a: &Around<'_>) -> Op
                 prev_class: "m",
                 next_class: a.next_class,
                 hint: None,
+                ahead: a.ahead,
+                behind: &[],
             };
             let rule = table()
                 .get(last.to_string().as_str())?

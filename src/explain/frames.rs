@@ -54,7 +54,7 @@ const CONDITIONS: &[&str] = &[
 const AMOUNT_END: &str = "天年周时分秒站遍次趟倍岁块元";
 
 /// The clause around word `i`: the range of word indices between punctuation.
-fn clause(words: &[&str], i: usize) -> std::ops::Range<usize> {
+pub(super) fn clause(words: &[&str], i: usize) -> std::ops::Range<usize> {
     let start = (0..i)
         .rev()
         .find(|&j| ends_clause(words[j]))

@@ -35,7 +35,14 @@ pub(super) enum Clause {
     /// these (exact or coarse): a row written for the characters whose tag the model is
     /// reliably right about in that use (种 as a verb, 给 as a preposition).
     Hint(Vec<String>),
+    /// One of the next [`NEAR`] words of the same clause is one of these (打了两个电话).
+    Ahead(Vec<String>),
+    /// One of the previous [`NEAR`] words of the same clause is one of these (买点儿菜).
+    Behind(Vec<String>),
 }
+
+/// How far `ahead=` and `behind=` look, in words.
+pub(super) const NEAR: usize = 4;
 
 /// One row of the table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +81,9 @@ pub(super) struct Around<'a> {
     /// The model's tag where `tag` is withheld from the rules (a one-character word's: see
     /// [`crate::annotate::reading_hints`]): seen only by `hint=` clauses.
     pub(super) hint: Option<&'a str>,
+    /// Up to [`NEAR`] words after and before the word, within its clause (in sentence order).
+    pub(super) ahead: &'a [&'a str],
+    pub(super) behind: &'a [&'a str],
 }
 
 /// Characters that make the next character a measure word: numerals and demonstratives.
@@ -101,6 +111,8 @@ impl Clause {
                 .next
                 .and_then(|w| w.chars().next())
                 .is_some_and(|c| cs.contains(&c)),
+            Clause::Ahead(list) => a.ahead.iter().any(|w| list.iter().any(|x| x == w)),
+            Clause::Behind(list) => a.behind.iter().any(|w| list.iter().any(|x| x == w)),
             Clause::PrevQuantity => a
                 .prev
                 .and_then(|w| w.chars().last())
@@ -162,6 +174,8 @@ fn parse_clause(s: &str) -> Option<Clause> {
         "nextw" => Clause::NextWord(list),
         "prevend" => Clause::PrevEnd(chars()?),
         "nextstart" => Clause::NextStart(chars()?),
+        "ahead" => Clause::Ahead(list),
+        "behind" => Clause::Behind(list),
         _ => return None,
     })
 }
