@@ -1316,6 +1316,12 @@ fn rows_that_look_a_few_words_away_from_the_fourth_audit() {
     // The model tags the 过 of experience u (a hint it is sure of): that comes first.
     assert_eq!(e("没/- 过/~v 过/~u 生日/n", "过", 1).pinyin, "guo");
     assert!(gloss("得了/v 第一/m 名/- 。/-", "名").starts_with("place"));
+    // 再 after a later time "then (and not until then)"; after 下次 or in a condition "again".
+    assert!(gloss("明天/t 再/- 收/- 吧/-", "再").starts_with("then (after sth"));
+    assert!(gloss("等/- 会儿/q 再/- 走/- 吧/-", "再").starts_with("then (after sth"));
+    assert!(gloss("欢迎/v 下次/t 再/- 来/- ！/-", "再").starts_with("again"));
+    assert!(gloss("如果/c 明天/t 再/- 迟到/v", "再").starts_with("again"));
+    assert!(gloss("明天/t 再/- 也/- 不/- 来/- 了/-", "再").starts_with("again"));
     // A character of one reading whose rows do not hold keeps its usual choice.
     assert!(gloss("一/- 名/- 学生/n", "名").contains("classifier for people"));
     assert!(gloss("这个/r 包/- 我/- 很/- 喜欢/v", "包").starts_with("bag"));
