@@ -146,24 +146,15 @@ impl Qwen2Fast {
             tied.insert("lm_head.weight".to_string(), embed.clone());
             Linear::new(&tied, "lm_head", false)?
         };
-        let dim = cfg.hidden_size / cfg.num_attention_heads;
-        let inv: Vec<f32> = (0..dim)
-            .step_by(2)
-            .map(|i| 1f32 / cfg.rope_theta.powf(i as f64 / dim as f64) as f32)
-            .collect();
-        let inv = Tensor::from_vec(inv, (1, dim / 2), &Device::Cpu)?;
-        let pos = Tensor::arange(0u32, cfg.max_position_embeddings as u32, &Device::Cpu)?
-            .to_dtype(DType::F32)?
-            .reshape((cfg.max_position_embeddings, 1))?;
-        let freqs = pos.matmul(&inv)?;
+        let (cos, sin) = super::qwen2_train::rope_tables(cfg)?;
         Ok(Some(Self {
             cfg: cfg.clone(),
             embed,
             layers,
             norm: get(t, "model.norm.weight")?.clone(),
             head,
-            cos: freqs.cos()?,
-            sin: freqs.sin()?,
+            cos,
+            sin,
         }))
     }
 

@@ -110,6 +110,22 @@ pub fn qwen2_init(c: &qwen2::Config, seed: u64) -> Result<Vec<(String, Tensor)>>
     Ok(out)
 }
 
+/// RoPE's cosine and sine tables for every position (`max_position_embeddings × head_dim / 2`),
+/// as candle-transformers' qwen2 computes them: shared by training and `qwen2_fast`.
+pub(super) fn rope_tables(cfg: &qwen2::Config) -> candle_core::Result<(Tensor, Tensor)> {
+    let dim = cfg.hidden_size / cfg.num_attention_heads;
+    let inv: Vec<f32> = (0..dim)
+        .step_by(2)
+        .map(|i| 1f32 / cfg.rope_theta.powf(i as f64 / dim as f64) as f32)
+        .collect();
+    let inv = Tensor::from_vec(inv, (1, dim / 2), &Device::Cpu)?;
+    let pos = Tensor::arange(0u32, cfg.max_position_embeddings as u32, &Device::Cpu)?
+        .to_dtype(DType::F32)?
+        .reshape((cfg.max_position_embeddings, 1))?;
+    let freqs = pos.matmul(&inv)?;
+    Ok((freqs.cos()?, freqs.sin()?))
+}
+
 /// A differentiable qwen2 forward over named tensors (for training; see the module header).
 pub struct Qwen2Train {
     cfg: qwen2::Config,
@@ -138,21 +154,12 @@ impl Qwen2Train {
                 }
             }
         }
-        let dim = cfg.hidden_size / cfg.num_attention_heads;
-        let inv: Vec<f32> = (0..dim)
-            .step_by(2)
-            .map(|i| 1f32 / cfg.rope_theta.powf(i as f64 / dim as f64) as f32)
-            .collect();
-        let inv = Tensor::from_vec(inv, (1, dim / 2), &Device::Cpu)?;
-        let pos = Tensor::arange(0u32, cfg.max_position_embeddings as u32, &Device::Cpu)?
-            .to_dtype(DType::F32)?
-            .reshape((cfg.max_position_embeddings, 1))?;
-        let freqs = pos.matmul(&inv)?;
+        let (cos, sin) = rope_tables(cfg)?;
         Ok(Self {
             cfg: cfg.clone(),
             t: tensors,
-            cos: freqs.cos()?,
-            sin: freqs.sin()?,
+            cos,
+            sin,
         })
     }
 
