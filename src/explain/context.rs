@@ -665,19 +665,19 @@ fn explain_one(dict: &Dictionary, word: &str, a: &Around<'_>) -> Explanation {
                 })
             });
             if let Some(i) = cued.or_else(|| entry_with_reading(&ex.entries, &rule.reading)) {
-                let sense = rule
+                let cued_sense = rule
                     .sense
                     .as_deref()
-                    .and_then(|cue| find_sense(&ex.entries[i], cue))
-                    .or_else(|| {
-                        // A `hint=` row without a sense: the sense of the hinted kind.
-                        let t = if rule.asks_hint() {
-                            a.hint.map(coarse)
-                        } else {
-                            a.coarse
-                        };
-                        t.and_then(|t| sense_of_kinds(&ex.entries[i], t))
-                    });
+                    .and_then(|cue| find_sense(&ex.entries[i], cue));
+                let sense = cued_sense.or_else(|| {
+                    // A `hint=` row without a sense: the sense of the hinted kind.
+                    let t = if rule.asks_hint() {
+                        a.hint.map(coarse)
+                    } else {
+                        a.coarse
+                    };
+                    t.and_then(|t| sense_of_kinds(&ex.entries[i], t))
+                });
                 let others = if rule.sure {
                     Vec::new()
                 } else {
@@ -685,12 +685,8 @@ fn explain_one(dict: &Dictionary, word: &str, a: &Around<'_>) -> Explanation {
                 };
                 apply(dict, &mut ex, i, sense, others);
                 // `=TEXT`: only where the chosen entry has the sense that contains it.
-                let found = rule
-                    .sense
-                    .as_deref()
-                    .filter(|cue| find_sense(&ex.entries[i], cue).is_some());
-                if let (true, Some(text)) = (rule.exact, found) {
-                    ex.gloss = text.to_string();
+                if let (true, Some(text), Some(_)) = (rule.exact, &rule.sense, cued_sense) {
+                    ex.gloss = text.clone();
                 }
                 if let Some(g) = rule
                     .borrow

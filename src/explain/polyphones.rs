@@ -111,8 +111,8 @@ impl Clause {
                 .next
                 .and_then(|w| w.chars().next())
                 .is_some_and(|c| cs.contains(&c)),
-            Clause::Ahead(list) => a.ahead.iter().any(|w| list.iter().any(|x| x == w)),
-            Clause::Behind(list) => a.behind.iter().any(|w| list.iter().any(|x| x == w)),
+            Clause::Ahead(list) => a.ahead.iter().any(|&w| any(list, Some(w))),
+            Clause::Behind(list) => a.behind.iter().any(|&w| any(list, Some(w))),
             Clause::PrevQuantity => a
                 .prev
                 .and_then(|w| w.chars().last())

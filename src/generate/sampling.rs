@@ -233,7 +233,10 @@ pub(super) fn nucleus(prs: &mut [f32], top_p: f32) {
         cumsum += prs[i];
     }
     let keep: Vec<usize> = match cut {
-        Some(n) => head[..n].to_vec(),
+        Some(n) => {
+            head.truncate(n);
+            head
+        }
         None if cumsum >= top_p => head,
         None => {
             // The head does not reach top_p: the full sort, as candle.

@@ -26,7 +26,15 @@ struct Linear {
 
 impl Linear {
     fn new(t: &HashMap<String, Tensor>, name: &str, bias: bool) -> candle_core::Result<Self> {
-        let w = get(t, &format!("{name}.weight"))?;
+        let b = if bias {
+            Some(get(t, &format!("{name}.bias"))?.clone())
+        } else {
+            None
+        };
+        Self::from_weight(get(t, &format!("{name}.weight"))?, b)
+    }
+
+    fn from_weight(w: &Tensor, b: Option<Tensor>) -> candle_core::Result<Self> {
         let (out, k) = w.dims2()?;
         let padded = out.div_ceil(64) * 64;
         let w = if padded == out {
@@ -34,11 +42,6 @@ impl Linear {
         } else {
             let zeros = Tensor::zeros((padded - out, k), DType::F32, &Device::Cpu)?;
             Tensor::cat(&[w, &zeros], 0)?
-        };
-        let b = if bias {
-            Some(get(t, &format!("{name}.bias"))?.clone())
-        } else {
-            None
         };
         Ok(Self {
             w: MatMulT::new(&w)?,
@@ -139,12 +142,9 @@ impl Qwen2Fast {
         }
         let embed = get(t, "model.embed_tokens.weight")?.clone();
         // As candle-transformers' qwen2: `lm_head.weight` when there is one, else the embeddings.
-        let head = if t.contains_key("lm_head.weight") {
-            Linear::new(t, "lm_head", false)?
-        } else {
-            let mut tied = HashMap::new();
-            tied.insert("lm_head.weight".to_string(), embed.clone());
-            Linear::new(&tied, "lm_head", false)?
+        let head = match t.get("lm_head.weight") {
+            Some(w) => Linear::from_weight(w, None)?,
+            None => Linear::from_weight(&embed, None)?,
         };
         let (cos, sin) = super::qwen2_train::rope_tables(cfg)?;
         Ok(Some(Self {
